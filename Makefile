@@ -1,0 +1,52 @@
+# kubectl-gray: the two commands a fresh machine needs are `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+export NPM_CONFIG_UPDATE_NOTIFIER := false
+export NPM_CONFIG_FUND := false
+export NPM_CONFIG_AUDIT := false
+
+SOURCES := $(shell find core plugin webhook test/unit test/e2e test/support bench scripts -name '*.ts' -o -name '*.mjs' 2>/dev/null)
+E2E_CLUSTER_DIR := $(CURDIR)/.cluster-e2e
+
+.PHONY: build install test test-unit test-e2e cluster-build cluster-up cluster-down demo bench clean
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+install: node_modules/.installed
+
+bin/kubectl-gray: node_modules/.installed tsconfig.json $(SOURCES)
+	npm run --silent build
+
+build: bin/kubectl-gray
+
+test-unit: build
+	npx mocha 'dist/test/unit/**/*.test.js'
+
+# The control plane is built from Go modules (test/cluster); the first build is the slow part.
+cluster-build:
+	test/cluster/build.sh
+
+test-e2e: build cluster-build
+	CLUSTER_DIR=$(E2E_CLUSTER_DIR) test/cluster/up.sh
+	set -o pipefail; CLUSTER_DIR=$(E2E_CLUSTER_DIR) KUBECONFIG=$(E2E_CLUSTER_DIR)/kubeconfig \
+	  npx mocha --timeout 180000 'dist/test/e2e/**/*.test.js'; rc=$$?; \
+	  CLUSTER_DIR=$(E2E_CLUSTER_DIR) test/cluster/down.sh; exit $$rc
+
+test: test-unit test-e2e
+
+cluster-up: build
+	test/cluster/up.sh
+
+cluster-down:
+	test/cluster/down.sh
+
+demo: cluster-up
+	scripts/demo.sh
+
+bench: build
+	node dist/bench/run.js
+
+clean:
+	rm -rf dist bin

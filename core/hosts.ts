@@ -1,0 +1,30 @@
+// Host names the way Istio resolves them: a name without a dot is short for
+// NAME.<namespace of the object that says it>.svc.cluster.local; anything with a dot is literal.
+
+export const CLUSTER_DOMAIN = 'svc.cluster.local';
+export const ISTIO_ROOT_NAMESPACE = 'istio-system';
+
+export function resolveHost(host: string, objectNamespace: string): string {
+  if (host === '*' || host.includes('.') || host.includes(':') || /^\d+$/.test(host)) return host;
+  return `${host}.${objectNamespace}.${CLUSTER_DOMAIN}`;
+}
+
+/** The namespace of an in-cluster service FQDN, or undefined for external and wildcard hosts. */
+export function serviceNamespace(fqdn: string): string | undefined {
+  const suffix = `.${CLUSTER_DOMAIN}`;
+  if (!fqdn.endsWith(suffix)) return undefined;
+  const parts = fqdn.slice(0, -suffix.length).split('.');
+  return parts.length === 2 && parts[0] !== '*' ? parts[1] : undefined;
+}
+
+/** The short service name of an in-cluster FQDN ("reviews" for reviews.default.svc.cluster.local). */
+export function serviceName(fqdn: string): string {
+  return fqdn.split('.')[0] ?? fqdn;
+}
+
+/** Whether a (possibly wildcard) host pattern covers a concrete host: "*.default.svc.cluster.local". */
+export function hostMatches(pattern: string, host: string): boolean {
+  if (pattern === host || pattern === '*') return true;
+  if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1));
+  return false;
+}

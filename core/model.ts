@@ -1,0 +1,126 @@
+// Istio networking objects as plain data. Only the fields kubectl-gray reads or writes are typed;
+// every object keeps an index signature so fields we do not own survive a round trip untouched.
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  [field: string]: unknown;
+}
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  [field: string]: unknown;
+}
+
+export interface StringMatch {
+  exact?: string;
+  prefix?: string;
+  regex?: string;
+  [field: string]: unknown;
+}
+
+export interface HTTPMatchRequest {
+  name?: string;
+  uri?: StringMatch;
+  headers?: Record<string, StringMatch>;
+  [field: string]: unknown;
+}
+
+export interface Destination {
+  host: string;
+  subset?: string;
+  port?: { number?: number };
+  [field: string]: unknown;
+}
+
+export interface RouteDestination {
+  destination: Destination;
+  weight?: number;
+  [field: string]: unknown;
+}
+
+export interface HTTPRoute {
+  name?: string;
+  match?: HTTPMatchRequest[];
+  route?: RouteDestination[];
+  mirror?: Destination;
+  mirrors?: unknown[];
+  mirrorPercentage?: { value?: number };
+  [field: string]: unknown;
+}
+
+export interface TCPRoute {
+  match?: unknown[];
+  route?: RouteDestination[];
+  [field: string]: unknown;
+}
+
+export interface VirtualServiceSpec {
+  hosts?: string[];
+  gateways?: string[];
+  http?: HTTPRoute[];
+  tcp?: TCPRoute[];
+  tls?: TCPRoute[];
+  exportTo?: string[];
+  [field: string]: unknown;
+}
+
+export interface VirtualService extends KubeObject {
+  spec: VirtualServiceSpec;
+}
+
+export interface Subset {
+  name: string;
+  labels?: Record<string, string>;
+  [field: string]: unknown;
+}
+
+export interface DestinationRuleSpec {
+  host: string;
+  subsets?: Subset[];
+  exportTo?: string[];
+  [field: string]: unknown;
+}
+
+export interface DestinationRule extends KubeObject {
+  spec: DestinationRuleSpec;
+}
+
+export const ISTIO_GROUP = 'networking.istio.io';
+export const SERVED_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'] as const;
+
+export function isIstioNetworking(apiVersion: string | undefined): boolean {
+  if (!apiVersion) return false;
+  const [group, version] = apiVersion.split('/');
+  return group === ISTIO_GROUP && (SERVED_VERSIONS as readonly string[]).includes(version ?? '');
+}
+
+export function isVirtualService(obj: unknown): obj is VirtualService {
+  const o = obj as KubeObject | undefined;
+  return !!o && o.kind === 'VirtualService' && isIstioNetworking(o.apiVersion);
+}
+
+export function isDestinationRule(obj: unknown): obj is DestinationRule {
+  const o = obj as KubeObject | undefined;
+  return !!o && o.kind === 'DestinationRule' && isIstioNetworking(o.apiVersion);
+}
+
+/** "VirtualService default/reviews" — how messages name an object. */
+export function describeObject(obj: KubeObject): string {
+  const ns = obj.metadata.namespace ?? 'default';
+  return `${obj.kind} ${ns}/${obj.metadata.name}`;
+}
+
+export function namespaceOf(obj: KubeObject): string {
+  return obj.metadata.namespace ?? 'default';
+}
+
+/** Deep copy of a JSON-shaped value; every operation works on a copy so callers keep the original. */
+export function clone<T>(value: T): T {
+  return structuredClone(value);
+}

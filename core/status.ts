@@ -1,0 +1,134 @@
+// The view model behind `kubectl gray status`: where each route sends traffic and which pods stand
+// behind each subset. Pure: the plugin gathers objects and pods, this decides what they mean.
+import { resolveHost, serviceName, serviceNamespace } from './hosts.js';
+import { type DestinationRule, type HTTPMatchRequest, type VirtualService, namespaceOf } from './model.js';
+import { type Finding } from './rules.js';
+import { lookupSubsets } from './subsets.js';
+import { checkVirtualService, isCatchAll } from './validate.js';
+
+export interface PodInfo {
+  name: string;
+  labels: Record<string, string>;
+  ready: boolean;
+}
+
+export interface StatusInput {
+  destinationRules: readonly DestinationRule[];
+  /** Service selectors by "namespace/name"; undefined when the Service does not exist. */
+  serviceSelectors: ReadonlyMap<string, Record<string, string> | undefined>;
+  /** Pods by namespace. */
+  pods: ReadonlyMap<string, readonly PodInfo[]>;
+}
+
+export interface DestinationStatus {
+  host: string;
+  subset?: string;
+  /** The share Envoy sends (weights are relative shares). */
+  percent: number;
+}
+
+export interface RouteStatus {
+  index: number;
+  name?: string;
+  catchAll: boolean;
+  match?: HTTPMatchRequest[];
+  destinations: DestinationStatus[];
+  mirror?: DestinationStatus;
+}
+
+export interface SubsetStatus {
+  host: string;
+  subset: string;
+  defined: boolean;
+  /** "namespace/name" of the DestinationRule that defines it. */
+  destinationRule?: string;
+  labels: Record<string, string>;
+  pods: number;
+  ready: number;
+  /** Some route sends live traffic here. */
+  routed: boolean;
+  /** Routed, but no ready pod: Envoy answers 503 no healthy upstream. */
+  risk: boolean;
+}
+
+export interface ServiceStatus {
+  namespace: string;
+  virtualService: string;
+  hosts: string[];
+  routes: RouteStatus[];
+  subsets: SubsetStatus[];
+  findings: Finding[];
+}
+
+function shares(weights: Array<number | undefined>): number[] {
+  if (weights.length === 1) return [100];
+  const w = weights.map((x) => Math.max(0, x ?? 0));
+  const total = w.reduce((a, b) => a + b, 0);
+  return w.map((x) => (total > 0 ? (100 * x) / total : 0));
+}
+
+function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+export function buildStatus(vs: VirtualService, input: StatusInput): ServiceStatus {
+  const ns = namespaceOf(vs);
+  const routes: RouteStatus[] = (vs.spec.http ?? []).map((r, index) => {
+    const dests = r.route ?? [];
+    const pct = shares(dests.map((d) => d.weight));
+    return {
+      index,
+      name: r.name,
+      catchAll: isCatchAll(r),
+      match: r.match,
+      destinations: dests.map((d, i) => ({ host: resolveHost(d.destination?.host ?? '', ns), subset: d.destination?.subset, percent: pct[i]! })),
+      mirror: r.mirror ? { host: resolveHost(r.mirror.host, ns), subset: r.mirror.subset, percent: r.mirrorPercentage?.value ?? 100 } : undefined,
+    };
+  });
+
+  const subsets = new Map<string, SubsetStatus>();
+  const key = (host: string, subset: string) => `${host}#${subset}`;
+  const hosts = new Set<string>([
+    ...(vs.spec.hosts ?? []).map((h) => resolveHost(h, ns)),
+    ...routes.flatMap((r) => r.destinations.map((d) => d.host)),
+  ]);
+  for (const host of hosts) {
+    const { rules } = lookupSubsets(host, ns, input.destinationRules);
+    for (const dr of rules) {
+      for (const s of dr.spec.subsets ?? []) {
+        if (!s?.name || subsets.has(key(host, s.name))) continue;
+        subsets.set(key(host, s.name), {
+          host, subset: s.name, defined: true, destinationRule: `${namespaceOf(dr)}/${dr.metadata.name}`,
+          labels: s.labels ?? {}, pods: 0, ready: 0, routed: false, risk: false,
+        });
+      }
+    }
+  }
+  for (const r of routes) {
+    for (const d of [...r.destinations.filter((x) => x.percent > 0), ...(r.mirror ? [r.mirror] : [])]) {
+      if (!d.subset) continue;
+      const k = key(d.host, d.subset);
+      const entry = subsets.get(k) ?? { host: d.host, subset: d.subset, defined: false, labels: {}, pods: 0, ready: 0, routed: false, risk: false };
+      if (d !== r.mirror) entry.routed = true;
+      subsets.set(k, entry);
+    }
+  }
+  for (const s of subsets.values()) {
+    const svcNs = serviceNamespace(s.host);
+    if (!svcNs || !s.defined) continue;
+    const selector = input.serviceSelectors.get(`${svcNs}/${serviceName(s.host)}`);
+    const pods = (input.pods.get(svcNs) ?? []).filter((p) => selects({ ...(selector ?? {}), ...s.labels }, p.labels));
+    s.pods = pods.length;
+    s.ready = pods.filter((p) => p.ready).length;
+  }
+  for (const s of subsets.values()) s.risk = s.routed && (!s.defined || s.ready === 0);
+
+  return {
+    namespace: ns,
+    virtualService: vs.metadata.name,
+    hosts: vs.spec.hosts ?? [],
+    routes,
+    subsets: [...subsets.values()],
+    findings: checkVirtualService(vs, { destinationRules: input.destinationRules }),
+  };
+}

@@ -1,0 +1,44 @@
+// Which DestinationRules a route's destination sees, the way Istio looks them up: the client's
+// (VirtualService's) namespace first, then the service's namespace, then the Istio root namespace.
+
+import { hostMatches, ISTIO_ROOT_NAMESPACE, resolveHost, serviceNamespace } from './hosts.js';
+import { type DestinationRule, namespaceOf } from './model.js';
+
+export interface SubsetLookup {
+  /** DestinationRules that apply, most specific namespace first. */
+  rules: DestinationRule[];
+  /** Subset names they define, in order of appearance; a name defined twice counts once (the first wins). */
+  subsets: string[];
+}
+
+function visibleFrom(dr: DestinationRule, clientNamespace: string): boolean {
+  const exportTo = dr.spec.exportTo;
+  if (!exportTo || exportTo.length === 0 || exportTo.includes('*')) return true;
+  const drNs = namespaceOf(dr);
+  return exportTo.some((e) => (e === '.' ? drNs === clientNamespace : e === clientNamespace));
+}
+
+export function lookupSubsets(
+  hostFqdn: string,
+  clientNamespace: string,
+  destinationRules: readonly DestinationRule[],
+  rootNamespace = ISTIO_ROOT_NAMESPACE,
+): SubsetLookup {
+  const order = [clientNamespace, serviceNamespace(hostFqdn), rootNamespace].filter((n): n is string => !!n);
+  const namespaces = [...new Set(order)];
+  const rules: DestinationRule[] = [];
+  for (const ns of namespaces) {
+    const inNs = destinationRules.filter(
+      (dr) => namespaceOf(dr) === ns && visibleFrom(dr, clientNamespace)
+        && hostMatches(resolveHost(dr.spec?.host ?? '', ns), hostFqdn),
+    );
+    // An exact host beats a wildcard within one namespace.
+    inNs.sort((a, b) => Number(a.spec.host.startsWith('*')) - Number(b.spec.host.startsWith('*')));
+    rules.push(...inNs);
+  }
+  const subsets: string[] = [];
+  for (const dr of rules) {
+    for (const s of dr.spec.subsets ?? []) if (s?.name && !subsets.includes(s.name)) subsets.push(s.name);
+  }
+  return { rules, subsets };
+}

@@ -1,0 +1,261 @@
+// The checks themselves: plain functions from objects to findings. They never throw on odd input:
+// a malformed object yields findings (or nothing) so that the webhook can always answer.
+
+import { resolveHost } from './hosts.js';
+import {
+  type DestinationRule, type Destination, type HTTPRoute, type RouteDestination, type StringMatch,
+  type VirtualService, describeObject, namespaceOf,
+} from './model.js';
+import { re2Problem } from './re2.js';
+import { type Finding, finding } from './rules.js';
+import { lookupSubsets } from './subsets.js';
+
+const DNS1123_LABEL = /^[a-z0-9A-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
+const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-zA-Z]+$/;
+
+export interface VirtualServiceContext {
+  /** Every DestinationRule the VirtualService could see (its namespace, the services', the root's). */
+  destinationRules: readonly DestinationRule[];
+}
+
+interface RouteRef {
+  kind: 'http' | 'tcp' | 'tls';
+  index: number;
+  route: { route?: RouteDestination[]; [k: string]: unknown };
+}
+
+function routesOf(vs: VirtualService): RouteRef[] {
+  const out: RouteRef[] = [];
+  for (const kind of ['http', 'tcp', 'tls'] as const) {
+    const list = vs.spec?.[kind];
+    if (Array.isArray(list)) list.forEach((route, index) => out.push({ kind, index, route: route as RouteRef['route'] }));
+  }
+  return out;
+}
+
+/** A match-less route (or one with an empty match entry) catches every request. */
+export function isCatchAll(route: HTTPRoute): boolean {
+  const match = route.match;
+  if (!Array.isArray(match) || match.length === 0) return true;
+  return match.some((m) => !m || Object.keys(m).filter((k) => k !== 'name').length === 0);
+}
+
+export function checkWeights(vs: VirtualService): Finding[] {
+  const object = describeObject(vs);
+  const out: Finding[] = [];
+  for (const { kind, index, route } of routesOf(vs)) {
+    const dests = Array.isArray(route.route) ? route.route : [];
+    const field = `spec.${kind}[${index}].route`;
+    dests.forEach((d, i) => {
+      if (typeof d?.weight === 'number' && d.weight < 0) {
+        out.push(finding('weight-negative', object, `${field}[${i}].weight`, `weight ${d.weight} is negative`,
+          'use a weight between 0 and 100'));
+      }
+    });
+    if (dests.length < 2) continue; // a single destination takes all traffic whatever its weight
+    const weights = dests.map((d) => (typeof d?.weight === 'number' ? d.weight : 0));
+    const total = weights.reduce((a, b) => a + b, 0);
+    if (weights.every((w) => w === 0)) {
+      out.push(finding('weight-all-zero', object, field, `all ${dests.length} destinations have weight 0, so no traffic can be sent`,
+        'give at least one destination a positive weight'));
+    } else if (total !== 100) {
+      const parts = dests.map((d, i) => `${d?.destination?.subset ?? d?.destination?.host ?? '?'}=${weights[i]}`).join(', ');
+      out.push(finding('weight-total', object, field,
+        `weights total ${total} (${parts}), not 100; Istio itself would accept this as relative shares, but kubectl-gray policy requires exactly 100 so that every weight reads as a percentage`,
+        `make the weights add up to 100, e.g. with kubectl gray set-weight`));
+    }
+  }
+  return out;
+}
+
+function checkStringMatch(m: StringMatch | undefined, object: string, field: string): Finding[] {
+  if (!m || typeof m !== 'object' || typeof m.regex !== 'string') return [];
+  const problem = re2Problem(m.regex);
+  return problem
+    ? [finding('regex-invalid', object, `${field}.regex`, problem, 'write the pattern in RE2 syntax (no lookaround, no backreferences)')]
+    : [];
+}
+
+export function checkMatches(vs: VirtualService): Finding[] {
+  const object = describeObject(vs);
+  const out: Finding[] = [];
+  (vs.spec?.http ?? []).forEach((route, r) => {
+    (route?.match ?? []).forEach((m, j) => {
+      if (!m || typeof m !== 'object') return;
+      const base = `spec.http[${r}].match[${j}]`;
+      for (const key of ['uri', 'scheme', 'method', 'authority'] as const) {
+        out.push(...checkStringMatch(m[key] as StringMatch | undefined, object, `${base}.${key}`));
+      }
+      for (const group of ['headers', 'withoutHeaders', 'queryParams'] as const) {
+        const entries = m[group];
+        if (!entries || typeof entries !== 'object') continue;
+        for (const [name, sm] of Object.entries(entries as Record<string, StringMatch>)) {
+          const field = `${base}.${group}.${name}`;
+          if (group !== 'queryParams' && !HTTP_TOKEN.test(name) && !name.startsWith(':') && !name.startsWith('@request.auth.claims.')) {
+            out.push(finding('header-name', object, field, `"${name}" is not a valid HTTP header name`,
+              'use letters, digits and -_.!#$%&\'*+^`|~ only'));
+          }
+          out.push(...checkStringMatch(sm, object, field));
+        }
+      }
+    });
+  });
+  return out;
+}
+
+export function checkMirrors(vs: VirtualService): Finding[] {
+  const object = describeObject(vs);
+  const out: Finding[] = [];
+  (vs.spec?.http ?? []).forEach((route, r) => {
+    const field = `spec.http[${r}]`;
+    if (route?.mirror && Array.isArray(route.mirrors) && route.mirrors.length > 0) {
+      out.push(finding('mirror-conflict', object, field, 'sets both mirror and mirrors', 'keep one of them'));
+    }
+    const value = route?.mirrorPercentage?.value;
+    if (typeof value === 'number' && (value < 0 || value > 100)) {
+      out.push(finding('mirror-percentage', object, `${field}.mirrorPercentage.value`, `${value} is outside [0, 100]`,
+        'use a percentage between 0 and 100'));
+    }
+  });
+  return out;
+}
+
+export function checkReachability(vs: VirtualService): Finding[] {
+  const object = describeObject(vs);
+  const out: Finding[] = [];
+  const http = vs.spec?.http ?? [];
+  const first = http.findIndex((r) => r && isCatchAll(r));
+  if (first < 0) return out;
+  for (let i = first + 1; i < http.length; i++) {
+    const name = http[i]?.name ? ` "${http[i]!.name}"` : '';
+    out.push(finding('route-unreachable', object, `spec.http[${i}]`,
+      `route${name} comes after the catch-all route spec.http[${first}] and can never match`,
+      `move it before spec.http[${first}] (kubectl gray match-header inserts routes in the right place)`));
+  }
+  return out;
+}
+
+/** Every destination and mirror of a VirtualService with the field that names it. */
+export function destinationsOf(vs: VirtualService): Array<{ field: string; destination: Destination }> {
+  const out: Array<{ field: string; destination: Destination }> = [];
+  for (const { kind, index, route } of routesOf(vs)) {
+    (route.route ?? []).forEach((d, i) => {
+      if (d?.destination) out.push({ field: `spec.${kind}[${index}].route[${i}].destination`, destination: d.destination });
+    });
+    if (kind === 'http') {
+      const http = route as HTTPRoute;
+      if (http.mirror) out.push({ field: `spec.http[${index}].mirror`, destination: http.mirror });
+      (Array.isArray(http.mirrors) ? http.mirrors : []).forEach((m, i) => {
+        const d = (m as { destination?: Destination })?.destination;
+        if (d) out.push({ field: `spec.http[${index}].mirrors[${i}].destination`, destination: d });
+      });
+    }
+  }
+  return out;
+}
+
+export function checkSubsetsDefined(vs: VirtualService, ctx: VirtualServiceContext): Finding[] {
+  const object = describeObject(vs);
+  const ns = namespaceOf(vs);
+  const out: Finding[] = [];
+  for (const { field, destination } of destinationsOf(vs)) {
+    const subset = destination.subset;
+    if (!subset || typeof destination.host !== 'string') continue;
+    if (!DNS1123_LABEL.test(subset) || subset.length > 63) {
+      out.push(finding('subset-name', object, `${field}.subset`, `"${subset}" is not a DNS-1123 label`,
+        'use at most 63 letters, digits and dashes, starting and ending with a letter or digit'));
+      continue;
+    }
+    const host = resolveHost(destination.host, ns);
+    const { rules, subsets } = lookupSubsets(host, ns, ctx.destinationRules);
+    if (subsets.includes(subset)) continue;
+    if (rules.length === 0) {
+      out.push(finding('subset-undefined', object, `${field}.subset`,
+        `routes to subset "${subset}" of host ${host}, but no DestinationRule for that host defines any subset`,
+        `create a DestinationRule for ${host} with subset "${subset}" and apply it before this VirtualService (a webhook cannot see objects later in the same apply)`));
+    } else {
+      const names = rules.map((r) => `${namespaceOf(r)}/${r.metadata.name}`).join(', ');
+      out.push(finding('subset-undefined', object, `${field}.subset`,
+        `routes to subset "${subset}" of host ${host}, which DestinationRule ${names} does not define (defined: ${subsets.join(', ') || 'none'})`,
+        `add subset "${subset}" to DestinationRule ${names} first, or route to one of: ${subsets.join(', ') || 'none'}`));
+    }
+  }
+  return out;
+}
+
+/** Every check of a VirtualService on its own and against the DestinationRules it can see. */
+export function checkVirtualService(vs: VirtualService, ctx: VirtualServiceContext): Finding[] {
+  return [
+    ...checkWeights(vs),
+    ...checkMatches(vs),
+    ...checkMirrors(vs),
+    ...checkSubsetsDefined(vs, ctx),
+    ...checkReachability(vs),
+  ];
+}
+
+export function checkDestinationRule(dr: DestinationRule): Finding[] {
+  const object = describeObject(dr);
+  const out: Finding[] = [];
+  const seen = new Set<string>();
+  (dr.spec?.subsets ?? []).forEach((s, i) => {
+    const name = s?.name;
+    if (typeof name !== 'string') return;
+    if (!DNS1123_LABEL.test(name) || name.length > 63) {
+      out.push(finding('subset-name', object, `spec.subsets[${i}].name`, `"${name}" is not a DNS-1123 label`,
+        'use at most 63 letters, digits and dashes, starting and ending with a letter or digit'));
+    }
+    if (seen.has(name)) {
+      out.push(finding('subset-duplicate', object, `spec.subsets[${i}].name`, `subset "${name}" is defined twice`,
+        'remove or rename one of them'));
+    }
+    seen.add(name);
+  });
+  return out;
+}
+
+/**
+ * A DestinationRule update (next defined) or delete (next undefined) must not take away a subset that a
+ * VirtualService still routes to, unless another DestinationRule it sees still defines that subset.
+ */
+export function checkSubsetRemoval(
+  previous: DestinationRule,
+  next: DestinationRule | undefined,
+  virtualServices: readonly VirtualService[],
+  destinationRules: readonly DestinationRule[],
+): Finding[] {
+  const object = describeObject(previous);
+  const key = (d: DestinationRule) => `${namespaceOf(d)}/${d.metadata.name}`;
+  const others = destinationRules.filter((d) => key(d) !== key(previous));
+  const after = next ? [...others, next] : others;
+  const before = [...others, previous];
+  const lost = new Map<string, string[]>(); // subset -> users
+  for (const vs of virtualServices) {
+    const ns = namespaceOf(vs);
+    for (const { field, destination } of destinationsOf(vs)) {
+      if (!destination.subset || typeof destination.host !== 'string') continue;
+      const host = resolveHost(destination.host, ns);
+      const had = lookupSubsets(host, ns, before);
+      if (!had.rules.some((r) => key(r) === key(previous)) || !had.subsets.includes(destination.subset)) continue;
+      if (lookupSubsets(host, ns, after).subsets.includes(destination.subset)) continue;
+      const users = lost.get(destination.subset) ?? [];
+      users.push(`${describeObject(vs)} ${field}`);
+      lost.set(destination.subset, users);
+    }
+  }
+  const out: Finding[] = [];
+  for (const [subset, users] of lost) {
+    const first = users.slice(0, 3).join('; ') + (users.length > 3 ? `; and ${users.length - 3} more` : '');
+    if (next) {
+      const index = (previous.spec.subsets ?? []).findIndex((s) => s?.name === subset);
+      out.push(finding('subset-in-use', object, `spec.subsets[${index}]`,
+        `removing subset "${subset}" would break routes that still use it: ${first}`,
+        `move those routes off "${subset}" first (kubectl gray set-weight or switch), then remove the subset`));
+    } else {
+      out.push(finding('destinationrule-in-use', object, 'metadata.name',
+        `deleting it would leave subset "${subset}" undefined while routes still use it: ${first}`,
+        `move those routes off "${subset}" first, then delete the DestinationRule`));
+    }
+  }
+  return out;
+}

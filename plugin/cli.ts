@@ -1,0 +1,95 @@
+// The root command: a list of registrations, one error policy, and exit codes scripts can trust.
+import yargs from 'yargs';
+import { IntentError, RuleViolation } from '../core/errors.js';
+import { formatFinding } from '../core/rules.js';
+import type { GrayCommand } from './command.js';
+import { analyzeCommand } from './commands/analyze.js';
+import { historyCommand } from './commands/history.js';
+import { matchCookieCommand } from './commands/match-cookie.js';
+import { matchHeaderCommand } from './commands/match-header.js';
+import { mirrorCommand } from './commands/mirror.js';
+import { rollbackCommand } from './commands/rollback.js';
+import { setWeightCommand } from './commands/set-weight.js';
+import { statusCommand } from './commands/status.js';
+import { switchCommand } from './commands/switch.js';
+import { undoCommand } from './commands/undo.js';
+import { type CommandContext, EXIT } from './context.js';
+import { ApiError, ConfigError, ConnectionError } from './kube/errors.js';
+import { withConnectionFlags } from './options.js';
+
+export const VERSION = '0.1.0';
+
+export const COMMANDS: GrayCommand[] = [
+  statusCommand, setWeightCommand, switchCommand, matchHeaderCommand, matchCookieCommand, mirrorCommand,
+  rollbackCommand, historyCommand, undoCommand, analyzeCommand,
+];
+
+export async function runCli(args: string[], ctx: CommandContext): Promise<number> {
+  let chosen: { command: GrayCommand; argv: Record<string, unknown> } | undefined;
+  const verb = args.find((a) => !a.startsWith('-'));
+  const hint = `See 'kubectl gray${verb && COMMANDS.some((c) => c.command.startsWith(`${verb} `) || c.command === verb) ? ` ${verb}` : ''} -h' for help and examples.`;
+
+  let parser = withConnectionFlags(yargs())
+    .scriptName('kubectl gray')
+    .usage('kubectl gray: safe gray releases (canary, blue-green, A/B, mirror) for Istio\n\nUsage: kubectl gray <command> [options]')
+    .strict()
+    .demandCommand(1, 'name a command')
+    .recommendCommands()
+    .help().alias('h', 'help')
+    .version(VERSION)
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .exitProcess(false)
+    .epilogue('Exit codes: 0 done, 1 API server failed, 2 usage error, 3 refused by the rules (or status found an error).');
+  for (const command of COMMANDS) {
+    parser = parser.command(command.command, command.describe, (y) => command.builder(y), (argv) => {
+      chosen = { command, argv: argv as Record<string, unknown> };
+    });
+  }
+
+  let parseError: Error | undefined;
+  let output = '';
+  try {
+    parser.parse(args, {}, (err, _argv, out) => {
+      parseError = err ?? undefined;
+      output = out;
+    });
+  } catch (err) {
+    parseError = err as Error;
+  }
+  if (parseError) {
+    const message = parseError instanceof IntentError ? parseError.message : parseError.message.split('\n')[0];
+    ctx.io.err(`error: ${message}\n${hint}\n`);
+    return EXIT.usage;
+  }
+  if (!chosen) {
+    if (output) ctx.io.out(`${output}\n`);
+    return EXIT.ok;
+  }
+  try {
+    return await chosen.command.run(chosen.argv, ctx);
+  } catch (err) {
+    return reportError(ctx, err, hint);
+  }
+}
+
+function reportError(ctx: CommandContext, err: unknown, hint: string): number {
+  if (err instanceof RuleViolation) {
+    ctx.io.err(`error: refused by ${err.findings.length} rule violation(s); nothing was changed:\n`);
+    for (const f of err.findings) ctx.io.err(`  ${formatFinding(f)}\n`);
+    return EXIT.refused;
+  }
+  if (err instanceof IntentError) {
+    ctx.io.err(`error: ${err.message}\n${hint}\n`);
+    return EXIT.usage;
+  }
+  if (err instanceof ApiError) {
+    ctx.io.err(`${err.message}\n`);
+    return err.isAdmissionDenial ? EXIT.refused : EXIT.failure;
+  }
+  if (err instanceof ConfigError || err instanceof ConnectionError) {
+    ctx.io.err(`error: ${err.message}\n`);
+    return EXIT.failure;
+  }
+  ctx.io.err(`error: ${(err as Error)?.stack ?? String(err)}\n`);
+  return EXIT.failure;
+}

@@ -1,0 +1,35 @@
+import { IntentError } from '../../core/errors.js';
+import { selectRoute } from '../../core/target.js';
+import { type MatchKind, matchHeader, parseHeaderPair } from '../../core/ops/match.js';
+import type { GrayCommand } from '../command.js';
+import { EXIT } from '../context.js';
+import { mutateVirtualService } from '../mutate.js';
+import { type TargetArgs, withMutationFlags } from '../options.js';
+
+interface Args extends TargetArgs { pair: string; subset: string; prefix?: boolean; regex?: boolean }
+
+export const matchHeaderCommand: GrayCommand = {
+  command: 'match-header <service> <pair>',
+  describe: 'Send requests with a header value to a subset (a route before the catch-all)',
+  builder: (y) => withMutationFlags(y, { route: false })
+    .positional('pair', { type: 'string', describe: 'NAME=VALUE of the request header' })
+    .option('subset', { type: 'string', demandOption: true, describe: 'The subset those requests go to' })
+    .option('prefix', { type: 'boolean', describe: 'Match header values that start with VALUE' })
+    .option('regex', { type: 'boolean', describe: 'VALUE is an RE2 regular expression (the dialect Envoy uses)' })
+    .conflicts('prefix', 'regex')
+    .example('$0 match-header reviews end-user=jason --subset v3', 'jason gets v3; everyone else keeps the default route')
+    .example("$0 match-header reviews user-agent='.*Mobile.*' --regex --subset v2", 'mobile clients get v2'),
+  async run(raw, ctx) {
+    const args = raw as unknown as Args;
+    const [header, value] = parseHeaderPair(String(args.pair));
+    const kind: MatchKind = args.regex ? 'regex' : args.prefix ? 'prefix' : 'exact';
+    if (kind === 'prefix' && value === '') throw new IntentError(`"${args.pair}": a prefix match needs a non-empty VALUE`);
+    const cluster = await ctx.connect(args);
+    await mutateVirtualService(ctx, cluster, {
+      service: args.service, vsName: args.vs, dryRun: args['dry-run'] as never, output: args.output as never,
+      change: `match-header ${args.pair}${kind === 'exact' ? '' : ` --${kind}`} --subset ${args.subset}`, verb: 'matched',
+      edit: (vs) => ({ next: matchHeader(vs, { header, value, kind, subset: String(args.subset) }), stableRoute: selectRoute(vs) }),
+    });
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,73 @@
+import { IntentError } from '../../core/errors.js';
+import { resolveHost, serviceName, serviceNamespace } from '../../core/hosts.js';
+import type { VirtualService } from '../../core/model.js';
+import { errorsOf } from '../../core/rules.js';
+import { type PodInfo, type ServiceStatus, buildStatus } from '../../core/status.js';
+import { findVirtualService } from '../../core/target.js';
+import type { GrayCommand } from '../command.js';
+import { EXIT } from '../context.js';
+import type { GrayCluster } from '../kube/cluster.js';
+import { visibleDestinationRules } from '../mutate.js';
+import type { GlobalArgs } from '../options.js';
+import { printObject } from '../render/mutation.js';
+import { renderStatus } from '../render/status.js';
+
+interface Args extends GlobalArgs { service?: string; vs?: string; output?: string; 'all-namespaces'?: boolean }
+
+const FORMATS = ['wide', 'json', 'yaml'];
+
+export const statusCommand: GrayCommand = {
+  command: 'status [service]',
+  describe: 'Show where traffic goes, the pods behind each subset, and 503 risks',
+  builder: (y) => y
+    .positional('service', { type: 'string', describe: 'The service (default: every VirtualService in the namespace)' })
+    .option('vs', { type: 'string', describe: 'Show this VirtualService instead of finding it by host' })
+    .option('all-namespaces', { alias: 'A', type: 'boolean', describe: 'Every VirtualService in every namespace' })
+    .option('output', { alias: 'o', type: 'string', describe: `${FORMATS.join('|')}` })
+    .example('$0 status reviews', 'routes, weights, mirror and ready pods per subset')
+    .example('$0 status -A -o json', 'everything, for scripts; exits 3 when a route points at an undefined subset'),
+  async run(raw, ctx) {
+    const args = raw as unknown as Args;
+    if (args.output !== undefined && !FORMATS.includes(args.output)) {
+      throw new IntentError(`unable to match a printer suitable for the output format "${args.output}", allowed formats are: ${FORMATS.join(',')}`);
+    }
+    if (args['all-namespaces'] && (args.service || args.vs)) throw new IntentError('-A shows every VirtualService; do not name one');
+    const cluster = await ctx.connect(args);
+    const scope = args['all-namespaces'] ? undefined : cluster.namespace;
+    const all = await cluster.listVirtualServices(scope);
+    const chosen = args.service || args.vs ? [findVirtualService(args.service ?? '', cluster.namespace, all, args.vs)] : all;
+    if (chosen.length === 0) {
+      ctx.io.err(`No VirtualServices found in ${scope ? `${scope} namespace` : 'any namespace'}.\n`);
+      return EXIT.ok;
+    }
+    const statuses = await Promise.all(chosen.map((vs) => gather(cluster, vs)));
+    if (args.output === 'json' || args.output === 'yaml') {
+      printObject(ctx.io, statuses.length === 1 && (args.service || args.vs) ? statuses[0] : statuses, args.output);
+    } else {
+      statuses.forEach((s, i) => {
+        if (i > 0) ctx.io.out('\n');
+        renderStatus(ctx.io, s, args.output === 'wide');
+      });
+    }
+    return statuses.some((s) => errorsOf(s.findings).some((f) => f.rule === 'subset-undefined')) ? EXIT.refused : EXIT.ok;
+  },
+};
+
+async function gather(cluster: GrayCluster, vs: VirtualService): Promise<ServiceStatus> {
+  const ns = vs.metadata.namespace ?? cluster.namespace;
+  const destinationRules = await visibleDestinationRules(cluster, vs);
+  const hosts = new Set<string>();
+  for (const r of vs.spec.http ?? []) for (const d of r.route ?? []) if (d.destination?.host) hosts.add(resolveHost(d.destination.host, ns));
+  for (const h of vs.spec.hosts ?? []) hosts.add(resolveHost(h, ns));
+  const serviceSelectors = new Map<string, Record<string, string> | undefined>();
+  const pods = new Map<string, PodInfo[]>();
+  await Promise.all([...hosts].map(async (host) => {
+    const svcNs = serviceNamespace(host);
+    if (!svcNs) return;
+    const name = serviceName(host);
+    serviceSelectors.set(`${svcNs}/${name}`, (await cluster.getService(svcNs, name))?.selector);
+    if (!pods.has(svcNs)) pods.set(svcNs, []);
+  }));
+  await Promise.all([...pods.keys()].map(async (n) => pods.set(n, await cluster.listPods(n))));
+  return buildStatus(vs, { destinationRules, serviceSelectors, pods });
+}

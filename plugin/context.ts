@@ -1,0 +1,30 @@
+// What a command may touch: the terminal, the cluster (through a factory, so --help never connects),
+// and the clock. main.ts builds the real one; tests build one over an in-memory cluster.
+import type { ConnectionFlags } from './kube/config.js';
+import type { GrayCluster } from './kube/cluster.js';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Colour and bars only on a terminal (and never with --no-color or TERM=dumb). */
+  color: boolean;
+}
+
+export interface CommandContext {
+  io: Io;
+  connect(flags: ConnectionFlags): Promise<GrayCluster>;
+  now(): Date;
+  /** Reads a local file (for analyze); "-" is standard input. */
+  readFile(path: string): Promise<string>;
+}
+
+/** Exit codes scripts can rely on. */
+export const EXIT = {
+  ok: 0,
+  /** The API server failed or could not be reached. */
+  failure: 1,
+  /** The command line or the intent is wrong: fix the command. */
+  usage: 2,
+  /** The rules (ours locally, or an admission webhook) refused the change, or status found an error. */
+  refused: 3,
+} as const;

@@ -1,0 +1,108 @@
+// The only place the plugin talks to the API server. Commands see the GrayCluster interface, so
+// their tests run against an in-memory cluster and the e2e suite against a real one.
+import type { DestinationRule, KubeObject, VirtualService } from '../../core/model.js';
+import { ApiError } from './errors.js';
+import type { KubeRest } from './rest.js';
+
+export type DryRun = 'none' | 'client' | 'server';
+
+export interface PodSummary {
+  name: string;
+  labels: Record<string, string>;
+  ready: boolean;
+}
+
+export interface ServiceSummary {
+  name: string;
+  namespace: string;
+  selector: Record<string, string>;
+}
+
+export interface WriteResult<T> {
+  object: T;
+  /** Warnings the server sent back (admission webhooks' among them). */
+  warnings: string[];
+}
+
+export interface GrayCluster {
+  /** The namespace from -n, else the context's, else "default". */
+  readonly namespace: string;
+  /** All VirtualServices in a namespace, or in every namespace when it is undefined. */
+  listVirtualServices(namespace: string | undefined): Promise<VirtualService[]>;
+  /** Writes the object back with the resourceVersion it carries; a stale one fails with a Conflict. */
+  replaceVirtualService(vs: VirtualService, dryRun: 'none' | 'server'): Promise<WriteResult<VirtualService>>;
+  listDestinationRules(namespace: string | undefined): Promise<DestinationRule[]>;
+  getService(namespace: string, name: string): Promise<ServiceSummary | undefined>;
+  listPods(namespace: string): Promise<PodSummary[]>;
+}
+
+const ISTIO_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'];
+
+interface List<T> { items?: T[] }
+
+export class KubeCluster implements GrayCluster {
+  private istioVersion: string | undefined;
+  constructor(private readonly rest: KubeRest, readonly namespace: string) {}
+
+  /** Istio >= 1.22 serves v1; older control planes only v1beta1/v1alpha3. Found once, on first use. */
+  private async istioPath(plural: string, namespace: string | undefined, name?: string): Promise<string> {
+    const tail = `${namespace ? `/namespaces/${encodeURIComponent(namespace)}` : ''}/${plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
+    if (!this.istioVersion) {
+      for (const v of ISTIO_VERSIONS) {
+        try {
+          await this.rest.request('GET', `/apis/networking.istio.io/${v}`);
+          this.istioVersion = v;
+          break;
+        } catch (err) {
+          if (!(err instanceof ApiError && err.isNotFound)) throw err;
+        }
+      }
+      if (!this.istioVersion) {
+        throw new ApiError(404, 'NotFound', 'the server does not serve networking.istio.io (are Istio\'s CRDs installed?)');
+      }
+    }
+    return `/apis/networking.istio.io/${this.istioVersion}${tail}`;
+  }
+
+  async listVirtualServices(namespace: string | undefined): Promise<VirtualService[]> {
+    const res = await this.rest.request<List<VirtualService>>('GET', await this.istioPath('virtualservices', namespace));
+    return withKind(res.body.items ?? [], 'VirtualService', `networking.istio.io/${this.istioVersion}`);
+  }
+
+  async replaceVirtualService(vs: VirtualService, dryRun: 'none' | 'server'): Promise<WriteResult<VirtualService>> {
+    const path = await this.istioPath('virtualservices', vs.metadata.namespace ?? this.namespace, vs.metadata.name);
+    const res = await this.rest.request<VirtualService>('PUT', dryRun === 'server' ? `${path}?dryRun=All` : path, vs);
+    return { object: res.body, warnings: res.warnings };
+  }
+
+  async listDestinationRules(namespace: string | undefined): Promise<DestinationRule[]> {
+    const res = await this.rest.request<List<DestinationRule>>('GET', await this.istioPath('destinationrules', namespace));
+    return withKind(res.body.items ?? [], 'DestinationRule', `networking.istio.io/${this.istioVersion}`);
+  }
+
+  async getService(namespace: string, name: string): Promise<ServiceSummary | undefined> {
+    try {
+      const res = await this.rest.request<{ spec?: { selector?: Record<string, string> } }>(
+        'GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(name)}`);
+      return { name, namespace, selector: res.body.spec?.selector ?? {} };
+    } catch (err) {
+      if (err instanceof ApiError && err.isNotFound) return undefined;
+      throw err;
+    }
+  }
+
+  async listPods(namespace: string): Promise<PodSummary[]> {
+    type Pod = KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } };
+    const res = await this.rest.request<List<Pod>>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`);
+    return (res.body.items ?? []).map((p) => ({
+      name: p.metadata.name,
+      labels: p.metadata.labels ?? {},
+      ready: (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+    }));
+  }
+}
+
+/** List items come without apiVersion/kind; the rules need them to name objects. */
+function withKind<T extends KubeObject>(items: T[], kind: string, apiVersion: string): T[] {
+  return items.map((i) => ({ ...i, apiVersion: i.apiVersion ?? apiVersion, kind: i.kind ?? kind }));
+}

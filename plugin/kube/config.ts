@@ -1,0 +1,47 @@
+// Finds the kubeconfig the way kubectl does, but refuses to guess: client-node would silently fall
+// back to http://localhost:8080 when there is no configuration at all.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ConfigError } from './errors.js';
+
+export interface ConnectionFlags {
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+}
+
+
+export function loadKubeConfig(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): { kc: KubeConfig; namespace: string } {
+  const kc = new KubeConfig();
+  const fromEnv = (env['KUBECONFIG'] ?? '').split(delimiter).filter(Boolean);
+  const home = join(env['HOME'] ?? homedir(), '.kube', 'config');
+  try {
+    if (flags.kubeconfig) {
+      if (!existsSync(flags.kubeconfig)) throw new ConfigError(`--kubeconfig ${flags.kubeconfig}: no such file`);
+      kc.loadFromFile(flags.kubeconfig);
+    } else if (fromEnv.some((p) => existsSync(p))) {
+      kc.loadFromDefault();
+    } else if (existsSync(home)) {
+      kc.loadFromFile(home);
+    } else if (env['KUBERNETES_SERVICE_HOST']) {
+      kc.loadFromCluster();
+    } else {
+      const looked = [...fromEnv.map((p) => `$KUBECONFIG ${p}`), home].join(', ');
+      throw new ConfigError(`no kubeconfig found (looked at ${looked}); pass --kubeconfig or set KUBECONFIG`);
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(`cannot read kubeconfig: ${(err as Error).message}`);
+  }
+  if (flags.context) {
+    if (!kc.getContextObject(flags.context)) {
+      throw new ConfigError(`context "${flags.context}" does not exist (contexts: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+    }
+    kc.setCurrentContext(flags.context);
+  }
+  if (!kc.getCurrentCluster()) throw new ConfigError('the kubeconfig has no current context or cluster; pass --context');
+  const contextNs = kc.getContextObject(kc.getCurrentContext())?.namespace;
+  return { kc, namespace: flags.namespace || contextNs || 'default' };
+}

@@ -1,0 +1,31 @@
+// The only file that touches the process: argv, streams, environment, exit code.
+import { readFile } from 'node:fs/promises';
+import { runCli } from './cli.js';
+import type { CommandContext } from './context.js';
+
+const args = process.argv.slice(2);
+const colorWanted = !!process.stdout.isTTY && process.env['TERM'] !== 'dumb' && !process.env['NO_COLOR'] && !args.includes('--no-color');
+
+const ctx: CommandContext = {
+  io: {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    color: colorWanted,
+  },
+  async connect(flags) {
+    const { connectCluster } = await import('./kube/connect.js');
+    return connectCluster(flags);
+  },
+  now: () => new Date(),
+  readFile: (path) => (path === '-' ? readStdin() : readFile(path, 'utf8')),
+};
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+runCli(args, ctx).then((code) => {
+  process.exitCode = code;
+});

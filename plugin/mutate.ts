@@ -1,0 +1,84 @@
+// The one path every VirtualService edit takes: read, apply the intent, check with the shared rules,
+// write with the resourceVersion that was read, and on a conflict start again from a fresh read.
+import { RuleViolation } from '../core/errors.js';
+import { rememberStable, recordChange } from '../core/history.js';
+import { type DestinationRule, type VirtualService } from '../core/model.js';
+import { errorsOf, formatFinding, warningsOf } from '../core/rules.js';
+import { findVirtualService } from '../core/target.js';
+import { checkVirtualService, destinationsOf } from '../core/validate.js';
+import { ISTIO_ROOT_NAMESPACE, resolveHost, serviceNamespace } from '../core/hosts.js';
+import type { CommandContext } from './context.js';
+import type { DryRun, GrayCluster } from './kube/cluster.js';
+import { ApiError } from './kube/errors.js';
+import type { MutationOutput } from './options.js';
+import { printMutation } from './render/mutation.js';
+
+export interface Edit {
+  /** The new object, or the same spec when there is nothing to change. */
+  next: VirtualService;
+  /** The route whose single subset becomes the recorded stable one, if the release starts here. */
+  stableRoute?: number;
+  /** Skip history (undo records its own entry). */
+  history?: boolean;
+}
+
+export interface MutationRequest {
+  service: string;
+  vsName?: string;
+  /** How the change reads in history, e.g. "set-weight v2=10". */
+  change: string;
+  /** Past tense for the result line: "reweighted", "switched", ... */
+  verb: string;
+  dryRun: DryRun;
+  output?: MutationOutput;
+  edit(vs: VirtualService): Edit;
+}
+
+export const MAX_ATTEMPTS = 40;
+
+export async function mutateVirtualService(ctx: CommandContext, cluster: GrayCluster, req: MutationRequest): Promise<VirtualService> {
+  const namespace = cluster.namespace;
+  for (let attempt = 1; ; attempt++) {
+    const current = findVirtualService(req.service, namespace, await cluster.listVirtualServices(namespace), req.vsName);
+    const edit = req.edit(current);
+    if (JSON.stringify(edit.next.spec) === JSON.stringify(current.spec)) {
+      printMutation(ctx.io, current, 'unchanged', req.dryRun, req.output);
+      return current;
+    }
+    let next = edit.stableRoute === undefined ? edit.next : rememberStable(current, edit.next, edit.stableRoute);
+    if (edit.history !== false) next = recordChange(current, next, req.change, ctx.now());
+
+    const findings = checkVirtualService(next, { destinationRules: await visibleDestinationRules(cluster, next) });
+    const errors = errorsOf(findings);
+    if (errors.length > 0) throw new RuleViolation(errors);
+    for (const w of warningsOf(findings)) ctx.io.err(`Warning: ${formatFinding(w)}\n`);
+
+    if (req.dryRun === 'client') {
+      printMutation(ctx.io, next, req.verb, req.dryRun, req.output);
+      return next;
+    }
+    try {
+      const { object, warnings } = await cluster.replaceVirtualService(next, req.dryRun);
+      for (const w of warnings) ctx.io.err(`Warning: ${w}\n`);
+      printMutation(ctx.io, { ...object, apiVersion: object.apiVersion ?? next.apiVersion, kind: object.kind ?? next.kind }, req.verb, req.dryRun, req.output);
+      return object;
+    } catch (err) {
+      if (!(err instanceof ApiError && err.isConflict) || attempt >= MAX_ATTEMPTS) throw err;
+      // Someone else wrote in between: back off a little (with jitter, so racers spread out) and redo
+      // the intent on what is there now, never on what we read before.
+      await new Promise((r) => setTimeout(r, Math.min(500, 10 * attempt) * (0.5 + Math.random())));
+    }
+  }
+}
+
+/** The DestinationRules a VirtualService can see: its own namespace, its hosts' namespaces and the root. */
+export async function visibleDestinationRules(cluster: GrayCluster, vs: VirtualService): Promise<DestinationRule[]> {
+  const ns = vs.metadata.namespace ?? cluster.namespace;
+  const namespaces = new Set([ns, ISTIO_ROOT_NAMESPACE]);
+  for (const { destination } of destinationsOf(vs)) {
+    const svcNs = serviceNamespace(resolveHost(destination.host, ns));
+    if (svcNs) namespaces.add(svcNs);
+  }
+  const lists = await Promise.all([...namespaces].map((n) => cluster.listDestinationRules(n)));
+  return lists.flat();
+}

@@ -1,0 +1,57 @@
+// Flag bundles shared by commands, declared once (kubectl's genericclioptions is the model).
+import type { Argv } from 'yargs';
+import { IntentError } from '../core/errors.js';
+import type { ConnectionFlags } from './kube/config.js';
+import type { DryRun } from './kube/cluster.js';
+
+export interface GlobalArgs extends ConnectionFlags {
+  'no-color'?: boolean;
+}
+
+export function withConnectionFlags<T>(y: Argv<T>) {
+  return y
+    .option('kubeconfig', { type: 'string', describe: 'Path to the kubeconfig file to use', global: true })
+    .option('context', { type: 'string', describe: 'The kubeconfig context to use', global: true })
+    .option('namespace', { alias: 'n', type: 'string', describe: 'The namespace of the objects', global: true })
+    .option('no-color', { type: 'boolean', describe: 'Never colour the output', global: true });
+}
+
+export const MUTATION_OUTPUTS = ['yaml', 'json', 'name'] as const;
+export type MutationOutput = (typeof MUTATION_OUTPUTS)[number];
+
+export interface TargetArgs extends GlobalArgs {
+  service: string;
+  vs?: string;
+  route?: string;
+  'dry-run'?: string;
+  output?: string;
+}
+
+/** --vs, --route, --dry-run and -o for every command that edits a VirtualService. */
+export function withMutationFlags<T>(y: Argv<T>, options: { route?: boolean } = { route: true }) {
+  let out = y
+    .positional('service', { type: 'string', describe: 'The service whose traffic to change (short name or FQDN)', demandOption: true })
+    .option('vs', { type: 'string', describe: 'Edit this VirtualService instead of finding it by host' })
+    .option('dry-run', {
+      type: 'string', describe: 'none: apply; client: only show the result; server: let the API server and its webhooks judge it without saving',
+      default: 'none', coerce: parseDryRun,
+    })
+    .option('output', { alias: 'o', type: 'string', describe: `Print the result as ${MUTATION_OUTPUTS.join('|')}`, coerce: parseMutationOutput });
+  if (options.route !== false) {
+    out = out.option('route', { type: 'string', describe: 'Edit the HTTP route with this name instead of the catch-all route' });
+  }
+  return out;
+}
+
+export function parseDryRun(raw: unknown): DryRun {
+  const value = raw === true || raw === '' ? 'client' : String(raw);
+  if (value === 'none' || value === 'client' || value === 'server') return value;
+  throw new IntentError(`--dry-run "${value}": must be none, client or server`);
+}
+
+function parseMutationOutput(raw: unknown): MutationOutput | undefined {
+  if (raw === undefined) return undefined;
+  const value = String(raw);
+  if ((MUTATION_OUTPUTS as readonly string[]).includes(value)) return value as MutationOutput;
+  throw new IntentError(`unable to match a printer suitable for the output format "${value}", allowed formats are: ${MUTATION_OUTPUTS.join(',')}`);
+}

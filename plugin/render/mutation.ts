@@ -1,0 +1,24 @@
+// How a finished edit reads: kubectl's "kind.group/name verb" line, or the object in -o's format.
+import { dump } from 'js-yaml';
+import type { VirtualService } from '../../core/model.js';
+import type { Io } from '../context.js';
+import type { DryRun } from '../kube/cluster.js';
+import type { MutationOutput } from '../options.js';
+import { describeRoutes } from './routes.js';
+
+export function toYaml(value: unknown): string {
+  return dump(value, { noRefs: true, lineWidth: -1, sortKeys: false });
+}
+
+export function printObject(io: Io, value: unknown, format: 'yaml' | 'json'): void {
+  io.out(format === 'json' ? `${JSON.stringify(value, null, 2)}\n` : toYaml(value));
+}
+
+export function printMutation(io: Io, vs: VirtualService, verb: string, dryRun: DryRun, output?: MutationOutput): void {
+  const ref = `virtualservice.networking.istio.io/${vs.metadata.name}`;
+  if (output === 'yaml' || output === 'json') return printObject(io, vs, output);
+  if (output === 'name') return io.out(`${ref}\n`);
+  const suffix = dryRun === 'client' ? ' (dry run)' : dryRun === 'server' ? ' (server dry run)' : '';
+  io.out(`${ref} ${verb}${suffix}\n`);
+  if (verb !== 'unchanged') io.out(describeRoutes(vs));
+}
