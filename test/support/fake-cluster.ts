@@ -1,0 +1,70 @@
+// An in-memory API server for command tests: it keeps resourceVersions, refuses stale writes with a
+// Conflict as the real one does, and records every write so tests can check the literal object sent.
+import type { DestinationRule, KubeObject, VirtualService } from '../../core/model.js';
+import type { GrayCluster, PodSummary, ServiceSummary, WriteResult } from '../../plugin/kube/cluster.js';
+import { ApiError } from '../../plugin/kube/errors.js';
+
+export class FakeCluster implements GrayCluster {
+  private version = 100;
+  readonly writes: Array<{ object: VirtualService; dryRun: string }> = [];
+  virtualServices: VirtualService[] = [];
+  destinationRules: DestinationRule[] = [];
+  services: ServiceSummary[] = [];
+  pods: Array<PodSummary & { namespace: string }> = [];
+  /** Called before each write; lets a test change the stored object as a concurrent writer would. */
+  beforeWrite?: (fake: FakeCluster) => void;
+  /** Warnings the "server" answers a write with. */
+  warnings: string[] = [];
+
+  constructor(readonly namespace = 'default', objects: KubeObject[] = []) {
+    for (const o of objects) this.add(o);
+  }
+
+  add(o: KubeObject): void {
+    const stored = structuredClone({ ...o, metadata: { ...o.metadata, resourceVersion: String(++this.version) } });
+    if (o.kind === 'VirtualService') this.virtualServices.push(stored as VirtualService);
+    if (o.kind === 'DestinationRule') this.destinationRules.push(stored as DestinationRule);
+    if (o.kind === 'Service') {
+      const spec = (o as { spec?: { selector?: Record<string, string> } }).spec;
+      this.services.push({ name: o.metadata.name, namespace: o.metadata.namespace ?? 'default', selector: spec?.selector ?? {} });
+    }
+  }
+
+  vs(name: string, namespace = this.namespace): VirtualService {
+    const found = this.virtualServices.find((v) => v.metadata.name === name && (v.metadata.namespace ?? 'default') === namespace);
+    if (!found) throw new Error(`fake: no VirtualService ${namespace}/${name}`);
+    return found;
+  }
+
+  async listVirtualServices(namespace: string | undefined): Promise<VirtualService[]> {
+    return structuredClone(this.virtualServices.filter((v) => !namespace || v.metadata.namespace === namespace));
+  }
+
+  async replaceVirtualService(vs: VirtualService, dryRun: 'none' | 'server'): Promise<WriteResult<VirtualService>> {
+    this.beforeWrite?.(this);
+    const ns = vs.metadata.namespace ?? this.namespace;
+    const i = this.virtualServices.findIndex((v) => v.metadata.name === vs.metadata.name && v.metadata.namespace === ns);
+    if (i < 0) throw new ApiError(404, 'NotFound', `virtualservices.networking.istio.io "${vs.metadata.name}" not found`);
+    if (vs.metadata.resourceVersion !== this.virtualServices[i]!.metadata.resourceVersion) {
+      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on virtualservices.networking.istio.io "${vs.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`);
+    }
+    const stored = structuredClone(vs);
+    this.writes.push({ object: structuredClone(vs), dryRun });
+    if (dryRun === 'server') return { object: stored, warnings: this.warnings };
+    stored.metadata.resourceVersion = String(++this.version);
+    this.virtualServices[i] = stored;
+    return { object: structuredClone(stored), warnings: this.warnings };
+  }
+
+  async listDestinationRules(namespace: string | undefined): Promise<DestinationRule[]> {
+    return structuredClone(this.destinationRules.filter((d) => !namespace || d.metadata.namespace === namespace));
+  }
+
+  async getService(namespace: string, name: string): Promise<ServiceSummary | undefined> {
+    return this.services.find((s) => s.namespace === namespace && s.name === name);
+  }
+
+  async listPods(namespace: string): Promise<PodSummary[]> {
+    return this.pods.filter((p) => p.namespace === namespace).map(({ namespace: _ns, ...p }) => p);
+  }
+}

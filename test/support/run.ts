@@ -1,0 +1,35 @@
+// Runs the real CLI in-process against a FakeCluster and captures what it prints.
+import { runCli } from '../../plugin/cli.js';
+import type { CommandContext } from '../../plugin/context.js';
+import { ConfigError } from '../../plugin/kube/errors.js';
+import type { FakeCluster } from './fake-cluster.js';
+
+export const FIXED_NOW = new Date('2026-11-23T10:00:00Z');
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function run(cluster: FakeCluster | undefined, args: string[], files: Record<string, string> = {}): Promise<RunResult> {
+  let stdout = '';
+  let stderr = '';
+  const ctx: CommandContext = {
+    io: { out: (t) => { stdout += t; }, err: (t) => { stderr += t; }, color: false },
+    async connect(flags) {
+      if (!cluster) throw new ConfigError('no kubeconfig found (looked at /home/test/.kube/config); pass --kubeconfig or set KUBECONFIG');
+      if (flags.namespace && flags.namespace !== cluster.namespace) {
+        return Object.assign(Object.create(Object.getPrototypeOf(cluster)), cluster, { namespace: flags.namespace });
+      }
+      return cluster;
+    },
+    now: () => FIXED_NOW,
+    async readFile(path) {
+      if (!(path in files)) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+      return files[path]!;
+    },
+  };
+  const code = await runCli(args, ctx);
+  return { code, stdout, stderr };
+}

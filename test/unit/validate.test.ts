@@ -1,0 +1,155 @@
+import { expect } from 'chai';
+import type { DestinationRule, VirtualService } from '../../core/model.js';
+import { applyModes, formatFinding } from '../../core/rules.js';
+import { findVirtualService, selectRoute } from '../../core/target.js';
+import { checkDestinationRule, checkSubsetRemoval, checkVirtualService } from '../../core/validate.js';
+import { bookinfo, weightedVs } from '../support/fixtures.js';
+
+const rules = (vs: VirtualService, drs: DestinationRule[] = bookinfo().destinationRules) =>
+  checkVirtualService(vs, { destinationRules: drs }).map((f) => f.rule);
+
+function dr(name: string, namespace: string, host: string, subsets: string[], extra: Partial<DestinationRule['spec']> = {}): DestinationRule {
+  return {
+    apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name, namespace },
+    spec: { host, subsets: subsets.map((s) => ({ name: s, labels: { version: s } })), ...extra },
+  };
+}
+
+describe('core/validate', () => {
+  it('accepts Bookinfo as shipped', () => {
+    const { virtualServices, destinationRules } = bookinfo();
+    for (const vs of virtualServices) expect(checkVirtualService(vs, { destinationRules })).to.deep.equal([]);
+  });
+
+  it('GRAY101: weights that do not total 100, saying it is our policy, not Istio\'s', () => {
+    const [f] = checkVirtualService(weightedVs({ v1: 80, v2: 10 }), { destinationRules: bookinfo().destinationRules });
+    expect(formatFinding(f!)).to.equal(
+      'GRAY101 weight-total: VirtualService default/reviews spec.http[0].route: weights total 90 (v1=80, v2=10), not 100; ' +
+      'Istio itself would accept this as relative shares, but kubectl-gray policy requires exactly 100 so that every weight ' +
+      'reads as a percentage. Fix: make the weights add up to 100, e.g. with kubectl gray set-weight');
+    expect(rules(weightedVs({ v1: 100, v2: 10 }))).to.deep.equal(['weight-total']);
+    expect(rules(weightedVs({ v1: 37 }))).to.deep.equal([]); // one destination takes everything
+  });
+
+  it('GRAY102/103: negative and all-zero weights, which Istio refuses too, cannot be relaxed', () => {
+    const neg = checkVirtualService(weightedVs({ v1: 110, v2: -10 }), { destinationRules: bookinfo().destinationRules });
+    expect(neg.map((f) => f.code)).to.deep.equal(['GRAY102']);
+    expect(rules(weightedVs({ v1: 0, v2: 0 }))).to.deep.equal(['weight-all-zero']);
+    expect(applyModes(neg, { 'weight-negative': 'off' })).to.have.length(1);
+    const total = checkVirtualService(weightedVs({ v1: 50, v2: 10 }), { destinationRules: bookinfo().destinationRules });
+    expect(applyModes(total, { 'weight-total': 'warn' })[0]!.severity).to.equal('warning');
+    expect(applyModes(total, { 'weight-total': 'off' })).to.deep.equal([]);
+  });
+
+  it('GRAY104: a subset no DestinationRule defines, naming those that exist', () => {
+    const [f] = checkVirtualService(weightedVs({ v1: 90, v4: 10 }), { destinationRules: bookinfo().destinationRules });
+    expect(f!.field).to.equal('spec.http[0].route[1].destination.subset');
+    expect(f!.problem).to.equal('routes to subset "v4" of host reviews.default.svc.cluster.local, which DestinationRule default/reviews does not define (defined: v1, v2, v3)');
+    const [none] = checkVirtualService(weightedVs({ v1: 100 }), { destinationRules: [] });
+    expect(none!.problem).to.contain('no DestinationRule for that host defines any subset');
+    expect(none!.fix).to.contain('apply it before this VirtualService');
+  });
+
+  it('GRAY104 also covers mirrors', () => {
+    const vs = weightedVs({ v1: 100 });
+    vs.spec.http![0]!.mirror = { host: 'reviews', subset: 'v9' };
+    expect(checkVirtualService(vs, { destinationRules: bookinfo().destinationRules })[0]!.field).to.equal('spec.http[0].mirror.subset');
+  });
+
+  it('resolves hosts as Istio does: short names, FQDNs, other namespaces, the root namespace, exportTo', () => {
+    const fqdn = weightedVs({ v1: 100 });
+    fqdn.spec.http![0]!.route![0]!.destination.host = 'reviews.default.svc.cluster.local';
+    expect(rules(fqdn)).to.deep.equal([]);
+    // A VirtualService in "shop" routing to reviews in "default" finds the DestinationRule in the service's namespace.
+    const crossNs = { ...fqdn, metadata: { name: 'r', namespace: 'shop' } };
+    expect(rules(crossNs)).to.deep.equal([]);
+    // "reviews.default" has a dot, so it is literal and matches nothing.
+    const literal = weightedVs({ v1: 100 });
+    literal.spec.http![0]!.route![0]!.destination.host = 'reviews.default';
+    expect(rules(literal)).to.deep.equal(['subset-undefined']);
+    // A rule in the root namespace applies everywhere; one exported only to its own namespace does not.
+    expect(rules(fqdn, [dr('global', 'istio-system', 'reviews.default.svc.cluster.local', ['v1'])])).to.deep.equal([]);
+    expect(rules(crossNs, [dr('private', 'other', 'reviews.default.svc.cluster.local', ['v1'])])).to.deep.equal(['subset-undefined']);
+    expect(rules(crossNs, [dr('own', 'default', 'reviews', ['v1'], { exportTo: ['.'] })])).to.deep.equal(['subset-undefined']);
+    expect(rules(fqdn, [dr('own', 'default', 'reviews', ['v1'], { exportTo: ['.'] })])).to.deep.equal([]);
+    expect(rules(fqdn, [dr('wild', 'default', '*.default.svc.cluster.local', ['v1'])])).to.deep.equal([]);
+  });
+
+  it('GRAY105: regexes are judged as RE2, not as JavaScript', () => {
+    const vs = bookinfo().reviews;
+    vs.spec.http!.unshift({ match: [{ headers: { 'end-user': { regex: '(?<=x)jason' } } }], route: [{ destination: { host: 'reviews', subset: 'v2' } }] });
+    const [f] = checkVirtualService(vs, { destinationRules: bookinfo().destinationRules });
+    expect(f!.code).to.equal('GRAY105');
+    expect(f!.field).to.equal('spec.http[0].match[0].headers.end-user.regex');
+    vs.spec.http![0]!.match = [{ uri: { regex: '(a)\\1' } }];
+    expect(rules(vs)).to.deep.equal(['regex-invalid']);
+    vs.spec.http![0]!.match = [{ uri: { regex: '^/api/v[0-9]+/.*' } }];
+    expect(rules(vs)).to.deep.equal([]);
+    vs.spec.http![0]!.match = [{ headers: { 'bad header': { exact: 'x' } } }];
+    expect(rules(vs)).to.deep.equal(['header-name']);
+  });
+
+  it('GRAY106/112: mirror percentage range and mirror with mirrors', () => {
+    const vs = weightedVs({ v1: 100 });
+    vs.spec.http![0]!.mirror = { host: 'reviews', subset: 'v2' };
+    vs.spec.http![0]!.mirrorPercentage = { value: 150 };
+    vs.spec.http![0]!.mirrors = [{ destination: { host: 'reviews', subset: 'v3' } }];
+    expect(rules(vs)).to.deep.equal(['mirror-conflict', 'mirror-percentage']);
+  });
+
+  it('GRAY107/109: subset name syntax and duplicates in a DestinationRule', () => {
+    const bad = dr('reviews', 'default', 'reviews', ['v1', 'v1', 'V_2']);
+    expect(checkDestinationRule(bad).map((f) => `${f.code} ${f.field}`)).to.deep.equal(['GRAY109 spec.subsets[1].name', 'GRAY107 spec.subsets[2].name']);
+    expect(rules(weightedVs({ 'not_a_label': 100 }))).to.deep.equal(['subset-name']);
+  });
+
+  it('GRAY108: a route after the catch-all is a warning', () => {
+    const vs = bookinfo().reviews;
+    vs.spec.http!.push({ name: 'late', match: [{ headers: { 'end-user': { exact: 'jason' } } }], route: [{ destination: { host: 'reviews', subset: 'v3' } }] });
+    const [f] = checkVirtualService(vs, { destinationRules: bookinfo().destinationRules });
+    expect(f!.severity).to.equal('warning');
+    expect(formatFinding(f!)).to.equal('GRAY108 route-unreachable: VirtualService default/reviews spec.http[1]: route "late" comes after the catch-all route spec.http[0] and can never match. Fix: move it before spec.http[0] (kubectl gray match-header inserts routes in the right place)');
+  });
+
+  it('GRAY110/111: removing or deleting subsets that routes still use', () => {
+    const { reviewsRule, virtualServices, destinationRules } = bookinfo();
+    const withoutV1 = { ...reviewsRule, spec: { ...reviewsRule.spec, subsets: reviewsRule.spec.subsets!.filter((s) => s.name !== 'v1') } };
+    const [f] = checkSubsetRemoval(reviewsRule, withoutV1, virtualServices, destinationRules);
+    expect(formatFinding(f!)).to.equal('GRAY110 subset-in-use: DestinationRule default/reviews spec.subsets[0]: removing subset "v1" would break routes that still use it: VirtualService default/reviews spec.http[0].route[0].destination. Fix: move those routes off "v1" first (kubectl gray set-weight or switch), then remove the subset');
+    const withoutV3 = { ...reviewsRule, spec: { ...reviewsRule.spec, subsets: reviewsRule.spec.subsets!.filter((s) => s.name !== 'v3') } };
+    expect(checkSubsetRemoval(reviewsRule, withoutV3, virtualServices, destinationRules)).to.deep.equal([]);
+    expect(checkSubsetRemoval(reviewsRule, undefined, virtualServices, destinationRules).map((x) => x.code)).to.deep.equal(['GRAY111']);
+    // Another rule in the root namespace still defines v1: nothing breaks.
+    const backup = dr('backup', 'istio-system', 'reviews.default.svc.cluster.local', ['v1']);
+    expect(checkSubsetRemoval(reviewsRule, undefined, virtualServices, [...destinationRules, backup])).to.deep.equal([]);
+  });
+
+  it('accepts every served API version', () => {
+    for (const v of ['v1', 'v1beta1', 'v1alpha3']) {
+      const vs = { ...weightedVs({ v1: 80, v2: 10 }), apiVersion: `networking.istio.io/${v}` };
+      expect(rules(vs)).to.deep.equal(['weight-total']);
+    }
+  });
+});
+
+describe('core/target', () => {
+  it('finds the VirtualService by short name or FQDN, and refuses ambiguity listing both', () => {
+    const { virtualServices } = bookinfo();
+    expect(findVirtualService('reviews', 'default', virtualServices).metadata.name).to.equal('reviews');
+    expect(findVirtualService('reviews.default.svc.cluster.local', 'default', virtualServices).metadata.name).to.equal('reviews');
+    const twin = { ...virtualServices[0]!, metadata: { name: 'reviews-2', namespace: 'default' } };
+    expect(() => findVirtualService('reviews', 'default', [...virtualServices, twin]))
+      .to.throw('2 VirtualServices route host reviews.default.svc.cluster.local (VirtualService default/reviews, VirtualService default/reviews-2); Istio merges them in an undefined order. Pick one with --vs NAME');
+    expect(findVirtualService('x', 'default', [...virtualServices, twin], 'reviews-2').metadata.name).to.equal('reviews-2');
+    expect(() => findVirtualService('nope', 'default', virtualServices)).to.throw('no VirtualService in namespace default has host nope');
+  });
+  it('picks the catch-all route unless a route is named', () => {
+    const vs = weightedVs({ v1: 100 });
+    vs.spec.http!.unshift({ name: 'api', match: [{ uri: { prefix: '/api' } }], route: [] });
+    expect(selectRoute(vs)).to.equal(1);
+    expect(selectRoute(vs, 'api')).to.equal(0);
+    expect(() => selectRoute(vs, 'web')).to.throw('has no HTTP route named "web" (routes: api, #1 (unnamed))');
+    vs.spec.http!.pop();
+    expect(() => selectRoute(vs)).to.throw('has no catch-all HTTP route');
+  });
+});
