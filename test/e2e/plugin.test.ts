@@ -108,7 +108,9 @@ describe('e2e: kubectl gray on a real API server', function () {
     expect(r.stdout).to.match(/v3\s+version=v3\s+1\s+0\/1\s+routed but no ready pod: 503 no healthy upstream/);
     const model = JSON.parse((await gray(ns, 'status', 'reviews', '-o', 'json')).stdout);
     expect(model.subsets.map((s: { subset: string; ready: number }) => `${s.subset}:${s.ready}`)).to.deep.equal(['v1:1', 'v2:1', 'v3:0']);
-    // A hand edit (kubectl apply) that routes to a subset nobody defined: status says so and exits 3.
+    // A hand edit that routes to a subset nobody defined (the namespace opts out of the webhook, which
+    // would refuse it): status says so and exits 3.
+    await k('label', 'namespace', ns, 'kubectl-gray.io/webhook=disabled');
     await apply(ns, 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: ratings}\nspec:\n  hosts: [ratings]\n  http:\n  - route:\n    - destination: {host: ratings, subset: v7}\n');
     const broken = await gray(ns, 'status', 'ratings');
     expect(broken.code).to.equal(3);

@@ -1,0 +1,111 @@
+// The admission decision for Istio objects, as a pure function: the webhook feeds it the review and
+// its caches, the plugin's checks are the same rules without the cluster-wide view.
+import {
+  type DestinationRule, type KubeObject, type VirtualService, describeObject, isDestinationRule, isVirtualService, namespaceOf,
+} from './model.js';
+import type { Policy } from './policy.js';
+import { type Finding, applyModes, finding } from './rules.js';
+import { checkDestinationRule, checkSubsetRemoval, checkVirtualService } from './validate.js';
+
+export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+
+export interface AdmissionInput {
+  operation: Operation;
+  object?: KubeObject | null;
+  oldObject?: KubeObject | null;
+  /** The cluster as the caches see it (the object under review may be among them, in its old form). */
+  virtualServices: readonly VirtualService[];
+  destinationRules: readonly DestinationRule[];
+  policy: Policy;
+  now: Date;
+}
+
+const key = (o: KubeObject) => `${namespaceOf(o)}/${o.metadata.name}`;
+
+export function reviewIstioObject(input: AdmissionInput): Finding[] {
+  const subject = (input.object ?? input.oldObject) as KubeObject | undefined;
+  if (!subject || (!isVirtualService(subject) && !isDestinationRule(subject))) return [];
+  const findings: Finding[] = [...policyFindings(subject, input)];
+
+  if (isVirtualService(subject) && input.operation !== 'DELETE') {
+    const vs = input.object as VirtualService;
+    // Metadata-only updates (labels, annotations) are not re-judged: an old problem must not block them.
+    if (!(input.operation === 'UPDATE' && sameSpec(vs, input.oldObject))) {
+      findings.push(...checkVirtualService(vs, { destinationRules: input.destinationRules }));
+    }
+  }
+  if (isDestinationRule(subject)) {
+    const next = input.operation === 'DELETE' ? undefined : (input.object as DestinationRule);
+    if (next) findings.push(...checkDestinationRule(next));
+    const previous = (input.oldObject as DestinationRule | null | undefined)
+      ?? input.destinationRules.find((d) => key(d) === key(subject));
+    if (previous && input.operation !== 'CREATE') {
+      const others = input.virtualServices;
+      findings.push(...checkSubsetRemoval(previous, next, others, input.destinationRules));
+    }
+  }
+  return applyModes(findings, input.policy.rules);
+}
+
+function sameSpec(a: KubeObject, b: KubeObject | null | undefined): boolean {
+  return !!b && JSON.stringify(a['spec']) === JSON.stringify(b['spec']);
+}
+
+function policyFindings(subject: KubeObject, input: AdmissionInput): Finding[] {
+  const out: Finding[] = [];
+  const ns = namespaceOf(subject);
+  const object = describeObject(subject);
+  if (input.policy.forbiddenNamespaces.includes(ns)) {
+    out.push(finding('namespace-forbidden', object, 'metadata.namespace',
+      `gray changes are forbidden in namespace ${ns} by kubectl-gray admin policy`,
+      'ask a cluster admin, or label the change out of scope if the policy allows it'));
+  }
+  const now = input.now.getTime();
+  for (const w of input.policy.freezeWindows) {
+    if (now >= Date.parse(w.start) && now < Date.parse(w.end)) {
+      out.push(finding('release-freeze', object, 'metadata',
+        `releases are frozen from ${w.start} to ${w.end}${w.reason ? ` (${w.reason})` : ''}`,
+        `wait until ${w.end}, or ask a cluster admin`));
+    }
+  }
+  const step = input.policy.maxWeightStep;
+  if (step !== undefined && input.operation === 'UPDATE' && isVirtualService(subject) && input.oldObject) {
+    const moved = largestStep(input.oldObject as VirtualService, input.object as VirtualService);
+    if (moved && moved.delta > step) {
+      out.push(finding('weight-step', object, moved.field,
+        `moves ${moved.delta} percentage points for ${moved.subset} in one change; admin policy allows at most ${step}`,
+        `change the weights in steps of at most ${step} (e.g. kubectl gray set-weight in stages)`));
+    }
+  }
+  return out;
+}
+
+/** The largest change of one destination's share between two versions of the same route. */
+function largestStep(before: VirtualService, after: VirtualService): { delta: number; field: string; subset: string } | undefined {
+  let best: { delta: number; field: string; subset: string } | undefined;
+  const shares = (route: { route?: Array<{ destination?: { host?: string; subset?: string }; weight?: number }> } | undefined) => {
+    const dests = route?.route ?? [];
+    const total = dests.reduce((a, d) => a + Math.max(0, d.weight ?? 0), 0);
+    const m = new Map<string, number>();
+    dests.forEach((d) => {
+      const id = d.destination?.subset ?? d.destination?.host ?? '?';
+      m.set(id, dests.length === 1 ? 100 : total > 0 ? (100 * Math.max(0, d.weight ?? 0)) / total : 0);
+    });
+    return m;
+  };
+  const a = before.spec?.http ?? [];
+  const b = after.spec?.http ?? [];
+  for (let i = 0; i < b.length; i++) {
+    // The same route is the one with the same name, else the one with the same match; new routes move no weight.
+    const old = a.find((r) => r.name !== undefined && r.name === b[i]!.name)
+      ?? a.find((r) => JSON.stringify(r.match ?? null) === JSON.stringify(b[i]!.match ?? null));
+    if (!old) continue;
+    const sa = shares(old);
+    const sb = shares(b[i]);
+    for (const id of new Set([...sa.keys(), ...sb.keys()])) {
+      const delta = Math.round(Math.abs((sb.get(id) ?? 0) - (sa.get(id) ?? 0)));
+      if (!best || delta > best.delta) best = { delta, field: `spec.http[${i}].route`, subset: id };
+    }
+  }
+  return best;
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Starts the admission webhook from the working tree (dist/, so `make build` first) on a free loopback
+# port with certificates from its own `certs` command, and registers it with the local API server
+# through a real ValidatingWebhookConfiguration and MutatingWebhookConfiguration.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+state="${CLUSTER_DIR:-$root/.cluster}"
+kubeconfig="$state/kubeconfig"
+main="$root/dist/webhook/main.js"
+k() { "$here/bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
+die() { echo "cluster: error: $*" >&2; exit 1; }
+[ -f "$main" ] || die "webhook not built ($main); run make build"
+
+if [ -f "$state/webhook.pid" ] && kill -0 "$(cat "$state/webhook.pid")" 2>/dev/null; then
+  kill -TERM -- "-$(cat "$state/webhook.pid")" 2>/dev/null || true
+  sleep 0.5
+fi
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+echo "$port" > "$state/webhook-port"
+node "$main" certs --out "$state/webhook-certs" --dns localhost --ip 127.0.0.1 >/dev/null
+
+setsid node "$main" serve --host 127.0.0.1 --port "$port" \
+  --cert-file "$state/webhook-certs/tls.crt" --key-file "$state/webhook-certs/tls.key" \
+  --policy "${WEBHOOK_POLICY:-$here/webhook-policy.yaml}" --kubeconfig "$kubeconfig" \
+  > "$state/webhook.log" 2>&1 < /dev/null &
+echo $! > "$state/webhook.pid"
+
+deadline=$(( $(date +%s) + 30 ))
+until curl -sf --cacert "$state/webhook-certs/ca.crt" "https://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
+  kill -0 "$(cat "$state/webhook.pid")" 2>/dev/null || { tail -n 20 "$state/webhook.log" >&2; die "webhook exited while starting"; }
+  [ "$(date +%s)" -lt "$deadline" ] || { tail -n 20 "$state/webhook.log" >&2; die "webhook not ready after 30s"; }
+  sleep 0.2
+done
+
+ca=$(base64 -w0 < "$state/webhook-certs/ca.crt")
+k create namespace kubectl-gray-system --dry-run=client -o yaml | k apply -f - >/dev/null
+# The cluster's own namespaces and the webhook's are never sent to it; a namespace can opt out by label.
+selector='namespaceSelector:
+    matchExpressions:
+    - {key: kubernetes.io/metadata.name, operator: NotIn, values: [kube-system, kubectl-gray-system]}
+    - {key: kubectl-gray.io/webhook, operator: NotIn, values: [disabled]}'
+k apply -f - >/dev/null <<YAML
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: kubectl-gray}
+webhooks:
+- name: istio.validate.kubectl-gray.io
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  matchPolicy: Equivalent
+  timeoutSeconds: 5
+  failurePolicy: Fail
+  clientConfig: {url: "https://127.0.0.1:$port/validate", caBundle: "$ca"}
+  $selector
+  rules:
+  - apiGroups: [networking.istio.io]
+    apiVersions: ["*"]
+    resources: [virtualservices, destinationrules]
+    operations: [CREATE, UPDATE, DELETE]
+    scope: Namespaced
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata: {name: kubectl-gray}
+webhooks:
+- name: deployments.mutate.kubectl-gray.io
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  matchPolicy: Equivalent
+  timeoutSeconds: 5
+  failurePolicy: Ignore
+  reinvocationPolicy: Never
+  clientConfig: {url: "https://127.0.0.1:$port/mutate", caBundle: "$ca"}
+  $selector
+  rules:
+  - apiGroups: [apps]
+    apiVersions: [v1]
+    resources: [deployments]
+    operations: [CREATE]
+    scope: Namespaced
+YAML
+echo "cluster: webhook on https://127.0.0.1:$port registered (log: $state/webhook.log)" >&2

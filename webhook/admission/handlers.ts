@@ -1,0 +1,69 @@
+// Handlers: AdmissionRequest in, AdmissionResponse out. No HTTP, no JSON text, no I/O: the caches
+// are read through a snapshot function and the clock is passed in.
+import { reviewIstioObject } from '../../core/admission.js';
+import { planDeploymentLabels, type DeploymentLike } from '../../core/deployment-labels.js';
+import type { DestinationRule, VirtualService } from '../../core/model.js';
+import type { Policy } from '../../core/policy.js';
+import { type Finding, errorsOf, formatFinding, warningsOf } from '../../core/rules.js';
+import { type AdmissionRequest, type AdmissionResponse, type JsonPatchOp, allowed, denied, patched, pointerSegment } from './review.js';
+
+export interface IstioSnapshot {
+  virtualServices(): readonly VirtualService[];
+  destinationRules(): readonly DestinationRule[];
+}
+
+export interface Decision {
+  response: AdmissionResponse;
+  findings: Finding[];
+}
+
+const ISTIO_KINDS = new Set(['VirtualService', 'DestinationRule']);
+
+/** Warnings kubectl prints one per line; the object is already named by kubectl, so lead with the rule. */
+function warningText(f: Finding): string {
+  return `${f.code} ${f.rule}: ${f.field}: ${f.problem}`;
+}
+
+export function validateIstio(req: AdmissionRequest, store: IstioSnapshot, policy: Policy, now: Date): Decision {
+  if (req.kind?.group !== 'networking.istio.io' || !ISTIO_KINDS.has(req.kind.kind)) {
+    return { response: allowed(req.uid), findings: [] };
+  }
+  // Some API servers omit apiVersion/kind inside the embedded objects of older reviews: restore them.
+  const apiVersion = `${req.kind.group}/${req.kind.version}`;
+  const complete = (o: AdmissionRequest['object']) => (o ? { ...o, apiVersion: o.apiVersion ?? apiVersion, kind: o.kind ?? req.kind.kind } : o);
+  const findings = reviewIstioObject({
+    operation: req.operation,
+    object: complete(req.object),
+    oldObject: complete(req.oldObject),
+    virtualServices: store.virtualServices(),
+    destinationRules: store.destinationRules(),
+    policy,
+    now,
+  });
+  const warnings = warningsOf(findings).map(warningText);
+  const errors = errorsOf(findings);
+  if (errors.length === 0) return { response: allowed(req.uid, warnings), findings };
+  const message = `kubectl-gray refused it (${errors.length} problem${errors.length > 1 ? 's' : ''}):\n${errors.map(formatFinding).join('\n')}`;
+  return { response: denied(req.uid, message, warnings), findings };
+}
+
+export function mutateDeployment(req: AdmissionRequest): Decision {
+  if (req.kind?.kind !== 'Deployment' || req.operation !== 'CREATE' || !req.object) return { response: allowed(req.uid), findings: [] };
+  const d = req.object as DeploymentLike;
+  const plan = planDeploymentLabels(d);
+  const ops: JsonPatchOp[] = [];
+  const entries = Object.entries(plan.set);
+  if (entries.length > 0) {
+    if (!d.spec?.template?.metadata) {
+      ops.push({ op: 'add', path: '/spec/template/metadata', value: { labels: plan.set } });
+    } else if (!d.spec.template.metadata.labels) {
+      ops.push({ op: 'add', path: '/spec/template/metadata/labels', value: plan.set });
+    } else {
+      const existing = d.spec.template.metadata.labels;
+      for (const [k, v] of entries) {
+        ops.push({ op: k in existing ? 'replace' : 'add', path: `/spec/template/metadata/labels/${pointerSegment(k)}`, value: v });
+      }
+    }
+  }
+  return { response: patched(req.uid, ops, plan.warnings), findings: [] };
+}

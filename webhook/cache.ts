@@ -1,0 +1,65 @@
+// In-memory caches of VirtualServices and DestinationRules, kept by client-node informers (list, then
+// watch). Admission reads them; it never calls the API server per request.
+import { CustomObjectsApi, type KubeConfig, makeInformer } from '@kubernetes/client-node';
+import type { DestinationRule, KubeObject, VirtualService } from '../core/model.js';
+import type { IstioSnapshot } from './admission/handlers.js';
+
+export interface IstioCache extends IstioSnapshot {
+  synced(): boolean;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface Logger { warn(obj: object, msg: string): void; info(obj: object, msg: string): void }
+
+/** A fixed snapshot: for tests and the benchmark. */
+export function staticCache(virtualServices: VirtualService[], destinationRules: DestinationRule[]): IstioCache {
+  return {
+    virtualServices: () => virtualServices,
+    destinationRules: () => destinationRules,
+    synced: () => true,
+    start: async () => undefined,
+    stop: async () => undefined,
+  };
+}
+
+export function informerCache(kc: KubeConfig, log: Logger, version = 'v1'): IstioCache {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const group = 'networking.istio.io';
+  const make = <T extends KubeObject>(plural: string, kind: string) => {
+    const informer = makeInformer<T & { metadata: { name: string } }>(
+      kc, `/apis/${group}/${version}/${plural}`,
+      async () => {
+        const list = await api.listClusterCustomObject({ group, version, plural });
+        // List items carry no apiVersion/kind; the rules need them to recognise and name objects.
+        for (const item of list.items ?? []) {
+          item.apiVersion ??= `${group}/${version}`;
+          item.kind ??= kind;
+        }
+        return list;
+      },
+    );
+    let synced = false;
+    informer.on('error', (err: unknown) => {
+      // client-node's informer stops on a watch error; start it again, with a pause so a dead API
+      // server is not hammered.
+      log.warn({ plural, err: String((err as Error)?.message ?? err) }, 'informer error, restarting');
+      setTimeout(() => { informer.start().catch(() => undefined); }, 1000).unref();
+    });
+    return {
+      informer,
+      list: () => informer.list() as unknown as T[],
+      synced: () => synced,
+      async start() { await informer.start(); synced = true; log.info({ plural, count: informer.list().length }, 'cache synced'); },
+    };
+  };
+  const vs = make<VirtualService>('virtualservices', 'VirtualService');
+  const dr = make<DestinationRule>('destinationrules', 'DestinationRule');
+  return {
+    virtualServices: () => vs.list(),
+    destinationRules: () => dr.list(),
+    synced: () => vs.synced() && dr.synced(),
+    async start() { await Promise.all([vs.start(), dr.start()]); },
+    async stop() { await Promise.all([vs.informer.stop(), dr.informer.stop()]); },
+  };
+}

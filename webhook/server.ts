@@ -1,0 +1,93 @@
+// The HTTP edge, built as a fastify app that tests drive with inject() and main.ts serves over TLS.
+// Strict and total: a well-formed review always gets a well-formed review back; anything else gets
+// a clear 4xx; a bug in a handler becomes a 500 review, never a crash or a hang.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Policy } from '../core/policy.js';
+import { type Decision, mutateDeployment, validateIstio } from './admission/handlers.js';
+import { type AdmissionReview, allowed, errored, review } from './admission/review.js';
+import type { IstioCache } from './cache.js';
+import { Metrics } from './metrics.js';
+
+/** kube-apiserver sends up to 3 MiB objects, and a review carries object and oldObject. */
+export const BODY_LIMIT = 8 * 1024 * 1024;
+
+export interface ServerOptions {
+  cache: IstioCache;
+  policy: () => Policy;
+  now?: () => Date;
+  metrics?: Metrics;
+  /** Extra fastify options: https, logger. */
+  fastify?: FastifyServerOptions & { https?: unknown };
+  /** Whether TLS material is loaded (readyz); always true without TLS (tests). */
+  tlsReady?: () => boolean;
+}
+
+type Handler = (review: NonNullable<AdmissionReview['request']>) => Decision;
+
+export function buildServer(options: ServerOptions): FastifyInstance {
+  const metrics = options.metrics ?? new Metrics();
+  const now = options.now ?? (() => new Date());
+  const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, ...(options.fastify as FastifyServerOptions) }) as unknown as FastifyInstance;
+
+  app.setErrorHandler((err: { statusCode?: number; message: string }, request, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) request.log.error({ err }, 'unexpected error');
+    // Client errors say what was wrong with the request; internal ones never leak their text.
+    reply.code(status).send({ statusCode: status, message: status === 500 ? 'internal error' : err.message });
+  });
+
+  const admission = (name: string, handler: Handler, failOpen: boolean) => async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
+    const started = process.hrtime.bigint();
+    const body = request.body as AdmissionReview | undefined;
+    const req = body?.request;
+    if (!body || typeof body !== 'object' || body.kind !== 'AdmissionReview' || body.apiVersion !== 'admission.k8s.io/v1'
+        || !req || typeof req.uid !== 'string' || !req.kind) {
+      return reply.code(400).send({ statusCode: 400, message: 'expected an admission.k8s.io/v1 AdmissionReview with request.uid and request.kind' });
+    }
+    let decision: Decision;
+    try {
+      decision = handler(req);
+    } catch (err) {
+      request.log.error({ err, uid: req.uid }, 'handler failed');
+      decision = failOpen
+        ? { response: allowed(req.uid, ['kubectl-gray: the webhook failed on this object; nothing was changed by it']), findings: [] }
+        : { response: errored(req.uid, 500, 'kubectl-gray webhook internal error; see its log'), findings: [] };
+      metrics.decision(name, 'none', 'error');
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const r = decision.response;
+    const outcome = r.status?.code === 500 ? 'error' : !r.allowed ? 'denied' : r.patch ? 'patched' : r.warnings?.length ? 'warned' : 'allowed';
+    if (outcome !== 'error') {
+      if (decision.findings.length === 0) metrics.decision(name, 'none', outcome);
+      for (const f of decision.findings) metrics.decision(name, f.rule, f.severity === 'error' && outcome === 'denied' ? 'denied' : 'warned');
+    }
+    metrics.latency(name, seconds);
+    const obj = req.object ?? req.oldObject;
+    request.log.info({
+      uid: req.uid, kind: req.kind.kind, namespace: req.namespace, name: req.name ?? obj?.metadata?.name,
+      operation: req.operation, user: req.userInfo?.username, dryRun: req.dryRun ?? false, decision: outcome,
+      rules: decision.findings.map((f) => f.code), latencyMs: Math.round(seconds * 1e5) / 100,
+    }, 'admission');
+    return reply.code(200).send(review(r));
+  };
+
+  const notAllowed = async (_: unknown, reply: import('fastify').FastifyReply) =>
+    reply.code(405).header('Allow', 'POST').send({ statusCode: 405, message: 'admission endpoints take POST' });
+
+  const policy = options.policy;
+  app.post('/validate', admission('validate', (req) => validateIstio(req, options.cache, policy(), now()), false));
+  app.post('/mutate', admission('mutate', (req) => mutateDeployment(req), true));
+  for (const path of ['/validate', '/mutate']) {
+    app.route({ method: ['GET', 'PUT', 'DELETE', 'PATCH'], url: path, handler: notAllowed });
+  }
+  app.get('/healthz', async () => 'ok');
+  app.get('/readyz', async (_, reply) => {
+    const cacheOk = options.cache.synced();
+    const tlsOk = options.tlsReady?.() ?? true;
+    if (cacheOk && tlsOk) return 'ok';
+    return reply.code(503).send(`not ready:${cacheOk ? '' : ' caches not synced'}${tlsOk ? '' : ' no serving certificate'}\n`);
+  });
+  app.get('/metrics', async (_, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
+  return app;
+}
+

@@ -1,0 +1,37 @@
+// Serving certificate and key from files, reloaded when they change (Secrets are updated in place
+// by kubelet or cert-manager). Open connections keep their session; new ones get the new certificate.
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import type { Server } from 'node:https';
+
+export const TLS_MIN_VERSION = 'TLSv1.2' as const;
+
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+}
+
+export function readTls(files: TlsFiles): { cert: Buffer; key: Buffer } {
+  return { cert: readFileSync(files.certFile), key: readFileSync(files.keyFile) };
+}
+
+export interface TlsLog { info(obj: object, msg: string): void; error(obj: object, msg: string): void }
+
+/** Polls the files (robust against the symlink swaps Secret volumes use) and swaps the context. */
+export function watchTls(server: Server, files: TlsFiles, log: TlsLog, intervalMs = 2000): () => void {
+  let last = readTls(files);
+  const reload = () => {
+    try {
+      const next = readTls(files);
+      if (next.cert.equals(last.cert) && next.key.equals(last.key)) return;
+      server.setSecureContext({ ...next, minVersion: TLS_MIN_VERSION });
+      last = next;
+      log.info({ certFile: files.certFile }, 'serving certificate reloaded');
+    } catch (err) {
+      // A half-written pair (cert updated, key not yet) fails here; the next poll picks up the pair.
+      log.error({ err: String(err) }, 'serving certificate reload failed; keeping the current one');
+    }
+  };
+  watchFile(files.certFile, { interval: intervalMs }, reload);
+  watchFile(files.keyFile, { interval: intervalMs }, reload);
+  return () => { unwatchFile(files.certFile); unwatchFile(files.keyFile); };
+}
