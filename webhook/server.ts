@@ -18,16 +18,38 @@ export interface ServerOptions {
   metrics?: Metrics;
   /** Extra fastify options: https, logger. */
   fastify?: FastifyServerOptions & { https?: unknown };
+  /** Pauses before re-checking a cache-dependent refusal (default SETTLE_WAITS_MS). */
+  settleWaitsMs?: readonly number[];
   /** Whether TLS material is loaded (readyz); always true without TLS (tests). */
   tlsReady?: () => boolean;
 }
 
-type Handler = (review: NonNullable<AdmissionReview['request']>) => Decision;
+type Handler = (review: NonNullable<AdmissionReview['request']>) => Decision | Promise<Decision>;
+
+/** Rules whose verdict depends on the caches: a refusal by them is re-checked after the caches catch up. */
+const CACHE_RULES = new Set(['subset-undefined', 'subset-in-use', 'destinationrule-in-use']);
+/** Watch events reach the informers within milliseconds; an object applied just before this one (the
+ *  DestinationRule above a VirtualService in one file) may still be on its way. */
+export const SETTLE_WAITS_MS = [20, 60, 120, 300];
+
+async function settled(decide: () => Decision, waits: readonly number[]): Promise<Decision> {
+  let decision = decide();
+  for (const wait of waits) {
+    const dependsOnCache = decision.findings.some((f) => f.severity === 'error' && CACHE_RULES.has(f.rule));
+    if (decision.response.allowed || !dependsOnCache) break;
+    await new Promise((r) => setTimeout(r, wait));
+    decision = decide();
+  }
+  return decision;
+}
 
 export function buildServer(options: ServerOptions): FastifyInstance {
   const metrics = options.metrics ?? new Metrics();
   const now = options.now ?? (() => new Date());
   const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, ...(options.fastify as FastifyServerOptions) }) as unknown as FastifyInstance;
+
+  // Reviews are JSON; any other media type is answered 415 by fastify itself.
+  app.removeContentTypeParser('text/plain');
 
   app.setErrorHandler((err: { statusCode?: number; message: string }, request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
@@ -46,7 +68,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     }
     let decision: Decision;
     try {
-      decision = handler(req);
+      decision = await handler(req);
     } catch (err) {
       request.log.error({ err, uid: req.uid }, 'handler failed');
       decision = failOpen
@@ -75,7 +97,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     reply.code(405).header('Allow', 'POST').send({ statusCode: 405, message: 'admission endpoints take POST' });
 
   const policy = options.policy;
-  app.post('/validate', admission('validate', (req) => validateIstio(req, options.cache, policy(), now()), false));
+  app.post('/validate', admission('validate', (req) => settled(() => validateIstio(req, options.cache, policy(), now()), options.settleWaitsMs ?? SETTLE_WAITS_MS), false));
   app.post('/mutate', admission('mutate', (req) => mutateDeployment(req), true));
   for (const path of ['/validate', '/mutate']) {
     app.route({ method: ['GET', 'PUT', 'DELETE', 'PATCH'], url: path, handler: notAllowed });

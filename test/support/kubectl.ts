@@ -86,3 +86,7 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000,
     }
   }
 }
+
+/** Where the harness keeps the running control plane's state (pids, logs, ports). */
+export const CLUSTER_DIR = process.env['CLUSTER_DIR'] ?? join(ROOT, '.cluster');
+export const CLUSTER_SCRIPTS = join(ROOT, 'test', 'cluster');

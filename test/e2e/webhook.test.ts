@@ -1,0 +1,170 @@
+// Scenarios 8-11 and 13: the webhook registered with a real API server through real webhook
+// configurations over TLS, exercised by plain kubectl apply / delete.
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fixturePath } from '../support/fixtures.js';
+import { CLUSTER_DIR, CLUSTER_SCRIPTS, apply, eventually, freshNamespace, getJson, k, kubectl } from '../support/kubectl.js';
+
+const BOOKINFO = readFileSync(fixturePath('bookinfo.yaml'), 'utf8');
+
+const vsYaml = (routes: Array<[string, number]>, name = 'reviews') => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ${name}}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+${routes.map(([s, w]) => `    - {destination: {host: reviews, subset: ${s}}, weight: ${w}}`).join('\n')}
+`;
+
+async function shop(prefix: string): Promise<string> {
+  const ns = await freshNamespace(prefix);
+  await apply(ns, BOOKINFO);
+  return ns;
+}
+
+const applyResult = (ns: string, yaml: string, ...flags: string[]) => kubectl(['apply', '-n', ns, ...flags, '-f', '-'], { input: yaml });
+
+describe('e2e: admission webhook on a real API server', function () {
+  this.timeout(120_000);
+
+  before(async () => {
+    // Registration takes a moment to reach the API server's admission chain: poll for its effect.
+    const ns = await freshNamespace('wh-ready');
+    await apply(ns, BOOKINFO);
+    await eventually(async () => {
+      const r = await applyResult(ns, vsYaml([['v1', 80], ['v2', 10]]), '--dry-run=server');
+      if (r.code === 0) throw new Error('webhook not called yet');
+    });
+  });
+
+  it('scenario 8: weights that total 90 or 110 are refused at kubectl apply, saying it is our policy', async () => {
+    const ns = await shop('weights');
+    for (const routes of [[['v1', 80], ['v2', 10]], [['v1', 100], ['v2', 10]]] as Array<Array<[string, number]>>) {
+      const r = await applyResult(ns, vsYaml(routes));
+      expect(r.code).to.not.equal(0);
+      expect(r.stderr).to.contain('admission webhook "istio.validate.kubectl-gray.io" denied the request');
+      expect(r.stderr).to.contain('GRAY101 weight-total');
+      expect(r.stderr).to.contain('Istio itself would accept this as relative shares, but kubectl-gray policy requires exactly 100');
+    }
+    const vs = await getJson<{ spec: { http: Array<{ route: unknown[] }> } }>(ns, 'vs', 'reviews');
+    expect(vs.spec.http[0]!.route).to.have.length(1); // unchanged
+    expect((await applyResult(ns, vsYaml([['v1', 90], ['v2', 10]]))).code).to.equal(0);
+  });
+
+  it('scenario 9: a route to an undefined subset is refused, naming the subsets that exist', async () => {
+    const ns = await shop('subset');
+    const r = await applyResult(ns, vsYaml([['v1', 90], ['v4', 10]]));
+    expect(r.code).to.not.equal(0);
+    expect(r.stderr).to.contain(`GRAY104 subset-undefined: VirtualService ${ns}/reviews spec.http[0].route[1].destination.subset: routes to subset "v4" of host reviews.${ns}.svc.cluster.local, which DestinationRule ${ns}/reviews does not define (defined: v1, v2, v3)`);
+  });
+
+  it('make-before-break: a VirtualService before its DestinationRule in one file is refused with the order to apply', async () => {
+    const ns = await freshNamespace('order');
+    const dr = 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: reviews}\nspec:\n  host: reviews\n  subsets: [{name: v1, labels: {version: v1}}]\n';
+    const wrong = await applyResult(ns, `${vsYaml([['v1', 100]])}---\n${dr}`);
+    expect(wrong.stderr).to.contain('apply it before this VirtualService');
+    const right = await applyResult(ns, `${dr}---\n${vsYaml([['v1', 100]])}`);
+    expect(right.code, right.stderr).to.equal(0);
+  });
+
+  it('scenario 10: removing a subset in use, or deleting its DestinationRule, is refused naming the VirtualService', async () => {
+    const ns = await shop('inuse');
+    await apply(ns, vsYaml([['v1', 90], ['v2', 10]]));
+    const patch = await kubectl(['patch', 'dr', 'reviews', '-n', ns, '--type=json', '-p', '[{"op":"remove","path":"/spec/subsets/1"}]']);
+    expect(patch.code).to.not.equal(0);
+    expect(patch.stderr).to.contain(`GRAY110 subset-in-use: DestinationRule ${ns}/reviews spec.subsets[1]: removing subset "v2" would break routes that still use it: VirtualService ${ns}/reviews`);
+    const del = await kubectl(['delete', 'dr', 'reviews', '-n', ns]);
+    expect(del.code).to.not.equal(0);
+    expect(del.stderr).to.contain('GRAY111 destinationrule-in-use');
+    // v3 is unused: removing it is fine.
+    const unused = await kubectl(['patch', 'dr', 'reviews', '-n', ns, '--type=json', '-p', '[{"op":"remove","path":"/spec/subsets/2"}]']);
+    expect(unused.code, unused.stderr).to.equal(0);
+    // Make-before-break: move traffic off v2 with the plugin, then the subset can go.
+    expect((await kubectl(['gray', 'switch', 'reviews', 'v1', '-n', ns])).code).to.equal(0);
+    await eventually(async () => {
+      const r = await kubectl(['patch', 'dr', 'reviews', '-n', ns, '--type=json', '-p', '[{"op":"remove","path":"/spec/subsets/1"}]']);
+      if (r.code !== 0) throw new Error(r.stderr);
+    });
+  });
+
+  it('warnings and server dry runs: an unreachable route is a warning; --dry-run=server gets the verdict without storing', async () => {
+    const ns = await shop('warn');
+    const late = `${vsYaml([['v1', 100]])}  - name: late\n    match: [{headers: {end-user: {exact: jason}}}]\n    route: [{destination: {host: reviews, subset: v3}}]\n`;
+    const r = await applyResult(ns, late);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stderr).to.contain('Warning: GRAY108 route-unreachable: spec.http[1]: route "late" comes after the catch-all route spec.http[0] and can never match');
+    const before = await getJson<{ metadata: { resourceVersion: string } }>(ns, 'vs', 'reviews');
+    const dryBad = await applyResult(ns, vsYaml([['v1', 50], ['v2', 10]]), '--dry-run=server');
+    expect(dryBad.code).to.not.equal(0);
+    expect(dryBad.stderr).to.contain('GRAY101');
+    const dryGood = await applyResult(ns, vsYaml([['v1', 50], ['v2', 50]]), '--dry-run=server');
+    expect(dryGood.code, dryGood.stderr).to.equal(0);
+    expect(dryGood.stdout).to.contain('(server dry run)');
+    const after = await getJson<{ metadata: { resourceVersion: string } }>(ns, 'vs', 'reviews');
+    expect(after.metadata.resourceVersion).to.equal(before.metadata.resourceVersion);
+  });
+
+  it('scenario 11: a new Deployment gets its version label; a canary also gets istio.service.tag', async () => {
+    const ns = await freshNamespace('labels');
+    const deployment = (name: string, annotations: Record<string, string>, labels: Record<string, string>) => JSON.stringify({
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, annotations },
+      spec: { selector: { matchLabels: { app: 'reviews', track: name } }, template: { metadata: { labels: { ...labels, track: name } }, spec: { containers: [{ name: 'r', image: 'registry.local:5000/reviews:2.1.0' }] } } },
+    });
+    await apply(ns, deployment('from-tag', {}, { app: 'reviews' }));
+    await apply(ns, deployment('from-annotation', { 'kubectl-gray.io/version': 'v4' }, { app: 'reviews' }));
+    await apply(ns, deployment('canary', { 'kubectl-gray.io/canary': 'true' }, { app: 'reviews', version: 'v1' }));
+    await apply(ns, deployment('untouched', {}, { app: 'reviews', version: 'v1' }));
+    const labels = async (name: string) => (await getJson<{ spec: { template: { metadata: { labels: Record<string, string> } }; selector: unknown } }>(ns, 'deployment', name)).spec;
+    expect((await labels('from-tag')).template.metadata.labels).to.deep.equal({ app: 'reviews', track: 'from-tag', version: '2.1.0' });
+    expect((await labels('from-annotation')).template.metadata.labels.version).to.equal('v4');
+    expect((await labels('canary')).template.metadata.labels).to.deep.equal({ app: 'reviews', track: 'canary', version: 'canary', 'istio.service.tag': 'gray' });
+    expect((await labels('canary')).selector).to.deep.equal({ matchLabels: { app: 'reviews', track: 'canary' } });
+    expect((await labels('untouched')).template.metadata.labels).to.deep.equal({ app: 'reviews', track: 'untouched', version: 'v1' });
+  });
+
+  it('admin policy: a forbidden namespace refuses gray changes, from kubectl and from the plugin (exit 3)', async () => {
+    await kubectl(['create', 'namespace', 'gray-forbidden']);
+    const r = await applyResult('gray-forbidden', BOOKINFO);
+    expect(r.code).to.not.equal(0);
+    expect(r.stderr).to.contain('GRAY201 namespace-forbidden: DestinationRule gray-forbidden/reviews metadata.namespace: gray changes are forbidden in namespace gray-forbidden');
+    // The plugin's local checks pass; the server refuses; the plugin reports it and exits 3.
+    await k('label', 'namespace', 'gray-forbidden', 'kubectl-gray.io/webhook=disabled', '--overwrite');
+    await eventually(async () => { if ((await applyResult('gray-forbidden', BOOKINFO)).code !== 0) throw new Error('not yet'); });
+    await k('label', 'namespace', 'gray-forbidden', 'kubectl-gray.io/webhook-');
+    await eventually(async () => {
+      const g = await kubectl(['gray', 'set-weight', 'reviews', 'v2=10', '-n', 'gray-forbidden']);
+      if (g.code !== 3) throw new Error(`exit ${g.code}: ${g.stderr}`);
+      expect(g.stderr).to.contain('Error from server (Forbidden): admission webhook "istio.validate.kubectl-gray.io" denied the request');
+    });
+  });
+
+  it('scenario 13: kube-system is never sent to it, and when it is down it refuses only what it guards', async () => {
+    const bad = vsYaml([['v1', 10], ['v2', 10]], 'never-judged');
+    const sys = await applyResult('kube-system', bad);
+    expect(sys.code, sys.stderr).to.equal(0);
+
+    const ns = await shop('down');
+    const pid = readFileSync(join(CLUSTER_DIR, 'webhook.pid'), 'utf8').trim();
+    process.kill(-Number(pid), 'SIGTERM');
+    try {
+      await eventually(async () => {
+        const vs = await applyResult(ns, vsYaml([['v1', 60], ['v2', 40]]));
+        if (vs.code === 0) throw new Error('still answered');
+        expect(vs.stderr).to.contain('failed calling webhook "istio.validate.kubectl-gray.io"');
+      });
+      // Everything it does not guard goes on: a ConfigMap, and a Deployment (the mutating hook fails open).
+      expect((await kubectl(['create', 'configmap', 'unrelated', '-n', ns])).code).to.equal(0);
+      const d = await kubectl(['create', 'deployment', 'web', '--image=nginx:1.27', '-n', ns]);
+      expect(d.code, d.stderr).to.equal(0);
+    } finally {
+      execFileSync(join(CLUSTER_SCRIPTS, 'webhook-up.sh'), { env: { ...process.env, CLUSTER_DIR }, stdio: 'ignore' });
+    }
+    await eventually(async () => {
+      const r = await applyResult(ns, vsYaml([['v1', 60], ['v2', 40]]));
+      if (r.code !== 0) throw new Error(r.stderr);
+    });
+  });
+});

@@ -1,0 +1,225 @@
+// The webhook in three tiers' first two: pure decisions, then the HTTP edge through fastify's inject()
+// with the exact AdmissionReview JSON for each path.
+import { expect } from 'chai';
+import { X509Certificate } from 'node:crypto';
+import { reviewIstioObject } from '../../core/admission.js';
+import { imageTag, planDeploymentLabels } from '../../core/deployment-labels.js';
+import type { KubeObject } from '../../core/model.js';
+import { DEFAULT_POLICY, type Policy, parsePolicy } from '../../core/policy.js';
+import { mutateDeployment } from '../../webhook/admission/handlers.js';
+import type { AdmissionRequest } from '../../webhook/admission/review.js';
+import { staticCache } from '../../webhook/cache.js';
+import { generateCa, generateServing } from '../../webhook/certs.js';
+import { buildServer } from '../../webhook/server.js';
+import { bookinfo, weightedVs } from '../support/fixtures.js';
+
+const NOW = new Date('2026-11-23T10:00:00Z');
+const istioKind = (kind: string) => ({ group: 'networking.istio.io', version: 'v1', kind });
+
+function request(partial: Partial<AdmissionRequest>): AdmissionRequest {
+  return { uid: 'uid-1', kind: istioKind('VirtualService'), operation: 'CREATE', userInfo: { username: 'alice' }, ...partial };
+}
+
+function app(policy: Policy = DEFAULT_POLICY, extra: { settleWaitsMs?: number[] } = {}) {
+  const { virtualServices, destinationRules } = bookinfo();
+  return buildServer({ cache: staticCache(virtualServices, destinationRules), policy: () => policy, now: () => NOW, settleWaitsMs: extra.settleWaitsMs ?? [] });
+}
+
+async function post(path: string, body: unknown, policy?: Policy) {
+  const res = await app(policy).inject({ method: 'POST', url: path, payload: body as object });
+  return { status: res.statusCode, json: res.json() };
+}
+
+const reviewOf = (req: AdmissionRequest) => ({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: req });
+
+describe('webhook', () => {
+  describe('decisions (pure)', () => {
+    const base = () => ({ ...bookinfo(), policy: DEFAULT_POLICY, now: NOW });
+    it('refuses a VirtualService update that breaks the rules, and lets a metadata-only update through', () => {
+      const { reviews, virtualServices, destinationRules } = base();
+      const bad = weightedVs({ v1: 80, v2: 10 });
+      const rules = reviewIstioObject({ operation: 'UPDATE', object: bad, oldObject: reviews, virtualServices, destinationRules, policy: DEFAULT_POLICY, now: NOW });
+      expect(rules.map((f) => f.code)).to.deep.equal(['GRAY101']);
+      const relabelled = { ...bad, metadata: { ...bad.metadata, labels: { x: 'y' } } };
+      expect(reviewIstioObject({ operation: 'UPDATE', object: relabelled, oldObject: bad, virtualServices, destinationRules, policy: DEFAULT_POLICY, now: NOW })).to.deep.equal([]);
+    });
+    it('admin policy: forbidden namespaces, freeze windows, weight steps, each able to warn instead', () => {
+      const { reviews, virtualServices, destinationRules } = base();
+      const policy = parsePolicy({ forbiddenNamespaces: ['default'], maxWeightStep: 20, freezeWindows: [{ start: '2026-11-23T00:00:00Z', end: '2026-11-24T00:00:00Z', reason: 'sale' }] });
+      const jump = weightedVs({ v1: 50, v2: 50 });
+      const codes = reviewIstioObject({ operation: 'UPDATE', object: jump, oldObject: reviews, virtualServices, destinationRules, policy, now: NOW });
+      expect(codes.map((f) => `${f.code}:${f.severity}`)).to.deep.equal(['GRAY201:error', 'GRAY203:error', 'GRAY202:error']);
+      expect(codes[2]!.problem).to.equal('moves 50 percentage points for v1 in one change; admin policy allows at most 20');
+      const warnOnly = { ...policy, rules: { 'namespace-forbidden': 'warn', 'release-freeze': 'off', 'weight-step': 'warn' } } as Policy;
+      expect(reviewIstioObject({ operation: 'UPDATE', object: jump, oldObject: reviews, virtualServices, destinationRules, policy: warnOnly, now: NOW })
+        .map((f) => `${f.code}:${f.severity}`)).to.deep.equal(['GRAY201:warning', 'GRAY202:warning']);
+    });
+    it('reads a policy file strictly, naming every bad key at once', () => {
+      expect(() => parsePolicy({ rulez: {}, rules: { 'weight-total': 'maybe', 'weight-negative': 'off' }, maxWeightStep: 0 })).to.throw(
+        'policy has 4 problem(s):\n  [rulez] unknown key (known: rules, forbiddenNamespaces, maxWeightStep, freezeWindows)\n' +
+        '  [rules.weight-total] "maybe" is not one of enforce, warn, off\n  [rules.weight-negative] Istio itself refuses this; it cannot be relaxed\n' +
+        '  [maxWeightStep] "0" must be a number from 1 to 100');
+    });
+  });
+
+  describe('Deployment labels', () => {
+    const deployment = (labels: Record<string, string>, annotations: Record<string, string> = {}, image = 'docker.io/istio/reviews:1.20.3', selector: Record<string, string> = { app: 'reviews' }) => ({
+      metadata: { name: 'reviews-new', annotations },
+      spec: { selector: { matchLabels: selector }, template: { metadata: { labels }, spec: { containers: [{ image }] } } },
+    });
+    it('takes the version from the annotation, else from the image tag', () => {
+      expect(planDeploymentLabels(deployment({ app: 'reviews' })).set).to.deep.equal({ version: '1.20.3' });
+      expect(planDeploymentLabels(deployment({ app: 'reviews' }, { 'kubectl-gray.io/version': 'v4' })).set).to.deep.equal({ version: 'v4' });
+      expect(planDeploymentLabels(deployment({ app: 'reviews', version: 'v1' })).set).to.deep.equal({});
+      expect(planDeploymentLabels(deployment({ tier: 'x' })).set).to.deep.equal({});
+      expect(imageTag('registry.local:5000/reviews')).to.equal(undefined);
+      expect(imageTag('registry.local:5000/reviews:2.1@sha256:abc')).to.equal('2.1');
+      expect(planDeploymentLabels(deployment({ app: 'reviews' }, {}, 'reviews')).warnings[0]).to.contain('its first image has no tag');
+    });
+    it('marks canaries, never against the selector', () => {
+      expect(planDeploymentLabels(deployment({ app: 'reviews', version: 'v1' }, { 'kubectl-gray.io/canary': 'true' })).set)
+        .to.deep.equal({ version: 'canary', 'istio.service.tag': 'gray' });
+      const pinned = planDeploymentLabels(deployment({ app: 'reviews', version: 'v1' }, { 'kubectl-gray.io/canary': 'true' }, 'x:1', { app: 'reviews', version: 'v1' }));
+      expect(pinned.set).to.deep.equal({ 'istio.service.tag': 'gray' });
+      expect(pinned.warnings[0]).to.contain('spec.selector requires version=v1');
+    });
+    it('patches with correct pointers, and not at all when nothing changes', () => {
+      const d = deployment({ app: 'reviews', version: 'v1' }, { 'kubectl-gray.io/canary': 'true' });
+      const r = mutateDeployment(request({ kind: { group: 'apps', version: 'v1', kind: 'Deployment' }, object: d as unknown as KubeObject })).response;
+      expect(JSON.parse(Buffer.from(r.patch!, 'base64').toString())).to.deep.equal([
+        { op: 'replace', path: '/spec/template/metadata/labels/version', value: 'canary' },
+        { op: 'add', path: '/spec/template/metadata/labels/istio.service.tag', value: 'gray' },
+      ]);
+      const plain = mutateDeployment(request({ kind: { group: 'apps', version: 'v1', kind: 'Deployment' }, object: deployment({ app: 'reviews', version: 'v1' }) as unknown as KubeObject })).response;
+      expect(plain).to.deep.equal({ uid: 'uid-1', allowed: true });
+    });
+  });
+
+  describe('HTTP edge', () => {
+    it('allows a good VirtualService with the exact review', async () => {
+      const res = await post('/validate', reviewOf(request({ object: bookinfo().reviews })));
+      expect(res).to.deep.equal({ status: 200, json: { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: 'uid-1', allowed: true } } });
+    });
+
+    it('denies with a 403 status naming object, field and fix', async () => {
+      const res = await post('/validate', reviewOf(request({ object: weightedVs({ v1: 90, v4: 10 }) })));
+      expect(res.json).to.deep.equal({
+        apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
+        response: {
+          uid: 'uid-1', allowed: false,
+          status: {
+            code: 403, reason: 'Forbidden',
+            message: 'kubectl-gray refused it (1 problem):\nGRAY104 subset-undefined: VirtualService default/reviews spec.http[0].route[1].destination.subset: routes to subset "v4" of host reviews.default.svc.cluster.local, which DestinationRule default/reviews does not define (defined: v1, v2, v3). Fix: add subset "v4" to DestinationRule default/reviews first, or route to one of: v1, v2, v3',
+          },
+        },
+      });
+    });
+
+    it('allows with warnings for an unreachable route', async () => {
+      const vs = bookinfo().reviews;
+      vs.spec.http!.push({ name: 'late', match: [{ headers: { a: { exact: 'b' } } }], route: [{ destination: { host: 'reviews', subset: 'v2' } }] });
+      const res = await post('/validate', reviewOf(request({ object: vs })));
+      expect(res.json.response).to.deep.equal({
+        uid: 'uid-1', allowed: true,
+        warnings: ['GRAY108 route-unreachable: spec.http[1]: route "late" comes after the catch-all route spec.http[0] and can never match'],
+      });
+    });
+
+    it('refuses deleting a DestinationRule in use (oldObject only)', async () => {
+      const res = await post('/validate', reviewOf(request({ kind: istioKind('DestinationRule'), operation: 'DELETE', object: null, oldObject: bookinfo().reviewsRule })));
+      expect(res.json.response.allowed).to.equal(false);
+      expect(res.json.response.status.message).to.contain('GRAY111 destinationrule-in-use: DestinationRule default/reviews metadata.name');
+    });
+
+    it('lets kinds it does not judge through, and judges dry runs the same', async () => {
+      const other = await post('/validate', reviewOf(request({ kind: { group: '', version: 'v1', kind: 'ConfigMap' }, object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } } })));
+      expect(other.json.response).to.deep.equal({ uid: 'uid-1', allowed: true });
+      const dry = await post('/validate', reviewOf(request({ dryRun: true, object: weightedVs({ v1: 50, v2: 10 }) })));
+      expect(dry.json.response.allowed).to.equal(false);
+    });
+
+    it('patches Deployments with base64 JSON Patch', async () => {
+      const d = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'r' }, spec: { selector: { matchLabels: { app: 'r' } }, template: { metadata: { labels: { app: 'r' } }, spec: { containers: [{ image: 'r:2.0' }] } } } };
+      const res = await post('/mutate', reviewOf(request({ kind: { group: 'apps', version: 'v1', kind: 'Deployment' }, object: d })));
+      expect(res.json.response).to.deep.equal({
+        uid: 'uid-1', allowed: true, patchType: 'JSONPatch',
+        patch: Buffer.from(JSON.stringify([{ op: 'add', path: '/spec/template/metadata/labels/version', value: '2.0' }])).toString('base64'),
+      });
+    });
+
+    it('answers malformed requests with clear 4xx', async () => {
+      const server = app();
+      const cases = [
+        { req: { method: 'GET' as const, url: '/validate' }, status: 405, message: 'admission endpoints take POST' },
+        { req: { method: 'POST' as const, url: '/validate', payload: '{not json', headers: { 'content-type': 'application/json' } }, status: 400 },
+        { req: { method: 'POST' as const, url: '/validate', payload: 'x', headers: { 'content-type': 'text/plain' } }, status: 415 },
+        { req: { method: 'POST' as const, url: '/validate', payload: { hello: 'world' } }, status: 400, message: 'expected an admission.k8s.io/v1 AdmissionReview with request.uid and request.kind' },
+        { req: { method: 'POST' as const, url: '/validate', payload: '', headers: { 'content-type': 'application/json' } }, status: 400 },
+      ];
+      for (const c of cases) {
+        const res = await server.inject(c.req);
+        expect(res.statusCode, JSON.stringify(c.req)).to.equal(c.status);
+        if (c.message) expect(res.json()).to.deep.equal({ statusCode: c.status, message: c.message });
+      }
+    });
+
+    it('takes reviews up to 8 MiB and refuses larger ones with 413', async () => {
+      const server = app();
+      const vs = bookinfo().reviews;
+      vs.metadata.annotations = { big: 'x'.repeat(3 * 1024 * 1024) };
+      const ok = await server.inject({ method: 'POST', url: '/validate', payload: reviewOf(request({ object: vs, oldObject: vs, operation: 'UPDATE' })) });
+      expect(ok.statusCode).to.equal(200);
+      vs.metadata.annotations = { big: 'x'.repeat(9 * 1024 * 1024) };
+      const tooBig = await server.inject({ method: 'POST', url: '/validate', payload: reviewOf(request({ object: vs })) });
+      expect(tooBig.statusCode).to.equal(413);
+    });
+
+    it('turns a handler exception into a 500 review (validate) or an allowed one (mutate)', async () => {
+      const boom = buildServer({
+        cache: { ...staticCache([], []), destinationRules: () => { throw new Error('secret detail'); } },
+        policy: () => DEFAULT_POLICY, settleWaitsMs: [],
+      });
+      const res = await boom.inject({ method: 'POST', url: '/validate', payload: reviewOf(request({ object: bookinfo().reviews })) });
+      expect(res.json()).to.deep.equal({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: 'uid-1', allowed: false, status: { code: 500, message: 'kubectl-gray webhook internal error; see its log' } } });
+      const mutate = await boom.inject({ method: 'POST', url: '/mutate', payload: reviewOf(request({ kind: { group: 'apps', version: 'v1', kind: 'Deployment' }, object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: null } as unknown as KubeObject })) });
+      expect(mutate.json().response.allowed).to.equal(true);
+    });
+
+    it('re-checks a cache-dependent refusal once the caches catch up', async () => {
+      const { virtualServices, destinationRules } = bookinfo();
+      const drs = destinationRules.filter((d) => d.metadata.name !== 'reviews');
+      const server = buildServer({ cache: staticCache(virtualServices, drs), policy: () => DEFAULT_POLICY, settleWaitsMs: [5, 5] });
+      setTimeout(() => drs.push(bookinfo().reviewsRule), 1); // the DestinationRule arrives a moment later
+      const res = await server.inject({ method: 'POST', url: '/validate', payload: reviewOf(request({ object: bookinfo().reviews })) });
+      expect(res.json().response.allowed).to.equal(true);
+    });
+
+    it('serves health, readiness by cache sync, and metrics', async () => {
+      let synced = false;
+      const server = buildServer({ cache: { ...staticCache([], []), synced: () => synced }, policy: () => DEFAULT_POLICY });
+      expect((await server.inject({ method: 'GET', url: '/healthz' })).statusCode).to.equal(200);
+      const notReady = await server.inject({ method: 'GET', url: '/readyz' });
+      expect([notReady.statusCode, notReady.body]).to.deep.equal([503, 'not ready: caches not synced\n']);
+      synced = true;
+      expect((await server.inject({ method: 'GET', url: '/readyz' })).statusCode).to.equal(200);
+      await server.inject({ method: 'POST', url: '/validate', payload: reviewOf(request({ object: weightedVs({ v1: 1, v2: 2 }) })) });
+      const metrics = (await server.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(metrics).to.contain('kubectl_gray_admission_decisions_total{webhook="validate",rule="weight-total",outcome="denied"} 1');
+      expect(metrics).to.match(/kubectl_gray_admission_duration_seconds_count\{webhook="validate"\} 1/);
+    });
+  });
+
+  describe('certificates', () => {
+    it('makes a CA and a serving certificate for the given names that verifies against it', () => {
+      const ca = generateCa('test-ca', 30, NOW);
+      const serving = generateServing(ca, { dnsNames: ['webhook.ns.svc'], ips: ['127.0.0.1'], days: 10 }, NOW);
+      const caCert = new X509Certificate(ca.cert);
+      const cert = new X509Certificate(serving.cert);
+      expect(caCert.ca).to.equal(true);
+      expect(cert.checkIssued(caCert)).to.equal(true);
+      expect(cert.verify(caCert.publicKey)).to.equal(true);
+      expect(cert.subjectAltName).to.equal('DNS:webhook.ns.svc, IP Address:127.0.0.1');
+      expect(new Date(cert.validTo).getTime() - NOW.getTime()).to.equal(10 * 24 * 3600 * 1000);
+    });
+  });
+});
