@@ -46,7 +46,7 @@ demo: cluster-up
 	scripts/demo.sh
 
 bench: build
-	node dist/bench/run.js
+	node dist/bench/webhook/run.js
 
 clean:
 	rm -rf dist bin

@@ -2,6 +2,7 @@
 // (VirtualService's) namespace first, then the service's namespace, then the Istio root namespace.
 
 import { hostMatches, ISTIO_ROOT_NAMESPACE, resolveHost, serviceNamespace } from './hosts.js';
+import { destinationRulesByNamespace } from './indexes.js';
 import { type DestinationRule, namespaceOf } from './model.js';
 
 export interface SubsetLookup {
@@ -18,18 +19,30 @@ function visibleFrom(dr: DestinationRule, clientNamespace: string): boolean {
   return exportTo.some((e) => (e === '.' ? drNs === clientNamespace : e === clientNamespace));
 }
 
+/** Looks up as if the rule named `key` ("namespace/name") were `with` instead (or absent, if undefined). */
+export interface Replacement {
+  key: string;
+  with: DestinationRule | undefined;
+}
+
 export function lookupSubsets(
   hostFqdn: string,
   clientNamespace: string,
   destinationRules: readonly DestinationRule[],
+  replacement?: Replacement,
   rootNamespace = ISTIO_ROOT_NAMESPACE,
 ): SubsetLookup {
   const order = [clientNamespace, serviceNamespace(hostFqdn), rootNamespace].filter((n): n is string => !!n);
   const namespaces = [...new Set(order)];
   const rules: DestinationRule[] = [];
   for (const ns of namespaces) {
-    const inNs = destinationRules.filter(
-      (dr) => namespaceOf(dr) === ns && visibleFrom(dr, clientNamespace)
+    let candidates = destinationRulesByNamespace(destinationRules).get(ns) ?? [];
+    if (replacement) {
+      candidates = candidates.filter((dr) => `${namespaceOf(dr)}/${dr.metadata.name}` !== replacement.key);
+      if (replacement.with && namespaceOf(replacement.with) === ns) candidates = [...candidates, replacement.with];
+    }
+    const inNs = candidates.filter(
+      (dr) => visibleFrom(dr, clientNamespace)
         && hostMatches(resolveHost(dr.spec?.host ?? '', ns), hostFqdn),
     );
     // An exact host beats a wildcard within one namespace.

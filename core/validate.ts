@@ -6,6 +6,7 @@ import {
   type DestinationRule, type Destination, type HTTPRoute, type RouteDestination, type StringMatch,
   type VirtualService, describeObject, namespaceOf,
 } from './model.js';
+import { virtualServicesUsing } from './indexes.js';
 import { re2Problem } from './re2.js';
 import { type Finding, finding } from './rules.js';
 import { lookupSubsets } from './subsets.js';
@@ -225,19 +226,17 @@ export function checkSubsetRemoval(
   destinationRules: readonly DestinationRule[],
 ): Finding[] {
   const object = describeObject(previous);
-  const key = (d: DestinationRule) => `${namespaceOf(d)}/${d.metadata.name}`;
-  const others = destinationRules.filter((d) => key(d) !== key(previous));
-  const after = next ? [...others, next] : others;
-  const before = [...others, previous];
+  const key = `${namespaceOf(previous)}/${previous.metadata.name}`;
+  const isPrevious = (d: DestinationRule) => `${namespaceOf(d)}/${d.metadata.name}` === key;
   const lost = new Map<string, string[]>(); // subset -> users
-  for (const vs of virtualServices) {
+  for (const vs of virtualServicesUsing(previous, virtualServices)) {
     const ns = namespaceOf(vs);
     for (const { field, destination } of destinationsOf(vs)) {
       if (!destination.subset || typeof destination.host !== 'string') continue;
       const host = resolveHost(destination.host, ns);
-      const had = lookupSubsets(host, ns, before);
-      if (!had.rules.some((r) => key(r) === key(previous)) || !had.subsets.includes(destination.subset)) continue;
-      if (lookupSubsets(host, ns, after).subsets.includes(destination.subset)) continue;
+      const had = lookupSubsets(host, ns, destinationRules, { key, with: previous });
+      if (!had.rules.some(isPrevious) || !had.subsets.includes(destination.subset)) continue;
+      if (lookupSubsets(host, ns, destinationRules, { key, with: next }).subsets.includes(destination.subset)) continue;
       const users = lost.get(destination.subset) ?? [];
       users.push(`${describeObject(vs)} ${field}`);
       lost.set(destination.subset, users);

@@ -40,6 +40,12 @@ export function informerCache(kc: KubeConfig, log: Logger, version = 'v1'): Isti
       },
     );
     let synced = false;
+    // One array per state of the cache: the rule engine indexes it once, keyed by identity.
+    let snapshot: T[] | undefined;
+    const invalidate = () => { snapshot = undefined; };
+    informer.on('add', invalidate);
+    informer.on('update', invalidate);
+    informer.on('delete', invalidate);
     informer.on('error', (err: unknown) => {
       // client-node's informer stops on a watch error; start it again, with a pause so a dead API
       // server is not hammered.
@@ -48,7 +54,7 @@ export function informerCache(kc: KubeConfig, log: Logger, version = 'v1'): Isti
     });
     return {
       informer,
-      list: () => informer.list() as unknown as T[],
+      list: () => (snapshot ??= informer.list() as unknown as T[]),
       synced: () => synced,
       async start() { await informer.start(); synced = true; log.info({ plural, count: informer.list().length }, 'cache synced'); },
     };

@@ -17,7 +17,9 @@ function readPolicy(file: string | undefined): Policy {
   return parsePolicy(load(readFileSync(file, 'utf8')));
 }
 
-async function serve(args: { port: number; host: string; 'cert-file': string; 'key-file': string; policy?: string; kubeconfig?: string; 'log-level': string }) {
+async function serve(args: {
+  port: number; host: string; 'cert-file': string; 'key-file': string; policy?: string; kubeconfig?: string; 'log-level': string; 'record-dir'?: string;
+}) {
   let policy = readPolicy(args.policy);
   const kc = new KubeConfig();
   if (args.kubeconfig) kc.loadFromFile(args.kubeconfig);
@@ -57,6 +59,15 @@ async function serve(args: { port: number; host: string; 'cert-file': string; 'k
       }
     });
   }
+  const recordDir = args['record-dir'];
+  if (recordDir) {
+    // Keeps every review as received: material for the benchmark and for bug reports.
+    mkdirSync(recordDir, { recursive: true });
+    app.addHook('preHandler', async (request) => {
+      const req = (request.body as { request?: { uid?: string; kind?: { kind?: string }; operation?: string } } | undefined)?.request;
+      if (req?.uid) writeFileSync(join(recordDir, `${req.kind?.kind}-${req.operation}-${req.uid}.json`), JSON.stringify(request.body, null, 2));
+    });
+  }
   await app.listen({ port: args.port, host: args.host });
   cache.start().catch((err) => app.log.error({ err: String(err) }, 'cache start failed'));
   const shutdown = async () => {
@@ -91,7 +102,8 @@ await yargs(hideBin(process.argv))
     .option('key-file', { type: 'string', demandOption: true })
     .option('policy', { type: 'string', describe: 'Policy file (YAML); reloaded when it changes' })
     .option('kubeconfig', { type: 'string', describe: 'Default: the in-cluster service account' })
-    .option('log-level', { type: 'string', default: 'info' }),
+    .option('log-level', { type: 'string', default: 'info' })
+    .option('record-dir', { type: 'string', describe: 'Write every AdmissionReview received to this folder (for benchmarks and bug reports)' }),
   (a) => serve(a as never))
   .command('certs', 'Write a CA and a serving certificate (ca.crt, ca.key, tls.crt, tls.key)', (y) => y
     .option('out', { type: 'string', demandOption: true })
