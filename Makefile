@@ -46,6 +46,7 @@ demo: cluster-up
 	scripts/demo.sh
 
 bench: build
+	node dist/bench/plugin/run.js
 	node dist/bench/webhook/run.js
 
 clean:
