@@ -14,7 +14,7 @@ import { statusCommand } from './commands/status.js';
 import { switchCommand } from './commands/switch.js';
 import { undoCommand } from './commands/undo.js';
 import { type CommandContext, EXIT } from './context.js';
-import { ApiError, ConfigError, ConnectionError } from './kube/errors.js';
+import { ApiError, ConfigError, ConnectionError } from '../kube/errors.js';
 import { withConnectionFlags } from './options.js';
 
 export const VERSION = '0.1.0';

@@ -9,7 +9,7 @@ import { checkVirtualService, destinationsOf } from '../core/validate.js';
 import { ISTIO_ROOT_NAMESPACE, resolveHost, serviceNamespace } from '../core/hosts.js';
 import type { CommandContext } from './context.js';
 import type { DryRun, GrayCluster } from './kube/cluster.js';
-import { ApiError } from './kube/errors.js';
+import { ApiError } from '../kube/errors.js';
 import type { MutationOutput } from './options.js';
 import { printMutation } from './render/mutation.js';
 

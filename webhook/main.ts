@@ -8,7 +8,9 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { type Policy, parsePolicy } from '../core/policy.js';
 import { informerCache } from './cache.js';
+import { KubeRest } from '../kube/rest.js';
 import { generateCa, generateServing } from './certs.js';
+import { type SelfManagedOptions, reconcileCertificates } from './self-managed.js';
 import { buildServer } from './server.js';
 import { TLS_MIN_VERSION, readTls, watchTls } from './tls.js';
 
@@ -17,16 +19,41 @@ function readPolicy(file: string | undefined): Policy {
   return parsePolicy(load(readFileSync(file, 'utf8')));
 }
 
-async function serve(args: {
-  port: number; host: string; 'cert-file': string; 'key-file': string; policy?: string; kubeconfig?: string; 'log-level': string; 'record-dir'?: string;
-}) {
+interface ServeArgs {
+  port: number; host: string; 'cert-file'?: string; 'key-file'?: string; policy?: string; kubeconfig?: string; 'log-level': string;
+  'record-dir'?: string; 'self-managed-certs'?: boolean; namespace?: string; 'secret-name': string; 'webhook-config-name': string;
+  'service-name': string; 'cert-dir': string; 'ca-days': number; 'cert-days': number;
+}
+
+async function serve(args: ServeArgs) {
   let policy = readPolicy(args.policy);
   const kc = new KubeConfig();
   if (args.kubeconfig) kc.loadFromFile(args.kubeconfig);
   else if (process.env['KUBERNETES_SERVICE_HOST']) kc.loadFromCluster();
   else throw new Error('no --kubeconfig and not running in a cluster');
 
-  const tlsFiles = { certFile: args['cert-file'], keyFile: args['key-file'] };
+  let tlsFiles: { certFile: string; keyFile: string };
+  let recheck: NodeJS.Timeout | undefined;
+  if (args['self-managed-certs']) {
+    const namespace = args.namespace ?? process.env['POD_NAMESPACE'];
+    if (!namespace) throw new Error('--self-managed-certs needs --namespace (or POD_NAMESPACE)');
+    const svc = args['service-name'];
+    const options: SelfManagedOptions = {
+      namespace, secretName: args['secret-name'], webhookConfigName: args['webhook-config-name'], certDir: args['cert-dir'],
+      dnsNames: [svc, `${svc}.${namespace}`, `${svc}.${namespace}.svc`, `${svc}.${namespace}.svc.cluster.local`],
+      caDays: args['ca-days'], certDays: args['cert-days'],
+    };
+    const rest = new KubeRest(kc);
+    const log = { info: (o: object, m: string) => console.error(JSON.stringify({ ...o, msg: m })), warn: (o: object, m: string) => console.error(JSON.stringify({ ...o, msg: m })) };
+    await reconcileCertificates(rest, options, log);
+    // Renewal is checked every hour; the TLS watcher picks up new files without a restart.
+    recheck = setInterval(() => { reconcileCertificates(rest, options, log).catch((err) => log.warn({ err: String(err) }, 'certificate check failed')); }, 3600_000);
+    recheck.unref();
+    tlsFiles = { certFile: join(options.certDir, 'tls.crt'), keyFile: join(options.certDir, 'tls.key') };
+  } else {
+    if (!args['cert-file'] || !args['key-file']) throw new Error('give --cert-file and --key-file, or --self-managed-certs');
+    tlsFiles = { certFile: args['cert-file'], keyFile: args['key-file'] };
+  }
   const tls = readTls(tlsFiles);
   let cacheRef: ReturnType<typeof informerCache> | undefined;
   const app = buildServer({
@@ -71,6 +98,7 @@ async function serve(args: {
   await app.listen({ port: args.port, host: args.host });
   cache.start().catch((err) => app.log.error({ err: String(err) }, 'cache start failed'));
   const shutdown = async () => {
+    if (recheck) clearInterval(recheck);
     stopTls();
     await cache.stop().catch(() => undefined);
     await app.close();
@@ -98,13 +126,21 @@ await yargs(hideBin(process.argv))
   .command('serve', 'Serve the admission webhook over TLS', (y) => y
     .option('port', { type: 'number', default: 8443 })
     .option('host', { type: 'string', default: '0.0.0.0', describe: 'Address to listen on (0.0.0.0 so probes reach it in a pod)' })
-    .option('cert-file', { type: 'string', demandOption: true })
-    .option('key-file', { type: 'string', demandOption: true })
+    .option('cert-file', { type: 'string', describe: 'Serving certificate (PEM); reloaded when it changes' })
+    .option('key-file', { type: 'string', describe: 'Serving key (PEM)' })
+    .option('self-managed-certs', { type: 'boolean', describe: 'Keep a CA and serving certificate in a Secret and patch our webhook configurations\' caBundle' })
+    .option('namespace', { type: 'string', describe: 'Namespace of the Secret and Service (default: $POD_NAMESPACE)' })
+    .option('secret-name', { type: 'string', default: 'kubectl-gray-webhook-certs' })
+    .option('webhook-config-name', { type: 'string', default: 'kubectl-gray' })
+    .option('service-name', { type: 'string', default: 'kubectl-gray-webhook' })
+    .option('cert-dir', { type: 'string', default: '/var/run/kubectl-gray/certs' })
+    .option('ca-days', { type: 'number', default: 3650 })
+    .option('cert-days', { type: 'number', default: 365 })
     .option('policy', { type: 'string', describe: 'Policy file (YAML); reloaded when it changes' })
     .option('kubeconfig', { type: 'string', describe: 'Default: the in-cluster service account' })
     .option('log-level', { type: 'string', default: 'info' })
     .option('record-dir', { type: 'string', describe: 'Write every AdmissionReview received to this folder (for benchmarks and bug reports)' }),
-  (a) => serve(a as never))
+  (a) => serve(a as unknown as ServeArgs))
   .command('certs', 'Write a CA and a serving certificate (ca.crt, ca.key, tls.crt, tls.key)', (y) => y
     .option('out', { type: 'string', demandOption: true })
     .option('dns', { type: 'string', array: true, default: [], coerce: list })

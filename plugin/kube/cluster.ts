@@ -1,8 +1,8 @@
 // The only place the plugin talks to the API server. Commands see the GrayCluster interface, so
 // their tests run against an in-memory cluster and the e2e suite against a real one.
 import type { DestinationRule, KubeObject, VirtualService } from '../../core/model.js';
-import { ApiError } from './errors.js';
-import type { KubeRest } from './rest.js';
+import { ApiError } from '../../kube/errors.js';
+import type { KubeRest } from '../../kube/rest.js';
 
 export type DryRun = 'none' | 'client' | 'server';
 

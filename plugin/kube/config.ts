@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../../kube/errors.js';
 
 export interface ConnectionFlags {
   kubeconfig?: string;

@@ -3,7 +3,7 @@
 import type { GrayCluster } from './cluster.js';
 import { KubeCluster } from './cluster.js';
 import { type ConnectionFlags, loadKubeConfig } from './config.js';
-import { KubeRest } from './rest.js';
+import { KubeRest } from '../../kube/rest.js';
 
 export function connectCluster(flags: ConnectionFlags): GrayCluster {
   const { kc, namespace } = loadKubeConfig(flags);

@@ -43,7 +43,7 @@ selector='namespaceSelector:
 k apply -f - >/dev/null <<YAML
 apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingWebhookConfiguration
-metadata: {name: kubectl-gray}
+metadata: {name: kubectl-gray-harness}
 webhooks:
 - name: istio.validate.kubectl-gray.io
   admissionReviewVersions: [v1]
@@ -62,7 +62,7 @@ webhooks:
 ---
 apiVersion: admissionregistration.k8s.io/v1
 kind: MutatingWebhookConfiguration
-metadata: {name: kubectl-gray}
+metadata: {name: kubectl-gray-harness}
 webhooks:
 - name: deployments.mutate.kubectl-gray.io
   admissionReviewVersions: [v1]

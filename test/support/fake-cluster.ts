@@ -2,7 +2,7 @@
 // Conflict as the real one does, and records every write so tests can check the literal object sent.
 import type { DestinationRule, KubeObject, VirtualService } from '../../core/model.js';
 import type { GrayCluster, PodSummary, ServiceSummary, WriteResult } from '../../plugin/kube/cluster.js';
-import { ApiError } from '../../plugin/kube/errors.js';
+import { ApiError } from '../../kube/errors.js';
 
 export class FakeCluster implements GrayCluster {
   private version = 100;

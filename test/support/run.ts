@@ -1,7 +1,7 @@
 // Runs the real CLI in-process against a FakeCluster and captures what it prints.
 import { runCli } from '../../plugin/cli.js';
 import type { CommandContext } from '../../plugin/context.js';
-import { ConfigError } from '../../plugin/kube/errors.js';
+import { ConfigError } from '../../kube/errors.js';
 import type { FakeCluster } from './fake-cluster.js';
 
 export const FIXED_NOW = new Date('2026-11-23T10:00:00Z');

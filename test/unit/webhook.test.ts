@@ -223,3 +223,31 @@ describe('webhook', () => {
     });
   });
 });
+
+describe('self-managed certificate plan', () => {
+  const needs = { dnsNames: ['wh.ns.svc'], caDays: 30, certDays: 9 };
+  const day = 24 * 3600 * 1000;
+  const at = (d: number) => new Date(NOW.getTime() + d * day);
+  it('creates, keeps, renews the serving certificate, then rotates the CA with overlap', async () => {
+    const { planCertificates } = await import('../../webhook/cert-plan.js');
+    const created = planCertificates(undefined, needs, NOW);
+    expect(created.action).to.equal('create');
+    expect(created.secret['ca-bundle.crt']).to.equal(created.secret['ca.crt']);
+    expect(planCertificates(created.secret, needs, at(1)).action).to.equal('keep');
+    // A third of 9 days left: the serving certificate is renewed under the same CA.
+    const renewed = planCertificates(created.secret, needs, at(7));
+    expect(renewed.action).to.equal('renew-serving');
+    expect(renewed.secret['ca.crt']).to.equal(created.secret['ca.crt']);
+    expect(new X509Certificate(renewed.secret['tls.crt']).verify(new X509Certificate(created.secret['ca.crt']).publicKey)).to.equal(true);
+    // New DNS names also mean a new serving certificate.
+    expect(planCertificates(created.secret, { ...needs, dnsNames: ['other.ns.svc'] }, at(1)).action).to.equal('renew-serving');
+    // A third of the CA's 30 days left: a new CA, the old one still in the bundle.
+    const rotated = planCertificates(renewed.secret, needs, at(21));
+    expect(rotated.action).to.equal('rotate-ca');
+    expect(rotated.secret['ca.crt']).to.not.equal(created.secret['ca.crt']);
+    expect(rotated.secret['ca-bundle.crt']).to.equal(rotated.secret['ca.crt'] + created.secret['ca.crt']);
+    // Once the old CA has expired, it leaves the bundle.
+    const later = planCertificates(rotated.secret, needs, at(31));
+    expect(later.secret['ca-bundle.crt']).to.equal(rotated.secret['ca.crt']);
+  });
+});

@@ -1,0 +1,93 @@
+// Self-managed certificates, the cluster half: keep the CA and serving certificate in a Secret (several
+// replicas share one), write the serving pair where the TLS watcher reads it, and put the CA bundle
+// into our own webhook configurations. Every write carries the resourceVersion it read.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApiError } from '../kube/errors.js';
+import type { KubeRest } from '../kube/rest.js';
+import { type CertAction, type CertNeeds, type CertSecret, planCertificates } from './cert-plan.js';
+
+export interface SelfManagedOptions extends CertNeeds {
+  namespace: string;
+  secretName: string;
+  /** Names of our ValidatingWebhookConfiguration and MutatingWebhookConfiguration. */
+  webhookConfigName: string;
+  certDir: string;
+}
+
+interface Secret {
+  metadata: { name: string; namespace: string; resourceVersion?: string; labels?: Record<string, string> };
+  type?: string;
+  data?: Record<string, string>;
+}
+
+interface WebhookConfiguration {
+  metadata: { name: string; resourceVersion?: string };
+  webhooks?: Array<{ clientConfig?: { caBundle?: string } }>;
+}
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const unb64 = (s: string | undefined) => (s ? Buffer.from(s, 'base64').toString('utf8') : undefined);
+
+interface Log { info(obj: object, msg: string): void; warn(obj: object, msg: string): void }
+
+async function conflictRetry<T>(work: () => Promise<T>, attempts = 10): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (err) {
+      const retry = err instanceof ApiError && (err.isConflict || (err.status === 409 && err.reason === 'AlreadyExists'));
+      if (!retry || i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 50 * i));
+    }
+  }
+}
+
+/** One pass: reconcile the Secret, the files and the caBundles. Returns what it did to the certificates. */
+export async function reconcileCertificates(rest: KubeRest, options: SelfManagedOptions, log: Log, now = new Date()): Promise<CertAction> {
+  const secretPath = `/api/v1/namespaces/${options.namespace}/secrets/${options.secretName}`;
+  const secret = await conflictRetry(async () => {
+    let existing: Secret | undefined;
+    try {
+      existing = (await rest.request<Secret>('GET', secretPath)).body;
+    } catch (err) {
+      if (!(err instanceof ApiError && err.isNotFound)) throw err;
+    }
+    const current = existing?.data ? Object.fromEntries(Object.entries(existing.data).map(([k, v]) => [k, unb64(v)])) as Partial<CertSecret> : undefined;
+    const plan = planCertificates(current, options, now);
+    if (plan.action !== 'keep') {
+      const body: Secret = {
+        metadata: { name: options.secretName, namespace: options.namespace, labels: { 'app.kubernetes.io/managed-by': 'kubectl-gray-webhook' }, ...(existing ? { resourceVersion: existing.metadata.resourceVersion } : {}) },
+        type: 'Opaque',
+        data: Object.fromEntries(Object.entries(plan.secret).map(([k, v]) => [k, b64(v)])),
+      };
+      if (existing) await rest.request('PUT', secretPath, body);
+      else await rest.request('POST', `/api/v1/namespaces/${options.namespace}/secrets`, body);
+      log.info({ secret: `${options.namespace}/${options.secretName}`, action: plan.action }, 'certificates updated');
+    }
+    return { action: plan.action, data: plan.secret };
+  });
+
+  mkdirSync(options.certDir, { recursive: true });
+  writeFileSync(join(options.certDir, 'tls.key'), secret.data['tls.key'], { mode: 0o600 });
+  writeFileSync(join(options.certDir, 'tls.crt'), secret.data['tls.crt']);
+
+  const caBundle = b64(secret.data['ca-bundle.crt']);
+  for (const kind of ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations']) {
+    const path = `/apis/admissionregistration.k8s.io/v1/${kind}/${options.webhookConfigName}`;
+    await conflictRetry(async () => {
+      let config: WebhookConfiguration;
+      try {
+        config = (await rest.request<WebhookConfiguration>('GET', path)).body;
+      } catch (err) {
+        if (err instanceof ApiError && err.isNotFound) return log.warn({ kind, name: options.webhookConfigName }, 'webhook configuration not found; caBundle not set');
+        throw err;
+      }
+      if ((config.webhooks ?? []).every((w) => w.clientConfig?.caBundle === caBundle)) return;
+      for (const w of config.webhooks ?? []) w.clientConfig = { ...w.clientConfig, caBundle };
+      await rest.request('PUT', path, config);
+      log.info({ kind, name: options.webhookConfigName }, 'caBundle updated');
+    });
+  }
+  return secret.action;
+}
