@@ -8,7 +8,9 @@ export NPM_CONFIG_AUDIT := false
 SOURCES := $(shell find core kube plugin webhook test/unit test/e2e test/support bench scripts -name '*.ts' -o -name '*.mjs' 2>/dev/null)
 E2E_CLUSTER_DIR := $(CURDIR)/.cluster-e2e
 
-.PHONY: build install test test-unit test-e2e cluster-build cluster-up cluster-down demo bench clean
+.PHONY: build install test test-unit test-e2e cluster-build cluster-up cluster-down demo bench clean lua-runtime
+
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -21,7 +23,12 @@ bin/kubectl-gray: node_modules/.installed tsconfig.json $(SOURCES)
 
 build: bin/kubectl-gray
 
-test-unit: build
+# The colouring tests run the generated Lua in LuaJIT, the runtime Envoy embeds (a Debian package).
+lua-runtime:
+	@command -v luajit >/dev/null || { echo "installing luajit for the colouring tests"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq luajit; }
+
+test-unit: build lua-runtime
 	npx mocha 'dist/test/unit/**/*.test.js'
 
 # The control plane is built from Go modules (test/cluster); the first build is the slow part.

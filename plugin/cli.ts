@@ -4,7 +4,10 @@ import { IntentError, RuleViolation } from '../core/errors.js';
 import { formatFinding } from '../core/rules.js';
 import type { GrayCommand } from './command.js';
 import { analyzeCommand } from './commands/analyze.js';
+import { canaryCommand } from './commands/canary.js';
+import { colorCommand } from './commands/color.js';
 import { historyCommand } from './commands/history.js';
+import { laneCommand } from './commands/lane.js';
 import { matchCookieCommand } from './commands/match-cookie.js';
 import { matchHeaderCommand } from './commands/match-header.js';
 import { mirrorCommand } from './commands/mirror.js';
@@ -21,7 +24,7 @@ export const VERSION = '0.1.0';
 
 export const COMMANDS: GrayCommand[] = [
   statusCommand, setWeightCommand, switchCommand, matchHeaderCommand, matchCookieCommand, mirrorCommand,
-  rollbackCommand, historyCommand, undoCommand, analyzeCommand,
+  rollbackCommand, historyCommand, undoCommand, canaryCommand, laneCommand, colorCommand, analyzeCommand,
 ];
 
 export async function runCli(args: string[], ctx: CommandContext): Promise<number> {

@@ -1,7 +1,7 @@
 // The one path every VirtualService edit takes: read, apply the intent, check with the shared rules,
 // write with the resourceVersion that was read, and on a conflict start again from a fresh read.
 import { RuleViolation } from '../core/errors.js';
-import { rememberStable, recordChange } from '../core/history.js';
+import { HISTORY_ANNOTATION, rememberStable, recordChange } from '../core/history.js';
 import { type DestinationRule, type VirtualService } from '../core/model.js';
 import { errorsOf, formatFinding, warningsOf } from '../core/rules.js';
 import { findVirtualService } from '../core/target.js';
@@ -41,7 +41,7 @@ export async function mutateVirtualService(ctx: CommandContext, cluster: GrayClu
   for (let attempt = 1; ; attempt++) {
     const current = findVirtualService(req.service, namespace, await cluster.listVirtualServices(namespace), req.vsName);
     const edit = req.edit(current);
-    if (JSON.stringify(edit.next.spec) === JSON.stringify(current.spec)) {
+    if (ownedState(edit.next) === ownedState(current)) {
       printMutation(ctx.io, current, 'unchanged', req.dryRun, req.output);
       return current;
     }
@@ -69,6 +69,12 @@ export async function mutateVirtualService(ctx: CommandContext, cluster: GrayClu
       await new Promise((r) => setTimeout(r, Math.min(500, 10 * attempt) * (0.5 + Math.random())));
     }
   }
+}
+
+/** What an edit can change: the spec, labels and annotations (the history itself aside). */
+function ownedState(vs: VirtualService): string {
+  const { [HISTORY_ANNOTATION]: _history, ...annotations } = vs.metadata.annotations ?? {};
+  return JSON.stringify({ spec: vs.spec, labels: vs.metadata.labels ?? {}, annotations });
 }
 
 /** The DestinationRules a VirtualService can see: its own namespace, its hosts' namespaces and the root. */

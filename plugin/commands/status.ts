@@ -40,7 +40,7 @@ export const statusCommand: GrayCommand = {
       ctx.io.err(`No VirtualServices found in ${scope ? `${scope} namespace` : 'any namespace'}.\n`);
       return EXIT.ok;
     }
-    const statuses = await Promise.all(chosen.map((vs) => gather(cluster, vs)));
+    const statuses = await Promise.all(chosen.map((vs) => gatherStatus(cluster, vs)));
     if (args.output === 'json' || args.output === 'yaml') {
       printObject(ctx.io, statuses.length === 1 && (args.service || args.vs) ? statuses[0] : statuses, args.output);
     } else {
@@ -53,7 +53,8 @@ export const statusCommand: GrayCommand = {
   },
 };
 
-async function gather(cluster: GrayCluster, vs: VirtualService): Promise<ServiceStatus> {
+/** Everything status needs for one VirtualService: rules it can see, Service selectors, pods. */
+export async function gatherStatus(cluster: GrayCluster, vs: VirtualService): Promise<ServiceStatus> {
   const ns = vs.metadata.namespace ?? cluster.namespace;
   const destinationRules = await visibleDestinationRules(cluster, vs);
   const hosts = new Set<string>();

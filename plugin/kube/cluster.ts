@@ -34,6 +34,19 @@ export interface GrayCluster {
   listDestinationRules(namespace: string | undefined): Promise<DestinationRule[]>;
   getService(namespace: string, name: string): Promise<ServiceSummary | undefined>;
   listPods(namespace: string): Promise<PodSummary[]>;
+  /** Generic object access for the full-link commands: apps/v1 Deployments, DestinationRules, EnvoyFilters. */
+  get<T extends KubeObject>(ref: ObjectRef): Promise<T | undefined>;
+  /** Creates the object, or replaces it when it carries a resourceVersion (a stale one fails with a Conflict). */
+  write<T extends KubeObject>(ref: ObjectRef, object: T, dryRun: 'none' | 'server'): Promise<WriteResult<T>>;
+  remove(ref: ObjectRef, dryRun: 'none' | 'server'): Promise<void>;
+}
+
+export type Resource = 'deployments' | 'destinationrules' | 'virtualservices' | 'envoyfilters';
+
+export interface ObjectRef {
+  resource: Resource;
+  namespace: string;
+  name: string;
 }
 
 const ISTIO_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'];
@@ -78,6 +91,35 @@ export class KubeCluster implements GrayCluster {
   async listDestinationRules(namespace: string | undefined): Promise<DestinationRule[]> {
     const res = await this.rest.request<List<DestinationRule>>('GET', await this.istioPath('destinationrules', namespace));
     return withKind(res.body.items ?? [], 'DestinationRule', `networking.istio.io/${this.istioVersion}`);
+  }
+
+  private async path(ref: ObjectRef, withName: boolean): Promise<string> {
+    const name = withName ? ref.name : undefined;
+    if (ref.resource === 'deployments') {
+      return `/apis/apps/v1/namespaces/${encodeURIComponent(ref.namespace)}/deployments${name ? `/${encodeURIComponent(name)}` : ''}`;
+    }
+    return this.istioPath(ref.resource, ref.namespace, name);
+  }
+
+  async get<T extends KubeObject>(ref: ObjectRef): Promise<T | undefined> {
+    try {
+      return (await this.rest.request<T>('GET', await this.path(ref, true))).body;
+    } catch (err) {
+      if (err instanceof ApiError && err.isNotFound) return undefined;
+      throw err;
+    }
+  }
+
+  async write<T extends KubeObject>(ref: ObjectRef, object: T, dryRun: 'none' | 'server'): Promise<WriteResult<T>> {
+    const query = dryRun === 'server' ? '?dryRun=All' : '';
+    const res = object.metadata.resourceVersion
+      ? await this.rest.request<T>('PUT', `${await this.path(ref, true)}${query}`, object)
+      : await this.rest.request<T>('POST', `${await this.path(ref, false)}${query}`, object);
+    return { object: res.body, warnings: res.warnings };
+  }
+
+  async remove(ref: ObjectRef, dryRun: 'none' | 'server'): Promise<void> {
+    await this.rest.request('DELETE', `${await this.path(ref, true)}${dryRun === 'server' ? '?dryRun=All' : ''}`);
   }
 
   async getService(namespace: string, name: string): Promise<ServiceSummary | undefined> {

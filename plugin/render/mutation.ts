@@ -14,11 +14,15 @@ export function printObject(io: Io, value: unknown, format: 'yaml' | 'json'): vo
   io.out(format === 'json' ? `${JSON.stringify(value, null, 2)}\n` : toYaml(value));
 }
 
+/** kubectl's result line: "deployment.apps/reviews-canary created (dry run)". */
+export function printWrite(io: Io, kindGroup: string, name: string, verb: string, dryRun: DryRun): void {
+  const suffix = verb === 'unchanged' ? '' : dryRun === 'client' ? ' (dry run)' : dryRun === 'server' ? ' (server dry run)' : '';
+  io.out(`${kindGroup}/${name} ${verb}${suffix}\n`);
+}
+
 export function printMutation(io: Io, vs: VirtualService, verb: string, dryRun: DryRun, output?: MutationOutput): void {
-  const ref = `virtualservice.networking.istio.io/${vs.metadata.name}`;
   if (output === 'yaml' || output === 'json') return printObject(io, vs, output);
-  if (output === 'name') return io.out(`${ref}\n`);
-  const suffix = dryRun === 'client' ? ' (dry run)' : dryRun === 'server' ? ' (server dry run)' : '';
-  io.out(`${ref} ${verb}${suffix}\n`);
+  if (output === 'name') return io.out(`virtualservice.networking.istio.io/${vs.metadata.name}\n`);
+  printWrite(io, 'virtualservice.networking.istio.io', vs.metadata.name, verb, dryRun);
   if (verb !== 'unchanged') io.out(describeRoutes(vs));
 }

@@ -1,7 +1,7 @@
 // An in-memory API server for command tests: it keeps resourceVersions, refuses stale writes with a
 // Conflict as the real one does, and records every write so tests can check the literal object sent.
 import type { DestinationRule, KubeObject, VirtualService } from '../../core/model.js';
-import type { GrayCluster, PodSummary, ServiceSummary, WriteResult } from '../../plugin/kube/cluster.js';
+import type { GrayCluster, ObjectRef, PodSummary, ServiceSummary, WriteResult } from '../../plugin/kube/cluster.js';
 import { ApiError } from '../../kube/errors.js';
 
 export class FakeCluster implements GrayCluster {
@@ -15,6 +15,10 @@ export class FakeCluster implements GrayCluster {
   beforeWrite?: (fake: FakeCluster) => void;
   /** Warnings the "server" answers a write with. */
   warnings: string[] = [];
+  /** Deployments and EnvoyFilters, by "resource/namespace/name". */
+  others = new Map<string, KubeObject>();
+  /** Every generic write and delete, in order: "verb resource/namespace/name". */
+  readonly log: string[] = [];
 
   constructor(readonly namespace = 'default', objects: KubeObject[] = []) {
     for (const o of objects) this.add(o);
@@ -24,6 +28,7 @@ export class FakeCluster implements GrayCluster {
     const stored = structuredClone({ ...o, metadata: { ...o.metadata, resourceVersion: String(++this.version) } });
     if (o.kind === 'VirtualService') this.virtualServices.push(stored as VirtualService);
     if (o.kind === 'DestinationRule') this.destinationRules.push(stored as DestinationRule);
+    if (o.kind === 'Deployment' || o.kind === 'EnvoyFilter') this.others.set(`${o.kind === 'Deployment' ? 'deployments' : 'envoyfilters'}/${o.metadata.namespace ?? 'default'}/${o.metadata.name}`, stored);
     if (o.kind === 'Service') {
       const spec = (o as { spec?: { selector?: Record<string, string> } }).spec;
       this.services.push({ name: o.metadata.name, namespace: o.metadata.namespace ?? 'default', selector: spec?.selector ?? {} });
@@ -51,9 +56,48 @@ export class FakeCluster implements GrayCluster {
     const stored = structuredClone(vs);
     this.writes.push({ object: structuredClone(vs), dryRun });
     if (dryRun === 'server') return { object: stored, warnings: this.warnings };
+    this.log.push(`replace virtualservices/${ns}/${vs.metadata.name}`);
     stored.metadata.resourceVersion = String(++this.version);
     this.virtualServices[i] = stored;
     return { object: structuredClone(stored), warnings: this.warnings };
+  }
+
+  private listFor(ref: ObjectRef): KubeObject[] | undefined {
+    return ref.resource === 'virtualservices' ? this.virtualServices : ref.resource === 'destinationrules' ? this.destinationRules : undefined;
+  }
+
+  async get<T extends KubeObject>(ref: ObjectRef): Promise<T | undefined> {
+    const list = this.listFor(ref);
+    const found = list ? list.find((o) => o.metadata.name === ref.name && o.metadata.namespace === ref.namespace) : this.others.get(`${ref.resource}/${ref.namespace}/${ref.name}`);
+    return found ? structuredClone(found as T) : undefined;
+  }
+
+  async write<T extends KubeObject>(ref: ObjectRef, object: T, dryRun: 'none' | 'server'): Promise<WriteResult<T>> {
+    const current = await this.get<T>(ref);
+    if (object.metadata.resourceVersion && current?.metadata.resourceVersion !== object.metadata.resourceVersion) {
+      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${ref.resource} "${ref.name}": the object has been modified`);
+    }
+    if (!object.metadata.resourceVersion && current) throw new ApiError(409, 'AlreadyExists', `${ref.resource} "${ref.name}" already exists`);
+    const stored = structuredClone({ ...object, metadata: { ...object.metadata, namespace: ref.namespace, resourceVersion: String(++this.version) } });
+    if (dryRun === 'server') return { object: stored, warnings: [] };
+    this.log.push(`${current ? 'replace' : 'create'} ${ref.resource}/${ref.namespace}/${ref.name}`);
+    const list = this.listFor(ref);
+    if (list) {
+      const i = list.findIndex((o) => o.metadata.name === ref.name && o.metadata.namespace === ref.namespace);
+      if (i >= 0) list[i] = stored; else list.push(stored);
+    } else {
+      this.others.set(`${ref.resource}/${ref.namespace}/${ref.name}`, stored);
+    }
+    return { object: structuredClone(stored), warnings: [] };
+  }
+
+  async remove(ref: ObjectRef, dryRun: 'none' | 'server'): Promise<void> {
+    if (!(await this.get(ref))) throw new ApiError(404, 'NotFound', `${ref.resource} "${ref.name}" not found`);
+    if (dryRun === 'server') return;
+    this.log.push(`delete ${ref.resource}/${ref.namespace}/${ref.name}`);
+    const list = this.listFor(ref);
+    if (list) list.splice(list.findIndex((o) => o.metadata.name === ref.name && o.metadata.namespace === ref.namespace), 1);
+    else this.others.delete(`${ref.resource}/${ref.namespace}/${ref.name}`);
   }
 
   async listDestinationRules(namespace: string | undefined): Promise<DestinationRule[]> {
