@@ -1,7 +1,7 @@
 // The admission decision for Istio objects, as a pure function: the webhook feeds it the review and
 // its caches, the plugin's checks are the same rules without the cluster-wide view.
 import {
-  type DestinationRule, type KubeObject, type VirtualService, describeObject, isDestinationRule, isVirtualService, namespaceOf,
+  type DestinationRule, type KubeObject, type VirtualService, canonicalJson, describeObject, isDestinationRule, isVirtualService, namespaceOf,
 } from './model.js';
 import type { Policy } from './policy.js';
 import { type Finding, applyModes, finding } from './rules.js';
@@ -48,7 +48,7 @@ export function reviewIstioObject(input: AdmissionInput): Finding[] {
 }
 
 function sameSpec(a: KubeObject, b: KubeObject | null | undefined): boolean {
-  return !!b && JSON.stringify(a['spec']) === JSON.stringify(b['spec']);
+  return !!b && canonicalJson(a['spec']) === canonicalJson(b['spec']);
 }
 
 function policyFindings(subject: KubeObject, input: AdmissionInput): Finding[] {
@@ -98,7 +98,7 @@ function largestStep(before: VirtualService, after: VirtualService): { delta: nu
   for (let i = 0; i < b.length; i++) {
     // The same route is the one with the same name, else the one with the same match; new routes move no weight.
     const old = a.find((r) => r.name !== undefined && r.name === b[i]!.name)
-      ?? a.find((r) => JSON.stringify(r.match ?? null) === JSON.stringify(b[i]!.match ?? null));
+      ?? a.find((r) => canonicalJson(r.match ?? null) === canonicalJson(b[i]!.match ?? null));
     if (!old) continue;
     const sa = shares(old);
     const sb = shares(b[i]);

@@ -1,6 +1,6 @@
 // Canary workloads: a copy of a base Deployment with a new image, labelled so that a DestinationRule
 // subset (and nothing else) selects its pods. Pure: the plugin reads and writes the objects.
-import { CANARY_ANNOTATION, GRAY_TAG_LABEL, GRAY_TAG_VALUE } from './deployment-labels.js';
+import { CANARY_ANNOTATION, GRAY_TAG_LABEL, GRAY_TAG_VALUE, VERSION_ANNOTATION } from './deployment-labels.js';
 import { IntentError } from './errors.js';
 import { type DestinationRule, type KubeObject, type Subset, clone, describeObject } from './model.js';
 
@@ -70,7 +70,8 @@ export function canaryDeployment(base: Deployment, intent: CanaryIntent): Deploy
       name: canaryName(name),
       namespace: base.metadata.namespace,
       labels: { ...(base.metadata.labels ?? {}), version: intent.version, [GRAY_TAG_LABEL]: GRAY_TAG_VALUE },
-      annotations: { [CANARY_ANNOTATION]: 'true', [BASE_ANNOTATION]: name },
+      // The version annotation tells the mutating webhook the same version the labels carry.
+      annotations: { [CANARY_ANNOTATION]: 'true', [VERSION_ANNOTATION]: intent.version, [BASE_ANNOTATION]: name },
     },
     spec,
   };

@@ -1,7 +1,7 @@
 // Lanes: one request header, propagated by the applications, keeps a marked request on the canary
 // subset of every service in a chain. Per service this is one route before the default route.
 import { IntentError } from './errors.js';
-import { type HTTPRoute, type VirtualService, clone, describeObject } from './model.js';
+import { type HTTPRoute, type VirtualService, canonicalJson, clone, describeObject } from './model.js';
 import { OWNED_ROUTE_PREFIX } from './ops/match.js';
 import { routeHost, selectRoute } from './target.js';
 
@@ -38,7 +38,7 @@ export function withLaneRoute(vs: VirtualService, lane: Lane): VirtualService {
   if (existing >= 0) {
     http[existing] = route;
   } else {
-    const clash = http.findIndex((r) => JSON.stringify(r.match) === JSON.stringify(route.match));
+    const clash = http.findIndex((r) => canonicalJson(r.match) === canonicalJson(route.match));
     if (clash >= 0) throw new IntentError(`${describeObject(vs)} spec.http[${clash}] already matches ${lane.header}: ${lane.value}; remove it or pick another header value`);
     http.splice(selectRoute(next), 0, route);
   }

@@ -124,3 +124,11 @@ export function namespaceOf(obj: KubeObject): string {
 export function clone<T>(value: T): T {
   return structuredClone(value);
 }
+
+/** JSON with object keys sorted: the API server hands back custom objects with their keys reordered. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v);
+}

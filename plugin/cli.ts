@@ -27,6 +27,14 @@ export const COMMANDS: GrayCommand[] = [
   rollbackCommand, historyCommand, undoCommand, canaryCommand, laneCommand, colorCommand, analyzeCommand,
 ];
 
+const versionCommand: GrayCommand = {
+  command: 'version', describe: 'Print the kubectl-gray version', builder: (y) => y,
+  async run(_args, ctx) {
+    ctx.io.out(`kubectl-gray ${VERSION}\n`);
+    return EXIT.ok;
+  },
+};
+
 export async function runCli(args: string[], ctx: CommandContext): Promise<number> {
   let chosen: { command: GrayCommand; argv: Record<string, unknown> } | undefined;
   const verb = args.find((a) => !a.startsWith('-'));
@@ -39,10 +47,14 @@ export async function runCli(args: string[], ctx: CommandContext): Promise<numbe
     .demandCommand(1, 'name a command')
     .recommendCommands()
     .help().alias('h', 'help')
-    .version(VERSION)
+    // `--version` belongs to `canary` (the canary's version label); like kubectl, the tool's own is a command.
+    .version(false)
     .wrap(Math.min(110, process.stdout.columns || 110))
     .exitProcess(false)
     .epilogue('Exit codes: 0 done, 1 API server failed, 2 usage error, 3 refused by the rules (or status found an error).');
+  parser = parser.command('version', 'Print the kubectl-gray version', (y) => y, () => {
+    chosen = { command: versionCommand, argv: {} };
+  });
   for (const command of COMMANDS) {
     parser = parser.command(command.command, command.describe, (y) => command.builder(y), (argv) => {
       chosen = { command, argv: argv as Record<string, unknown> };

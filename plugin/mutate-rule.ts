@@ -2,7 +2,7 @@
 // still uses a subset being removed), write with the resourceVersion read, retry on conflict.
 import { RuleViolation } from '../core/errors.js';
 import { resolveHost } from '../core/hosts.js';
-import type { DestinationRule } from '../core/model.js';
+import { type DestinationRule, canonicalJson } from '../core/model.js';
 import { errorsOf, formatFinding, warningsOf } from '../core/rules.js';
 import { lookupSubsets } from '../core/subsets.js';
 import { checkDestinationRule, checkSubsetRemoval } from '../core/validate.js';
@@ -31,7 +31,7 @@ export async function mutateDestinationRule(ctx: CommandContext, cluster: GrayCl
     const current = ruleFor(req.service, req.namespace, rules);
     const next = req.edit(current);
     if (!next) return current;
-    if (current && JSON.stringify(next.spec) === JSON.stringify(current.spec)) {
+    if (current && canonicalJson(next.spec) === canonicalJson(current.spec)) {
       printWrite(ctx.io, 'destinationrule.networking.istio.io', current.metadata.name, 'unchanged', req.dryRun);
       return current;
     }

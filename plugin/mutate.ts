@@ -2,7 +2,7 @@
 // write with the resourceVersion that was read, and on a conflict start again from a fresh read.
 import { RuleViolation } from '../core/errors.js';
 import { HISTORY_ANNOTATION, rememberStable, recordChange } from '../core/history.js';
-import { type DestinationRule, type VirtualService } from '../core/model.js';
+import { type DestinationRule, type VirtualService, canonicalJson } from '../core/model.js';
 import { errorsOf, formatFinding, warningsOf } from '../core/rules.js';
 import { findVirtualService } from '../core/target.js';
 import { checkVirtualService, destinationsOf } from '../core/validate.js';
@@ -74,7 +74,7 @@ export async function mutateVirtualService(ctx: CommandContext, cluster: GrayClu
 /** What an edit can change: the spec, labels and annotations (the history itself aside). */
 function ownedState(vs: VirtualService): string {
   const { [HISTORY_ANNOTATION]: _history, ...annotations } = vs.metadata.annotations ?? {};
-  return JSON.stringify({ spec: vs.spec, labels: vs.metadata.labels ?? {}, annotations });
+  return canonicalJson({ spec: vs.spec, labels: vs.metadata.labels ?? {}, annotations });
 }
 
 /** The DestinationRules a VirtualService can see: its own namespace, its hosts' namespaces and the root. */

@@ -1,5 +1,5 @@
 import { IntentError } from '../errors.js';
-import { type HTTPMatchRequest, type HTTPRoute, type StringMatch, type VirtualService, clone, describeObject } from '../model.js';
+import { type HTTPMatchRequest, type HTTPRoute, type StringMatch, type VirtualService, canonicalJson, clone, describeObject } from '../model.js';
 import { re2Quote } from '../re2.js';
 import { routeHost, selectRoute } from '../target.js';
 
@@ -39,7 +39,7 @@ function routeName(intent: HeaderMatchIntent): string {
 }
 
 function sameMatch(a: HTTPMatchRequest[] | undefined, b: HTTPMatchRequest[]): boolean {
-  return JSON.stringify(a ?? null) === JSON.stringify(b);
+  return canonicalJson(a ?? null) === canonicalJson(b);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { type Deployment, canaryDeployment, canaryName, canarySubset, newDestinationRule, withSubset, withoutSubset } from '../../core/canary.js';
 import { IntentError } from '../../core/errors.js';
+import { canonicalJson } from '../../core/model.js';
 import { virtualServicesForHost } from '../../core/target.js';
 import { withoutSubsetInRoutes } from '../../core/ops/drop-subset.js';
 import { ApiError } from '../../kube/errors.js';
@@ -69,7 +70,9 @@ async function createCanary(ctx: CommandContext, cluster: GrayCluster, p: { ns: 
   for (let attempt = 1; ; attempt++) {
     const existing = await cluster.get<Deployment>(ref);
     const body = existing ? { ...existing, metadata: { ...existing.metadata, labels: canary.metadata.labels, annotations: { ...existing.metadata.annotations, ...canary.metadata.annotations } }, spec: { ...canary.spec, selector: existing.spec.selector } } : canary;
-    if (existing && JSON.stringify(existing.spec.template) === JSON.stringify(body.spec.template) && existing.spec.replicas === body.spec.replicas) {
+    // The API server fills in defaults on the template, so compare only what the canary sets.
+    const mine = (d: Deployment) => canonicalJson({ labels: d.spec.template.metadata?.labels, images: d.spec.template.spec.containers.map((c) => c.image), replicas: d.spec.replicas });
+    if (existing && mine(existing) === mine(body)) {
       printWrite(ctx.io, 'deployment.apps', canary.metadata.name, 'unchanged', args['dry-run']);
       return EXIT.ok;
     }

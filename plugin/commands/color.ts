@@ -1,6 +1,6 @@
 import { type ColourRule, colourEnvoyFilter, parseBy, parseHeaderValue } from '../../core/colour.js';
 import { IntentError } from '../../core/errors.js';
-import type { KubeObject } from '../../core/model.js';
+import { type KubeObject, canonicalJson } from '../../core/model.js';
 import { ApiError } from '../../kube/errors.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
@@ -93,7 +93,7 @@ export const colorCommand: GrayCommand = {
         throw new IntentError(`EnvoyFilter ${namespace}/${name} exists and was not made by kubectl gray; pick another name`);
       }
       const body = existing ? { ...filter!, metadata: { ...existing.metadata, labels: filter!.metadata.labels, annotations: { ...existing.metadata.annotations, ...filter!.metadata.annotations } } } : filter!;
-      if (existing && JSON.stringify(existing['spec']) === JSON.stringify(filter!['spec'])) {
+      if (existing && canonicalJson(existing['spec']) === canonicalJson(filter!['spec'])) {
         printWrite(ctx.io, KIND, name, 'unchanged', args['dry-run']);
         return EXIT.ok;
       }

@@ -95,6 +95,10 @@ export class KubeCluster implements GrayCluster {
 
   private async path(ref: ObjectRef, withName: boolean): Promise<string> {
     const name = withName ? ref.name : undefined;
+    if (ref.resource === 'envoyfilters') {
+      // EnvoyFilter is served as v1alpha3 only.
+      return `/apis/networking.istio.io/v1alpha3/namespaces/${encodeURIComponent(ref.namespace)}/envoyfilters${name ? `/${encodeURIComponent(name)}` : ''}`;
+    }
     if (ref.resource === 'deployments') {
       return `/apis/apps/v1/namespaces/${encodeURIComponent(ref.namespace)}/deployments${name ? `/${encodeURIComponent(name)}` : ''}`;
     }
