@@ -6,11 +6,10 @@ import { type DestinationRule, canonicalJson } from '../core/model.js';
 import { errorsOf, formatFinding, warningsOf } from '../core/rules.js';
 import { lookupSubsets } from '../core/subsets.js';
 import { checkDestinationRule, checkSubsetRemoval } from '../core/validate.js';
-import { ApiError } from '../kube/errors.js';
 import type { CommandContext } from './context.js';
 import type { DryRun, GrayCluster } from './kube/cluster.js';
 import { printWrite } from './render/mutation.js';
-import { MAX_ATTEMPTS } from './mutate.js';
+import { retryOnConflict } from './retry.js';
 
 export interface RuleEdit {
   service: string;
@@ -26,7 +25,7 @@ export function ruleFor(service: string, namespace: string, rules: readonly Dest
 }
 
 export async function mutateDestinationRule(ctx: CommandContext, cluster: GrayCluster, req: RuleEdit): Promise<DestinationRule | undefined> {
-  for (let attempt = 1; ; attempt++) {
+  return retryOnConflict(async () => {
     const rules = await cluster.listDestinationRules(req.namespace);
     const current = ruleFor(req.service, req.namespace, rules);
     const next = req.edit(current);
@@ -46,14 +45,9 @@ export async function mutateDestinationRule(ctx: CommandContext, cluster: GrayCl
       printWrite(ctx.io, 'destinationrule.networking.istio.io', next.metadata.name, verb, req.dryRun);
       return next;
     }
-    try {
-      const { object, warnings } = await cluster.write({ resource: 'destinationrules', namespace: req.namespace, name: next.metadata.name }, next, req.dryRun);
-      for (const w of warnings) ctx.io.err(`Warning: ${w}\n`);
-      printWrite(ctx.io, 'destinationrule.networking.istio.io', next.metadata.name, verb, req.dryRun);
-      return object;
-    } catch (err) {
-      if (!(err instanceof ApiError && err.isConflict) || attempt >= MAX_ATTEMPTS) throw err;
-      await new Promise((r) => setTimeout(r, Math.min(500, 10 * attempt) * (0.5 + Math.random())));
-    }
-  }
+    const { object, warnings } = await cluster.write({ resource: 'destinationrules', namespace: req.namespace, name: next.metadata.name }, next, req.dryRun);
+    for (const w of warnings) ctx.io.err(`Warning: ${w}\n`);
+    printWrite(ctx.io, 'destinationrule.networking.istio.io', next.metadata.name, verb, req.dryRun);
+    return object;
+  });
 }

@@ -9,9 +9,9 @@ import { checkVirtualService, destinationsOf } from '../core/validate.js';
 import { ISTIO_ROOT_NAMESPACE, resolveHost, serviceNamespace } from '../core/hosts.js';
 import type { CommandContext } from './context.js';
 import type { DryRun, GrayCluster } from './kube/cluster.js';
-import { ApiError } from '../kube/errors.js';
 import type { MutationOutput } from './options.js';
 import { printMutation } from './render/mutation.js';
+import { retryOnConflict } from './retry.js';
 
 export interface Edit {
   /** The new object, or the same spec when there is nothing to change. */
@@ -34,11 +34,9 @@ export interface MutationRequest {
   edit(vs: VirtualService): Edit;
 }
 
-export const MAX_ATTEMPTS = 40;
-
 export async function mutateVirtualService(ctx: CommandContext, cluster: GrayCluster, req: MutationRequest): Promise<VirtualService> {
   const namespace = cluster.namespace;
-  for (let attempt = 1; ; attempt++) {
+  return retryOnConflict(async () => {
     const current = findVirtualService(req.service, namespace, await cluster.listVirtualServices(namespace), req.vsName);
     const edit = req.edit(current);
     if (ownedState(edit.next) === ownedState(current)) {
@@ -57,18 +55,11 @@ export async function mutateVirtualService(ctx: CommandContext, cluster: GrayClu
       printMutation(ctx.io, next, req.verb, req.dryRun, req.output);
       return next;
     }
-    try {
-      const { object, warnings } = await cluster.replaceVirtualService(next, req.dryRun);
-      for (const w of warnings) ctx.io.err(`Warning: ${w}\n`);
-      printMutation(ctx.io, { ...object, apiVersion: object.apiVersion ?? next.apiVersion, kind: object.kind ?? next.kind }, req.verb, req.dryRun, req.output);
-      return object;
-    } catch (err) {
-      if (!(err instanceof ApiError && err.isConflict) || attempt >= MAX_ATTEMPTS) throw err;
-      // Someone else wrote in between: back off a little (with jitter, so racers spread out) and redo
-      // the intent on what is there now, never on what we read before.
-      await new Promise((r) => setTimeout(r, Math.min(500, 10 * attempt) * (0.5 + Math.random())));
-    }
-  }
+    const { object, warnings } = await cluster.replaceVirtualService(next, req.dryRun);
+    for (const w of warnings) ctx.io.err(`Warning: ${w}\n`);
+    printMutation(ctx.io, { ...object, apiVersion: object.apiVersion ?? next.apiVersion, kind: object.kind ?? next.kind }, req.verb, req.dryRun, req.output);
+    return object;
+  });
 }
 
 /** What an edit can change: the spec, labels and annotations (the history itself aside). */

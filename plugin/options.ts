@@ -49,9 +49,14 @@ export function parseDryRun(raw: unknown): DryRun {
   throw new IntentError(`--dry-run "${value}": must be none, client or server`);
 }
 
-function parseMutationOutput(raw: unknown): MutationOutput | undefined {
+/** Checks -o against the formats a command prints, in kubectl's words. */
+export function checkOutput<T extends string>(raw: unknown, allowed: readonly T[]): T | undefined {
   if (raw === undefined) return undefined;
   const value = String(raw);
-  if ((MUTATION_OUTPUTS as readonly string[]).includes(value)) return value as MutationOutput;
-  throw new IntentError(`unable to match a printer suitable for the output format "${value}", allowed formats are: ${MUTATION_OUTPUTS.join(',')}`);
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new IntentError(`unable to match a printer suitable for the output format "${value}", allowed formats are: ${allowed.join(',')}`);
+}
+
+function parseMutationOutput(raw: unknown): MutationOutput | undefined {
+  return checkOutput(raw, MUTATION_OUTPUTS);
 }

@@ -5,6 +5,7 @@ import { type Finding, errorsOf, formatFinding } from '../../core/rules.js';
 import { checkDestinationRule, checkVirtualService } from '../../core/validate.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
+import { checkOutput } from '../options.js';
 import { printObject } from '../render/mutation.js';
 
 interface Args { files: string[]; namespace?: string; output?: string }
@@ -47,9 +48,7 @@ export const analyzeCommand: GrayCommand = {
     .example('$0 analyze istio/*.yaml', 'exits 3 when any file holds an error; warnings alone exit 0'),
   async run(raw, ctx) {
     const args = raw as unknown as Args;
-    if (args.output !== undefined && args.output !== 'json' && args.output !== 'yaml') {
-      throw new IntentError(`unable to match a printer suitable for the output format "${args.output}", allowed formats are: json,yaml`);
-    }
+    checkOutput(args.output, ['json', 'yaml']);
     const objects: KubeObject[] = [];
     for (const file of args.files.map(String)) {
       let text: string;

@@ -9,8 +9,9 @@ import { type CommandContext, EXIT } from '../context.js';
 import type { DryRun, GrayCluster } from '../kube/cluster.js';
 import { mutateVirtualService } from '../mutate.js';
 import { mutateDestinationRule } from '../mutate-rule.js';
-import { type GlobalArgs, parseDryRun } from '../options.js';
+import { type GlobalArgs, parseDryRun, checkOutput } from '../options.js';
 import { printObject, printWrite } from '../render/mutation.js';
+import { retryOnConflict } from '../retry.js';
 
 interface Args extends GlobalArgs {
   deployment: string; image?: string; version: string; replicas: number; service?: string; container?: string;
@@ -37,9 +38,7 @@ export const canaryCommand: GrayCommand = {
     if (!args.delete && !args.image) throw new IntentError('give the canary\'s --image (or --delete to remove a canary)');
     if (args.delete && args.image) throw new IntentError('--image and --delete do not go together');
     if (!Number.isInteger(args.replicas) || args.replicas < 0) throw new IntentError(`--replicas "${args.replicas}": must be a whole number >= 0`);
-    if (args.output !== undefined && args.output !== 'yaml' && args.output !== 'json') {
-      throw new IntentError(`unable to match a printer suitable for the output format "${args.output}", allowed formats are: yaml,json`);
-    }
+    checkOutput(args.output, ['yaml', 'json']);
     const cluster = await ctx.connect(args);
     const ns = cluster.namespace;
     const base = await cluster.get<Deployment>({ resource: 'deployments', namespace: ns, name: args.deployment });
@@ -67,7 +66,7 @@ async function createCanary(ctx: CommandContext, cluster: GrayCluster, p: { ns: 
     else printWrite(ctx.io, 'deployment.apps', canary.metadata.name, 'created', 'client');
     return EXIT.ok;
   }
-  for (let attempt = 1; ; attempt++) {
+  return retryOnConflict(async () => {
     const existing = await cluster.get<Deployment>(ref);
     const body = existing ? { ...existing, metadata: { ...existing.metadata, labels: canary.metadata.labels, annotations: { ...existing.metadata.annotations, ...canary.metadata.annotations } }, spec: { ...canary.spec, selector: existing.spec.selector } } : canary;
     // The API server fills in defaults on the template, so compare only what the canary sets.
@@ -76,15 +75,11 @@ async function createCanary(ctx: CommandContext, cluster: GrayCluster, p: { ns: 
       printWrite(ctx.io, 'deployment.apps', canary.metadata.name, 'unchanged', args['dry-run']);
       return EXIT.ok;
     }
-    try {
-      const { object } = await cluster.write(ref, body, args['dry-run'] as 'none' | 'server');
-      if (args.output) printObject(ctx.io, object, args.output as 'yaml' | 'json');
-      else printWrite(ctx.io, 'deployment.apps', canary.metadata.name, existing ? 'configured' : 'created', args['dry-run']);
-      return EXIT.ok;
-    } catch (err) {
-      if (!(err instanceof ApiError && err.isConflict) || attempt >= 10) throw err;
-    }
-  }
+    const { object } = await cluster.write(ref, body, args['dry-run'] as 'none' | 'server');
+    if (args.output) printObject(ctx.io, object, args.output as 'yaml' | 'json');
+    else printWrite(ctx.io, 'deployment.apps', canary.metadata.name, existing ? 'configured' : 'created', args['dry-run']);
+    return EXIT.ok;
+  });
 }
 
 async function removeCanary(ctx: CommandContext, cluster: GrayCluster, p: { ns: string; base: string; service: string; version: string; dryRun: DryRun }): Promise<number> {

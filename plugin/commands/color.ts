@@ -1,12 +1,12 @@
 import { type ColourRule, colourEnvoyFilter, parseBy, parseHeaderValue } from '../../core/colour.js';
 import { IntentError } from '../../core/errors.js';
 import { type KubeObject, canonicalJson } from '../../core/model.js';
-import { ApiError } from '../../kube/errors.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import type { DryRun } from '../kube/cluster.js';
-import { type GlobalArgs, parseDryRun } from '../options.js';
+import { type GlobalArgs, parseDryRun, checkOutput } from '../options.js';
 import { printObject, printWrite } from '../render/mutation.js';
+import { retryOnConflict } from '../retry.js';
 
 interface Args extends GlobalArgs {
   target: string; name?: string; 'gateway-selector'?: string; when?: string; set?: string; else?: string;
@@ -60,9 +60,7 @@ export const colorCommand: GrayCommand = {
     .example('$0 color delete pc-users', 'remove the rule'),
   async run(raw, ctx) {
     const args = raw as unknown as Args;
-    if (args.output !== undefined && !['yaml', 'json', 'name'].includes(args.output)) {
-      throw new IntentError(`unable to match a printer suitable for the output format "${args.output}", allowed formats are: yaml,json,name`);
-    }
+    checkOutput(args.output, ['yaml', 'json', 'name']);
     const deleting = args.target === 'delete';
     const name = deleting ? args.name : args.target;
     if (!name) throw new IntentError('color delete needs the NAME of the rule');
@@ -87,7 +85,7 @@ export const colorCommand: GrayCommand = {
       printWrite(ctx.io, KIND, name, 'deleted', args['dry-run']);
       return EXIT.ok;
     }
-    for (let attempt = 1; ; attempt++) {
+    return retryOnConflict(async () => {
       const existing = await cluster.get<KubeObject>(ref);
       if (existing && existing.metadata.labels?.['app.kubernetes.io/managed-by'] !== 'kubectl-gray') {
         throw new IntentError(`EnvoyFilter ${namespace}/${name} exists and was not made by kubectl gray; pick another name`);
@@ -97,15 +95,11 @@ export const colorCommand: GrayCommand = {
         printWrite(ctx.io, KIND, name, 'unchanged', args['dry-run']);
         return EXIT.ok;
       }
-      try {
-        const { object } = await cluster.write(ref, body, args['dry-run'] as 'none' | 'server');
-        if (args.output === 'yaml' || args.output === 'json') printObject(ctx.io, object, args.output);
-        else if (args.output === 'name') ctx.io.out(`${KIND}/${name}\n`);
-        else printWrite(ctx.io, KIND, name, existing ? 'configured' : 'created', args['dry-run']);
-        return EXIT.ok;
-      } catch (err) {
-        if (!(err instanceof ApiError && err.isConflict) || attempt >= 10) throw err;
-      }
-    }
+      const { object } = await cluster.write(ref, body, args['dry-run'] as 'none' | 'server');
+      if (args.output === 'yaml' || args.output === 'json') printObject(ctx.io, object, args.output);
+      else if (args.output === 'name') ctx.io.out(`${KIND}/${name}\n`);
+      else printWrite(ctx.io, KIND, name, existing ? 'configured' : 'created', args['dry-run']);
+      return EXIT.ok;
+    });
   },
 };

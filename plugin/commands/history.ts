@@ -2,8 +2,7 @@ import { readHistory } from '../../core/history.js';
 import { findVirtualService } from '../../core/target.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
-import { IntentError } from '../../core/errors.js';
-import type { GlobalArgs } from '../options.js';
+import { type GlobalArgs, checkOutput } from '../options.js';
 import { printObject } from '../render/mutation.js';
 import { table } from '../render/table.js';
 
@@ -19,9 +18,7 @@ export const historyCommand: GrayCommand = {
     .example('$0 history reviews', 'then: kubectl gray undo reviews --to-revision N'),
   async run(raw, ctx) {
     const args = raw as unknown as Args;
-    if (args.output !== undefined && args.output !== 'json' && args.output !== 'yaml') {
-      throw new IntentError(`unable to match a printer suitable for the output format "${args.output}", allowed formats are: json,yaml`);
-    }
+    checkOutput(args.output, ['json', 'yaml']);
     const cluster = await ctx.connect(args);
     const vs = findVirtualService(args.service, cluster.namespace, await cluster.listVirtualServices(cluster.namespace), args.vs);
     const entries = readHistory(vs);

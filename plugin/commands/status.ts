@@ -8,7 +8,7 @@ import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import type { GrayCluster } from '../kube/cluster.js';
 import { visibleDestinationRules } from '../mutate.js';
-import type { GlobalArgs } from '../options.js';
+import { type GlobalArgs, checkOutput } from '../options.js';
 import { printObject } from '../render/mutation.js';
 import { renderStatus } from '../render/status.js';
 
@@ -28,9 +28,7 @@ export const statusCommand: GrayCommand = {
     .example('$0 status -A -o json', 'everything, for scripts; exits 3 when a route points at an undefined subset'),
   async run(raw, ctx) {
     const args = raw as unknown as Args;
-    if (args.output !== undefined && !FORMATS.includes(args.output)) {
-      throw new IntentError(`unable to match a printer suitable for the output format "${args.output}", allowed formats are: ${FORMATS.join(',')}`);
-    }
+    checkOutput(args.output, FORMATS);
     if (args['all-namespaces'] && (args.service || args.vs)) throw new IntentError('-A shows every VirtualService; do not name one');
     const cluster = await ctx.connect(args);
     const scope = args['all-namespaces'] ? undefined : cluster.namespace;
@@ -40,7 +38,8 @@ export const statusCommand: GrayCommand = {
       ctx.io.err(`No VirtualServices found in ${scope ? `${scope} namespace` : 'any namespace'}.\n`);
       return EXIT.ok;
     }
-    const statuses = await Promise.all(chosen.map((vs) => gatherStatus(cluster, vs)));
+    const reads = memoizedReads(cluster);
+    const statuses = await Promise.all(chosen.map((vs) => gatherStatus(reads, vs)));
     if (args.output === 'json' || args.output === 'yaml') {
       printObject(ctx.io, statuses.length === 1 && (args.service || args.vs) ? statuses[0] : statuses, args.output);
     } else {
@@ -52,6 +51,20 @@ export const statusCommand: GrayCommand = {
     return statuses.some((s) => errorsOf(s.findings).some((f) => f.rule === 'subset-undefined')) ? EXIT.refused : EXIT.ok;
   },
 };
+
+/** Many VirtualServices share namespaces: read each namespace's rules, pods and Services once per run. */
+function memoizedReads(cluster: GrayCluster): GrayCluster {
+  const memo = new Map<string, Promise<unknown>>();
+  const once = <T>(key: string, read: () => Promise<T>): Promise<T> => {
+    if (!memo.has(key)) memo.set(key, read());
+    return memo.get(key) as Promise<T>;
+  };
+  return Object.assign(Object.create(cluster) as GrayCluster, {
+    listDestinationRules: (ns: string | undefined) => once(`dr/${ns}`, () => cluster.listDestinationRules(ns)),
+    listPods: (ns: string) => once(`pods/${ns}`, () => cluster.listPods(ns)),
+    getService: (ns: string, name: string) => once(`svc/${ns}/${name}`, () => cluster.getService(ns, name)),
+  });
+}
 
 /** Everything status needs for one VirtualService: rules it can see, Service selectors, pods. */
 export async function gatherStatus(cluster: GrayCluster, vs: VirtualService): Promise<ServiceStatus> {
