@@ -251,3 +251,65 @@ describe('self-managed certificate plan', () => {
     expect(later.secret['ca-bundle.crt']).to.equal(rotated.secret['ca.crt']);
   });
 });
+
+describe('webhook TLS', () => {
+  it('reloads its certificate when the files change, keeping open connections', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const https = await import('node:https');
+    const { readTls, watchTls, TLS_MIN_VERSION } = await import('../../webhook/tls.js');
+    const dir = mkdtempSync(join(tmpdir(), 'gray-tls-'));
+    const files = { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') };
+    const caA = generateCa('a');
+    const caB = generateCa('b');
+    const write = (ca: ReturnType<typeof generateCa>) => {
+      const s = generateServing(ca, { dnsNames: ['localhost'], ips: ['127.0.0.1'] });
+      writeFileSync(files.keyFile, s.key);
+      writeFileSync(files.certFile, s.cert);
+      return new X509Certificate(s.cert).fingerprint256;
+    };
+    const first = write(caA);
+    const server = buildServer({
+      cache: staticCache([], []), policy: () => DEFAULT_POLICY,
+      fastify: { https: { ...readTls(files), minVersion: TLS_MIN_VERSION } },
+    });
+    await server.listen({ host: '127.0.0.1', port: 0 });
+    const port = (server.server.address() as { port: number }).port;
+    const quiet = { info: () => undefined, error: () => undefined };
+    const stop = watchTls(server.server as import('node:https').Server, files, quiet, 50);
+    const get = (agent: import('node:https').Agent) => new Promise<{ fingerprint: string; socket: unknown }>((resolve, reject) => {
+      https.request({ host: '127.0.0.1', port, path: '/healthz', agent, ca: [caA.cert, caB.cert] }, (res) => {
+        // Read the socket now: once the body ends, a keep-alive socket goes back to the agent's pool.
+        const socket = res.socket as import('node:tls').TLSSocket;
+        const fingerprint = socket.getPeerCertificate().fingerprint256;
+        res.resume();
+        res.on('end', () => resolve({ fingerprint, socket }));
+      }).on('error', reject).end();
+    });
+    const kept = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const before = await get(kept);
+      expect(before.fingerprint).to.equal(first);
+      // TLS 1.2 is the floor: a client that offers at most 1.1 gets no answer.
+      const old = await new Promise<string>((resolve) => {
+        https.request({ host: '127.0.0.1', port, path: '/healthz', ca: caA.cert, maxVersion: 'TLSv1.1', minVersion: 'TLSv1' }, () => resolve('answered'))
+          .on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error')).end();
+      });
+      expect(old).to.not.equal('answered');
+      const second = write(caB);
+      let after = '';
+      for (let i = 0; i < 100 && after !== second; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        after = (await get(new https.Agent({ keepAlive: false }))).fingerprint;
+      }
+      expect(after).to.equal(second);
+      const again = await get(kept);
+      expect(again.socket).to.equal(before.socket); // the open connection was not dropped
+    } finally {
+      kept.destroy();
+      stop();
+      await server.close();
+    }
+  });
+});
