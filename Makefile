@@ -29,7 +29,7 @@ lua-runtime:
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq luajit; }
 
 test-unit: build lua-runtime
-	npx mocha 'dist/test/unit/**/*.test.js'
+	npx mocha --exit 'dist/test/unit/**/*.test.js'
 
 # The control plane is built from Go modules (test/cluster); the first build is the slow part.
 cluster-build:
@@ -38,7 +38,7 @@ cluster-build:
 test-e2e: build cluster-build
 	CLUSTER_DIR=$(E2E_CLUSTER_DIR) test/cluster/up.sh
 	set -o pipefail; CLUSTER_DIR=$(E2E_CLUSTER_DIR) KUBECONFIG=$(E2E_CLUSTER_DIR)/kubeconfig \
-	  npx mocha --timeout 180000 'dist/test/e2e/**/*.test.js'; rc=$$?; \
+	  npx mocha --exit --timeout 180000 'dist/test/e2e/**/*.test.js'; rc=$$?; \
 	  CLUSTER_DIR=$(E2E_CLUSTER_DIR) test/cluster/down.sh; exit $$rc
 
 test: test-unit test-e2e
