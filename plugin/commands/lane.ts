@@ -12,7 +12,7 @@ import type { GrayCommand } from '../command.js';
 import { type CommandContext, EXIT } from '../context.js';
 import type { DryRun, GrayCluster } from '../kube/cluster.js';
 import { mutateVirtualService, visibleDestinationRules } from '../mutate.js';
-import { type GlobalArgs, parseDryRun } from '../options.js';
+import { type GlobalArgs, checkOutput, parseDryRun } from '../options.js';
 import { printObject } from '../render/mutation.js';
 import { table } from '../render/table.js';
 import { gatherStatus } from './status.js';
@@ -41,6 +41,7 @@ export const laneCommand: GrayCommand = {
   async run(raw, ctx) {
     const args = raw as unknown as Args;
     validateLaneName(args.name);
+    checkOutput(args.output, ['json', 'yaml']);
     if (args.action === 'create') return createLane(ctx, args);
     const cluster = await ctx.connect(args);
     if (args.action === 'status') return laneStatus(ctx, cluster, args);
