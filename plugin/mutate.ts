@@ -7,6 +7,7 @@ import { errorsOf, formatFinding, warningsOf } from '../core/rules.js';
 import { findVirtualService } from '../core/target.js';
 import { checkVirtualService, destinationsOf } from '../core/validate.js';
 import { ISTIO_ROOT_NAMESPACE, resolveHost, serviceNamespace } from '../core/hosts.js';
+import { ApiError } from '../kube/errors.js';
 import type { CommandContext } from './context.js';
 import type { DryRun, GrayCluster } from './kube/cluster.js';
 import type { MutationOutput } from './options.js';
@@ -76,6 +77,11 @@ export async function visibleDestinationRules(cluster: GrayCluster, vs: VirtualS
     const svcNs = serviceNamespace(resolveHost(destination.host, ns));
     if (svcNs) namespaces.add(svcNs);
   }
-  const lists = await Promise.all([...namespaces].map((n) => cluster.listDestinationRules(n)));
+  const lists = await Promise.all([...namespaces].map((n) => cluster.listDestinationRules(n).catch((err: unknown) => {
+    // Namespace-scoped users often may not read istio-system or other teams' namespaces: look at what
+    // they can see. Their own namespace must be readable.
+    if (n !== ns && err instanceof ApiError && err.status === 403) return [];
+    throw err;
+  })));
   return lists.flat();
 }

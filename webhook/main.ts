@@ -55,6 +55,8 @@ async function serve(args: ServeArgs) {
     tlsFiles = { certFile: args['cert-file'], keyFile: args['key-file'] };
   }
   const tls = readTls(tlsFiles);
+  // The informers log through the app's logger, and the app reads the informers: the app is built
+  // first over this late-bound view of the cache.
   let cacheRef: ReturnType<typeof informerCache> | undefined;
   const app = buildServer({
     cache: {
