@@ -27,6 +27,11 @@ export interface TargetArgs extends GlobalArgs {
   output?: string;
 }
 
+/** The part of a mutation request every edit command fills the same way from its flags. */
+export function mutationTarget(args: TargetArgs): { service: string; vsName?: string; dryRun: DryRun; output?: MutationOutput } {
+  return { service: args.service, vsName: args.vs, dryRun: args['dry-run'] as DryRun, output: args.output as MutationOutput | undefined };
+}
+
 /** --vs, --route, --dry-run and -o for every command that edits a VirtualService. */
 export function withMutationFlags<T>(y: Argv<T>, options: { route?: boolean } = { route: true }) {
   let out = y

@@ -3,7 +3,7 @@ import { cookieIntent, matchHeader, parseHeaderPair } from '../../core/ops/match
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { mutateVirtualService } from '../mutate.js';
-import { type TargetArgs, withMutationFlags } from '../options.js';
+import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
 
 interface Args extends TargetArgs { pair: string; subset: string }
 
@@ -19,7 +19,7 @@ export const matchCookieCommand: GrayCommand = {
     const [name, value] = parseHeaderPair(String(args.pair));
     const cluster = await ctx.connect(args);
     await mutateVirtualService(ctx, cluster, {
-      service: args.service, vsName: args.vs, dryRun: args['dry-run'] as never, output: args.output as never,
+      ...mutationTarget(args),
       change: `match-cookie ${args.pair} --subset ${args.subset}`, verb: 'matched',
       edit: (vs) => ({ next: matchHeader(vs, cookieIntent(name, value, String(args.subset))), stableRoute: selectRoute(vs) }),
     });

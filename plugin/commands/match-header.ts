@@ -4,7 +4,7 @@ import { type MatchKind, matchHeader, parseHeaderPair } from '../../core/ops/mat
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { mutateVirtualService } from '../mutate.js';
-import { type TargetArgs, withMutationFlags } from '../options.js';
+import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
 
 interface Args extends TargetArgs { pair: string; subset: string; prefix?: boolean; regex?: boolean }
 
@@ -26,7 +26,7 @@ export const matchHeaderCommand: GrayCommand = {
     if (kind === 'prefix' && value === '') throw new IntentError(`"${args.pair}": a prefix match needs a non-empty VALUE`);
     const cluster = await ctx.connect(args);
     await mutateVirtualService(ctx, cluster, {
-      service: args.service, vsName: args.vs, dryRun: args['dry-run'] as never, output: args.output as never,
+      ...mutationTarget(args),
       change: `match-header ${args.pair}${kind === 'exact' ? '' : ` --${kind}`} --subset ${args.subset}`, verb: 'matched',
       edit: (vs) => ({ next: matchHeader(vs, { header, value, kind, subset: String(args.subset) }), stableRoute: selectRoute(vs) }),
     });

@@ -4,7 +4,7 @@ import { clearMirror, parseMirrorPercent, setMirror } from '../../core/ops/mirro
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { mutateVirtualService } from '../mutate.js';
-import { type TargetArgs, withMutationFlags } from '../options.js';
+import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
 
 interface Args extends TargetArgs { subset?: string; percent?: string; off?: boolean }
 
@@ -25,7 +25,7 @@ export const mirrorCommand: GrayCommand = {
     const percent = parseMirrorPercent(args.percent);
     const cluster = await ctx.connect(args);
     await mutateVirtualService(ctx, cluster, {
-      service: args.service, vsName: args.vs, dryRun: args['dry-run'] as never, output: args.output as never,
+      ...mutationTarget(args),
       change: args.off ? 'mirror --off' : `mirror ${args.subset}${percent === undefined ? '' : ` --percent ${percent}`}`,
       verb: args.off ? 'unmirrored' : 'mirrored',
       edit: (vs) => {

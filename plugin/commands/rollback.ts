@@ -2,7 +2,7 @@ import { rollback } from '../../core/ops/rollback.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { mutateVirtualService } from '../mutate.js';
-import { type TargetArgs, withMutationFlags } from '../options.js';
+import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
 
 interface Args extends TargetArgs { to?: string }
 
@@ -17,7 +17,7 @@ export const rollbackCommand: GrayCommand = {
     const args = raw as unknown as Args;
     const cluster = await ctx.connect(args);
     await mutateVirtualService(ctx, cluster, {
-      service: args.service, vsName: args.vs, dryRun: args['dry-run'] as never, output: args.output as never,
+      ...mutationTarget(args),
       change: `rollback${args.to ? ` --to ${args.to}` : ''}`, verb: 'rolled back',
       edit: (vs) => ({ next: rollback(vs, args.to).vs }),
     });

@@ -4,7 +4,7 @@ import { setWeight } from '../../core/ops/set-weight.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { mutateVirtualService } from '../mutate.js';
-import { type TargetArgs, withMutationFlags } from '../options.js';
+import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
 
 interface Args extends TargetArgs { weights: string[]; 'keep-zero'?: boolean }
 
@@ -22,7 +22,7 @@ export const setWeightCommand: GrayCommand = {
     const intents = parseWeightIntents(args.weights.map(String));
     const cluster = await ctx.connect(args);
     await mutateVirtualService(ctx, cluster, {
-      service: args.service, vsName: args.vs, dryRun: args['dry-run'] as never, output: args.output as never,
+      ...mutationTarget(args),
       change: `set-weight ${args.weights.join(' ')}`, verb: 'reweighted',
       edit: (vs) => {
         const route = selectRoute(vs, args.route);

@@ -3,7 +3,7 @@ import { switchTo } from '../../core/ops/switch.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { mutateVirtualService } from '../mutate.js';
-import { type TargetArgs, withMutationFlags } from '../options.js';
+import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
 
 interface Args extends TargetArgs { subset: string }
 
@@ -17,7 +17,7 @@ export const switchCommand: GrayCommand = {
     const args = raw as unknown as Args;
     const cluster = await ctx.connect(args);
     await mutateVirtualService(ctx, cluster, {
-      service: args.service, vsName: args.vs, dryRun: args['dry-run'] as never, output: args.output as never,
+      ...mutationTarget(args),
       change: `switch ${args.subset}`, verb: 'switched',
       edit: (vs) => {
         const route = selectRoute(vs, args.route);

@@ -3,7 +3,7 @@ import { recordChange, undoTo } from '../../core/history.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { mutateVirtualService } from '../mutate.js';
-import { type TargetArgs, withMutationFlags } from '../options.js';
+import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
 
 interface Args extends TargetArgs { 'to-revision'?: number }
 
@@ -22,7 +22,7 @@ export const undoCommand: GrayCommand = {
     }
     const cluster = await ctx.connect(args);
     await mutateVirtualService(ctx, cluster, {
-      service: args.service, vsName: args.vs, dryRun: args['dry-run'] as never, output: args.output as never,
+      ...mutationTarget(args),
       change: `undo${revision ? ` --to-revision ${revision}` : ''}`, verb: 'restored',
       edit: (vs) => {
         const { vs: restored, entry } = undoTo(vs, revision);
