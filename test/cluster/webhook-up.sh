@@ -16,7 +16,7 @@ if [ -f "$state/webhook.pid" ] && kill -0 "$(cat "$state/webhook.pid")" 2>/dev/n
   kill -TERM -- "-$(cat "$state/webhook.pid")" 2>/dev/null || true
   sleep 0.5
 fi
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
 echo "$port" > "$state/webhook-port"
 node "$main" certs --out "$state/webhook-certs" --dns localhost --ip 127.0.0.1 >/dev/null
 
