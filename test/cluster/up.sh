@@ -38,7 +38,7 @@ if alive etcd && alive kube-apiserver && [ -f "$kubeconfig" ] \
 fi
 "$here/down.sh" >/dev/null 2>&1 || true
 mkdir -p "$state/etcd-data" "$state/certs"
-start=$(date +%s.%N)
+start=$(date +%s%N)
 
 etcd_port=$(free_port); peer_port=$(free_port); api_port=$(free_port)
 echo "$api_port" > "$state/api-port"
@@ -103,4 +103,5 @@ k create namespace istio-system --dry-run=client -o yaml | k apply -f - >/dev/nu
 if [ -x "$here/webhook-up.sh" ] && [ "${CLUSTER_NO_WEBHOOK:-}" != 1 ]; then
   "$here/webhook-up.sh"
 fi
-log "ready in $(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc 2>/dev/null || echo 0)")s: export KUBECONFIG=$kubeconfig"
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+log "ready in $((elapsed_ms / 1000)).$(( (elapsed_ms % 1000) / 100 ))s: export KUBECONFIG=$kubeconfig"
