@@ -33,6 +33,9 @@ wait_until() {
 
 if alive etcd && alive kube-apiserver && [ -f "$kubeconfig" ] \
    && "$bin/kubectl" --kubeconfig "$kubeconfig" get --raw /readyz >/dev/null 2>&1; then
+  if [ -x "$here/webhook-up.sh" ] && [ "${CLUSTER_NO_WEBHOOK:-}" != 1 ] && ! alive webhook; then
+    "$here/webhook-up.sh"
+  fi
   log "already running ($kubeconfig)"
   exit 0
 fi
