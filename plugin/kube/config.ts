@@ -22,7 +22,14 @@ export function loadKubeConfig(flags: ConnectionFlags, env: NodeJS.ProcessEnv = 
       if (!existsSync(flags.kubeconfig)) throw new ConfigError(`--kubeconfig ${flags.kubeconfig}: no such file`);
       kc.loadFromFile(flags.kubeconfig);
     } else if (fromEnv.some((p) => existsSync(p))) {
-      kc.loadFromDefault();
+      // Like kubectl: every file on $KUBECONFIG, merged, the first one's current context winning.
+      const [first, ...rest] = fromEnv.filter((p) => existsSync(p));
+      kc.loadFromFile(first!);
+      for (const p of rest) {
+        const more = new KubeConfig();
+        more.loadFromFile(p);
+        kc.mergeConfig(more, true);
+      }
     } else if (existsSync(home)) {
       kc.loadFromFile(home);
     } else if (env['KUBERNETES_SERVICE_HOST']) {
