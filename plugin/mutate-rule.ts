@@ -9,7 +9,7 @@ import { checkDestinationRule, checkSubsetRemoval } from '../core/validate.js';
 import type { CommandContext } from './context.js';
 import type { DryRun, GrayCluster } from './kube/cluster.js';
 import { printWrite } from './render/mutation.js';
-import { retryOnConflict } from './retry.js';
+import { retryOnConflict } from '../kube/retry.js';
 
 export interface RuleEdit {
   service: string;

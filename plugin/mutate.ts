@@ -12,7 +12,7 @@ import type { CommandContext } from './context.js';
 import type { DryRun, GrayCluster } from './kube/cluster.js';
 import type { MutationOutput } from './options.js';
 import { printMutation } from './render/mutation.js';
-import { retryOnConflict } from './retry.js';
+import { retryOnConflict } from '../kube/retry.js';
 
 export interface Edit {
   /** The new object, or the same spec when there is nothing to change. */

@@ -1,10 +1,11 @@
 // Self-managed certificates, the cluster half: keep the CA and serving certificate in a Secret (several
 // replicas share one), write the serving pair where the TLS watcher reads it, and put the CA bundle
 // into our own webhook configurations. Every write carries the resourceVersion it read.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiError } from '../kube/errors.js';
 import type { KubeRest } from '../kube/rest.js';
+import { isRace, retryOnConflict } from '../kube/retry.js';
 import { type CertAction, type CertNeeds, type CertSecret, planCertificates } from './cert-plan.js';
 
 export interface SelfManagedOptions extends CertNeeds {
@@ -31,22 +32,10 @@ const unb64 = (s: string | undefined) => (s ? Buffer.from(s, 'base64').toString(
 
 interface Log { info(obj: object, msg: string): void; warn(obj: object, msg: string): void }
 
-async function conflictRetry<T>(work: () => Promise<T>, attempts = 10): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await work();
-    } catch (err) {
-      const retry = err instanceof ApiError && (err.isConflict || (err.status === 409 && err.reason === 'AlreadyExists'));
-      if (!retry || i >= attempts) throw err;
-      await new Promise((r) => setTimeout(r, 50 * i));
-    }
-  }
-}
-
 /** One pass: reconcile the Secret, the files and the caBundles. Returns what it did to the certificates. */
 export async function reconcileCertificates(rest: KubeRest, options: SelfManagedOptions, log: Log, now = new Date()): Promise<CertAction> {
   const secretPath = `/api/v1/namespaces/${options.namespace}/secrets/${options.secretName}`;
-  const secret = await conflictRetry(async () => {
+  const secret = await retryOnConflict(async () => {
     let existing: Secret | undefined;
     try {
       existing = (await rest.request<Secret>('GET', secretPath)).body;
@@ -66,16 +55,20 @@ export async function reconcileCertificates(rest: KubeRest, options: SelfManaged
       log.info({ secret: `${options.namespace}/${options.secretName}`, action: plan.action }, 'certificates updated');
     }
     return { action: plan.action, data: plan.secret };
-  });
+  }, 10, (err) => isRace(err, true)); // replicas starting together race to create the Secret
 
   mkdirSync(options.certDir, { recursive: true });
-  writeFileSync(join(options.certDir, 'tls.key'), secret.data['tls.key'], { mode: 0o600 });
-  writeFileSync(join(options.certDir, 'tls.crt'), secret.data['tls.crt']);
+  // Write-then-rename, so the TLS watcher never reads a half-written file.
+  for (const [file, mode] of [['tls.key', 0o600], ['tls.crt', 0o644]] as const) {
+    const target = join(options.certDir, file);
+    writeFileSync(`${target}.tmp`, secret.data[file], { mode });
+    renameSync(`${target}.tmp`, target);
+  }
 
   const caBundle = b64(secret.data['ca-bundle.crt']);
   for (const kind of ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations']) {
     const path = `/apis/admissionregistration.k8s.io/v1/${kind}/${options.webhookConfigName}`;
-    await conflictRetry(async () => {
+    await retryOnConflict(async () => {
       let config: WebhookConfiguration;
       try {
         config = (await rest.request<WebhookConfiguration>('GET', path)).body;
@@ -87,7 +80,7 @@ export async function reconcileCertificates(rest: KubeRest, options: SelfManaged
       for (const w of config.webhooks ?? []) w.clientConfig = { ...w.clientConfig, caBundle };
       await rest.request('PUT', path, config);
       log.info({ kind, name: options.webhookConfigName }, 'caBundle updated');
-    });
+    }, 10);
   }
   return secret.action;
 }

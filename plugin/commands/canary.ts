@@ -11,7 +11,7 @@ import { mutateVirtualService } from '../mutate.js';
 import { mutateDestinationRule } from '../mutate-rule.js';
 import { type GlobalArgs, parseDryRun, checkOutput } from '../options.js';
 import { printObject, printWrite } from '../render/mutation.js';
-import { retryOnConflict } from '../retry.js';
+import { retryOnConflict } from '../../kube/retry.js';
 
 interface Args extends GlobalArgs {
   deployment: string; image?: string; version: string; replicas: number; service?: string; container?: string;

@@ -6,7 +6,7 @@ import { EXIT } from '../context.js';
 import type { DryRun } from '../kube/cluster.js';
 import { type GlobalArgs, parseDryRun, checkOutput } from '../options.js';
 import { printObject, printWrite } from '../render/mutation.js';
-import { retryOnConflict } from '../retry.js';
+import { retryOnConflict } from '../../kube/retry.js';
 
 interface Args extends GlobalArgs {
   target: string; name?: string; 'gateway-selector'?: string; when?: string; set?: string; else?: string;
