@@ -51,7 +51,7 @@ export async function runCli(args: string[], ctx: CommandContext): Promise<numbe
     .version(false)
     .wrap(Math.min(110, process.stdout.columns || 110))
     .exitProcess(false)
-    .epilogue('Exit codes: 0 done, 1 API server failed, 2 usage error, 3 refused by the rules (or status found an error).');
+    .epilogue('Exit codes: 0 done, 1 API server failed, 2 usage error, 3 refused by the rules (or status/analyze found an error or a 503 risk).');
   parser = parser.command('version', 'Print the kubectl-gray version', (y) => y, () => {
     chosen = { command: versionCommand, argv: {} };
   });

@@ -25,7 +25,7 @@ export const statusCommand: GrayCommand = {
     .option('all-namespaces', { alias: 'A', type: 'boolean', describe: 'Every VirtualService in every namespace' })
     .option('output', { alias: 'o', type: 'string', describe: `${FORMATS.join('|')}` })
     .example('$0 status reviews', 'routes, weights, mirror and ready pods per subset')
-    .example('$0 status -A -o json', 'everything, for scripts; exits 3 when a route points at an undefined subset'),
+    .example('$0 status -A -o json', 'everything, for scripts; exits 3 when a route would answer 503 (undefined subset, no ready pod) or breaks a rule'),
   async run(raw, ctx) {
     const args = raw as unknown as Args;
     checkOutput(args.output, FORMATS);
@@ -48,7 +48,9 @@ export const statusCommand: GrayCommand = {
         renderStatus(ctx.io, s, args.output === 'wide');
       });
     }
-    return statuses.some((s) => errorsOf(s.findings).some((f) => f.rule === 'subset-undefined')) ? EXIT.refused : EXIT.ok;
+    // Degraded (like Argo Rollouts' status): a rule error, or a routed subset that would answer 503.
+    const degraded = statuses.some((s) => errorsOf(s.findings).length > 0 || s.subsets.some((x) => x.risk));
+    return degraded ? EXIT.refused : EXIT.ok;
   },
 };
 

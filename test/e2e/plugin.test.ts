@@ -101,7 +101,7 @@ describe('e2e: kubectl gray on a real API server', function () {
     await gray(ns, 'set-weight', 'reviews', 'v2=10');
     await gray(ns, 'match-header', 'reviews', 'end-user=jason', '--subset', 'v3');
     const r = await gray(ns, 'status', 'reviews');
-    expect(r.code, r.stderr).to.equal(0);
+    expect(r.code, r.stderr).to.equal(3); // jason's route leads to v3, which has no ready pod
     expect(r.stdout).to.contain(`VirtualService ${ns}/reviews`);
     expect(r.stdout).to.match(/gray-v3-end-user-jason\s+end-user = jason\s+v3\s+100%\s+█{20}\s+! 503 risk/);
     expect(r.stdout).to.match(/v1\s+version=v1\s+1\s+1\/1\s+serving/);

@@ -178,7 +178,7 @@ describe('kubectl gray commands', () => {
       await run(fake, ['match-header', 'reviews', 'end-user=jason', '--subset', 'v3']);
       await run(fake, ['mirror', 'reviews', 'v2', '--percent', '50']);
       const r = await run(fake, ['status', 'reviews']);
-      expect(r.code).to.equal(0);
+      expect(r.code).to.equal(3); // v3 takes jason's requests but has no ready pod: degraded
       expect(r.stdout).to.equal([
         'VirtualService default/reviews   hosts: reviews',
         '',
@@ -194,6 +194,13 @@ describe('kubectl gray commands', () => {
         'v3       version=v3   1      0/1     routed but no ready pod: 503 no healthy upstream',
         '',
       ].join('\n'));
+    });
+
+    it('exits 0 when every routed subset has a ready pod', async () => {
+      const fake = shop();
+      await run(fake, ['set-weight', 'reviews', 'v2=10']);
+      const r = await run(fake, ['status', 'reviews']);
+      expect([r.code, r.stderr]).to.deep.equal([0, '']);
     });
 
     it('exits 3 when a route points at an undefined subset; -o json gives the view model', async () => {
