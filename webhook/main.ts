@@ -58,6 +58,7 @@ async function serve(args: ServeArgs) {
   // The informers log through the app's logger, and the app reads the informers: the app is built
   // first over this late-bound view of the cache.
   let cacheRef: ReturnType<typeof informerCache> | undefined;
+  let tlsWatch: ReturnType<typeof watchTls> | undefined;
   const app = buildServer({
     cache: {
       virtualServices: () => cacheRef?.virtualServices() ?? [],
@@ -67,7 +68,8 @@ async function serve(args: ServeArgs) {
       stop: async () => undefined,
     },
     policy: () => policy,
-    tlsReady: () => true,
+    // Ready only while the certificate being served is valid: an expired one fails every API server call.
+    tlsReady: () => !tlsWatch || tlsWatch.expiry().getTime() > Date.now(),
     fastify: {
       https: { ...tls, minVersion: TLS_MIN_VERSION },
       logger: { level: args['log-level'] },
@@ -76,7 +78,7 @@ async function serve(args: ServeArgs) {
   });
   const cache = informerCache(kc, app.log);
   cacheRef = cache;
-  const stopTls = watchTls(app.server as import('node:https').Server, tlsFiles, app.log);
+  tlsWatch = watchTls(app.server as import('node:https').Server, tlsFiles, app.log);
   if (args.policy) {
     const file = args.policy;
     watchFile(file, { interval: 2000 }, () => {
@@ -101,7 +103,7 @@ async function serve(args: ServeArgs) {
   cache.start().catch((err) => app.log.error({ err: String(err) }, 'cache start failed'));
   const shutdown = async () => {
     if (recheck) clearInterval(recheck);
-    stopTls();
+    tlsWatch?.stop();
     await cache.stop().catch(() => undefined);
     await app.close();
     process.exit(0);

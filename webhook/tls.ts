@@ -1,5 +1,6 @@
 // Serving certificate and key from files, reloaded when they change (Secrets are updated in place
 // by kubelet or cert-manager). Open connections keep their session; new ones get the new certificate.
+import { X509Certificate } from 'node:crypto';
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import type { Server } from 'node:https';
 
@@ -16,15 +17,27 @@ export function readTls(files: TlsFiles): { cert: Buffer; key: Buffer } {
 
 export interface TlsLog { info(obj: object, msg: string): void; error(obj: object, msg: string): void }
 
-/** Polls the files (robust against the symlink swaps Secret volumes use) and swaps the context. */
-export function watchTls(server: Server, files: TlsFiles, log: TlsLog, intervalMs = 2000): () => void {
+/** When the certificate now being served stops being valid. */
+export type ServingExpiry = () => Date;
+
+function expiryOf(cert: Buffer): Date {
+  return new Date(new X509Certificate(cert).validTo);
+}
+
+/**
+ * Polls the files (robust against the symlink swaps Secret volumes use) and swaps the context. Returns
+ * a stop function and the served certificate's expiry (readiness fails once it has passed).
+ */
+export function watchTls(server: Server, files: TlsFiles, log: TlsLog, intervalMs = 2000): { stop: () => void; expiry: ServingExpiry } {
   let last = readTls(files);
+  let expiry = expiryOf(last.cert);
   const reload = () => {
     try {
       const next = readTls(files);
       if (next.cert.equals(last.cert) && next.key.equals(last.key)) return;
       server.setSecureContext({ ...next, minVersion: TLS_MIN_VERSION });
       last = next;
+      expiry = expiryOf(next.cert);
       log.info({ certFile: files.certFile }, 'serving certificate reloaded');
     } catch (err) {
       // A half-written pair (cert updated, key not yet) fails here; the next poll picks up the pair.
@@ -33,5 +46,8 @@ export function watchTls(server: Server, files: TlsFiles, log: TlsLog, intervalM
   };
   watchFile(files.certFile, { interval: intervalMs }, reload);
   watchFile(files.keyFile, { interval: intervalMs }, reload);
-  return () => { unwatchFile(files.certFile); unwatchFile(files.keyFile); };
+  return {
+    stop: () => { unwatchFile(files.certFile); unwatchFile(files.keyFile); },
+    expiry: () => expiry,
+  };
 }

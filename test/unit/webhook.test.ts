@@ -202,6 +202,9 @@ describe('webhook', () => {
       expect([notReady.statusCode, notReady.body]).to.deep.equal([503, 'not ready: caches not synced\n']);
       synced = true;
       expect((await server.inject({ method: 'GET', url: '/readyz' })).statusCode).to.equal(200);
+      const expired = buildServer({ cache: staticCache([], []), policy: () => DEFAULT_POLICY, tlsReady: () => false });
+      const tls = await expired.inject({ method: 'GET', url: '/readyz' });
+      expect([tls.statusCode, tls.body]).to.deep.equal([503, 'not ready: no serving certificate\n']);
       await server.inject({ method: 'POST', url: '/validate', payload: reviewOf(request({ object: weightedVs({ v1: 1, v2: 2 }) })) });
       const metrics = (await server.inject({ method: 'GET', url: '/metrics' })).body;
       expect(metrics).to.contain('kubectl_gray_admission_decisions_total{webhook="validate",rule="weight-total",outcome="denied"} 1');
@@ -277,7 +280,7 @@ describe('webhook TLS', () => {
     await server.listen({ host: '127.0.0.1', port: 0 });
     const port = (server.server.address() as { port: number }).port;
     const quiet = { info: () => undefined, error: () => undefined };
-    const stop = watchTls(server.server as import('node:https').Server, files, quiet, 50);
+    const watch = watchTls(server.server as import('node:https').Server, files, quiet, 50);
     const get = (agent: import('node:https').Agent) => new Promise<{ fingerprint: string; socket: unknown }>((resolve, reject) => {
       https.request({ host: '127.0.0.1', port, path: '/healthz', agent, ca: [caA.cert, caB.cert] }, (res) => {
         // Read the socket now: once the body ends, a keep-alive socket goes back to the agent's pool.
@@ -304,11 +307,12 @@ describe('webhook TLS', () => {
         after = (await get(new https.Agent({ keepAlive: false }))).fingerprint;
       }
       expect(after).to.equal(second);
+      expect(watch.expiry().getTime()).to.be.greaterThan(Date.now() + 300 * 24 * 3600 * 1000); // the new certificate's
       const again = await get(kept);
       expect(again.socket).to.equal(before.socket); // the open connection was not dropped
     } finally {
       kept.destroy();
-      stop();
+      watch.stop();
       await server.close();
     }
   });
