@@ -41,7 +41,7 @@ export function parsePolicy(raw: unknown): Policy {
   }
   const forbidden = o['forbiddenNamespaces'] ?? [];
   if (!Array.isArray(forbidden) || forbidden.some((n) => typeof n !== 'string')) problems.push('[forbiddenNamespaces] expected a list of namespace names');
-  const step = o['maxWeightStep'];
+  const step = o['maxWeightStep'] ?? undefined; // null (YAML ~, Helm's default) means no limit
   if (step !== undefined && (typeof step !== 'number' || step < 1 || step > 100)) problems.push(`[maxWeightStep] "${String(step)}" must be a number from 1 to 100`);
   const windows = (o['freezeWindows'] ?? []) as FreezeWindow[];
   if (!Array.isArray(windows)) problems.push('[freezeWindows] expected a list of {start, end, reason}');

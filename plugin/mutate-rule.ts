@@ -5,11 +5,12 @@ import { resolveHost } from '../core/hosts.js';
 import { type DestinationRule, canonicalJson } from '../core/model.js';
 import { errorsOf, formatFinding, warningsOf } from '../core/rules.js';
 import { lookupSubsets } from '../core/subsets.js';
-import { checkDestinationRule, checkSubsetRemoval } from '../core/validate.js';
+import { reviewIstioObject } from '../core/admission.js';
 import type { CommandContext } from './context.js';
 import type { DryRun, GrayCluster } from './kube/cluster.js';
 import { printWrite } from './render/mutation.js';
 import { retryOnConflict } from '../kube/retry.js';
+import { clusterPolicy } from './mutate.js';
 
 export interface RuleEdit {
   service: string;
@@ -25,6 +26,7 @@ export function ruleFor(service: string, namespace: string, rules: readonly Dest
 }
 
 export async function mutateDestinationRule(ctx: CommandContext, cluster: GrayCluster, req: RuleEdit): Promise<DestinationRule | undefined> {
+  const policy = await clusterPolicy(cluster);
   return retryOnConflict(async () => {
     const rules = await cluster.listDestinationRules(req.namespace);
     const current = ruleFor(req.service, req.namespace, rules);
@@ -34,10 +36,11 @@ export async function mutateDestinationRule(ctx: CommandContext, cluster: GrayCl
       printWrite(ctx.io, 'destinationrule.networking.istio.io', current.metadata.name, 'unchanged', req.dryRun);
       return current;
     }
-    const findings = [
-      ...checkDestinationRule(next),
-      ...(current ? checkSubsetRemoval(current, next, await cluster.listVirtualServices(undefined), rules) : []),
-    ];
+    const findings = reviewIstioObject({
+      operation: current ? 'UPDATE' : 'CREATE', object: next, oldObject: current,
+      virtualServices: current ? await cluster.listVirtualServices(undefined) : [], destinationRules: rules,
+      policy, now: ctx.now(),
+    });
     if (errorsOf(findings).length > 0) throw new RuleViolation(errorsOf(findings));
     for (const w of warningsOf(findings)) ctx.io.err(`Warning: ${formatFinding(w)}\n`);
     const verb = current ? 'configured' : 'created';

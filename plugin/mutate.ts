@@ -5,7 +5,9 @@ import { HISTORY_ANNOTATION, rememberStable, recordChange } from '../core/histor
 import { type DestinationRule, type VirtualService, canonicalJson } from '../core/model.js';
 import { errorsOf, formatFinding, warningsOf } from '../core/rules.js';
 import { findVirtualService } from '../core/target.js';
-import { checkVirtualService, destinationsOf } from '../core/validate.js';
+import { destinationsOf } from '../core/validate.js';
+import { reviewIstioObject } from '../core/admission.js';
+import { DEFAULT_POLICY, type Policy, parsePolicy } from '../core/policy.js';
 import { ISTIO_ROOT_NAMESPACE, resolveHost, serviceNamespace } from '../core/hosts.js';
 import { ApiError } from '../kube/errors.js';
 import type { CommandContext } from './context.js';
@@ -37,6 +39,7 @@ export interface MutationRequest {
 
 export async function mutateVirtualService(ctx: CommandContext, cluster: GrayCluster, req: MutationRequest): Promise<VirtualService> {
   const namespace = cluster.namespace;
+  const policy = await clusterPolicy(cluster);
   return retryOnConflict(async () => {
     const current = findVirtualService(req.service, namespace, await cluster.listVirtualServices(namespace), req.vsName);
     const edit = req.edit(current);
@@ -47,7 +50,11 @@ export async function mutateVirtualService(ctx: CommandContext, cluster: GrayClu
     let next = edit.stableRoute === undefined ? edit.next : rememberStable(current, edit.next, edit.stableRoute);
     if (edit.history !== false) next = recordChange(current, next, req.change, ctx.now());
 
-    const findings = checkVirtualService(next, { destinationRules: await visibleDestinationRules(cluster, next) });
+    // The webhook's own decision function, with the policy it runs under when the cluster publishes it.
+    const findings = reviewIstioObject({
+      operation: 'UPDATE', object: next, oldObject: current, virtualServices: [],
+      destinationRules: await visibleDestinationRules(cluster, next), policy, now: ctx.now(),
+    });
     const errors = errorsOf(findings);
     if (errors.length > 0) throw new RuleViolation(errors);
     for (const w of warningsOf(findings)) ctx.io.err(`Warning: ${formatFinding(w)}\n`);
@@ -61,6 +68,16 @@ export async function mutateVirtualService(ctx: CommandContext, cluster: GrayClu
     printMutation(ctx.io, { ...object, apiVersion: object.apiVersion ?? next.apiVersion, kind: object.kind ?? next.kind }, req.verb, req.dryRun, req.output);
     return object;
   });
+}
+
+/** The cluster's admin policy; a malformed one is the server's business (it refuses to load it), not ours. */
+export async function clusterPolicy(cluster: GrayCluster): Promise<Policy> {
+  const raw = await cluster.admissionPolicy();
+  try {
+    return raw === undefined ? DEFAULT_POLICY : parsePolicy(raw);
+  } catch {
+    return DEFAULT_POLICY;
+  }
 }
 
 /** What an edit can change: the spec, labels and annotations (the history itself aside). */

@@ -5,13 +5,14 @@ import type { VirtualService } from '../../core/model.js';
 import { RuleViolation } from '../../core/errors.js';
 import { errorsOf } from '../../core/rules.js';
 import { findVirtualService, selectRoute } from '../../core/target.js';
-import { checkVirtualService, isCatchAll } from '../../core/validate.js';
+import { isCatchAll } from '../../core/validate.js';
+import { reviewIstioObject } from '../../core/admission.js';
 import { resolveHost } from '../../core/hosts.js';
 import { lookupSubsets } from '../../core/subsets.js';
 import type { GrayCommand } from '../command.js';
 import { type CommandContext, EXIT } from '../context.js';
 import type { DryRun, GrayCluster } from '../kube/cluster.js';
-import { mutateVirtualService, visibleDestinationRules } from '../mutate.js';
+import { clusterPolicy, mutateVirtualService, visibleDestinationRules } from '../mutate.js';
 import { type GlobalArgs, checkOutput, parseDryRun } from '../options.js';
 import { printObject } from '../render/mutation.js';
 import { table } from '../render/table.js';
@@ -66,13 +67,17 @@ async function createLane(ctx: CommandContext, args: Args): Promise<number> {
   // Plan every hop before writing any, so a problem anywhere changes nothing.
   const all = await cluster.listVirtualServices(ns);
   const plans: Array<{ service: string; vs: VirtualService; fallback: boolean }> = [];
+  const policy = await clusterPolicy(cluster);
   for (const service of services) {
     const vs = findVirtualService(service, ns, all);
     selectRoute(vs); // a default route is needed: the lane route goes just before it
     const { subsets } = lookupSubsets(resolveHost(service, ns), ns, await visibleDestinationRules(cluster, vs));
     const fallback = !subsets.includes(lane.subset);
     const next = fallback ? vs : withLaneRoute(vs, lane);
-    const errors = errorsOf(checkVirtualService(next, { destinationRules: await visibleDestinationRules(cluster, next) }));
+    const errors = errorsOf(reviewIstioObject({
+      operation: 'UPDATE', object: next, oldObject: vs, virtualServices: [],
+      destinationRules: await visibleDestinationRules(cluster, next), policy, now: ctx.now(),
+    }));
     if (errors.length) throw new RuleViolation(errors);
     plans.push({ service, vs, fallback });
   }

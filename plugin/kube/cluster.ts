@@ -34,6 +34,11 @@ export interface GrayCluster {
   listDestinationRules(namespace: string | undefined): Promise<DestinationRule[]>;
   getService(namespace: string, name: string): Promise<ServiceSummary | undefined>;
   listPods(namespace: string): Promise<PodSummary[]>;
+  /**
+   * The admin policy the cluster's webhook enforces, as published on its ValidatingWebhookConfiguration
+   * (label kubectl-gray.io/policy), or undefined when there is none or this user may not read it.
+   */
+  admissionPolicy(): Promise<unknown | undefined>;
   /** Generic object access for the full-link commands: apps/v1 Deployments, DestinationRules, EnvoyFilters. */
   get<T extends KubeObject>(ref: ObjectRef): Promise<T | undefined>;
   /** Creates the object, or replaces it when it carries a resourceVersion (a stale one fails with a Conflict). */
@@ -50,6 +55,10 @@ export interface ObjectRef {
 }
 
 const ISTIO_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'];
+
+/** Where the webhook's configuration publishes the admin policy for the plugin to apply locally. */
+export const POLICY_LABEL = 'kubectl-gray.io/policy';
+export const POLICY_ANNOTATION = 'kubectl-gray.io/policy';
 
 interface List<T> { items?: T[] }
 
@@ -124,6 +133,19 @@ export class KubeCluster implements GrayCluster {
 
   async remove(ref: ObjectRef, dryRun: 'none' | 'server'): Promise<void> {
     await this.rest.request('DELETE', `${await this.path(ref, true)}${dryRun === 'server' ? '?dryRun=All' : ''}`);
+  }
+
+  async admissionPolicy(): Promise<unknown | undefined> {
+    try {
+      const res = await this.rest.request<List<KubeObject>>('GET',
+        `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations?labelSelector=${encodeURIComponent(`${POLICY_LABEL}=true`)}`);
+      const raw = res.body.items?.[0]?.metadata.annotations?.[POLICY_ANNOTATION];
+      return raw ? JSON.parse(raw) : undefined;
+    } catch (err) {
+      // Most users may not read cluster-scoped webhook configurations: then the server alone applies the policy.
+      if (err instanceof ApiError && (err.status === 403 || err.status === 404)) return undefined;
+      throw err;
+    }
   }
 
   async getService(namespace: string, name: string): Promise<ServiceSummary | undefined> {

@@ -34,6 +34,9 @@ until curl -sf --cacert "$state/webhook-certs/ca.crt" "https://127.0.0.1:$port/r
 done
 
 ca=$(base64 -w0 < "$state/webhook-certs/ca.crt")
+policy_file="${WEBHOOK_POLICY:-$here/webhook-policy.yaml}"
+# Published on the configuration as JSON, as the chart does, so kubectl gray applies it locally too.
+policy_json=$(cd "$root" && node -e 'process.stdout.write(JSON.stringify(JSON.stringify(require("js-yaml").load(require("fs").readFileSync(process.argv[1], "utf8")) ?? {})))' "$policy_file")
 k create namespace kubectl-gray-system --dry-run=client -o yaml | k apply -f - >/dev/null
 # The cluster's own namespaces and the webhook's are never sent to it; a namespace can opt out by label.
 selector='namespaceSelector:
@@ -43,7 +46,10 @@ selector='namespaceSelector:
 k apply -f - >/dev/null <<YAML
 apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingWebhookConfiguration
-metadata: {name: kubectl-gray-harness}
+metadata:
+  name: kubectl-gray-harness
+  labels: {kubectl-gray.io/policy: "true"}
+  annotations: {kubectl-gray.io/policy: $policy_json}
 webhooks:
 - name: istio.validate.kubectl-gray.io
   admissionReviewVersions: [v1]

@@ -9,7 +9,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { loadAll } from 'js-yaml';
+import { load, loadAll } from 'js-yaml';
+import { parsePolicy } from '../../core/policy.js';
 import { ROOT } from '../support/fixtures.js';
 import { KUBECONFIG, eventually, getJson, k, kubectl } from '../support/kubectl.js';
 
@@ -86,6 +87,11 @@ describe('e2e: the Helm chart', function () {
       expect([container.livenessProbe.httpGet, container.readinessProbe.httpGet]).to.deep.equal([
         { path: '/healthz', port: 'https', scheme: 'HTTPS' }, { path: '/readyz', port: 'https', scheme: 'HTTPS' }]);
       expect(out.some((d) => d.kind === 'PodDisruptionBudget')).to.equal(deployment.spec.replicas > 1);
+      // The policy the plugin reads from the configuration is the one the webhook loads from its ConfigMap.
+      const configMap = out.find((d) => d.kind === 'ConfigMap') as any;
+      const published = JSON.parse(configs.find((c) => c.kind === 'ValidatingWebhookConfiguration')!.metadata.annotations!['kubectl-gray.io/policy']!);
+      const loaded = load(configMap.data['policy.yaml']) as Record<string, unknown>;
+      expect(parsePolicy(published), values).to.deep.equal(parsePolicy(loaded));
     }
   });
 

@@ -130,15 +130,15 @@ describe('e2e: admission webhook on a real API server', function () {
     const r = await applyResult('gray-forbidden', BOOKINFO);
     expect(r.code).to.not.equal(0);
     expect(r.stderr).to.contain('GRAY201 namespace-forbidden: DestinationRule gray-forbidden/reviews metadata.namespace: gray changes are forbidden in namespace gray-forbidden');
-    // The plugin's local checks pass; the server refuses; the plugin reports it and exits 3.
+    // The plugin reads the policy the webhook configuration publishes and refuses locally, with the same code.
     await k('label', 'namespace', 'gray-forbidden', 'kubectl-gray.io/webhook=disabled', '--overwrite');
     await eventually(async () => { if ((await applyResult('gray-forbidden', BOOKINFO)).code !== 0) throw new Error('not yet'); });
     await k('label', 'namespace', 'gray-forbidden', 'kubectl-gray.io/webhook-');
-    await eventually(async () => {
-      const g = await kubectl(['gray', 'set-weight', 'reviews', 'v2=10', '-n', 'gray-forbidden']);
-      if (g.code !== 3) throw new Error(`exit ${g.code}: ${g.stderr}`);
-      expect(g.stderr).to.contain('Error from server (Forbidden): admission webhook "istio.validate.kubectl-gray.io" denied the request');
-    });
+    const before = await getJson<{ metadata: { resourceVersion: string } }>('gray-forbidden', 'vs', 'reviews');
+    const g = await kubectl(['gray', 'set-weight', 'reviews', 'v2=10', '-n', 'gray-forbidden']);
+    expect(g.code, g.stderr).to.equal(3);
+    expect(g.stderr).to.contain('error: refused by 1 rule violation(s); nothing was changed:\n  GRAY201 namespace-forbidden: VirtualService gray-forbidden/reviews metadata.namespace');
+    expect((await getJson<{ metadata: { resourceVersion: string } }>('gray-forbidden', 'vs', 'reviews')).metadata.resourceVersion).to.equal(before.metadata.resourceVersion);
   });
 
   it('scenario 13: kube-system is never sent to it, and when it is down it refuses only what it guards', async () => {

@@ -15,6 +15,8 @@ export class FakeCluster implements GrayCluster {
   beforeWrite?: (fake: FakeCluster) => void;
   /** Warnings the "server" answers a write with. */
   warnings: string[] = [];
+  /** The admin policy the "cluster" publishes (undefined: none, as for a user who may not read it). */
+  policy: unknown;
   /** Deployments and EnvoyFilters, by "resource/namespace/name". */
   others = new Map<string, KubeObject>();
   /** Every generic write and delete, in order: "verb resource/namespace/name". */
@@ -98,6 +100,10 @@ export class FakeCluster implements GrayCluster {
     const list = this.listFor(ref);
     if (list) list.splice(list.findIndex((o) => o.metadata.name === ref.name && o.metadata.namespace === ref.namespace), 1);
     else this.others.delete(`${ref.resource}/${ref.namespace}/${ref.name}`);
+  }
+
+  async admissionPolicy(): Promise<unknown> {
+    return this.policy;
   }
 
   async listDestinationRules(namespace: string | undefined): Promise<DestinationRule[]> {

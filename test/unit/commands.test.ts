@@ -1,6 +1,7 @@
 // The real CLI, in-process, against an in-memory cluster: exact stdout, stderr and exit codes.
 import { expect } from 'chai';
 import { STABLE_ANNOTATION } from '../../core/history.js';
+import { ApiError } from '../../kube/errors.js';
 import { FakeCluster } from '../support/fake-cluster.js';
 import { bookinfo } from '../support/fixtures.js';
 import { run } from '../support/run.js';
@@ -105,6 +106,29 @@ describe('kubectl gray commands', () => {
       expect(r.code).to.equal(0);
       expect(fake.vs('reviews').spec.http!.map((h) => h.name ?? 'default')).to.deep.equal(['other-team', 'default']);
       expect(weights(fake)).to.equal('v1=90 v2=10');
+    });
+
+    it('applies the admin policy the cluster publishes, with the webhook\'s codes, before writing', async () => {
+      const fake = shop();
+      fake.policy = { forbiddenNamespaces: [], maxWeightStep: 20, rules: { 'weight-total': 'warn' } };
+      const big = await run(fake, ['set-weight', 'reviews', 'v2=50']);
+      expect(big.code).to.equal(3);
+      expect(big.stderr).to.contain('GRAY202 weight-step: VirtualService default/reviews spec.http[0].route: moves 50 percentage points for v1 in one change; admin policy allows at most 20');
+      expect(fake.writes).to.have.length(0);
+      expect((await run(fake, ['set-weight', 'reviews', 'v2=20'])).code).to.equal(0);
+      fake.policy = { forbiddenNamespaces: ['default'] };
+      const frozen = await run(fake, ['switch', 'reviews', 'v1']);
+      expect([frozen.code, frozen.stderr.split('\n')[1]]).to.deep.equal([3, '  GRAY201 namespace-forbidden: VirtualService default/reviews metadata.namespace: gray changes are forbidden in namespace default by kubectl-gray admin policy. Fix: ask a cluster admin, or label the change out of scope if the policy allows it']);
+    });
+
+    it('reports a refusal by an admission webhook as kubectl does, exit 3', async () => {
+      const fake = shop();
+      fake.beforeWrite = () => {
+        throw new ApiError(403, 'Forbidden', 'admission webhook "istio.validate.kubectl-gray.io" denied the request: kubectl-gray refused it (1 problem):\nGRAY203 release-freeze: ...');
+      };
+      const r = await run(fake, ['set-weight', 'reviews', 'v2=10']);
+      expect([r.code, r.stdout]).to.deep.equal([3, '']);
+      expect(r.stderr).to.equal('Error from server (Forbidden): admission webhook "istio.validate.kubectl-gray.io" denied the request: kubectl-gray refused it (1 problem):\nGRAY203 release-freeze: ...\n');
     });
 
     it('prints server warnings (an admission webhook\'s) on stderr', async () => {
