@@ -6,6 +6,7 @@ import {
 import type { Policy } from './policy.js';
 import { type Finding, applyModes, finding } from './rules.js';
 import { checkDestinationRule, checkSubsetRemoval, checkVirtualService } from './validate.js';
+import { effectiveShares } from './weights.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
@@ -85,13 +86,8 @@ function largestStep(before: VirtualService, after: VirtualService): { delta: nu
   let best: { delta: number; field: string; subset: string } | undefined;
   const shares = (route: { route?: Array<{ destination?: { host?: string; subset?: string }; weight?: number }> } | undefined) => {
     const dests = route?.route ?? [];
-    const total = dests.reduce((a, d) => a + Math.max(0, d.weight ?? 0), 0);
-    const m = new Map<string, number>();
-    dests.forEach((d) => {
-      const id = d.destination?.subset ?? d.destination?.host ?? '?';
-      m.set(id, dests.length === 1 ? 100 : total > 0 ? (100 * Math.max(0, d.weight ?? 0)) / total : 0);
-    });
-    return m;
+    const pct = effectiveShares(dests.map((d) => d.weight));
+    return new Map(dests.map((d, i) => [d.destination?.subset ?? d.destination?.host ?? '?', pct[i]!]));
   };
   const a = before.spec?.http ?? [];
   const b = after.spec?.http ?? [];

@@ -5,6 +5,7 @@ import { type DestinationRule, type HTTPMatchRequest, type VirtualService, names
 import { type Finding } from './rules.js';
 import { lookupSubsets } from './subsets.js';
 import { checkVirtualService, isCatchAll } from './validate.js';
+import { effectiveShares } from './weights.js';
 
 export interface PodInfo {
   name: string;
@@ -60,13 +61,6 @@ export interface ServiceStatus {
   findings: Finding[];
 }
 
-function shares(weights: Array<number | undefined>): number[] {
-  if (weights.length === 1) return [100];
-  const w = weights.map((x) => Math.max(0, x ?? 0));
-  const total = w.reduce((a, b) => a + b, 0);
-  return w.map((x) => (total > 0 ? (100 * x) / total : 0));
-}
-
 function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
@@ -75,7 +69,7 @@ export function buildStatus(vs: VirtualService, input: StatusInput): ServiceStat
   const ns = namespaceOf(vs);
   const routes: RouteStatus[] = (vs.spec.http ?? []).map((r, index) => {
     const dests = r.route ?? [];
-    const pct = shares(dests.map((d) => d.weight));
+    const pct = effectiveShares(dests.map((d) => d.weight));
     return {
       index,
       name: r.name,

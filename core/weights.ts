@@ -45,3 +45,14 @@ export function apportion(total: number, shares: readonly number[]): number[] {
   }
   return result;
 }
+
+/**
+ * What Envoy does with weights (Istio >= 1.15 reads them as relative shares): each destination's percent
+ * of traffic. A lone destination takes everything whatever its weight.
+ */
+export function effectiveShares(weights: ReadonlyArray<number | undefined>): number[] {
+  if (weights.length === 1) return [100];
+  const w = weights.map((x) => Math.max(0, x ?? 0));
+  const total = w.reduce((a, b) => a + b, 0);
+  return w.map((x) => (total > 0 ? (100 * x) / total : 0));
+}

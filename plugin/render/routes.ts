@@ -1,6 +1,7 @@
 // A compact, plain-text account of where a VirtualService's HTTP traffic goes.
 import type { HTTPMatchRequest, HTTPRoute, StringMatch, VirtualService } from '../../core/model.js';
 import { isCatchAll } from '../../core/validate.js';
+import { effectiveShares } from '../../core/weights.js';
 
 export function describeMatch(route: HTTPRoute): string {
   if (isCatchAll(route)) return '*';
@@ -25,20 +26,11 @@ function describeMatchRequest(m: HTTPMatchRequest): string {
   return parts.join(' AND ') || '*';
 }
 
-/** Effective percentages: Istio reads weights as relative shares, so this is what Envoy does. */
-export function effectivePercents(route: HTTPRoute): number[] {
-  const dests = route.route ?? [];
-  if (dests.length === 1) return [100];
-  const weights = dests.map((d) => Math.max(0, d.weight ?? 0));
-  const total = weights.reduce((a, b) => a + b, 0);
-  return weights.map((w) => (total > 0 ? (100 * w) / total : 0));
-}
-
 export function describeRoutes(vs: VirtualService): string {
   const lines: string[] = [];
   (vs.spec.http ?? []).forEach((route, i) => {
     const label = route.name ?? (isCatchAll(route) ? 'default' : `#${i}`);
-    const percents = effectivePercents(route);
+    const percents = effectiveShares((route.route ?? []).map((d) => d.weight));
     const dests = (route.route ?? []).map((d, j) => `${d.destination?.subset ?? d.destination?.host}=${round(percents[j]!)}%`).join(' ');
     const mirror = route.mirror ? ` mirror ${route.mirror.subset ?? route.mirror.host} ${route.mirrorPercentage?.value ?? 100}%` : '';
     lines.push(`  http[${i}] ${label} (${describeMatch(route)}): ${dests || 'no route'}${mirror}`);
