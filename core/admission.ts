@@ -1,7 +1,7 @@
-// The admission decision for Istio objects, as a pure function: the webhook feeds it the review and
-// its caches, the plugin's checks are the same rules without the cluster-wide view.
+// The admission decision for Istio objects, as a pure function: the webhook feeds it the review and its
+// caches, the plugin its own edit and what it read, analyze the files it was given. One verdict for all.
 import {
-  type DestinationRule, type KubeObject, type VirtualService, canonicalJson, describeObject, isDestinationRule, isVirtualService, namespaceOf,
+  type DestinationRule, type KubeObject, type VirtualService, canonicalJson, describeObject, objectKey, isDestinationRule, isVirtualService, namespaceOf,
 } from './model.js';
 import type { Policy } from './policy.js';
 import { type Finding, applyModes, finding } from './rules.js';
@@ -21,8 +21,6 @@ export interface AdmissionInput {
   now: Date;
 }
 
-const key = (o: KubeObject) => `${namespaceOf(o)}/${o.metadata.name}`;
-
 export function reviewIstioObject(input: AdmissionInput): Finding[] {
   const subject = (input.object ?? input.oldObject) as KubeObject | undefined;
   if (!subject || (!isVirtualService(subject) && !isDestinationRule(subject))) return [];
@@ -39,10 +37,9 @@ export function reviewIstioObject(input: AdmissionInput): Finding[] {
     const next = input.operation === 'DELETE' ? undefined : (input.object as DestinationRule);
     if (next) findings.push(...checkDestinationRule(next));
     const previous = (input.oldObject as DestinationRule | null | undefined)
-      ?? input.destinationRules.find((d) => key(d) === key(subject));
+      ?? input.destinationRules.find((d) => objectKey(d) === objectKey(subject));
     if (previous && input.operation !== 'CREATE') {
-      const others = input.virtualServices;
-      findings.push(...checkSubsetRemoval(previous, next, others, input.destinationRules));
+      findings.push(...checkSubsetRemoval(previous, next, input.virtualServices, input.destinationRules));
     }
   }
   return applyModes(findings, input.policy.rules);
@@ -59,7 +56,7 @@ function policyFindings(subject: KubeObject, input: AdmissionInput): Finding[] {
   if (input.policy.forbiddenNamespaces.includes(ns)) {
     out.push(finding('namespace-forbidden', object, 'metadata.namespace',
       `gray changes are forbidden in namespace ${ns} by kubectl-gray admin policy`,
-      'ask a cluster admin, or label the change out of scope if the policy allows it'));
+      'ask a cluster admin to lift it (policy.forbiddenNamespaces)'));
   }
   const now = input.now.getTime();
   for (const w of input.policy.freezeWindows) {

@@ -120,6 +120,11 @@ export function namespaceOf(obj: KubeObject): string {
   return obj.metadata.namespace ?? 'default';
 }
 
+/** "default/reviews": identifies an object of a known kind. */
+export function objectKey(obj: KubeObject): string {
+  return `${namespaceOf(obj)}/${obj.metadata.name}`;
+}
+
 /** Deep copy of a JSON-shaped value; every operation works on a copy so callers keep the original. */
 export function clone<T>(value: T): T {
   return structuredClone(value);

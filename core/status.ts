@@ -1,7 +1,7 @@
 // The view model behind `kubectl gray status`: where each route sends traffic and which pods stand
 // behind each subset. Pure: the plugin gathers objects and pods, this decides what they mean.
 import { resolveHost, serviceName, serviceNamespace } from './hosts.js';
-import { type DestinationRule, type HTTPMatchRequest, type VirtualService, namespaceOf } from './model.js';
+import { type DestinationRule, type HTTPMatchRequest, type VirtualService, namespaceOf, objectKey } from './model.js';
 import { type Finding } from './rules.js';
 import { lookupSubsets } from './subsets.js';
 import { checkVirtualService, isCatchAll } from './validate.js';
@@ -92,7 +92,7 @@ export function buildStatus(vs: VirtualService, input: StatusInput): ServiceStat
       for (const s of dr.spec.subsets ?? []) {
         if (!s?.name || subsets.has(key(host, s.name))) continue;
         subsets.set(key(host, s.name), {
-          host, subset: s.name, defined: true, destinationRule: `${namespaceOf(dr)}/${dr.metadata.name}`,
+          host, subset: s.name, defined: true, destinationRule: objectKey(dr),
           labels: s.labels ?? {}, pods: 0, ready: 0, routed: false, risk: false,
         });
       }

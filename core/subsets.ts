@@ -3,7 +3,7 @@
 
 import { hostMatches, ISTIO_ROOT_NAMESPACE, resolveHost, serviceNamespace } from './hosts.js';
 import { destinationRulesByNamespace } from './indexes.js';
-import { type DestinationRule, namespaceOf } from './model.js';
+import { type DestinationRule, namespaceOf, objectKey } from './model.js';
 
 export interface SubsetLookup {
   /** DestinationRules that apply, most specific namespace first. */
@@ -38,7 +38,7 @@ export function lookupSubsets(
   for (const ns of namespaces) {
     let candidates = destinationRulesByNamespace(destinationRules).get(ns) ?? [];
     if (replacement) {
-      candidates = candidates.filter((dr) => `${namespaceOf(dr)}/${dr.metadata.name}` !== replacement.key);
+      candidates = candidates.filter((dr) => objectKey(dr) !== replacement.key);
       if (replacement.with && namespaceOf(replacement.with) === ns) candidates = [...candidates, replacement.with];
     }
     const inNs = candidates.filter(

@@ -3,9 +3,9 @@
 
 import { resolveHost } from './hosts.js';
 import {
-  type DestinationRule, type Destination, type HTTPRoute, type RouteDestination, type StringMatch,
-  type VirtualService, describeObject, namespaceOf,
+  type DestinationRule, type HTTPRoute, type StringMatch, type VirtualService, describeObject, namespaceOf, objectKey,
 } from './model.js';
+import { destinationsOf, routesOf } from './destinations.js';
 import { virtualServicesUsing } from './indexes.js';
 import { re2Problem } from './re2.js';
 import { type Finding, finding } from './rules.js';
@@ -17,21 +17,6 @@ const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-zA-Z]+$/;
 export interface VirtualServiceContext {
   /** Every DestinationRule the VirtualService could see (its namespace, the services', the root's). */
   destinationRules: readonly DestinationRule[];
-}
-
-interface RouteRef {
-  kind: 'http' | 'tcp' | 'tls';
-  index: number;
-  route: { route?: RouteDestination[]; [k: string]: unknown };
-}
-
-function routesOf(vs: VirtualService): RouteRef[] {
-  const out: RouteRef[] = [];
-  for (const kind of ['http', 'tcp', 'tls'] as const) {
-    const list = vs.spec?.[kind];
-    if (Array.isArray(list)) list.forEach((route, index) => out.push({ kind, index, route: route as RouteRef['route'] }));
-  }
-  return out;
 }
 
 /** A match-less route (or one with an empty match entry) catches every request. */
@@ -136,23 +121,10 @@ export function checkReachability(vs: VirtualService): Finding[] {
   return out;
 }
 
-/** Every destination and mirror of a VirtualService with the field that names it. */
-export function destinationsOf(vs: VirtualService): Array<{ field: string; destination: Destination }> {
-  const out: Array<{ field: string; destination: Destination }> = [];
-  for (const { kind, index, route } of routesOf(vs)) {
-    (route.route ?? []).forEach((d, i) => {
-      if (d?.destination) out.push({ field: `spec.${kind}[${index}].route[${i}].destination`, destination: d.destination });
-    });
-    if (kind === 'http') {
-      const http = route as HTTPRoute;
-      if (http.mirror) out.push({ field: `spec.http[${index}].mirror`, destination: http.mirror });
-      (Array.isArray(http.mirrors) ? http.mirrors : []).forEach((m, i) => {
-        const d = (m as { destination?: Destination })?.destination;
-        if (d) out.push({ field: `spec.http[${index}].mirrors[${i}].destination`, destination: d });
-      });
-    }
-  }
-  return out;
+function subsetNameFinding(name: string, object: string, field: string): Finding | undefined {
+  if (DNS1123_LABEL.test(name) && name.length <= 63) return undefined;
+  return finding('subset-name', object, field, `"${name}" is not a DNS-1123 label`,
+    'use at most 63 letters, digits and dashes, starting and ending with a letter or digit');
 }
 
 export function checkSubsetsDefined(vs: VirtualService, ctx: VirtualServiceContext): Finding[] {
@@ -162,9 +134,9 @@ export function checkSubsetsDefined(vs: VirtualService, ctx: VirtualServiceConte
   for (const { field, destination } of destinationsOf(vs)) {
     const subset = destination.subset;
     if (!subset || typeof destination.host !== 'string') continue;
-    if (!DNS1123_LABEL.test(subset) || subset.length > 63) {
-      out.push(finding('subset-name', object, `${field}.subset`, `"${subset}" is not a DNS-1123 label`,
-        'use at most 63 letters, digits and dashes, starting and ending with a letter or digit'));
+    const badName = subsetNameFinding(subset, object, `${field}.subset`);
+    if (badName) {
+      out.push(badName);
       continue;
     }
     const host = resolveHost(destination.host, ns);
@@ -175,7 +147,7 @@ export function checkSubsetsDefined(vs: VirtualService, ctx: VirtualServiceConte
         `routes to subset "${subset}" of host ${host}, but no DestinationRule for that host defines any subset`,
         `create a DestinationRule for ${host} with subset "${subset}" and apply it before this VirtualService (a webhook cannot see objects later in the same apply)`));
     } else {
-      const names = rules.map((r) => `${namespaceOf(r)}/${r.metadata.name}`).join(', ');
+      const names = rules.map(objectKey).join(', ');
       out.push(finding('subset-undefined', object, `${field}.subset`,
         `routes to subset "${subset}" of host ${host}, which DestinationRule ${names} does not define (defined: ${subsets.join(', ') || 'none'})`,
         `add subset "${subset}" to DestinationRule ${names} first, or route to one of: ${subsets.join(', ') || 'none'}`));
@@ -202,10 +174,8 @@ export function checkDestinationRule(dr: DestinationRule): Finding[] {
   (dr.spec?.subsets ?? []).forEach((s, i) => {
     const name = s?.name;
     if (typeof name !== 'string') return;
-    if (!DNS1123_LABEL.test(name) || name.length > 63) {
-      out.push(finding('subset-name', object, `spec.subsets[${i}].name`, `"${name}" is not a DNS-1123 label`,
-        'use at most 63 letters, digits and dashes, starting and ending with a letter or digit'));
-    }
+    const badName = subsetNameFinding(name, object, `spec.subsets[${i}].name`);
+    if (badName) out.push(badName);
     if (seen.has(name)) {
       out.push(finding('subset-duplicate', object, `spec.subsets[${i}].name`, `subset "${name}" is defined twice`,
         'remove or rename one of them'));
@@ -226,8 +196,8 @@ export function checkSubsetRemoval(
   destinationRules: readonly DestinationRule[],
 ): Finding[] {
   const object = describeObject(previous);
-  const key = `${namespaceOf(previous)}/${previous.metadata.name}`;
-  const isPrevious = (d: DestinationRule) => `${namespaceOf(d)}/${d.metadata.name}` === key;
+  const key = objectKey(previous);
+  const isPrevious = (d: DestinationRule) => objectKey(d) === key;
   const lost = new Map<string, string[]>(); // subset -> users
   for (const vs of virtualServicesUsing(previous, virtualServices)) {
     const ns = namespaceOf(vs);

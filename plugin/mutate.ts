@@ -5,7 +5,7 @@ import { HISTORY_ANNOTATION, rememberStable, recordChange } from '../core/histor
 import { type DestinationRule, type VirtualService, canonicalJson } from '../core/model.js';
 import { errorsOf, formatFinding, warningsOf } from '../core/rules.js';
 import { findVirtualService } from '../core/target.js';
-import { destinationsOf } from '../core/validate.js';
+import { destinationsOf } from '../core/destinations.js';
 import { reviewIstioObject } from '../core/admission.js';
 import { DEFAULT_POLICY, type Policy, parsePolicy } from '../core/policy.js';
 import { ISTIO_ROOT_NAMESPACE, resolveHost, serviceNamespace } from '../core/hosts.js';

@@ -73,8 +73,3 @@ export function generateServing(ca: Pem, request: ServingRequest, now = new Date
   cert.sign(caKey, forge.md.sha256.create());
   return { cert: forge.pki.certificateToPem(cert), key: keys.pem };
 }
-
-/** When a PEM certificate expires. */
-export function notAfter(certPem: string): Date {
-  return forge.pki.certificateFromPem(certPem).validity.notAfter;
-}

@@ -10,8 +10,8 @@ import type { DryRun, GrayCluster } from '../kube/cluster.js';
 import { mutateVirtualService } from '../mutate.js';
 import { mutateDestinationRule } from '../mutate-rule.js';
 import { type GlobalArgs, parseDryRun, checkOutput } from '../options.js';
-import { printObject, printWrite } from '../render/mutation.js';
-import { retryOnConflict } from '../../kube/retry.js';
+import { printWrite } from '../render/mutation.js';
+import { upsertObject } from '../upsert.js';
 
 interface Args extends GlobalArgs {
   deployment: string; image?: string; version: string; replicas: number; service?: string; container?: string;
@@ -60,26 +60,20 @@ async function createCanary(ctx: CommandContext, cluster: GrayCluster, p: { ns: 
     service, namespace: ns, dryRun: args['dry-run'],
     edit: (current) => (current ? withSubset(current, subset) : newDestinationRule(service, ns, [subset])),
   });
-  const ref = { resource: 'deployments' as const, namespace: ns, name: canary.metadata.name };
-  if (args['dry-run'] === 'client') {
-    if (args.output) printObject(ctx.io, canary, args.output as 'yaml' | 'json');
-    else printWrite(ctx.io, 'deployment.apps', canary.metadata.name, 'created', 'client');
-    return EXIT.ok;
-  }
-  return retryOnConflict(async () => {
-    const existing = await cluster.get<Deployment>(ref);
-    const body = existing ? { ...existing, metadata: { ...existing.metadata, labels: canary.metadata.labels, annotations: { ...existing.metadata.annotations, ...canary.metadata.annotations } }, spec: { ...canary.spec, selector: existing.spec.selector } } : canary;
-    // The API server fills in defaults on the template, so compare only what the canary sets.
-    const mine = (d: Deployment) => canonicalJson({ labels: d.spec.template.metadata?.labels, images: d.spec.template.spec.containers.map((c) => c.image), replicas: d.spec.replicas });
-    if (existing && mine(existing) === mine(body)) {
-      printWrite(ctx.io, 'deployment.apps', canary.metadata.name, 'unchanged', args['dry-run']);
-      return EXIT.ok;
-    }
-    const { object } = await cluster.write(ref, body, args['dry-run'] as 'none' | 'server');
-    if (args.output) printObject(ctx.io, object, args.output as 'yaml' | 'json');
-    else printWrite(ctx.io, 'deployment.apps', canary.metadata.name, existing ? 'configured' : 'created', args['dry-run']);
-    return EXIT.ok;
+  // The API server fills in defaults on the template, so compare only what the canary sets.
+  const ours = (d: Deployment) => canonicalJson({ labels: d.spec.template.metadata?.labels, images: d.spec.template.spec.containers.map((c) => c.image), replicas: d.spec.replicas });
+  await upsertObject(ctx, cluster, {
+    ref: { resource: 'deployments', namespace: ns, name: canary.metadata.name },
+    kindGroup: 'deployment.apps', desired: canary, dryRun: args['dry-run'], output: args.output as 'yaml' | 'json' | undefined,
+    unchanged: (existing) => ours(existing) === ours(canary),
+    // The selector of an existing Deployment cannot change; everything else becomes the canary's.
+    merge: (existing) => ({
+      ...existing,
+      metadata: { ...existing.metadata, labels: canary.metadata.labels, annotations: { ...existing.metadata.annotations, ...canary.metadata.annotations } },
+      spec: { ...canary.spec, selector: existing.spec.selector },
+    }),
   });
+  return EXIT.ok;
 }
 
 async function removeCanary(ctx: CommandContext, cluster: GrayCluster, p: { ns: string; base: string; service: string; version: string; dryRun: DryRun }): Promise<number> {

@@ -1,12 +1,12 @@
 import { type ColourRule, colourEnvoyFilter, parseBy, parseHeaderValue } from '../../core/colour.js';
 import { IntentError } from '../../core/errors.js';
-import { type KubeObject, canonicalJson } from '../../core/model.js';
+import { canonicalJson } from '../../core/model.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import type { DryRun } from '../kube/cluster.js';
 import { type GlobalArgs, parseDryRun, checkOutput } from '../options.js';
 import { printObject, printWrite } from '../render/mutation.js';
-import { retryOnConflict } from '../../kube/retry.js';
+import { upsertObject } from '../upsert.js';
 
 interface Args extends GlobalArgs {
   target: string; name?: string; 'gateway-selector'?: string; when?: string; set?: string; else?: string;
@@ -85,21 +85,16 @@ export const colorCommand: GrayCommand = {
       printWrite(ctx.io, KIND, name, 'deleted', args['dry-run']);
       return EXIT.ok;
     }
-    return retryOnConflict(async () => {
-      const existing = await cluster.get<KubeObject>(ref);
-      if (existing && existing.metadata.labels?.['app.kubernetes.io/managed-by'] !== 'kubectl-gray') {
-        throw new IntentError(`EnvoyFilter ${namespace}/${name} exists and was not made by kubectl gray; pick another name`);
-      }
-      const body = existing ? { ...filter!, metadata: { ...existing.metadata, labels: filter!.metadata.labels, annotations: { ...existing.metadata.annotations, ...filter!.metadata.annotations } } } : filter!;
-      if (existing && canonicalJson(existing['spec']) === canonicalJson(filter!['spec'])) {
-        printWrite(ctx.io, KIND, name, 'unchanged', args['dry-run']);
-        return EXIT.ok;
-      }
-      const { object } = await cluster.write(ref, body, args['dry-run'] as 'none' | 'server');
-      if (args.output === 'yaml' || args.output === 'json') printObject(ctx.io, object, args.output);
-      else if (args.output === 'name') ctx.io.out(`${KIND}/${name}\n`);
-      else printWrite(ctx.io, KIND, name, existing ? 'configured' : 'created', args['dry-run']);
-      return EXIT.ok;
+    await upsertObject(ctx, cluster, {
+      ref, kindGroup: KIND, desired: filter!, dryRun: args['dry-run'], output: args.output as 'yaml' | 'json' | 'name' | undefined,
+      guard: (existing) => {
+        if (existing.metadata.labels?.['app.kubernetes.io/managed-by'] !== 'kubectl-gray') {
+          throw new IntentError(`EnvoyFilter ${namespace}/${name} exists and was not made by kubectl gray; pick another name`);
+        }
+      },
+      unchanged: (existing) => canonicalJson(existing['spec']) === canonicalJson(filter!['spec']),
+      merge: (existing) => ({ ...filter!, metadata: { ...existing.metadata, labels: filter!.metadata.labels, annotations: { ...existing.metadata.annotations, ...filter!.metadata.annotations } } }),
     });
+    return EXIT.ok;
   },
 };

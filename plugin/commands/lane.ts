@@ -16,7 +16,7 @@ import { clusterPolicy, mutateVirtualService, visibleDestinationRules } from '..
 import { type GlobalArgs, checkOutput, parseDryRun } from '../options.js';
 import { printObject } from '../render/mutation.js';
 import { table } from '../render/table.js';
-import { gatherStatus } from './status.js';
+import { gatherStatus, memoizedReads } from './status.js';
 
 interface Args extends GlobalArgs {
   action: string; name: string; header?: string; services?: string; subset: string; 'dry-run': DryRun; output?: string;
@@ -71,12 +71,14 @@ async function createLane(ctx: CommandContext, args: Args): Promise<number> {
   for (const service of services) {
     const vs = findVirtualService(service, ns, all);
     selectRoute(vs); // a default route is needed: the lane route goes just before it
-    const { subsets } = lookupSubsets(resolveHost(service, ns), ns, await visibleDestinationRules(cluster, vs));
+    // The lane route goes to the service's own host, so it sees the same rules as the route it precedes.
+    const destinationRules = await visibleDestinationRules(cluster, vs);
+    const { subsets } = lookupSubsets(resolveHost(service, ns), ns, destinationRules);
     const fallback = !subsets.includes(lane.subset);
     const next = fallback ? vs : withLaneRoute(vs, lane);
     const errors = errorsOf(reviewIstioObject({
       operation: 'UPDATE', object: next, oldObject: vs, virtualServices: [],
-      destinationRules: await visibleDestinationRules(cluster, next), policy, now: ctx.now(),
+      destinationRules, policy, now: ctx.now(),
     }));
     if (errors.length) throw new RuleViolation(errors);
     plans.push({ service, vs, fallback });
@@ -127,9 +129,10 @@ async function laneStatus(ctx: CommandContext, cluster: GrayCluster, args: Args)
   if (members.length === 0) throw new IntentError(`no lane "${args.name}" in namespace ${ns}`);
   const order = record(members[0]!, args.name)!.services;
   members.sort((a, b) => order.indexOf(serviceOf(a, order)) - order.indexOf(serviceOf(b, order)));
+  const reads = memoizedReads(cluster);
   const hops = await Promise.all(members.map(async (vs, i) => {
     const rec = record(vs, args.name)!;
-    const status = await gatherStatus(cluster, vs);
+    const status = await gatherStatus(reads, vs);
     const laneIndex = (vs.spec.http ?? []).findIndex((r) => r.name === laneRouteName(args.name));
     const defaultIndex = (vs.spec.http ?? []).findIndex((r) => isCatchAll(r));
     const subset = status.subsets.find((s) => s.subset === rec.subset);

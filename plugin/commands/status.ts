@@ -1,6 +1,7 @@
 import { IntentError } from '../../core/errors.js';
 import { resolveHost, serviceName, serviceNamespace } from '../../core/hosts.js';
 import type { VirtualService } from '../../core/model.js';
+import { destinationsOf } from '../../core/destinations.js';
 import { errorsOf } from '../../core/rules.js';
 import { type PodInfo, type ServiceStatus, buildStatus } from '../../core/status.js';
 import { findVirtualService } from '../../core/target.js';
@@ -55,7 +56,7 @@ export const statusCommand: GrayCommand = {
 };
 
 /** Many VirtualServices share namespaces: read each namespace's rules, pods and Services once per run. */
-function memoizedReads(cluster: GrayCluster): GrayCluster {
+export function memoizedReads(cluster: GrayCluster): GrayCluster {
   const memo = new Map<string, Promise<unknown>>();
   const once = <T>(key: string, read: () => Promise<T>): Promise<T> => {
     if (!memo.has(key)) memo.set(key, read());
@@ -72,18 +73,16 @@ function memoizedReads(cluster: GrayCluster): GrayCluster {
 export async function gatherStatus(cluster: GrayCluster, vs: VirtualService): Promise<ServiceStatus> {
   const ns = vs.metadata.namespace ?? cluster.namespace;
   const destinationRules = await visibleDestinationRules(cluster, vs);
-  const hosts = new Set<string>();
-  for (const r of vs.spec.http ?? []) for (const d of r.route ?? []) if (d.destination?.host) hosts.add(resolveHost(d.destination.host, ns));
-  for (const h of vs.spec.hosts ?? []) hosts.add(resolveHost(h, ns));
-  const serviceSelectors = new Map<string, Record<string, string> | undefined>();
-  const pods = new Map<string, PodInfo[]>();
-  await Promise.all([...hosts].map(async (host) => {
+  const hosts = new Set([...(vs.spec.hosts ?? []), ...destinationsOf(vs).map((d) => d.destination.host)].map((h) => resolveHost(h, ns)));
+  const services = [...hosts].flatMap((host) => {
     const svcNs = serviceNamespace(host);
-    if (!svcNs) return;
-    const name = serviceName(host);
-    serviceSelectors.set(`${svcNs}/${name}`, (await cluster.getService(svcNs, name))?.selector);
-    if (!pods.has(svcNs)) pods.set(svcNs, []);
-  }));
-  await Promise.all([...pods.keys()].map(async (n) => pods.set(n, await cluster.listPods(n))));
+    return svcNs ? [{ namespace: svcNs, name: serviceName(host) }] : []; // external hosts have no pods to count
+  });
+  const [selectors, podLists] = await Promise.all([
+    Promise.all(services.map(async (s) => [`${s.namespace}/${s.name}`, (await cluster.getService(s.namespace, s.name))?.selector] as const)),
+    Promise.all([...new Set(services.map((s) => s.namespace))].map(async (n) => [n, await cluster.listPods(n)] as const)),
+  ]);
+  const serviceSelectors = new Map(selectors);
+  const pods = new Map<string, PodInfo[]>(podLists);
   return buildStatus(vs, { destinationRules, serviceSelectors, pods });
 }

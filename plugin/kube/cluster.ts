@@ -67,56 +67,45 @@ export class KubeCluster implements GrayCluster {
   constructor(private readonly rest: KubeRest, readonly namespace: string) {}
 
   /** Istio >= 1.22 serves v1; older control planes only v1beta1/v1alpha3. Found once, on first use. */
-  private async istioPath(plural: string, namespace: string | undefined, name?: string): Promise<string> {
-    const tail = `${namespace ? `/namespaces/${encodeURIComponent(namespace)}` : ''}/${plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
-    if (!this.istioVersion) {
-      for (const v of ISTIO_VERSIONS) {
-        try {
-          await this.rest.request('GET', `/apis/networking.istio.io/${v}`);
-          this.istioVersion = v;
-          break;
-        } catch (err) {
-          if (!(err instanceof ApiError && err.isNotFound)) throw err;
-        }
-      }
-      if (!this.istioVersion) {
-        throw new ApiError(404, 'NotFound', 'the server does not serve networking.istio.io (are Istio\'s CRDs installed?)');
+  private async istioVersionServed(): Promise<string> {
+    if (this.istioVersion) return this.istioVersion;
+    for (const v of ISTIO_VERSIONS) {
+      try {
+        await this.rest.request('GET', `/apis/networking.istio.io/${v}`);
+        return (this.istioVersion = v);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.isNotFound)) throw err;
       }
     }
-    return `/apis/networking.istio.io/${this.istioVersion}${tail}`;
+    throw new ApiError(404, 'NotFound', 'the server does not serve networking.istio.io (are Istio\'s CRDs installed?)');
+  }
+
+  /** The REST path of a collection (namespace undefined: across namespaces) or of one object in it. */
+  private async path(resource: Resource, namespace: string | undefined, name?: string): Promise<string> {
+    const groupVersion = resource === 'deployments' ? 'apis/apps/v1'
+      : resource === 'envoyfilters' ? 'apis/networking.istio.io/v1alpha3' // EnvoyFilter is served as v1alpha3 only
+      : `apis/networking.istio.io/${await this.istioVersionServed()}`;
+    const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+    return `/${groupVersion}${ns}/${resource}${name ? `/${encodeURIComponent(name)}` : ''}`;
   }
 
   async listVirtualServices(namespace: string | undefined): Promise<VirtualService[]> {
-    const res = await this.rest.request<List<VirtualService>>('GET', await this.istioPath('virtualservices', namespace));
+    const res = await this.rest.request<List<VirtualService>>('GET', await this.path('virtualservices', namespace));
     return withKind(res.body.items ?? [], 'VirtualService', `networking.istio.io/${this.istioVersion}`);
   }
 
-  async replaceVirtualService(vs: VirtualService, dryRun: 'none' | 'server'): Promise<WriteResult<VirtualService>> {
-    const path = await this.istioPath('virtualservices', vs.metadata.namespace ?? this.namespace, vs.metadata.name);
-    const res = await this.rest.request<VirtualService>('PUT', dryRun === 'server' ? `${path}?dryRun=All` : path, vs);
-    return { object: res.body, warnings: res.warnings };
+  replaceVirtualService(vs: VirtualService, dryRun: 'none' | 'server'): Promise<WriteResult<VirtualService>> {
+    return this.write({ resource: 'virtualservices', namespace: vs.metadata.namespace ?? this.namespace, name: vs.metadata.name }, vs, dryRun);
   }
 
   async listDestinationRules(namespace: string | undefined): Promise<DestinationRule[]> {
-    const res = await this.rest.request<List<DestinationRule>>('GET', await this.istioPath('destinationrules', namespace));
+    const res = await this.rest.request<List<DestinationRule>>('GET', await this.path('destinationrules', namespace));
     return withKind(res.body.items ?? [], 'DestinationRule', `networking.istio.io/${this.istioVersion}`);
-  }
-
-  private async path(ref: ObjectRef, withName: boolean): Promise<string> {
-    const name = withName ? ref.name : undefined;
-    if (ref.resource === 'envoyfilters') {
-      // EnvoyFilter is served as v1alpha3 only.
-      return `/apis/networking.istio.io/v1alpha3/namespaces/${encodeURIComponent(ref.namespace)}/envoyfilters${name ? `/${encodeURIComponent(name)}` : ''}`;
-    }
-    if (ref.resource === 'deployments') {
-      return `/apis/apps/v1/namespaces/${encodeURIComponent(ref.namespace)}/deployments${name ? `/${encodeURIComponent(name)}` : ''}`;
-    }
-    return this.istioPath(ref.resource, ref.namespace, name);
   }
 
   async get<T extends KubeObject>(ref: ObjectRef): Promise<T | undefined> {
     try {
-      return (await this.rest.request<T>('GET', await this.path(ref, true))).body;
+      return (await this.rest.request<T>('GET', await this.path(ref.resource, ref.namespace, ref.name))).body;
     } catch (err) {
       if (err instanceof ApiError && err.isNotFound) return undefined;
       throw err;
@@ -126,13 +115,13 @@ export class KubeCluster implements GrayCluster {
   async write<T extends KubeObject>(ref: ObjectRef, object: T, dryRun: 'none' | 'server'): Promise<WriteResult<T>> {
     const query = dryRun === 'server' ? '?dryRun=All' : '';
     const res = object.metadata.resourceVersion
-      ? await this.rest.request<T>('PUT', `${await this.path(ref, true)}${query}`, object)
-      : await this.rest.request<T>('POST', `${await this.path(ref, false)}${query}`, object);
+      ? await this.rest.request<T>('PUT', `${await this.path(ref.resource, ref.namespace, ref.name)}${query}`, object)
+      : await this.rest.request<T>('POST', `${await this.path(ref.resource, ref.namespace)}${query}`, object);
     return { object: res.body, warnings: res.warnings };
   }
 
   async remove(ref: ObjectRef, dryRun: 'none' | 'server'): Promise<void> {
-    await this.rest.request('DELETE', `${await this.path(ref, true)}${dryRun === 'server' ? '?dryRun=All' : ''}`);
+    await this.rest.request('DELETE', `${await this.path(ref.resource, ref.namespace, ref.name)}${dryRun === 'server' ? '?dryRun=All' : ''}`);
   }
 
   async admissionPolicy(): Promise<unknown | undefined> {
@@ -140,7 +129,11 @@ export class KubeCluster implements GrayCluster {
       const res = await this.rest.request<List<KubeObject>>('GET',
         `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations?labelSelector=${encodeURIComponent(`${POLICY_LABEL}=true`)}`);
       const raw = res.body.items?.[0]?.metadata.annotations?.[POLICY_ANNOTATION];
-      return raw ? JSON.parse(raw) : undefined;
+      try {
+        return raw ? JSON.parse(raw) : undefined;
+      } catch {
+        return undefined; // a hand-mangled annotation: the webhook still applies its own file
+      }
     } catch (err) {
       // Most users may not read cluster-scoped webhook configurations: then the server alone applies the policy.
       if (err instanceof ApiError && (err.status === 403 || err.status === 404)) return undefined;

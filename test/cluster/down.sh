@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Stops what up.sh started and removes its state (the built binaries stay in test/cluster/bin).
 set -uo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-state="${CLUSTER_DIR:-$here/../../.cluster}"
+source "$(dirname "$0")/lib.sh"
 [ -d "$state" ] || exit 0
 for name in webhook kube-apiserver etcd; do
   pidfile="$state/$name.pid"
@@ -14,4 +13,4 @@ for name in webhook kube-apiserver etcd; do
   kill -KILL -- "-$pid" 2>/dev/null || true
 done
 rm -rf "$state"
-echo "cluster: stopped" >&2
+log "stopped"

@@ -3,31 +3,7 @@
 # established, kubeconfig at .cluster/kubeconfig. Safe to run twice. Every wait is bounded; a failure
 # prints the log tail of the process that failed.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-state="${CLUSTER_DIR:-$root/.cluster}"
-bin="$here/bin"
-kubeconfig="$state/kubeconfig"
-
-log() { echo "cluster: $*" >&2; }
-die() { echo "cluster: error: $*" >&2; exit 1; }
-alive() { [ -f "$state/$1.pid" ] && kill -0 "$(cat "$state/$1.pid")" 2>/dev/null; }
-tail_log() { echo "---- last lines of $state/$1.log ----" >&2; tail -n 25 "$state/$1.log" >&2 || true; }
-
-free_port() {
-  node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'
-}
-
-# wait_until SECONDS NAME COMMAND...: polls COMMAND every 0.2 s; gives up with the NAME's log tail.
-wait_until() {
-  local limit=$1 name=$2; shift 2
-  local deadline=$(( $(date +%s) + limit ))
-  until "$@" >/dev/null 2>&1; do
-    alive "$name" || { tail_log "$name"; die "$name exited while starting"; }
-    [ "$(date +%s)" -lt "$deadline" ] || { tail_log "$name"; die "$name not ready after ${limit}s"; }
-    sleep 0.2
-  done
-}
+source "$(dirname "$0")/lib.sh"
 
 "$here/build.sh"
 
@@ -97,7 +73,6 @@ current-context: local
 KUBECONFIG
 chmod 600 "$kubeconfig"
 
-k() { "$bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
 wait_until 30 kube-apiserver k get namespace default
 k apply --server-side --force-conflicts -f "$bin/istio-crds.yaml" > "$state/crds.log"
 k wait --for condition=established --timeout 60s -f "$bin/istio-crds.yaml" >> "$state/crds.log"

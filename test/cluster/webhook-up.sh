@@ -3,20 +3,15 @@
 # port with certificates from its own `certs` command, and registers it with the local API server
 # through a real ValidatingWebhookConfiguration and MutatingWebhookConfiguration.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-state="${CLUSTER_DIR:-$root/.cluster}"
-kubeconfig="$state/kubeconfig"
+source "$(dirname "$0")/lib.sh"
 main="$root/dist/webhook/main.js"
-k() { "$here/bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
-die() { echo "cluster: error: $*" >&2; exit 1; }
 [ -f "$main" ] || die "webhook not built ($main); run make build"
 
-if [ -f "$state/webhook.pid" ] && kill -0 "$(cat "$state/webhook.pid")" 2>/dev/null; then
+if alive webhook; then
   kill -TERM -- "-$(cat "$state/webhook.pid")" 2>/dev/null || true
   sleep 0.5
 fi
-port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+port=$(free_port)
 echo "$port" > "$state/webhook-port"
 node "$main" certs --out "$state/webhook-certs" --dns localhost --ip 127.0.0.1 >/dev/null
 
@@ -26,12 +21,7 @@ setsid node "$main" serve --host 127.0.0.1 --port "$port" \
   > "$state/webhook.log" 2>&1 < /dev/null &
 echo $! > "$state/webhook.pid"
 
-deadline=$(( $(date +%s) + 30 ))
-until curl -sf --cacert "$state/webhook-certs/ca.crt" "https://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
-  kill -0 "$(cat "$state/webhook.pid")" 2>/dev/null || { tail -n 20 "$state/webhook.log" >&2; die "webhook exited while starting"; }
-  [ "$(date +%s)" -lt "$deadline" ] || { tail -n 20 "$state/webhook.log" >&2; die "webhook not ready after 30s"; }
-  sleep 0.2
-done
+wait_until 30 webhook curl -sf --cacert "$state/webhook-certs/ca.crt" "https://127.0.0.1:$port/readyz"
 
 ca=$(base64 -w0 < "$state/webhook-certs/ca.crt")
 policy_file="${WEBHOOK_POLICY:-$here/webhook-policy.yaml}"
@@ -86,4 +76,4 @@ webhooks:
     operations: [CREATE]
     scope: Namespaced
 YAML
-echo "cluster: webhook on https://127.0.0.1:$port registered (log: $state/webhook.log)" >&2
+log "webhook on https://127.0.0.1:$port registered (log: $state/webhook.log)"
