@@ -29,7 +29,7 @@ lua-runtime:
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq luajit; }
 
 test-unit: build lua-runtime
-	npx mocha --exit 'dist/test/unit/**/*.test.js'
+	npx mocha --exit --require dist/test/support/unit-hooks.js 'dist/test/unit/**/*.test.js'
 
 # The control plane is built from Go modules (test/cluster); the first build is the slow part.
 cluster-build:

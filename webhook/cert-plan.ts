@@ -2,7 +2,7 @@
 // the webhook needs, what to keep, renew or rotate. Rotating the CA keeps the previous one in the
 // bundle until it expires, so API servers that still hold the old caBundle keep trusting us.
 import { X509Certificate } from 'node:crypto';
-import { type Pem, generateCa, generateServing } from './certs.js';
+import { type KeySource, type Pem, freshRsaKey, generateCa, generateServing } from './certs.js';
 
 export interface CertSecret {
   'ca.crt': string;
@@ -61,17 +61,19 @@ function splitPems(bundle: string): string[] {
   return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\r?\n?/g) ?? [];
 }
 
-export function planCertificates(existing: Partial<CertSecret> | undefined, needs: CertNeeds, now: Date): { action: CertAction; secret: CertSecret } {
+export function planCertificates(
+  existing: Partial<CertSecret> | undefined, needs: CertNeeds, now: Date, keySource: KeySource = freshRsaKey,
+): { action: CertAction; secret: CertSecret } {
   const complete = existing && existing['ca.crt'] && existing['ca.key'] && existing['tls.crt'] && existing['tls.key'];
-  const serving = (ca: Pem) => generateServing(ca, { dnsNames: needs.dnsNames, ips: [], days: needs.certDays }, now);
+  const serving = (ca: Pem) => generateServing(ca, { dnsNames: needs.dnsNames, ips: [], days: needs.certDays }, now, keySource);
   if (!complete) {
-    const ca = generateCa('kubectl-gray-webhook-ca', needs.caDays, now);
+    const ca = generateCa('kubectl-gray-webhook-ca', needs.caDays, now, keySource);
     const tls = serving(ca);
     return { action: 'create', secret: { 'ca.crt': ca.cert, 'ca.key': ca.key, 'tls.crt': tls.cert, 'tls.key': tls.key, 'ca-bundle.crt': ca.cert } };
   }
   const current = existing as CertSecret;
   if (dueForRenewal(current['ca.crt'], now)) {
-    const ca = generateCa('kubectl-gray-webhook-ca', needs.caDays, now);
+    const ca = generateCa('kubectl-gray-webhook-ca', needs.caDays, now, keySource);
     const tls = serving(ca);
     const bundle = ca.cert + (stillValid(current['ca.crt'], now) ? current['ca.crt'] : '');
     return { action: 'rotate-ca', secret: { 'ca.crt': ca.cert, 'ca.key': ca.key, 'tls.crt': tls.cert, 'tls.key': tls.key, 'ca-bundle.crt': bundle } };

@@ -74,18 +74,7 @@ export async function makePods(namespace: string, pods: Array<{ name: string; la
   }
 }
 
-/** Polls until `check` stops throwing (registrations and caches take a moment); never a bare sleep. */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, everyMs));
-    }
-  }
-}
+export { eventually } from './wait.js';
 
 /** Where the harness keeps the running control plane's state (pids, logs, ports). */
 export const CLUSTER_DIR = process.env['CLUSTER_DIR'] ?? join(ROOT, '.cluster');

@@ -12,6 +12,8 @@ import { staticCache } from '../../webhook/cache.js';
 import { generateCa, generateServing } from '../../webhook/certs.js';
 import { buildServer } from '../../webhook/server.js';
 import { bookinfo, weightedVs } from '../support/fixtures.js';
+import { fixtureKeys } from '../support/keys.js';
+import { eventually } from '../support/wait.js';
 
 const NOW = new Date('2026-11-23T10:00:00Z');
 const istioKind = (kind: string) => ({ group: 'networking.istio.io', version: 'v1', kind });
@@ -163,13 +165,15 @@ describe('webhook', () => {
       }
     });
 
-    it('takes reviews up to 8 MiB and refuses larger ones with 413', async () => {
+    it('takes reviews up to 8 MiB and refuses larger ones with 413', async function () {
+      this.timeout(5_000); // builds and parses about 10 MiB of JSON: ~0.3 s idle, over 1 s on a busy machine
       const server = app();
       const vs = bookinfo().reviews;
-      vs.metadata.annotations = { big: 'x'.repeat(3 * 1024 * 1024) };
+      // Above fastify's 1 MiB default (a big last-applied annotation is common), below our 8 MiB limit.
+      vs.metadata.annotations = { big: 'x'.repeat(1.5 * 1024 * 1024) };
       const ok = await server.inject({ method: 'POST', url: '/validate', payload: reviewOf(request({ object: vs, oldObject: vs, operation: 'UPDATE' })) });
       expect(ok.statusCode).to.equal(200);
-      vs.metadata.annotations = { big: 'x'.repeat(9 * 1024 * 1024) };
+      vs.metadata.annotations = { big: 'x'.repeat(8 * 1024 * 1024) }; // with the review around it, just over 8 MiB
       const tooBig = await server.inject({ method: 'POST', url: '/validate', payload: reviewOf(request({ object: vs })) });
       expect(tooBig.statusCode).to.equal(413);
     });
@@ -214,8 +218,9 @@ describe('webhook', () => {
 
   describe('certificates', () => {
     it('makes a CA and a serving certificate for the given names that verifies against it', () => {
-      const ca = generateCa('test-ca', 30, NOW);
-      const serving = generateServing(ca, { dnsNames: ['webhook.ns.svc'], ips: ['127.0.0.1'], days: 10 }, NOW);
+      const keys = fixtureKeys();
+      const ca = generateCa('test-ca', 30, NOW, keys);
+      const serving = generateServing(ca, { dnsNames: ['webhook.ns.svc'], ips: ['127.0.0.1'], days: 10 }, NOW, keys);
       const caCert = new X509Certificate(ca.cert);
       const cert = new X509Certificate(serving.cert);
       expect(caCert.ca).to.equal(true);
@@ -232,7 +237,9 @@ describe('self-managed certificate plan', () => {
   const day = 24 * 3600 * 1000;
   const at = (d: number) => new Date(NOW.getTime() + d * day);
   it('creates, keeps, renews the serving certificate, then rotates the CA with overlap', async () => {
-    const { planCertificates } = await import('../../webhook/cert-plan.js');
+    const { planCertificates: plan } = await import('../../webhook/cert-plan.js');
+    const keys = fixtureKeys();
+    const planCertificates = (existing: Parameters<typeof plan>[0], n: typeof needs, now: Date) => plan(existing, n, now, keys);
     const created = planCertificates(undefined, needs, NOW);
     expect(created.action).to.equal('create');
     expect(created.secret['ca-bundle.crt']).to.equal(created.secret['ca.crt']);
@@ -256,7 +263,8 @@ describe('self-managed certificate plan', () => {
 });
 
 describe('webhook TLS', () => {
-  it('reloads its certificate when the files change, keeping open connections', async () => {
+  it('reloads its certificate when the files change, keeping open connections', async function () {
+    this.timeout(20_000); // waits for the file watcher's reload: up to 15 s on a busy machine
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
@@ -264,10 +272,11 @@ describe('webhook TLS', () => {
     const { readTls, watchTls, TLS_MIN_VERSION } = await import('../../webhook/tls.js');
     const dir = mkdtempSync(join(tmpdir(), 'gray-tls-'));
     const files = { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') };
-    const caA = generateCa('a');
-    const caB = generateCa('b');
+    const keys = fixtureKeys();
+    const caA = generateCa('a', 3650, new Date(), keys);
+    const caB = generateCa('b', 3650, new Date(), keys);
     const write = (ca: ReturnType<typeof generateCa>) => {
-      const s = generateServing(ca, { dnsNames: ['localhost'], ips: ['127.0.0.1'] });
+      const s = generateServing(ca, { dnsNames: ['localhost'], ips: ['127.0.0.1'] }, new Date(), keys);
       writeFileSync(files.keyFile, s.key);
       writeFileSync(files.certFile, s.cert);
       return new X509Certificate(s.cert).fingerprint256;
@@ -301,12 +310,10 @@ describe('webhook TLS', () => {
       });
       expect(old).to.not.equal('answered');
       const second = write(caB);
-      let after = '';
-      for (let i = 0; i < 100 && after !== second; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        after = (await get(new https.Agent({ keepAlive: false }))).fingerprint;
-      }
-      expect(after).to.equal(second);
+      // The watcher polls the files every 50 ms; a busy machine may take far longer to notice and reload.
+      await eventually(async () => {
+        expect((await get(new https.Agent({ keepAlive: false }))).fingerprint).to.equal(second);
+      }, 15_000, 50);
       expect(watch.expiry().getTime()).to.be.greaterThan(Date.now() + 300 * 24 * 3600 * 1000); // the new certificate's
       const again = await get(kept);
       expect(again.socket).to.equal(before.socket); // the open connection was not dropped
