@@ -8,7 +8,7 @@ export NPM_CONFIG_AUDIT := false
 SOURCES := $(shell find core kube plugin webhook test/unit test/e2e test/support bench scripts -name '*.ts' -o -name '*.mjs' 2>/dev/null)
 E2E_CLUSTER_DIR := $(CURDIR)/.cluster-e2e
 
-.PHONY: build install test test-unit test-e2e cluster-build cluster-up cluster-down demo bench clean lua-runtime
+.PHONY: build install test test-unit test-e2e cluster-build cluster-up cluster-down demo bench clean lua-runtime node-packages
 
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
@@ -31,19 +31,27 @@ lua-runtime:
 test-unit: build lua-runtime
 	npx mocha --exit --require dist/test/support/unit-hooks.js 'dist/test/unit/**/*.test.js'
 
-# The control plane is built from Go modules (test/cluster); the first build is the slow part.
-cluster-build:
+# The node's runtime comes from Debian's packages: containerd and runc run the pods, iptables and conntrack
+# serve kube-proxy and the CNI bridge.
+NODE_PACKAGES := containerd runc iptables conntrack iproute2
+node-packages:
+	@missing=""; for p in $(NODE_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  [ -z "$$missing" ] || { echo "installing$$missing for the local node"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; }
+
+# The cluster is built from Go modules (test/cluster); the first build is the slow part.
+cluster-build: node-packages
 	test/cluster/build.sh
 
 test-e2e: build cluster-build
 	CLUSTER_DIR=$(E2E_CLUSTER_DIR) test/cluster/up.sh
 	set -o pipefail; CLUSTER_DIR=$(E2E_CLUSTER_DIR) KUBECONFIG=$(E2E_CLUSTER_DIR)/kubeconfig \
-	  npx mocha --exit --timeout 180000 'dist/test/e2e/**/*.test.js'; rc=$$?; \
+	  npx mocha --exit --timeout 180000 --require dist/test/support/e2e-hooks.js 'dist/test/e2e/**/*.test.js'; rc=$$?; \
 	  CLUSTER_DIR=$(E2E_CLUSTER_DIR) test/cluster/down.sh; exit $$rc
 
 test: test-unit test-e2e
 
-cluster-up: build
+cluster-up: build cluster-build
 	test/cluster/up.sh
 
 cluster-down:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The newcomer's tour (make demo): Bookinfo's reviews service taken through blue-green, a 10% canary,
-# a per-user canary, a mirror and a rollback with kubectl gray, on the local control plane.
+# a per-user canary, a mirror and a rollback with kubectl gray, on the local one-node cluster: the
+# Deployments' pods really run (the project's test workload), and status counts their real readiness.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 export KUBECONFIG="${KUBECONFIG:-$root/.cluster/kubeconfig}"
@@ -11,14 +12,18 @@ bold() { if [ -t 1 ]; then printf '\n\033[1m%s\033[0m\n' "$*"; else printf '\n==
 run() { printf '$ %s\n' "$*"; "$@"; }
 status() { run kubectl gray status reviews -n "$ns" || true; }
 
-bold "Bookinfo in namespace $ns: reviews v1, v2, v3 (pods made ready by hand: there is no kubelet here)"
+# wait_rollout NS DEPLOYMENT...: until each Deployment's pods run and pass their readiness probe.
+wait_rollout() {
+  local n=$1; shift
+  for d in "$@"; do kubectl rollout status deployment "$d" -n "$n" --timeout 300s >/dev/null; done
+}
+
+bold "Bookinfo in namespace $ns: reviews v1, v2, v3, each a Deployment whose pod runs on the node"
 kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl wait --for=jsonpath='{.metadata.name}'=default serviceaccount/default -n "$ns" --timeout 60s >/dev/null
 kubectl apply -n "$ns" -f "$root/test/fixtures/bookinfo.yaml" >/dev/null
-kubectl apply -n "$ns" -f "$root/test/fixtures/bookinfo-pods.yaml" >/dev/null
-for pod in reviews-v1-pod reviews-v2-pod reviews-v3-pod ratings-v1-pod; do
-  kubectl patch pod "$pod" -n "$ns" --subresource=status --type=merge \
-    -p '{"status":{"conditions":[{"type":"Ready","status":"True"}]}}' >/dev/null
-done
+wait_rollout "$ns" reviews-v1 reviews-v2 reviews-v3
+run kubectl get pods -n "$ns" -o wide
 # Start from the shipped state even when the demo ran before.
 kubectl annotate vs reviews -n "$ns" kubectl-gray.io/stable-subset- kubectl-gray.io/history- >/dev/null
 status
@@ -56,24 +61,19 @@ run kubectl gray history reviews -n "$ns"
 ns=chain
 bold "Full-link gray: mocka calls mockb in namespace $ns; both run a base version"
 kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl wait --for=jsonpath='{.metadata.name}'=default serviceaccount/default -n "$ns" --timeout 60s >/dev/null
 kubectl apply -n "$ns" -f "$root/test/fixtures/mock-chain.yaml" >/dev/null
+wait_rollout "$ns" mocka mockb
 # Start clean when the demo ran before.
 kubectl gray lane delete demo -n "$ns" >/dev/null 2>&1 || true
 for s in mocka mockb; do kubectl gray canary "$s" --delete -n "$ns" >/dev/null 2>&1 || true; done
 
 bold "6. A canary of each service: a new Deployment and a 'canary' subset (subset first, make-before-break)"
-run kubectl gray canary mocka --image registry.local/mocka:2.0 -n "$ns"
-run kubectl gray canary mockb --image registry.local/mockb:2.0 -n "$ns"
-for s in mocka mockb; do
-  kubectl apply -n "$ns" -f - >/dev/null <<POD
-apiVersion: v1
-kind: Pod
-metadata: {name: $s-canary-pod, labels: {app: $s, version: canary, istio.service.tag: gray}}
-spec: {containers: [{name: app, image: registry.local/$s:2.0}]}
-POD
-  kubectl patch pod "$s-canary-pod" -n "$ns" --subresource=status --type=merge \
-    -p '{"status":{"conditions":[{"type":"Ready","status":"True"}]}}' >/dev/null
-done
+# The canaries run the project's test workload too (the only image on the node), answering as version canary.
+run kubectl gray canary mocka --image registry.local/gray-workload:dev -n "$ns"
+run kubectl gray canary mockb --image registry.local/gray-workload:dev -n "$ns"
+wait_rollout "$ns" mocka-canary mockb-canary
+run kubectl get pods -n "$ns" -L version
 
 bold "   A lane: requests with my-request-id: canary stay on canary through the whole chain"
 run kubectl gray lane create demo --header my-request-id=canary --services mocka,mockb -n "$ns"

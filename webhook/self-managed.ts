@@ -16,14 +16,16 @@ export interface SelfManagedOptions extends CertNeeds {
   certDir: string;
 }
 
+interface OwnerReference { apiVersion: string; kind: string; name: string; uid: string }
+
 interface Secret {
-  metadata: { name: string; namespace: string; resourceVersion?: string; labels?: Record<string, string> };
+  metadata: { name: string; namespace: string; resourceVersion?: string; labels?: Record<string, string>; ownerReferences?: OwnerReference[] };
   type?: string;
   data?: Record<string, string>;
 }
 
 interface WebhookConfiguration {
-  metadata: { name: string; resourceVersion?: string };
+  metadata: { name: string; uid?: string; resourceVersion?: string };
   webhooks?: Array<{ clientConfig?: { caBundle?: string } }>;
 }
 
@@ -32,9 +34,29 @@ const unb64 = (s: string | undefined) => (s ? Buffer.from(s, 'base64').toString(
 
 interface Log { info(obj: object, msg: string): void; warn(obj: object, msg: string): void }
 
+const VALIDATING_PATH = (name: string) => `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${name}`;
+
+/**
+ * The Secret is ours, not the chart's (nothing certificate-like is rendered), so `helm uninstall` would
+ * leave it behind. Owned by our ValidatingWebhookConfiguration, which helm does delete, the garbage
+ * collector removes it too.
+ */
+async function secretOwner(rest: KubeRest, name: string): Promise<OwnerReference | undefined> {
+  try {
+    const config = (await rest.request<WebhookConfiguration>('GET', VALIDATING_PATH(name))).body;
+    return config.metadata.uid
+      ? { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', name, uid: config.metadata.uid }
+      : undefined;
+  } catch (err) {
+    if (err instanceof ApiError && err.isNotFound) return undefined;
+    throw err;
+  }
+}
+
 /** One pass: reconcile the Secret, the files and the caBundles. Returns what it did to the certificates. */
 export async function reconcileCertificates(rest: KubeRest, options: SelfManagedOptions, log: Log, now = new Date()): Promise<CertAction> {
   const secretPath = `/api/v1/namespaces/${options.namespace}/secrets/${options.secretName}`;
+  const owner = await secretOwner(rest, options.webhookConfigName);
   const secret = await retryOnConflict(async () => {
     let existing: Secret | undefined;
     try {
@@ -44,9 +66,16 @@ export async function reconcileCertificates(rest: KubeRest, options: SelfManaged
     }
     const current = existing?.data ? Object.fromEntries(Object.entries(existing.data).map(([k, v]) => [k, unb64(v)])) as Partial<CertSecret> : undefined;
     const plan = planCertificates(current, options, now);
-    if (plan.action !== 'keep') {
+    const owned = !owner || (existing?.metadata.ownerReferences ?? []).some((o) => o.uid === owner.uid);
+    if (plan.action !== 'keep' || !owned) {
+      const ownerReferences = [...(existing?.metadata.ownerReferences ?? []).filter((o) => o.kind !== owner?.kind || o.name !== owner?.name), ...(owner ? [owner] : [])];
       const body: Secret = {
-        metadata: { name: options.secretName, namespace: options.namespace, labels: { 'app.kubernetes.io/managed-by': 'kubectl-gray-webhook' }, ...(existing ? { resourceVersion: existing.metadata.resourceVersion } : {}) },
+        metadata: {
+          ...existing?.metadata,
+          name: options.secretName, namespace: options.namespace,
+          labels: { ...existing?.metadata.labels, 'app.kubernetes.io/managed-by': 'kubectl-gray-webhook' },
+          ...(ownerReferences.length > 0 ? { ownerReferences } : {}),
+        },
         type: 'Opaque',
         data: Object.fromEntries(Object.entries(plan.secret).map(([k, v]) => [k, b64(v)])),
       };
@@ -67,7 +96,7 @@ export async function reconcileCertificates(rest: KubeRest, options: SelfManaged
 
   const caBundle = b64(secret.data['ca-bundle.crt']);
   for (const kind of ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations']) {
-    const path = `/apis/admissionregistration.k8s.io/v1/${kind}/${options.webhookConfigName}`;
+    const path = kind === 'validatingwebhookconfigurations' ? VALIDATING_PATH(options.webhookConfigName) : `/apis/admissionregistration.k8s.io/v1/${kind}/${options.webhookConfigName}`;
     await retryOnConflict(async () => {
       let config: WebhookConfiguration;
       try {

@@ -1,85 +1,149 @@
 #!/usr/bin/env bash
-# Starts a local control plane: etcd + kube-apiserver on free loopback ports, Istio's CRDs applied and
-# established, kubeconfig at .cluster/kubeconfig. Safe to run twice. Every wait is bounded; a failure
-# prints the log tail of the process that failed.
+# Starts a one-node local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, and a
+# node (containerd + runc, the CNI bridge, kubelet, kube-proxy) running pods from images assembled here;
+# Istio's CRDs applied and established; the admission webhook registered; kubeconfig at
+# $CLUSTER_DIR/kubeconfig (default .cluster/kubeconfig). Safe to run twice. Every wait is bounded; a
+# failure prints the log tail of the process that failed. `down.sh` undoes all of it.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+source "$here/node-config.sh"
+
+[ "$(id -u)" -eq 0 ] || die "the local node (containerd, kubelet, iptables) needs root; run as root"
+for tool in containerd runc ctr iptables conntrack ip; do
+  command -v "$tool" >/dev/null || die "$tool is missing; 'make cluster-up' installs it from Debian's packages (make node-packages)"
+done
 
 "$here/build.sh"
+"$here/images/build.sh"
 
-if alive etcd && alive kube-apiserver && [ -f "$kubeconfig" ] \
-   && "$bin/kubectl" --kubeconfig "$kubeconfig" get --raw /readyz >/dev/null 2>&1; then
-  if [ -x "$here/webhook-up.sh" ] && [ "${CLUSTER_NO_WEBHOOK:-}" != 1 ] && ! alive webhook; then
-    "$here/webhook-up.sh"
-  fi
+components=(etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy)
+running() { local c; for c in "${components[@]}"; do alive "$c" || return 1; done; }
+if running && [ -f "$kubeconfig" ] && k get --raw /readyz >/dev/null 2>&1; then
+  if [ "${CLUSTER_NO_WEBHOOK:-}" != 1 ] && ! alive webhook; then "$here/webhook-up.sh"; fi
   log "already running ($kubeconfig)"
   exit 0
 fi
+
+# One node per host: refuse clearly while another cluster's node holds the host-global resources.
+if [ -f "$NODE_LOCK" ]; then
+  owner=$(cat "$NODE_LOCK")
+  if [ "$owner" != "$state" ] && [ -f "$owner/kubelet.pid" ] && kill -0 "$(cat "$owner/kubelet.pid")" 2>/dev/null; then
+    die "another local cluster runs a node on this host (CLUSTER_DIR=$owner): its bridge $NODE_BRIDGE, pod range $POD_CIDR and iptables chains are in use. Stop it first: CLUSTER_DIR=$owner $here/down.sh"
+  fi
+  CLUSTER_DIR="$owner" "$here/down.sh" >/dev/null 2>&1 || true
+fi
 "$here/down.sh" >/dev/null 2>&1 || true
 mkdir -p "$state/etcd-data" "$state/certs"
-start=$(date +%s%N)
+echo "$state" > "$NODE_LOCK"
+# Paths the kubelet and containerd cannot be told to put elsewhere: removed on down if we make them.
+for path in /var/lib/kubelet /var/log/pods /var/log/containers /run/containerd; do
+  [ -e "$path" ] || echo "$path"
+done > "$state/created-paths"
+start_ns=$(date +%s%N)
 
+# ---- host network: what we change is saved first and restored by down.sh --------------------------
+for s in net.ipv4.ip_forward vm.overcommit_memory kernel.panic kernel.panic_on_oops net.bridge.bridge-nf-call-iptables; do
+  echo "$s=$(sysctl -n "$s")"
+done > "$state/sysctls.saved"
+sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
+ip link add "$NODE_BRIDGE" type bridge
+ip addr add "$NODE_IP/32" dev "$NODE_BRIDGE"
+ip link set "$NODE_BRIDGE" up
+
+# ---- control plane ----------------------------------------------------------------------------------
 etcd_port=$(free_port); peer_port=$(free_port); api_port=$(free_port)
+kubelet_port=$(free_port); kubelet_healthz_port=$(free_port); proxy_healthz_port=$(free_port); proxy_metrics_port=$(free_port)
 echo "$api_port" > "$state/api-port"
 
-setsid "$bin/etcd" --name default --data-dir "$state/etcd-data" \
+start etcd "$bin/etcd" --name default --data-dir "$state/etcd-data" \
   --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
   --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
-  --initial-cluster "default=http://127.0.0.1:$peer_port" --unsafe-no-fsync --log-level warn \
-  > "$state/etcd.log" 2>&1 < /dev/null &
-echo $! > "$state/etcd.pid"
-wait_until 30 etcd curl -sf "http://127.0.0.1:$etcd_port/health"
+  --initial-cluster "default=http://127.0.0.1:$peer_port" --unsafe-no-fsync --log-level warn
+wait_until 60 etcd curl -sf "http://127.0.0.1:$etcd_port/health"
 
-# Identity: one admin token in system:masters; one RSA key signs and verifies service-account tokens.
-token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-echo "$token,admin,admin-uid,\"system:masters\"" > "$state/certs/tokens.csv"
+# Identities: one token per component (the node's in system:nodes for the Node authorizer); one RSA key
+# signs and verifies service-account tokens.
+tok() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+admin_token=$(tok); node_token=$(tok); cm_token=$(tok); sched_token=$(tok); proxy_token=$(tok)
+cat > "$state/certs/tokens.csv" <<CSV
+$admin_token,admin,admin-uid,"system:masters"
+$node_token,system:node:$NODE_NAME,node-uid,"system:nodes"
+$cm_token,system:kube-controller-manager,cm-uid
+$sched_token,system:kube-scheduler,sched-uid
+$proxy_token,system:kube-proxy,proxy-uid
+CSV
 openssl genrsa -out "$state/certs/sa.key" 2048 2>/dev/null
 
-setsid "$bin/kube-apiserver" \
+# Pods reach the API server as the kubernetes Service (a lease-reconciled endpoint on the node IP), so
+# it listens beyond loopback; kubeconfigs on the host keep using 127.0.0.1.
+start kube-apiserver "$bin/kube-apiserver" \
   --etcd-servers "http://127.0.0.1:$etcd_port" \
-  --bind-address 127.0.0.1 --secure-port "$api_port" \
-  --advertise-address 127.0.0.1 --endpoint-reconciler-type none \
+  --bind-address 0.0.0.0 --secure-port "$api_port" \
+  --advertise-address "$NODE_IP" --endpoint-reconciler-type lease \
   --cert-dir "$state/certs" \
-  --service-cluster-ip-range 10.0.0.0/24 \
-  --service-account-issuer "https://127.0.0.1:$api_port/" \
+  --service-cluster-ip-range "$SERVICE_CIDR" \
+  --service-account-issuer "https://kubernetes.default.svc" \
   --service-account-key-file "$state/certs/sa.key" \
   --service-account-signing-key-file "$state/certs/sa.key" \
   --token-auth-file "$state/certs/tokens.csv" \
-  --authorization-mode RBAC \
-  --disable-admission-plugins ServiceAccount \
-  --allow-privileged=true \
-  > "$state/kube-apiserver.log" 2>&1 < /dev/null &
-echo $! > "$state/kube-apiserver.pid"
-wait_until 60 kube-apiserver curl -skf -H "Authorization: Bearer $token" "https://127.0.0.1:$api_port/readyz"
+  --authorization-mode Node,RBAC \
+  --enable-admission-plugins NodeRestriction \
+  --kubelet-preferred-address-types InternalIP,Hostname \
+  --allow-privileged=true
+wait_until 90 kube-apiserver curl -skf -H "Authorization: Bearer $admin_token" "https://127.0.0.1:$api_port/readyz"
 
-# The self-signed serving certificate kube-apiserver wrote is its own CA.
-ca=$(base64 -w0 < "$state/certs/apiserver.crt")
-cat > "$kubeconfig" <<KUBECONFIG
-apiVersion: v1
-kind: Config
-clusters:
-- name: local
-  cluster:
-    server: https://127.0.0.1:$api_port
-    certificate-authority-data: $ca
-users:
-- name: admin
-  user:
-    token: $token
-contexts:
-- name: local
-  context: {cluster: local, user: admin, namespace: default}
-current-context: local
-KUBECONFIG
-chmod 600 "$kubeconfig"
+write_kubeconfig "$kubeconfig" admin "$admin_token"
+write_kubeconfig "$state/kubelet.kubeconfig" "system:node:$NODE_NAME" "$node_token"
+write_kubeconfig "$state/kube-controller-manager.kubeconfig" kube-controller-manager "$cm_token"
+write_kubeconfig "$state/kube-scheduler.kubeconfig" kube-scheduler "$sched_token"
+write_kubeconfig "$state/kube-proxy.kubeconfig" kube-proxy "$proxy_token"
 
 wait_until 30 kube-apiserver k get namespace default
 k apply --server-side --force-conflicts -f "$bin/istio-crds.yaml" > "$state/crds.log"
+# kube-proxy's identity is bound to its role by the bootstrap policy; kube-system exists already.
+
+start kube-controller-manager "$bin/kube-controller-manager" \
+  --kubeconfig "$state/kube-controller-manager.kubeconfig" \
+  --authentication-kubeconfig "$state/kube-controller-manager.kubeconfig" \
+  --authorization-kubeconfig "$state/kube-controller-manager.kubeconfig" \
+  --leader-elect=false --use-service-account-credentials \
+  --service-account-private-key-file "$state/certs/sa.key" \
+  --root-ca-file "$state/certs/apiserver.crt" \
+  --cluster-cidr "$POD_CIDR" --service-cluster-ip-range "$SERVICE_CIDR" \
+  --controllers '*,-csrsigning,-csrapproving,-csrcleaner,-nodeipam,-bootstrapsigner,-tokencleaner' \
+  --secure-port 0
+start kube-scheduler "$bin/kube-scheduler" \
+  --kubeconfig "$state/kube-scheduler.kubeconfig" \
+  --authentication-kubeconfig "$state/kube-scheduler.kubeconfig" \
+  --authorization-kubeconfig "$state/kube-scheduler.kubeconfig" \
+  --leader-elect=false --secure-port 0
+
+# ---- the node ---------------------------------------------------------------------------------------
+write_containerd_config
+start containerd containerd --config "$state/containerd/config.toml" --log-level warn
+wait_until 30 containerd ctr_ version
+for image in "$bin"/images/*.tar; do ctr_ images import --no-unpack=false "$image" >/dev/null; done
+
+write_kubelet_config
+start kubelet "$bin/kubelet" \
+  --config "$state/kubelet/config.yaml" \
+  --kubeconfig "$state/kubelet.kubeconfig" \
+  --root-dir "$state/kubelet/root" --cert-dir "$state/kubelet/pki" \
+  --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" \
+  --v 1
+write_kube_proxy_config
+start kube-proxy "$bin/kube-proxy" --config "$state/kube-proxy.yaml"
+
 k wait --for condition=established --timeout 60s -f "$bin/istio-crds.yaml" >> "$state/crds.log"
 k create namespace istio-system --dry-run=client -o yaml | k apply -f - >/dev/null
+node_ready() { [ "$(k get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')" = True ]; }
+wait_until 120 kubelet node_ready
+# Pods need their namespace's default ServiceAccount, which the controller manager makes.
+wait_until 60 kube-controller-manager k get serviceaccount default -n default
+echo "$kubelet_port" > "$state/kubelet-port"
 
-if [ -x "$here/webhook-up.sh" ] && [ "${CLUSTER_NO_WEBHOOK:-}" != 1 ]; then
+if [ "${CLUSTER_NO_WEBHOOK:-}" != 1 ]; then
   "$here/webhook-up.sh"
 fi
-elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-log "ready in $((elapsed_ms / 1000)).$(( (elapsed_ms % 1000) / 100 ))s: export KUBECONFIG=$kubeconfig"
+elapsed_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
+log "ready in $((elapsed_ms / 1000)).$(( (elapsed_ms % 1000) / 100 ))s, node $NODE_NAME Ready: export KUBECONFIG=$kubeconfig"

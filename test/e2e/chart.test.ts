@@ -1,24 +1,25 @@
 // The Helm chart: lint, golden renders of each scenario values file, schema and invariants, and a real
-// `helm install` into the local control plane, whose self-managed certificate logic is then run by the
-// webhook process itself with the chart's ServiceAccount token (pods do not run here: no kubelet).
+// `helm install --wait` into the local cluster: the webhook runs in its pods from the image assembled by
+// test/cluster/images, makes its own certificates, and answers the API server through its Service.
 import { expect } from 'chai';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
-import { createServer } from 'node:net';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { load, loadAll } from 'js-yaml';
 import { parsePolicy } from '../../core/policy.js';
-import { ROOT } from '../support/fixtures.js';
-import { KUBECONFIG, eventually, getJson, k, kubectl } from '../support/kubectl.js';
+import { ROOT, fixturePath } from '../support/fixtures.js';
+import { CLUSTER_DIR, CLUSTER_SCRIPTS, KUBECONFIG, apply, eventually, freshNamespace, getJson, k, kubectl, waitForPods } from '../support/kubectl.js';
 
 const HELM = join(ROOT, 'test', 'cluster', 'bin', 'helm');
 const CHART = join(ROOT, 'charts', 'kubectl-gray');
 const GOLDEN = join(ROOT, 'test', 'golden', 'chart');
 const KUBE_VERSION = readFileSync(join(ROOT, 'test', 'cluster', 'versions.env'), 'utf8').match(/KUBE_VERSION=(\S+)/)![1]!;
 const run = promisify(execFile);
+// Bookinfo's routing objects only (no Deployments): what the chart's webhook judges.
+const BOOKINFO_ROUTING = readFileSync(fixturePath('bookinfo.yaml'), 'utf8').split(/^---$/m)
+  .filter((doc) => /^kind: (VirtualService|DestinationRule)$/m.test(doc)).join('---');
 
 async function helm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -117,100 +118,118 @@ describe('e2e: the Helm chart', function () {
     expect(incomplete.stderr).to.contain('certificates.mode=userSupplied needs both certificates.userSupplied.secretName and certificates.userSupplied.caBundle');
   });
 
-  describe('installed into the local control plane', () => {
+  describe('installed into the local cluster, answering from its own pods', () => {
     const ns = 'kubectl-gray-chart';
-    let webhook: ChildProcess | undefined;
+    const image = ['--set', 'image.tag=dev', '--set', 'image.pullPolicy=Never']; // assembled by test/cluster/images
+    const metrics = () => k('get', '--raw', `/api/v1/namespaces/${ns}/services/https:kubectl-gray-webhook:443/proxy/metrics`);
+    const denials = async (rule: string) => Number((await metrics()).match(new RegExp(`decisions_total\\{webhook="validate",rule="${rule}",outcome="denied"\\} (\\d+)`))?.[1] ?? 0);
 
-    after(async () => {
-      webhook?.kill('SIGTERM');
-      // Its webhook configurations point at a Service with no pods: take them away so nothing else is refused.
-      await helm('uninstall', 'kubectl-gray', '-n', ns, '--wait=false');
+    before(async () => {
+      // The chart's webhook alone judges while these tests run: the harness's host-process one steps aside.
+      await k('delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'kubectl-gray-harness', '--ignore-not-found');
     });
 
-    it('helm install creates the objects with the right names and selectors', async () => {
-      const r = await helm('install', 'kubectl-gray', CHART, '-n', ns, '--create-namespace', '--set', `policy.forbiddenNamespaces={frozen}`);
+    after(async function () {
+      this.timeout(180_000);
+      await helm('uninstall', 'kubectl-gray', '-n', ns, '--wait');
+      execFileSync(join(CLUSTER_SCRIPTS, 'webhook-up.sh'), { env: { ...process.env, CLUSTER_DIR }, stdio: 'ignore' });
+    });
+
+    it('helm install --wait: both replicas Ready, the Secret made by the webhook itself, caBundles patched', async function () {
+      this.timeout(300_000); // two pods of a 100 MiB image on a busy node, then the certificate handshake
+      const r = await helm('install', 'kubectl-gray', CHART, '-n', ns, '--create-namespace', ...image,
+        '--set', 'policy.forbiddenNamespaces={frozen}', '--wait', '--timeout', '4m');
       expect(r.code, r.stderr).to.equal(0);
       expect(r.stdout).to.contain('kubectl apply --dry-run=server');
       const deployment = await getJson<any>(ns, 'deployment', 'kubectl-gray-webhook');
       expect(deployment.spec.selector.matchLabels).to.deep.equal({ 'app.kubernetes.io/name': 'kubectl-gray', 'app.kubernetes.io/instance': 'kubectl-gray', 'app.kubernetes.io/component': 'webhook' });
+      expect(deployment.status.readyReplicas).to.equal(2);
       const service = await getJson<any>(ns, 'service', 'kubectl-gray-webhook');
       expect(service.spec.selector).to.deep.equal(deployment.spec.selector.matchLabels);
-      const vwc = JSON.parse(await k('get', 'validatingwebhookconfiguration', 'kubectl-gray', '-o', 'json'));
-      expect(vwc.webhooks[0].clientConfig.service).to.deep.equal({ name: 'kubectl-gray-webhook', namespace: ns, path: '/validate', port: 443 });
+      await waitForPods(ns, 'app.kubernetes.io/component=webhook', 2);
+      expect((await getJson<any>(ns, 'pdb', 'kubectl-gray-webhook')).spec.minAvailable).to.equal(1);
       const policy = await getJson<any>(ns, 'configmap', 'kubectl-gray-webhook-policy');
       expect(policy.data['policy.yaml']).to.contain('forbiddenNamespaces: ["frozen"]');
-      expect((await getJson<any>(ns, 'pdb', 'kubectl-gray-webhook')).spec.minAvailable).to.equal(1);
-    });
 
-    it('self-managed certificates: with only the chart\'s permissions the webhook creates its Secret and patches the caBundle', async () => {
-      // The chart's ServiceAccount, as a pod would run it: a token from the TokenRequest API.
-      const token = (await k('create', 'token', 'kubectl-gray-webhook', '-n', ns)).trim();
-      const admin = JSON.parse(await k('config', 'view', '--raw', '--minify', '-o', 'json'));
-      const dir = mkdtempSync(join(tmpdir(), 'gray-sa-'));
-      const saConfig = join(dir, 'kubeconfig');
-      writeFileSync(saConfig, JSON.stringify({
-        apiVersion: 'v1', kind: 'Config', clusters: admin.clusters,
-        users: [{ name: 'sa', user: { token } }],
-        contexts: [{ name: 'sa', context: { cluster: admin.clusters[0].name, user: 'sa', namespace: ns } }],
-        'current-context': 'sa',
-      }));
-      // The SA may not read other Secrets: least privilege holds.
+      // The chart's ServiceAccount may read and write its own Secret and nothing else of the kind.
       const as = ['--as', `system:serviceaccount:${ns}:kubectl-gray-webhook`];
       expect((await kubectl(['auth', 'can-i', 'get', 'secrets', '-n', ns, ...as])).stdout.trim()).to.equal('no');
       expect((await kubectl(['auth', 'can-i', 'get', 'secret/kubectl-gray-webhook-certs', '-n', ns, ...as])).stdout.trim()).to.equal('yes');
       expect((await kubectl(['auth', 'can-i', 'update', 'validatingwebhookconfigurations/other', ...as])).stdout.trim()).to.equal('no');
-      writeFileSync(join(dir, 'policy.yaml'), 'rules: {}\n');
-      const port = await freePort();
-      webhook = spawn(process.execPath, [join(ROOT, 'dist', 'webhook', 'main.js'), 'serve', '--self-managed-certs', '--namespace', ns,
-        '--secret-name', 'kubectl-gray-webhook-certs', '--webhook-config-name', 'kubectl-gray', '--service-name', 'kubectl-gray-webhook',
-        '--cert-dir', join(dir, 'certs'), '--kubeconfig', saConfig, '--policy', join(dir, 'policy.yaml'), '--host', '127.0.0.1', '--port', String(port)],
-      { stdio: ['ignore', 'ignore', 'pipe'] });
-      let log = '';
-      webhook.stderr!.on('data', (d) => { log += d; });
 
-      const secret = await eventually(async () => getJson<any>(ns, 'secret', 'kubectl-gray-webhook-certs'), 30_000).catch((e) => { throw new Error(`${e}\n${log}`); });
+      const secret = await getJson<any>(ns, 'secret', 'kubectl-gray-webhook-certs');
       expect(Object.keys(secret.data).sort()).to.deep.equal(['ca-bundle.crt', 'ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
-      const bundle = secret.data['ca-bundle.crt'];
+      const vwc = JSON.parse(await k('get', 'validatingwebhookconfiguration', 'kubectl-gray', '-o', 'json'));
+      expect(vwc.webhooks[0].clientConfig.service).to.deep.equal({ name: 'kubectl-gray-webhook', namespace: ns, path: '/validate', port: 443 });
+      // Owned by the validating configuration, so the garbage collector removes it after helm uninstall.
+      expect(secret.metadata.ownerReferences.map((o: any) => `${o.kind}/${o.name}/${o.uid}`)).to.deep.equal([`ValidatingWebhookConfiguration/kubectl-gray/${vwc.metadata.uid}`]);
       for (const kind of ['validatingwebhookconfiguration', 'mutatingwebhookconfiguration']) {
-        await eventually(async () => {
-          const config = JSON.parse(await k('get', kind, 'kubectl-gray', '-o', 'json'));
-          expect(config.webhooks.map((w: any) => w.clientConfig.caBundle)).to.deep.equal(config.webhooks.map(() => bundle));
-        });
+        const config = JSON.parse(await k('get', kind, 'kubectl-gray', '-o', 'json'));
+        expect(config.webhooks.map((w: any) => w.clientConfig.caBundle)).to.deep.equal(config.webhooks.map(() => secret.data['ca-bundle.crt']));
       }
-      // It serves TLS with a certificate for the Service's DNS name, trusted through that bundle.
-      const ca = Buffer.from(bundle, 'base64').toString();
-      const body = await eventually(() => get(port, '/healthz', ca, `kubectl-gray-webhook.${ns}.svc`));
-      expect(body).to.equal('ok');
-      // A second start finds the Secret and keeps it (two replicas share one CA).
-      webhook.kill('SIGTERM');
-      await new Promise((r) => webhook!.once('exit', r));
-      webhook = spawn(process.execPath, [join(ROOT, 'dist', 'webhook', 'main.js'), 'serve', '--self-managed-certs', '--namespace', ns,
-        '--secret-name', 'kubectl-gray-webhook-certs', '--webhook-config-name', 'kubectl-gray', '--service-name', 'kubectl-gray-webhook',
-        '--cert-dir', join(dir, 'certs2'), '--kubeconfig', saConfig, '--policy', join(dir, 'policy.yaml'), '--host', '127.0.0.1', '--port', String(port)],
-      { stdio: 'ignore' });
-      await eventually(() => get(port, '/healthz', ca, `kubectl-gray-webhook.${ns}.svc`));
-      const again = await getJson<any>(ns, 'secret', 'kubectl-gray-webhook-certs');
-      expect(again.data['ca.crt']).to.equal(secret.data['ca.crt']);
-      expect(again.metadata.resourceVersion).to.equal(secret.metadata.resourceVersion);
+    });
+
+    it('the webhook in its pods refuses bad weights, undefined subsets and removing a subset in use, and labels new Deployments', async () => {
+      const shop = await freshNamespace('chart-shop');
+      await apply(shop, BOOKINFO_ROUTING);
+      const before = { total: await denials('weight-total'), undefined: await denials('subset-undefined'), inUse: await denials('subset-in-use') };
+
+      const weights = await kubectl(['patch', 'vs', 'reviews', '-n', shop, '--type=json', '-p', '[{"op":"replace","path":"/spec/http/0/route/0/weight","value":90},{"op":"add","path":"/spec/http/0/route/-","value":{"destination":{"host":"reviews","subset":"v2"},"weight":5}}]']);
+      expect(weights.code).to.not.equal(0);
+      expect(weights.stderr).to.contain('admission webhook "istio.validate.kubectl-gray.io" denied the request');
+      expect(weights.stderr).to.contain('GRAY101 weight-total');
+      // The caches in the pods see the DestinationRule the shop just created: a short wait at most.
+      const undefinedSubset = await eventually(async () => {
+        const r = await kubectl(['patch', 'vs', 'reviews', '-n', shop, '--type=json', '-p', '[{"op":"replace","path":"/spec/http/0/route/0/destination/subset","value":"v9"}]']);
+        expect(r.stderr).to.contain('GRAY104 subset-undefined');
+        return r;
+      }, 30_000);
+      expect(undefinedSubset.code).to.not.equal(0);
+      const inUse = await eventually(async () => {
+        const r = await kubectl(['patch', 'dr', 'reviews', '-n', shop, '--type=json', '-p', '[{"op":"remove","path":"/spec/subsets/0"}]']);
+        expect(r.stderr).to.contain('GRAY110 subset-in-use');
+        return r;
+      }, 30_000);
+      expect(inUse.code).to.not.equal(0);
+      // Counted by the pods' own metrics, reached through their Service: the refusals came from them.
+      await eventually(async () => {
+        const after = { total: await denials('weight-total'), undefined: await denials('subset-undefined'), inUse: await denials('subset-in-use') };
+        expect(after.total).to.be.greaterThan(before.total);
+        expect(after.undefined).to.be.greaterThan(before.undefined);
+        expect(after.inUse).to.be.greaterThan(before.inUse);
+      }, 30_000);
+
+      const created = await kubectl(['create', 'deployment', 'ratings', '--image=registry.local/gray-workload:dev', '--replicas=0', '-n', shop]);
+      expect(created.code, created.stderr).to.equal(0);
+      const labels = (await getJson<any>(shop, 'deployment', 'ratings')).spec.template.metadata.labels;
+      expect(labels).to.deep.equal({ app: 'ratings', version: 'dev' });
+    });
+
+    it('helm upgrade with a new policy takes effect without restarting the pods', async function () {
+      this.timeout(240_000); // the kubelet refreshes ConfigMap volumes on its sync period, the webhook polls the file
+      const frozen = await freshNamespace('chart-frozen');
+      const podsBefore = (await waitForPods(ns, 'app.kubernetes.io/component=webhook', 2)).map((p: any) => `${p.metadata.uid}:${p.status.containerStatuses[0].restartCount}`).sort();
+      const r = await helm('upgrade', 'kubectl-gray', CHART, '-n', ns, '--reuse-values', '--set', `policy.forbiddenNamespaces={frozen,${frozen}}`, '--wait', '--timeout', '3m');
+      expect(r.code, r.stderr).to.equal(0);
+      await eventually(async () => {
+        const res = await kubectl(['apply', '-n', frozen, '-f', '-'], { input: BOOKINFO_ROUTING });
+        expect(res.stderr).to.contain('GRAY201 namespace-forbidden');
+      }, 180_000, 1_000);
+      const podsAfter = (await waitForPods(ns, 'app.kubernetes.io/component=webhook', 2)).map((p: any) => `${p.metadata.uid}:${p.status.containerStatuses[0].restartCount}`).sort();
+      expect(podsAfter).to.deep.equal(podsBefore);
+    });
+
+    it('helm uninstall leaves no webhook configuration, Secret or RBAC object behind', async function () {
+      this.timeout(180_000);
+      const r = await helm('uninstall', 'kubectl-gray', '-n', ns, '--wait');
+      expect(r.code, r.stderr).to.equal(0);
+      await eventually(async () => {
+        const left = await k('get', 'validatingwebhookconfiguration,mutatingwebhookconfiguration,clusterrole,clusterrolebinding', '-l', 'app.kubernetes.io/instance=kubectl-gray', '-o', 'name');
+        expect(left.trim()).to.equal('');
+        expect((await kubectl(['get', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'kubectl-gray'])).code).to.not.equal(0);
+        const inNamespace = await k('get', 'secrets,roles,rolebindings,serviceaccounts,configmaps,services,deployments', '-n', ns, '-o', 'name');
+        expect(inNamespace.split('\n').filter((n) => n && !n.endsWith('/kube-root-ca.crt') && !n.endsWith('/default'))).to.deep.equal([]);
+      }, 120_000, 1_000);
     });
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function get(port: number, path: string, ca: string, servername: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path, ca, servername, method: 'GET' }, (res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${res.statusCode} ${body}`))));
-    }).on('error', reject).end();
-  });
-}

@@ -4,7 +4,9 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import type { DestinationRule, VirtualService } from '../../core/model.js';
 import { fixturePath } from '../support/fixtures.js';
-import { apply, freshNamespace, getJson, k, kubectl, makePods } from '../support/kubectl.js';
+import { apply, freshNamespace, getJson, k, kubectl, waitForPods } from '../support/kubectl.js';
+
+const WORKLOAD = 'registry.local/gray-workload:dev'; // the canary runs the test workload too, at version canary
 
 const CHAIN = readFileSync(fixturePath('mock-chain.yaml'), 'utf8');
 const gray = (ns: string, ...args: string[]) => kubectl(['gray', ...args, '-n', ns]);
@@ -20,21 +22,20 @@ describe('e2e: full-link gray on a real API server', function () {
     const original = { va: (await vs(ns, 'mocka')).spec, vb: (await vs(ns, 'mockb')).spec, da: (await dr(ns, 'mocka')).spec, db: (await dr(ns, 'mockb')).spec };
 
     for (const s of ['mocka', 'mockb']) {
-      const r = await gray(ns, 'canary', s, '--image', `registry.local/${s}:2.0`);
+      const r = await gray(ns, 'canary', s, '--image', WORKLOAD);
       expect(r.code, r.stderr).to.equal(0);
       expect(r.stdout).to.equal(`destinationrule.networking.istio.io/${s} configured\ndeployment.apps/${s}-canary created\n`);
       const d = await getJson<any>(ns, 'deployment', `${s}-canary`);
       expect(d.spec.selector.matchLabels).to.deep.equal({ app: s, version: 'canary' });
       expect(d.spec.template.metadata.labels).to.deep.equal({ app: s, version: 'canary', 'istio.service.tag': 'gray' });
-      expect(d.spec.template.spec.containers[0].image).to.equal(`registry.local/${s}:2.0`);
+      expect(d.spec.template.spec.containers[0].image).to.equal(WORKLOAD);
       expect((await dr(ns, s)).spec.subsets!.map((x) => x.name)).to.deep.equal(['base', 'canary']);
     }
-    await makePods(ns, [
-      { name: 'mocka-base-1', labels: { app: 'mocka', version: 'base' }, ready: true },
-      { name: 'mocka-canary-1', labels: { app: 'mocka', version: 'canary', 'istio.service.tag': 'gray' }, ready: true },
-      { name: 'mockb-base-1', labels: { app: 'mockb', version: 'base' }, ready: true },
-      { name: 'mockb-canary-1', labels: { app: 'mockb', version: 'canary', 'istio.service.tag': 'gray' }, ready: true },
-    ]);
+    // Real pods: two base replicas and one canary per service, Ready by their probes.
+    for (const s of ['mocka', 'mockb']) {
+      await waitForPods(ns, `app=${s},version=base`, 2);
+      await waitForPods(ns, `app=${s},version=canary,istio.service.tag=gray`, 1);
+    }
 
     const create = await gray(ns, 'lane', 'create', 'gray', '--header', 'my-request-id=canary', '--services', 'mocka,mockb');
     expect(create.code, create.stderr).to.equal(0);

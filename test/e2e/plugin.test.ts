@@ -1,22 +1,18 @@
 // Scenarios 1-5 through `kubectl gray`, found by kubectl's plugin discovery, against the local
-// control plane (real kube-apiserver + etcd, Istio's CRDs). Each test checks the stored objects.
+// cluster (real kube-apiserver + etcd, Istio's CRDs, a real node running the Bookinfo Deployments'
+// pods). Each test checks the stored objects; status reads the pods' real readiness.
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import type { VirtualService } from '../../core/model.js';
 import { HISTORY_ANNOTATION } from '../../core/history.js';
 import { fixturePath } from '../support/fixtures.js';
-import { apply, freshNamespace, getJson, k, kubectl, makePods } from '../support/kubectl.js';
+import { apply, freshNamespace, getJson, k, kubectl, setReadiness, waitForPods } from '../support/kubectl.js';
 
 const BOOKINFO = readFileSync(fixturePath('bookinfo.yaml'), 'utf8');
 
 async function shop(prefix: string): Promise<string> {
   const ns = await freshNamespace(prefix);
-  await apply(ns, BOOKINFO);
-  await makePods(ns, [
-    { name: 'reviews-v1-a', labels: { app: 'reviews', version: 'v1' }, ready: true },
-    { name: 'reviews-v2-a', labels: { app: 'reviews', version: 'v2' }, ready: true },
-    { name: 'reviews-v3-a', labels: { app: 'reviews', version: 'v3' }, ready: false },
-  ]);
+  await apply(ns, BOOKINFO); // the Deployments' pods start on the node while the test edits routes
   return ns;
 }
 
@@ -100,6 +96,10 @@ describe('e2e: kubectl gray on a real API server', function () {
     const ns = await shop('status');
     await gray(ns, 'set-weight', 'reviews', 'v2=10');
     await gray(ns, 'match-header', 'reviews', 'end-user=jason', '--subset', 'v3');
+    await waitForPods(ns, 'app=reviews', 3);
+    // v3's pod turns unready through its real readiness probe (the workload's switch), as a failing release would.
+    await setReadiness(ns, 'app=reviews,version=v3', false);
+    await waitForPods(ns, 'app=reviews,version=v3', 1, false);
     const r = await gray(ns, 'status', 'reviews');
     expect(r.code, r.stderr).to.equal(3); // jason's route leads to v3, which has no ready pod
     expect(r.stdout).to.contain(`VirtualService ${ns}/reviews`);
@@ -108,6 +108,12 @@ describe('e2e: kubectl gray on a real API server', function () {
     expect(r.stdout).to.match(/v3\s+version=v3\s+1\s+0\/1\s+routed but no ready pod: 503 no healthy upstream/);
     const model = JSON.parse((await gray(ns, 'status', 'reviews', '-o', 'json')).stdout);
     expect(model.subsets.map((s: { subset: string; ready: number }) => `${s.subset}:${s.ready}`)).to.deep.equal(['v1:1', 'v2:1', 'v3:0']);
+    // Ready again: nothing routed is at risk any more, and status exits 0.
+    await setReadiness(ns, 'app=reviews,version=v3', true);
+    await waitForPods(ns, 'app=reviews,version=v3', 1, true);
+    const healed = await gray(ns, 'status', 'reviews');
+    expect(healed.code, healed.stdout).to.equal(0);
+    expect(healed.stdout).to.match(/v3\s+version=v3\s+1\s+1\/1\s+serving/);
     // A hand edit that routes to a subset nobody defined (the namespace opts out of the webhook, which
     // would refuse it): status says so and exits 3.
     await k('label', 'namespace', ns, 'kubectl-gray.io/webhook=disabled');

@@ -111,7 +111,8 @@ describe('e2e: admission webhook on a real API server', function () {
     const ns = await freshNamespace('labels');
     const deployment = (name: string, annotations: Record<string, string>, labels: Record<string, string>) => JSON.stringify({
       apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, annotations },
-      spec: { selector: { matchLabels: { app: 'reviews', track: name } }, template: { metadata: { labels: { ...labels, track: name } }, spec: { containers: [{ name: 'r', image: 'registry.local:5000/reviews:2.1.0' }] } } },
+      // replicas 0: only the stored labels matter here, and the image is not on the node.
+      spec: { replicas: 0, selector: { matchLabels: { app: 'reviews', track: name } }, template: { metadata: { labels: { ...labels, track: name } }, spec: { containers: [{ name: 'r', image: 'registry.local:5000/reviews:2.1.0' }] } } },
     });
     await apply(ns, deployment('from-tag', {}, { app: 'reviews' }));
     await apply(ns, deployment('from-annotation', { 'kubectl-gray.io/version': 'v4' }, { app: 'reviews' }));
@@ -157,7 +158,7 @@ describe('e2e: admission webhook on a real API server', function () {
       });
       // Everything it does not guard goes on: a ConfigMap, and a Deployment (the mutating hook fails open).
       expect((await kubectl(['create', 'configmap', 'unrelated', '-n', ns])).code).to.equal(0);
-      const d = await kubectl(['create', 'deployment', 'web', '--image=nginx:1.27', '-n', ns]);
+      const d = await kubectl(['create', 'deployment', 'web', '--image=registry.local/gray-workload:dev', '-n', ns]);
       expect(d.code, d.stderr).to.equal(0);
     } finally {
       execFileSync(join(CLUSTER_SCRIPTS, 'webhook-up.sh'), { env: { ...process.env, CLUSTER_DIR }, stdio: 'ignore' });

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './fixtures.js';
+import { eventually } from './wait.js';
 
 export interface Result {
   code: number;
@@ -53,24 +54,55 @@ export async function getJson<T>(namespace: string, ...what: string[]): Promise<
 }
 
 let counter = 0;
-/** A fresh namespace per test: the local control plane has no namespace controller to delete them. */
+const created: string[] = [];
+/**
+ * A fresh namespace per test, ready for pods: the controller manager gives it its default ServiceAccount
+ * a moment after creation, and until then the ReplicaSet controller's pod creations fail and back off.
+ */
 export async function freshNamespace(prefix: string): Promise<string> {
   const name = `${prefix}-${process.pid}-${++counter}`;
   await k('create', 'namespace', name);
+  created.push(name);
+  await eventually(() => k('get', 'serviceaccount', 'default', '-n', name), 60_000, 200);
   return name;
 }
 
-/** Pods for the Bookinfo Deployments, with Ready written through the status subresource. */
-export async function makePods(namespace: string, pods: Array<{ name: string; labels: Record<string, string>; ready: boolean }>): Promise<void> {
-  for (const p of pods) {
-    await apply(namespace, JSON.stringify({
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, labels: p.labels },
-      spec: { containers: [{ name: 'app', image: 'example.invalid/app:1' }] },
-    }));
-    if (p.ready) {
-      await k('patch', 'pod', p.name, '-n', namespace, '--subresource=status', '--type=merge',
-        '-p', JSON.stringify({ status: { conditions: [{ type: 'Ready', status: 'True' }] } }));
+/** Deletes the namespaces made since the last call, without waiting: their pods stop in the background. */
+export async function deleteFreshNamespaces(): Promise<void> {
+  const names = created.splice(0);
+  if (names.length > 0) await k('delete', 'namespace', '--wait=false', '--ignore-not-found', ...names);
+}
+
+interface PodJson { metadata: { name: string }; status: { podIP?: string; phase?: string; conditions?: Array<{ type: string; status: string }> } }
+
+const isReady = (p: PodJson) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+/** The pods matching `selector`, as the kubelet reports them. */
+export async function pods(namespace: string, selector: string): Promise<PodJson[]> {
+  return (JSON.parse(await k('get', 'pods', '-n', namespace, '-l', selector, '-o', 'json')) as { items: PodJson[] }).items;
+}
+
+/**
+ * Waits until exactly `count` pods match `selector` and every one is Ready (or, with ready=false, none is).
+ * Real pods on the node: scheduling, the sandbox, the image and the readiness probe take 1-4 s idle and
+ * much longer on a busy 2-core machine, hence the deadline.
+ */
+export async function waitForPods(namespace: string, selector: string, count: number, ready = true, timeoutMs = 120_000): Promise<PodJson[]> {
+  return eventually(async () => {
+    const found = (await pods(namespace, selector)).filter((p) => p.status.phase !== 'Succeeded' && p.status.phase !== 'Failed');
+    if (found.length !== count || !found.every((p) => isReady(p) === ready)) {
+      throw new Error(`pods ${selector} in ${namespace}: want ${count} ${ready ? 'ready' : 'unready'}, have ${found.map((p) => `${p.metadata.name}:${isReady(p) ? 'ready' : 'not ready'}`).join(', ') || 'none'}`);
     }
+    return found;
+  }, timeoutMs, 250);
+}
+
+/** Flips the test workload's readiness switch in each matching pod; its real readiness probe then fails or passes. */
+export async function setReadiness(namespace: string, selector: string, ready: boolean): Promise<void> {
+  for (const p of await pods(namespace, selector)) {
+    if (!p.status.podIP) throw new Error(`pod ${namespace}/${p.metadata.name} has no IP yet`);
+    const res = await fetch(`http://${p.status.podIP}:8080/ready?state=${ready ? 'on' : 'off'}`, { method: 'POST' });
+    if (!res.ok) throw new Error(`pod ${namespace}/${p.metadata.name}: readiness switch answered ${res.status}`);
   }
 }
 
