@@ -8,7 +8,7 @@ import { durationProblem } from '../schema/duration.js';
 /** The hint plugin, webhook and analyze all give for a route entry with no destination (issue 15). */
 export const DESTINATION_REQUIRED = {
   problem: 'the route entry has no destination (Istio: "destination is required"); a common cause is host/subset indented beside destination: instead of under it',
-  fix: 'write destination: with host: (and subset:, port:) indented under it, e.g. "- destination:\\n    host: reviews\\n    subset: v1\\n  weight: 50"',
+  fix: 'indent host: (and subset:, port:) under destination:, e.g. "- destination: {host: reviews, subset: v1}" with weight: beside destination:',
 };
 
 export type Obj = Record<string, unknown>;
