@@ -72,8 +72,8 @@ export function analyzeObjects(objects: readonly KubeObject[], policy: Policy = 
         rest = [];
       }
     }
-    // One finding per field and message: the schema speaks first, and a check repeating it on the same field is dropped.
-    const schemaFields = new Set(schema.map((f) => f.field));
+    // A value of the wrong type makes later checks of the same field meaningless: the type finding says it.
+    const schemaFields = new Set(schema.filter((f) => f.rule === 'schema-type').map((f) => f.field));
     const seen = new Set<string>();
     for (const f of [...schema, ...rest.filter((f) => !schemaFields.has(f.field) || f.rule === 'destination-required')]) {
       const key = formatFinding(f);

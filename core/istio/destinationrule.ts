@@ -1,6 +1,7 @@
 // Istio's own checks of a DestinationRule beyond the schema (subset names and duplicates live in core/validate.ts).
 import { type DestinationRule, namespaceOf } from '../model.js';
 import type { Finding } from '../rules.js';
+import { parseDuration } from '../schema/duration.js';
 import { type Obj, Report, checkExportTo, checkLabels, fqdnProblem, isIpAddress, isObj, list, num, str, wildcardDomainProblem } from './common.js';
 
 const POLICY_FIELDS = ['outlierDetection', 'connectionPool', 'loadBalancer', 'tls', 'portLevelSettings', 'tunnel', 'proxyProtocol', 'retryBudget'];
@@ -49,7 +50,9 @@ function checkConnectionPool(r: Report, p: unknown, field: string): void {
     if (num(tcp['maxConnections']) < 0) r.add('traffic-policy-invalid', `${field}.tcp.maxConnections`, 'maxConnections must be non-negative', FIX);
     r.duration(tcp['connectTimeout'], `${field}.tcp.connectTimeout`);
     r.duration(tcp['maxConnectionDuration'], `${field}.tcp.maxConnectionDuration`);
-    if (tcp['idleTimeout'] !== undefined && !/^0+(\.0*)?(s|ms|m|h|us|ns)?$/.test(str(tcp['idleTimeout']))) r.duration(tcp['idleTimeout'], `${field}.tcp.idleTimeout`);
+    // A tcp idleTimeout under 1ms (0s) disables the timeout; Istio only judges longer ones.
+    const idle = parseDuration(str(tcp['idleTimeout']));
+    if (tcp['idleTimeout'] !== undefined && !(idle !== undefined && Math.trunc(idle) === 0)) r.duration(tcp['idleTimeout'], `${field}.tcp.idleTimeout`);
     if (isObj(tcp['tcpKeepalive'])) {
       r.duration(tcp['tcpKeepalive']['time'], `${field}.tcp.tcpKeepalive.time`);
       r.duration(tcp['tcpKeepalive']['interval'], `${field}.tcp.tcpKeepalive.interval`);
