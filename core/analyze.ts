@@ -31,7 +31,7 @@ export function checkLoneWeights(vs: KubeObject): Finding[] {
     list(spec[kind]).forEach((route, i) => {
       const dests = list(isObj(route) ? route['route'] : undefined);
       const only = dests[0];
-      if (dests.length !== 1 || !isObj(only) || typeof only['weight'] !== 'number' || only['weight'] === 100) return;
+      if (dests.length !== 1 || !isObj(only) || !isObj(only['destination']) || typeof only['weight'] !== 'number' || only['weight'] === 100) return;
       out.push(finding('weight-lone-destination', describeObject(vs), `spec.${kind}[${i}].route[0].weight`,
         `weight ${only['weight']} on the route's only destination, which gets all of the traffic anyway`,
         'remove the weight, or add the other destinations the split was meant for (their weights then share the traffic)'));
