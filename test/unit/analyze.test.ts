@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { validateIstio } from '../../webhook/admission/handlers.js';
 import type { AdmissionRequest } from '../../webhook/admission/review.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
+import { checkSchema } from '../../core/schema/validate.js';
 import { FIXED_NOW, run } from '../support/run.js';
 
 const ISSUE_EXAMPLE = `apiVersion: networking.istio.io/v1
@@ -29,6 +30,14 @@ const VS_V2 = 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadat
 const DEPLOY = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: reviews-v1}\nspec: {}\n';
 
 describe('kubectl gray analyze', () => {
+  before(function () {
+    this.timeout(60_000); // compiling the CRD schemas once takes about a second per kind on a busy machine
+    for (const kind of ['VirtualService', 'DestinationRule', 'Gateway']) {
+      checkSchema({ apiVersion: 'networking.istio.io/v1', kind, metadata: { name: 'warm' } });
+    }
+    checkSchema({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name: 'warm' } });
+  });
+
   it('refuses the issue\'s example with hints at the lines to fix, exit 3', async () => {
     const r = await run(undefined, ['analyze', 'vs.yaml'], { 'vs.yaml': ISSUE_EXAMPLE });
     expect(r.code).to.equal(3);
