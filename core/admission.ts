@@ -7,6 +7,8 @@ import type { Policy } from './policy.js';
 import { type Finding, applyModes, finding } from './rules.js';
 import { checkDestinationRule, checkSubsetRemoval, checkVirtualService } from './validate.js';
 import { effectiveShares } from './weights.js';
+import { checkIstioDestinationRule } from './istio/destinationrule.js';
+import { checkIstioVirtualService } from './istio/virtualservice.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
@@ -30,12 +32,14 @@ export function reviewIstioObject(input: AdmissionInput): Finding[] {
     const vs = input.object as VirtualService;
     // Metadata-only updates (labels, annotations) are not re-judged: an old problem must not block them.
     if (!(input.operation === 'UPDATE' && sameSpec(vs, input.oldObject))) {
-      findings.push(...checkVirtualService(vs, { destinationRules: input.destinationRules }));
+      findings.push(...checkVirtualService(vs, { destinationRules: input.destinationRules }), ...checkIstioVirtualService(vs));
     }
   }
   if (isDestinationRule(subject)) {
     const next = input.operation === 'DELETE' ? undefined : (input.object as DestinationRule);
-    if (next) findings.push(...checkDestinationRule(next));
+    if (next && !(input.operation === 'UPDATE' && sameSpec(next, input.oldObject))) {
+      findings.push(...checkDestinationRule(next), ...checkIstioDestinationRule(next));
+    }
     const previous = (input.oldObject as DestinationRule | null | undefined)
       ?? input.destinationRules.find((d) => objectKey(d) === objectKey(subject));
     if (previous && input.operation !== 'CREATE') {

@@ -22,6 +22,9 @@ import { withConnectionFlags } from './options.js';
 
 export const VERSION = '0.1.0';
 
+/** What a lone "-" (standard input) becomes while yargs parses. */
+export const STDIN_ARG = '\u0000stdin';
+
 export const COMMANDS: GrayCommand[] = [
   statusCommand, setWeightCommand, switchCommand, matchHeaderCommand, matchCookieCommand, mirrorCommand,
   rollbackCommand, historyCommand, undoCommand, canaryCommand, laneCommand, colorCommand, analyzeCommand,
@@ -64,7 +67,8 @@ export async function runCli(args: string[], ctx: CommandContext): Promise<numbe
   let parseError: Error | undefined;
   let output = '';
   try {
-    parser.parse(args, {}, (err, _argv, out) => {
+    // yargs drops a lone "-" from positionals; carry it through as a token analyze maps back to stdin.
+    parser.parse(args.map((a) => (a === '-' ? STDIN_ARG : a)), {}, (err, _argv, out) => {
       parseError = err ?? undefined;
       output = out;
     });

@@ -1,5 +1,5 @@
 // The only file that touches the process: argv, streams, environment, exit code.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { runCli } from './cli.js';
 import type { CommandContext } from './context.js';
 
@@ -18,6 +18,10 @@ const ctx: CommandContext = {
   },
   now: () => new Date(),
   readFile: (path) => (path === '-' ? readStdin() : readFile(path, 'utf8')),
+  async listDirectory(path) {
+    const s = await stat(path).catch(() => undefined);
+    return s?.isDirectory() ? readdir(path) : undefined;
+  },
 };
 
 async function readStdin(): Promise<string> {
