@@ -110,8 +110,10 @@ class StaleConnection extends Error {
  * settings in one keep-alive agent (a proxy agent is kept as it is, and reused).
  */
 function sharedAgent(made: unknown, options: import('node:https').RequestOptions): HttpAgent | undefined {
-  if (made?.constructor === HttpsAgent) return new HttpsAgent({ ...(made as HttpsAgent).options, ca: options.ca, keepAlive: true });
-  if (made?.constructor === HttpAgent) return new HttpAgent({ keepAlive: true });
+  // One socket: parallel requests queue on it rather than pay for a second TLS handshake.
+  const keep = { keepAlive: true, maxSockets: Number(process.env['KUBECTL_GRAY_MAX_SOCKETS'] ?? 1) };
+  if (made?.constructor === HttpsAgent) return new HttpsAgent({ ...(made as HttpsAgent).options, ca: options.ca, ...keep });
+  if (made?.constructor === HttpAgent) return new HttpAgent(keep);
   return made as HttpAgent | undefined;
 }
 

@@ -59,7 +59,9 @@ const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {
     const filter = new RegExp(`^(node:)?(${NOT_IN_SNAPSHOT.map((m) => m.replace('/', '\\/')).join('|')})$`);
-    b.onResolve({ filter }, (args) => ({ path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' }));
+    b.onResolve({ filter }, (args) => (args.namespace === 'lazy-builtin'
+      ? { path: args.path, external: true } // the shim's own require of the real module
+      : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' }));
     b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => {
       const mod = require(args.path);
       const data = {};
