@@ -111,7 +111,7 @@ class StaleConnection extends Error {
  */
 function sharedAgent(made: unknown, options: import('node:https').RequestOptions): HttpAgent | undefined {
   // One socket: parallel requests queue on it rather than pay for a second TLS handshake.
-  const keep = { keepAlive: true, maxSockets: Number(process.env['KUBECTL_GRAY_MAX_SOCKETS'] ?? 1) };
+  const keep = { keepAlive: true, maxSockets: 1 };
   if (made?.constructor === HttpsAgent) return new HttpsAgent({ ...(made as HttpsAgent).options, ca: options.ca, ...keep });
   if (made?.constructor === HttpAgent) return new HttpAgent(keep);
   return made as HttpAgent | undefined;
