@@ -64,6 +64,8 @@ export async function runCli(args: string[], ctx: CommandContext): Promise<numbe
     });
   }
 
+  skipHelpCaching(parser);
+
   let parseError: Error | undefined;
   let output = '';
   try {
@@ -111,4 +113,16 @@ function reportError(ctx: CommandContext, err: unknown, hint: string): number {
   }
   ctx.io.err(`error: ${(err as Error)?.stack ?? String(err)}\n`);
   return EXIT.failure;
+}
+
+/**
+ * After a command's handler runs, yargs renders that command's whole help text and keeps it, in case a later
+ * failure wants to print it (usage.cacheHelpMessage). Our handlers only record the choice and every failure is
+ * reported by runCli, so that text is never shown: rendering it cost more than the rest of `version`.
+ */
+function skipHelpCaching(parser: unknown): void {
+  type Usage = { cacheHelpMessage?: () => void };
+  const internal = (parser as { getInternalMethods?: () => { getUsageInstance?: () => Usage } }).getInternalMethods?.();
+  const usage = internal?.getUsageInstance?.();
+  if (typeof usage?.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }

@@ -39,9 +39,13 @@ export interface MutationRequest {
 
 export async function mutateVirtualService(ctx: CommandContext, cluster: GrayCluster, req: MutationRequest): Promise<VirtualService> {
   const namespace = cluster.namespace;
-  const policy = await clusterPolicy(cluster);
+  const policyRead = clusterPolicy(cluster);
   return retryOnConflict(async () => {
-    const current = findVirtualService(req.service, namespace, await cluster.listVirtualServices(namespace), req.vsName);
+    // The policy and the VirtualServices are read in parallel (each awaited, in this order, as before).
+    const listed = cluster.listVirtualServices(namespace);
+    listed.catch(() => undefined);
+    const policy = await policyRead;
+    const current = findVirtualService(req.service, namespace, await listed, req.vsName);
     const edit = req.edit(current);
     if (ownedState(edit.next) === ownedState(current)) {
       printMutation(ctx.io, current, 'unchanged', req.dryRun, req.output);
