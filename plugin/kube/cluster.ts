@@ -44,6 +44,10 @@ export interface GrayCluster {
   /** Creates the object, or replaces it when it carries a resourceVersion (a stale one fails with a Conflict). */
   write<T extends KubeObject>(ref: ObjectRef, object: T, dryRun: 'none' | 'server'): Promise<WriteResult<T>>;
   remove(ref: ObjectRef, dryRun: 'none' | 'server'): Promise<void>;
+  /** The resources a group/version serves ("argoproj.io/v1alpha1"), or undefined when it is not served (no CRD). */
+  servedResources(groupVersion: string): Promise<string[] | undefined>;
+  /** Any namespaced custom objects, in one namespace or (undefined) all; unreadable ones (403) come back empty. */
+  listObjects(groupVersion: string, resource: string, namespace: string | undefined): Promise<KubeObject[]>;
 }
 
 export type Resource = 'deployments' | 'destinationrules' | 'virtualservices' | 'envoyfilters';
@@ -122,6 +126,27 @@ export class KubeCluster implements GrayCluster {
 
   async remove(ref: ObjectRef, dryRun: 'none' | 'server'): Promise<void> {
     await this.rest.request('DELETE', `${await this.path(ref.resource, ref.namespace, ref.name)}${dryRun === 'server' ? '?dryRun=All' : ''}`);
+  }
+
+  async servedResources(groupVersion: string): Promise<string[] | undefined> {
+    try {
+      const res = await this.rest.request<{ resources?: Array<{ name: string }> }>('GET', `/apis/${groupVersion}`);
+      return (res.body.resources ?? []).map((r) => r.name);
+    } catch (err) {
+      if (err instanceof ApiError && (err.isNotFound || err.status === 403)) return undefined;
+      throw err;
+    }
+  }
+
+  async listObjects(groupVersion: string, resource: string, namespace: string | undefined): Promise<KubeObject[]> {
+    const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+    try {
+      const res = await this.rest.request<List<KubeObject>>('GET', `/apis/${groupVersion}${ns}/${resource}`);
+      return res.body.items ?? [];
+    } catch (err) {
+      if (err instanceof ApiError && (err.isNotFound || err.status === 403)) return [];
+      throw err;
+    }
   }
 
   async admissionPolicy(): Promise<unknown | undefined> {

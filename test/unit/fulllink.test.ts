@@ -27,17 +27,37 @@ describe('full-link gray commands', () => {
       expect(d.spec.template.metadata.labels).to.deep.equal({ app: 'mocka', version: 'canary', 'istio.service.tag': 'gray' });
       expect(d.spec.template.spec.containers[0].image).to.equal('registry.local/mocka:2.0');
       expect(d.spec.replicas).to.equal(1);
-      expect(d.metadata.annotations).to.deep.equal({ 'kubectl-gray.io/canary': 'true', 'kubectl-gray.io/version': 'canary', 'kubectl-gray.io/base': 'mocka' });
+      expect(d.metadata.annotations).to.deep.equal({
+        'kubectl-gray.io/canary': 'true', 'kubectl-gray.io/version': 'canary', 'kubectl-gray.io/base': 'mocka',
+        'kubectl-gray.io/subset': 'canary', 'kubectl-gray.io/destinationrule': 'default/mocka',
+      });
       // Again: nothing to do.
       expect((await run(fake, ['canary', 'mocka', '--image', 'registry.local/mocka:2.0'])).stdout)
         .to.equal('destinationrule.networking.istio.io/mocka unchanged\ndeployment.apps/mocka-canary unchanged\n');
     });
 
-    it('refuses a base whose selector would also select the canary', () => {
+    it('accepts a base selecting by app only, and says once why that is safe', () => {
       const base = loadFixture('mock-chain.yaml').find((o) => o.metadata.name === 'mocka' && o.kind === 'Deployment') as any;
       base.spec.selector.matchLabels = { app: 'mocka' };
+      const { deployment, warnings } = canaryDeployment(base, { image: 'x', version: 'canary', replicas: 1 });
+      expect(deployment.spec.selector).to.deep.equal({ matchLabels: { app: 'mocka', version: 'canary' } });
+      expect(warnings).to.deep.equal(['Warning: Deployment default/mocka selects pods by app=mocka, which also matches the canary\'s pods. ' +
+        'That is safe: a ReplicaSet adopts only pods that have no controller, and the canary\'s pods belong to the canary\'s ReplicaSet; ' +
+        'the canary\'s own selector (app=mocka,version=canary) never matches the base\'s pods.']);
+    });
+
+    it('refuses matchExpressions that no canary selector can satisfy, and asks for --container with several', () => {
+      const base = loadFixture('mock-chain.yaml').find((o) => o.metadata.name === 'mocka' && o.kind === 'Deployment') as any;
+      base.spec.selector = { matchLabels: { app: 'mocka' }, matchExpressions: [{ key: 'istio.service.tag', operator: 'DoesNotExist' }] };
       expect(() => canaryDeployment(base, { image: 'x', version: 'canary', replicas: 1 }))
-        .to.throw('Deployment default/mocka selects pods by app=mocka only, so it would also select the canary\'s pods');
+        .to.throw('Deployment default/mocka spec.selector.matchExpressions (istio.service.tag DoesNotExist) cannot hold for the canary\'s pods');
+      base.spec.selector = { matchExpressions: [{ key: 'app', operator: 'In', values: ['mocka'] }, { key: 'version', operator: 'In', values: ['base', 'v1'] }] };
+      expect(canaryDeployment(base, { image: 'x', version: 'canary', replicas: 1 }).deployment.spec.selector)
+        .to.deep.equal({ matchLabels: { version: 'canary' }, matchExpressions: [{ key: 'app', operator: 'In', values: ['mocka'] }] });
+      base.spec.template.spec.containers.push({ name: 'sidecar', image: 'log:1' });
+      expect(() => canaryDeployment(base, { image: 'x', version: 'canary', replicas: 1 })).to.throw('runs 2 containers (app, sidecar); say which one gets the new image with --container NAME');
+      expect(canaryDeployment(base, { image: 'x', version: 'canary', replicas: 1, container: 'sidecar' }).deployment.spec.template.spec.containers.map((c) => c.image))
+        .to.deep.equal(['registry.local/mocka:1.0', 'x']);
     });
 
     it('--delete takes routes off first, then the subset, then the workload', async () => {
@@ -74,6 +94,7 @@ describe('full-link gray commands', () => {
       for (const s of ['mocka', 'mockb']) {
         expect(fake.vs(s).spec.http![0]).to.deep.equal({
           name: 'gray-lane-gray', match: [{ headers: { 'my-request-id': { exact: 'canary' } } }], route: [{ destination: { host: s, subset: 'canary' } }],
+          ...(s === 'mocka' ? { timeout: '5s' } : {}),
         });
         expect(fake.vs(s).spec.http).to.have.length(2);
       }
@@ -112,7 +133,7 @@ describe('full-link gray commands', () => {
       const writes = fake.writes.length;
       const r = await run(fake, ['lane', 'create', 'gray', '--header', 'my-request-id=canary', '--services', 'mocka,mockc']);
       expect(r.code).to.equal(2);
-      expect(r.stderr).to.contain('no VirtualService in namespace default has host mockc');
+      expect(r.stderr).to.contain('no VirtualService routes to mockc (mockc.default.svc.cluster.local)');
       expect(fake.writes.length).to.equal(writes);
     });
 

@@ -24,13 +24,15 @@ describe('core/ops', () => {
   });
 
   describe('match-header / match-cookie', () => {
-    it('inserts the match route before the catch-all', () => {
+    it('inserts the match route before the catch-all, served like it (timeout, retries)', () => {
       const next = matchHeader(bookinfo().reviews, { header: 'end-user', value: 'jason', kind: 'exact', subset: 'v3' });
       expect(next.spec.http).to.have.length(2);
       expect(next.spec.http![0]).to.deep.equal({
         name: 'gray-v3-end-user-jason',
         match: [{ headers: { 'end-user': { exact: 'jason' } } }],
         route: [{ destination: { host: 'reviews', subset: 'v3' } }],
+        timeout: '10s',
+        retries: { attempts: 3, perTryTimeout: '2s' },
       });
       expect(next.spec.http![1]!.match).to.equal(undefined);
     });
@@ -96,7 +98,7 @@ describe('core/ops', () => {
     });
     it('removes its own match routes and the mirror, and returns 100% to stable', () => {
       let vs = bookinfo().reviews;
-      vs.spec.http!.unshift({ name: 'hand-made', match: [{ uri: { prefix: '/admin' } }], route: [{ destination: { host: 'reviews', subset: 'v1' } }] });
+      vs.spec.http!.unshift({ name: 'hand-made', match: [{ headers: { 'x-admin': { exact: '1' } } }], route: [{ destination: { host: 'reviews', subset: 'v1' } }] });
       const before = vs;
       vs = setWeight(vs, 1, [{ subset: 'v2', percent: 30 }]);
       vs = rememberStable(before, vs, 1);
