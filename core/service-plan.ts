@@ -41,7 +41,7 @@ function entriesFor(all: readonly VirtualService[], req: ServiceRequest): EntryP
 export function planRouteEdit(
   all: readonly VirtualService[], req: ServiceRequest,
   op: (vs: VirtualService, index: number, fqdn: string) => VirtualService | undefined,
-  options: { recordStable?: boolean; skipped?: (vs: VirtualService, index: number) => string } = {},
+  options: { recordStable?: boolean; skipped?: (vs: VirtualService, index: number) => string; stableFallback?: string } = {},
 ): Plan {
   const fqdn = serviceFqdn(req.service, req.namespace);
   const entries = entriesFor(all, req);
@@ -57,7 +57,7 @@ export function planRouteEdit(
       if (edited) next = edited;
       else if (options.skipped) notes.push(`Note: ${options.skipped(entry.vs, i)}`);
     }
-    const stable = options.recordStable ? soleServiceSubset(entry.vs, indexes[0]!, fqdn) : undefined;
+    const stable = options.recordStable ? soleServiceSubset(entry.vs, indexes[0]!, fqdn) ?? options.stableFallback : undefined;
     changes.push(vsChange(entry.vs, next, { change: req.change, verb: req.verb, now: req.now, plan: req.plan, stable }));
   }
   return finish(req, changes, notes);

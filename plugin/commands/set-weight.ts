@@ -29,7 +29,7 @@ export const setWeightCommand: GrayCommand = {
       build: async (reads) => planRouteEdit(await reads.virtualServices(), {
         service: args.service, namespace: cluster.namespace, vsName: args.vs, routeName: args.route,
         change: `set-weight ${args.weights.join(' ')}`, verb: 'reweighted', now: ctx.now(), plan,
-      }, (vs, i, fqdn) => setServiceWeight(vs, i, fqdn, intents, { keepZero: args['keep-zero'], base: args.base }), { recordStable: true }),
+      }, (vs, i, fqdn) => setServiceWeight(vs, i, fqdn, intents, { keepZero: args['keep-zero'], base: args.base }), { recordStable: true, stableFallback: args.base }),
     });
     return EXIT.ok;
   },
