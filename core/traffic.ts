@@ -237,6 +237,24 @@ export interface WeightOptions {
 
 /** set-weight on one route, for one service: its named subsets get those percents of the service's share. */
 export function setServiceWeight(vs: VirtualService, index: number, fqdn: string, intents: readonly WeightIntent[], options: WeightOptions = {}): VirtualService {
+  const next = reweight(vs, index, fqdn, intents, options);
+  // In a route shared with other services the service's share is scaled to whole weights; when the named
+  // subsets already have exactly the weights asked for, the rest is left as it is (running twice changes nothing).
+  const before = vs.spec.http?.[index]?.route ?? [];
+  const weightOf = (dests: readonly RouteDestination[], subset: string) => dests
+    .filter((d) => isServiceDestination(vs, d?.destination, fqdn) && d.destination.subset === subset).reduce((a, d) => a + (d.weight ?? 0), 0);
+  const total = before.reduce((a, d) => a + (typeof d.weight === 'number' ? d.weight : 0), 0);
+  const after = next.spec.http?.[index]?.route ?? [];
+  if (before.length > 1 && total === 100 && !before.some((d) => !d.destination?.subset && isServiceDestination(vs, d.destination, fqdn))
+    && intents.every((w) => weightOf(before, w.subset) === weightOf(after, w.subset))
+    && (options.keepZero || !before.some((d) => d.weight === 0))) {
+    return vs;
+  }
+  return next;
+}
+
+function reweight(vs: VirtualService, index: number, fqdn: string, intents: readonly WeightIntent[], options: WeightOptions): VirtualService {
+  if (!onlyService(vs, index, fqdn)) return reweightShared(vs, index, fqdn, intents, options);
   return editServiceShare(vs, index, fqdn, (own, template) => {
     const bare = own.filter((d) => !d.destination.subset);
     if (bare.length > 0) {
@@ -254,6 +272,57 @@ export function setServiceWeight(vs: VirtualService, index: number, fqdn: string
     return setWeight(solo, index, intents, { keepZero: true }).spec.http![index]!.route!
       .map((d) => (had.has(d.destination.subset) ? d : { ...d, destination: { ...template, subset: d.destination.subset } }));
   }, { keepZero: options.keepZero });
+}
+
+/**
+ * set-weight in a route shared with other services: the service keeps its share T of the route; each named
+ * subset gets round(percent x T / 100) of it (the same every time, whatever the rest looks like), the
+ * service's other subsets share what is left in their current proportion.
+ */
+function reweightShared(vs: VirtualService, index: number, fqdn: string, intents: readonly WeightIntent[], options: WeightOptions): VirtualService {
+  const next = clone(vs);
+  const route = next.spec.http![index]!;
+  const dests = route.route ?? [];
+  const shares = normalizedShares(dests);
+  const template = templateOf(vs, route, fqdn);
+  const own = dests.map((d, i) => ({ d: clone(d), share: shares[i]! })).filter(({ d }) => isServiceDestination(vs, d.destination, fqdn));
+  for (const x of own) {
+    if (x.d.destination.subset) continue;
+    if (!options.base) {
+      throw new IntentError(
+        `${describeObject(vs)} spec.http[${index}] sends ${fqdn} traffic to the bare host (every version's pods), so the rest of the traffic has no subset to stay on; ` +
+        'name it with --base SUBSET (e.g. the subset your stable pods are in)');
+    }
+    x.d.destination = { ...x.d.destination, subset: options.base };
+  }
+  const total = own.reduce((a, x) => a + x.share, 0);
+  const named = new Map(intents.map((w) => [w.subset, Math.round((w.percent * total) / 100)]));
+  let over = [...named.values()].reduce((a, b) => a + b, 0) - total;
+  for (const [k, v] of [...named.entries()].sort((a, b) => b[1] - a[1])) {
+    if (over <= 0) break;
+    const cut = Math.min(v, over);
+    named.set(k, v - cut);
+    over -= cut;
+  }
+  const others = own.filter((x) => !named.has(x.d.destination.subset!));
+  const rest = total - [...named.values()].reduce((a, b) => a + b, 0);
+  if (others.length === 0 && rest > 0) {
+    throw new IntentError(`${intents.map((w) => `${w.subset}=${w.percent}`).join(' ')} leaves ${rest} of ${describeObject(vs)} spec.http[${index}]'s weight for ${fqdn} with nowhere to go; name the subset that takes the rest`);
+  }
+  const restWeights = apportion(rest, others.map((x) => x.share));
+  const ownOut: RouteDestination[] = own.map((x) => ({ ...x.d, weight: named.get(x.d.destination.subset!) ?? restWeights[others.indexOf(x)]! }));
+  for (const w of intents) {
+    if (!own.some((x) => x.d.destination.subset === w.subset)) ownOut.push({ destination: { ...template, subset: w.subset }, weight: named.get(w.subset)! });
+  }
+  const result: RouteDestination[] = [];
+  let placed = false;
+  dests.forEach((d, i) => {
+    if (!isServiceDestination(vs, d?.destination, fqdn)) result.push({ ...d, weight: shares[i]! });
+    else if (!placed) { result.push(...ownOut); placed = true; }
+  });
+  route.route = options.keepZero ? result : result.filter((d) => d.weight !== 0);
+  if (route.route.length === 0) throw new IntentError('every destination would get 0%; give one subset a positive percent');
+  return next;
 }
 
 /** switch on one route: the service's share goes to one subset. */
