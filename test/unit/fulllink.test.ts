@@ -145,6 +145,49 @@ describe('full-link gray commands', () => {
     });
   });
 
+  describe('the README walkthrough, on a layout as real clusters have it (test/fixtures/shapes/gateway-star.yaml)', () => {
+    it('canary of <app>-base, a lane over every way in, status per hop, then undo in safe order: everything back as it was', async () => {
+      const fake = new FakeCluster('chain', loadFixture('shapes/gateway-star.yaml', 'chain'));
+      const before = { vs: structuredClone(fake.virtualServices.map((v) => v.spec)), dr: structuredClone(fake.destinationRules.map((d) => d.spec)) };
+      for (const s of ['mocka', 'mockb']) {
+        fake.pods.push({ namespace: 'chain', name: `${s}-base-pod`, labels: { app: s, version: 'base' }, ready: true });
+        const r = await run(fake, ['canary', `${s}-base`, '--image', `registry.local/${s}:2.0`, '--subset', 'version-canary', '-n', 'chain']);
+        expect(r.code, r.stderr).to.equal(0);
+        expect(r.stdout).to.equal(`destinationrule.networking.istio.io/dr-${s} configured\ndeployment.apps/${s}-canary created\n`);
+        fake.pods.push({ namespace: 'chain', name: `${s}-canary-pod`, labels: { app: s, version: 'canary', 'istio.service.tag': 'gray' }, ready: true });
+      }
+      const status = await run(fake, ['status', 'mocka', '-n', 'chain']);
+      expect(status.stdout).to.contain('Traffic to mocka: 2 way(s) in\n' +
+        'VIRTUALSERVICE     VIA                          ROUTES TO IT\n' +
+        'chain/vs-gateway   gateway chain/shop-gateway   http[0] general\n' +
+        'chain/vs-mocka     mesh                         http[0] general\n');
+      const lane = await run(fake, ['lane', 'create', 'gray', '--header', 'my-request-id=canary', '--services', 'mocka,mockb', '--subset', 'version-canary', '-n', 'chain']);
+      expect(lane.code, lane.stderr).to.equal(0);
+      expect(lane.stdout.split('\n').filter((l) => l.startsWith('virtualservice'))).to.deep.equal([
+        'virtualservice.networking.istio.io/vs-gateway configured', 'virtualservice.networking.istio.io/vs-mocka configured', 'virtualservice.networking.istio.io/vs-mockb configured']);
+      expect(fake.vs('vs-gateway', 'chain').spec.http![0]).to.deep.equal({
+        name: 'gray-lane-gray', match: [{ headers: { 'my-request-id': { exact: 'canary' } } }],
+        route: [{ destination: { host: 'mocka', port: { number: 8080 }, subset: 'version-canary' } }],
+      });
+      const hops = await run(fake, ['lane', 'status', 'gray', '-n', 'chain']);
+      expect(hops).to.deep.equal({
+        code: 0, stderr: '',
+        stdout: 'Lane gray in chain: requests with my-request-id: canary\n\n' +
+          'HOP   SERVICE   VIRTUALSERVICE     ROUTE                            SUBSET           READY   STATE\n' +
+          '1     mocka     chain/vs-gateway   http[0] before default http[1]   version-canary   1/1     on canary\n' +
+          '1     mocka     chain/vs-mocka     http[0] before default http[1]   version-canary   1/1     on canary\n' +
+          '2     mockb     chain/vs-mockb     http[0] before default http[1]   version-canary   1/1     on canary\n',
+      });
+      for (const args of [['lane', 'delete', 'gray'], ['canary', 'mocka-base', '--delete'], ['canary', 'mockb-base', '--delete']]) {
+        const r = await run(fake, [...args, '-n', 'chain']);
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).to.equal(0);
+      }
+      expect(fake.virtualServices.map((v) => v.spec)).to.deep.equal(before.vs);
+      expect(fake.destinationRules.map((d) => d.spec)).to.deep.equal(before.dr);
+      expect([...fake.others.keys()]).to.deep.equal(['deployments/chain/mocka-base', 'deployments/chain/mockb-base']);
+    });
+  });
+
   describe('color', () => {
     it('creates, updates and deletes its EnvoyFilter in istio-system', async () => {
       const fake = chain();
