@@ -423,7 +423,7 @@ export function withoutMarkedRoutes(vs: VirtualService, fqdn: string, name: stri
  * (its rewrite, timeout, retries, ... so a marked request is served the same way) whose match also
  * requires the mark, and whose share for the service goes to `subset`. Running it again replaces them.
  */
-export function withMarkedRoutes(vs: VirtualService, fqdn: string, marked: MarkedRoute, routeName?: string): VirtualService {
+export function withMarkedRoutes(vs: VirtualService, fqdn: string, marked: MarkedRoute): VirtualService {
   const sameMatch = (r: HTTPRoute) => {
     const generated = (vs.spec.http ?? []).filter((g) => carriesService(vs, g, fqdn) && routeKind(g) === 'general').map((g) => canonicalJson(narrowed(g, marked.match)));
     return generated.includes(canonicalJson(r.match ?? null));
@@ -432,7 +432,7 @@ export function withMarkedRoutes(vs: VirtualService, fqdn: string, marked: Marke
   const name = markedRouteName(next, fqdn, marked.name);
   const http = next.spec.http ?? [];
   const targets = http.map((r, i) => ({ r, i }))
-    .filter(({ r }) => carriesService(next, r, fqdn) && (routeName ? r.name === routeName : routeKind(r) === 'general'));
+    .filter(({ r }) => carriesService(next, r, fqdn) && routeKind(r) === 'general');
   if (targets.length === 0) return next;
   for (const { r } of targets) {
     const clash = http.findIndex((h) => routeKind(h) === 'targeted' && carriesService(next, h, fqdn) && canonicalJson(h.match ?? null) === canonicalJson(narrowed(r, marked.match)));

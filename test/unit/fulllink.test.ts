@@ -73,6 +73,18 @@ describe('full-link gray commands', () => {
       expect(fake.vs('mocka').spec.http).to.deep.equal([{ route: [{ destination: { host: 'mocka', subset: 'base' }, weight: 100 }], timeout: '5s' }]);
       expect(rule(fake, 'mocka').spec).to.deep.equal(original);
     });
+
+    it('creates a DestinationRule when the service has none, and --delete removes exactly that', async () => {
+      const fake = chain();
+      fake.destinationRules.splice(fake.destinationRules.findIndex((d) => d.metadata.name === 'mockb'), 1);
+      fake.add({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'mockb', namespace: 'default' }, spec: { host: 'other' } });
+      const r = await run(fake, ['canary', 'mockb', '--image', 'registry.local/mockb:2.0', '--name', 'mockb-next']);
+      expect(r.stdout).to.equal('destinationrule.networking.istio.io/mockb-gray created\ndeployment.apps/mockb-next created\n');
+      expect(rule(fake, 'mockb-gray').spec).to.deep.equal({ host: 'mockb', subsets: [{ name: 'canary', labels: { version: 'canary', 'istio.service.tag': 'gray' } }] });
+      const d = await run(fake, ['canary', 'mockb', '--delete', '--name', 'mockb-next']);
+      expect(d.stdout).to.equal('virtualservice.networking.istio.io/mockb unchanged\ndestinationrule.networking.istio.io/mockb-gray deleted\ndeployment.apps/mockb-next deleted\n');
+      expect(fake.destinationRules.map((x) => x.metadata.name)).to.deep.equal(['mocka', 'mockb']);
+    });
   });
 
   describe('lane', () => {

@@ -5,6 +5,8 @@ import { expect } from 'chai';
 import { STABLE_ANNOTATION } from '../../core/history.js';
 import type { DestinationRule, HTTPRoute, VirtualService } from '../../core/model.js';
 import { objectKey } from '../../core/model.js';
+import { readFileSync } from 'node:fs';
+import { fixturePath } from '../support/fixtures.js';
 import { run } from '../support/run.js';
 import { SHAPES, type Shape, expectInvariants, shapeCluster, snapshot } from '../support/shapes.js';
 import type { FakeCluster } from '../support/fake-cluster.js';
@@ -30,6 +32,12 @@ const weightArgs = (shape: Shape, percent: number) => ['set-weight', shape.servi
 describe('real-world layouts: every command over every shape', () => {
   for (const shape of SHAPES) {
     describe(shape.file, () => {
+      it('analyze finds nothing wrong with the layout as written', async () => {
+        const text = readFileSync(fixturePath(`shapes/${shape.file}`), 'utf8');
+        const r = await run(undefined, ['analyze', shape.file, '-n', shape.namespace], { [shape.file]: text });
+        expect([r.code, r.stdout.split('\n').filter((l) => /^Error/.test(l))], r.stdout).to.deep.equal([0, []]);
+      });
+
       it('status shows every way in, and exits 0 with ready pods', async () => {
         const fake = shapeCluster(shape);
         const r = await ok(fake, shape, ['status', shape.service]);
