@@ -20,6 +20,10 @@ export interface Controllers {
   kruiseTrafficRoutings?: readonly KubeObject[];
   /** Argo CD's Application CRD is served (label tracking only means Argo CD when it is). */
   argoCd?: boolean;
+  /** Argo CD's settings (ConfigMap argocd-cm), when readable: its tracking method and instance label. */
+  argoCdSettings?: { trackingMethod?: string; instanceLabelKey?: string };
+  /** Argo CD Applications this user can read (to tell self-heal from manual sync). */
+  argoApplications?: readonly KubeObject[];
 }
 
 export interface Owner {
@@ -63,6 +67,18 @@ function kruiseRefs(obj: KubeObject, kind: string): string[] {
     .map((r) => `${ns}/${String(r['name'])}`);
 }
 
+/** What Argo CD will do with a hand edit, from the Application's sync policy when it can be read. */
+function argoOutcome(app: string, applications: readonly KubeObject[] | undefined): string {
+  // An Application in another namespace than Argo CD's is tracked as "<namespace>_<name>".
+  const [ns, name] = app.includes('_') ? app.split('_') as [string, string] : [undefined, app];
+  const found = (applications ?? []).find((a) => a.metadata.name === name && (!ns || namespaceOf(a) === ns));
+  if (!found) return 'with self-heal it reverts this edit at the next sync, otherwise the application shows OutOfSync';
+  const automated = at(found, 'spec', 'syncPolicy', 'automated') as { selfHeal?: boolean } | undefined;
+  if (automated?.selfHeal) return 'it syncs automatically with self-heal, so it reverts this edit within moments';
+  if (automated) return 'it syncs automatically without self-heal: the edit lasts until the next change in Git, which reverts it';
+  return 'it syncs by hand: the application shows OutOfSync, and the next sync reverts this edit';
+}
+
 export function ownersOf(obj: KubeObject, controllers: Controllers): Owner[] {
   const out: Owner[] = [];
   const key = `${namespaceOf(obj)}/${obj.metadata.name}`;
@@ -92,12 +108,15 @@ export function ownersOf(obj: KubeObject, controllers: Controllers): Owner[] {
   const annotations = obj.metadata.annotations ?? {};
   const tracking = annotations[ARGOCD_TRACKING_ANNOTATION];
   const helm = labels[MANAGED_BY_LABEL] === 'Helm' && !!annotations[HELM_RELEASE_ANNOTATION];
-  if (tracking) {
-    out.push({ who: `Argo CD application ${tracking.split(':')[0]}`, fights: false,
-      message: `${what} is tracked by Argo CD application ${tracking.split(':')[0]} (annotation ${ARGOCD_TRACKING_ANNOTATION}): with self-heal it reverts this edit at the next sync, otherwise the application shows OutOfSync. Make the change in Git for it to last` });
-  } else if (controllers.argoCd && labels[INSTANCE_LABEL] && !helm) {
-    out.push({ who: `Argo CD application ${labels[INSTANCE_LABEL]}`, fights: false,
-      message: `${what} carries Argo CD's instance label ${INSTANCE_LABEL}=${labels[INSTANCE_LABEL]} (label tracking): with self-heal Argo CD reverts this edit at the next sync. Make the change in Git for it to last` });
+  // Label tracking: the instance label (application.instanceLabelKey) names the app, unless argocd-cm says
+  // the tracking method is annotation or annotation+label (then the label is only informational).
+  const labelKey = controllers.argoCdSettings?.instanceLabelKey || INSTANCE_LABEL;
+  const method = controllers.argoCdSettings?.trackingMethod;
+  const byLabel = controllers.argoCd && (!method || method === 'label') && labels[labelKey] && !(helm && labelKey === INSTANCE_LABEL);
+  const app = tracking ? tracking.split(':')[0]! : byLabel ? labels[labelKey]! : undefined;
+  if (app) {
+    const how = tracking ? `annotation ${ARGOCD_TRACKING_ANNOTATION}` : `label ${labelKey}=${app}`;
+    out.push({ who: `Argo CD application ${app}`, fights: false, message: `${what} is tracked by Argo CD application ${app} (${how}): ${argoOutcome(app, controllers.argoApplications)}. Make the change in Git for it to last` });
   }
   if (helm) {
     const release = `${annotations[HELM_NAMESPACE_ANNOTATION] ?? namespaceOf(obj)}/${annotations[HELM_RELEASE_ANNOTATION]}`;

@@ -81,6 +81,12 @@ export class Reads {
         this.cluster.servedResources('rollouts.kruise.io/v1beta1'),
       ]);
       const out: Controllers = { argoCd: !!argo?.includes('applications') };
+      if (out.argoCd) {
+        // Argo CD's own settings, where a default install keeps them (readable or not: then its defaults apply).
+        const cm = await this.cluster.get<KubeObject & { data?: Record<string, string> }>({ resource: 'configmaps', namespace: 'argocd', name: 'argocd-cm' }).catch(() => undefined);
+        out.argoCdSettings = { trackingMethod: cm?.data?.['application.resourceTrackingMethod'], instanceLabelKey: cm?.data?.['application.instanceLabelKey'] };
+        out.argoApplications = await this.cluster.listObjects('argoproj.io/v1alpha1', 'applications', undefined);
+      }
       if (argo?.includes('rollouts')) out.argoRollouts = await this.cluster.listObjects('argoproj.io/v1alpha1', 'rollouts', undefined);
       const kruise = kruiseB?.includes('rollouts') ? 'rollouts.kruise.io/v1beta1' : kruiseA?.includes('rollouts') ? 'rollouts.kruise.io/v1alpha1' : undefined;
       if (kruise) out.kruiseRollouts = await this.cluster.listObjects(kruise, 'rollouts', undefined);

@@ -45,7 +45,7 @@ export function withMutationFlags<T>(y: Argv<T>, options: { route?: boolean } = 
     .option('vs', { type: 'string', describe: 'Edit only this VirtualService (NAME or NAMESPACE/NAME) instead of every one that routes to the service' })
     .option('force', { type: 'boolean', describe: 'Edit even objects a controller manages (Flagger, Argo Rollouts, OpenKruise Rollouts); it may undo the edit' })
     .option('dry-run', {
-      type: 'string', describe: 'none: apply; client: only show the result; server: let the API server and its webhooks judge it without saving',
+      type: 'string', describe: 'none: apply; client: only show the plan, as a per-object diff; server: let the API server and its webhooks judge it without saving',
       default: 'none', coerce: parseDryRun,
     })
     .option('output', { alias: 'o', type: 'string', describe: `Print the result as ${MUTATION_OUTPUTS.join('|')}`, coerce: parseMutationOutput });

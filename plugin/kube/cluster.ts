@@ -50,7 +50,7 @@ export interface GrayCluster {
   listObjects(groupVersion: string, resource: string, namespace: string | undefined): Promise<KubeObject[]>;
 }
 
-export type Resource = 'deployments' | 'destinationrules' | 'virtualservices' | 'envoyfilters';
+export type Resource = 'deployments' | 'destinationrules' | 'virtualservices' | 'envoyfilters' | 'configmaps';
 
 export interface ObjectRef {
   resource: Resource;
@@ -86,7 +86,7 @@ export class KubeCluster implements GrayCluster {
 
   /** The REST path of a collection (namespace undefined: across namespaces) or of one object in it. */
   private async path(resource: Resource, namespace: string | undefined, name?: string): Promise<string> {
-    const groupVersion = resource === 'deployments' ? 'apis/apps/v1'
+    const groupVersion = resource === 'configmaps' ? 'api/v1' : resource === 'deployments' ? 'apis/apps/v1'
       : resource === 'envoyfilters' ? 'apis/networking.istio.io/v1alpha3' // EnvoyFilter is served as v1alpha3 only
       : `apis/networking.istio.io/${await this.istioVersionServed()}`;
     const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';

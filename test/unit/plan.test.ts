@@ -38,6 +38,17 @@ describe('plans', () => {
       expect(ownersOf(helm, { argoCd: true }).map((o) => o.who)).to.deep.equal(['Helm release shop/shop']);
     });
 
+    it('Argo CD: its settings decide what the instance label means; the Application\'s sync policy what happens', () => {
+      const labelled = vs({ labels: { 'argocd.argoproj.io/instance': 'shop-app', 'app.kubernetes.io/instance': 'chart' } });
+      expect(ownersOf(labelled, { argoCd: true, argoCdSettings: { instanceLabelKey: 'argocd.argoproj.io/instance' } }).map((o) => o.who)).to.deep.equal(['Argo CD application shop-app']);
+      expect(ownersOf(labelled, { argoCd: true, argoCdSettings: { trackingMethod: 'annotation+label' } })).to.deep.equal([]);
+      const app = (syncPolicy: unknown): KubeObject => ({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name: 'shop-app', namespace: 'argocd' }, spec: { syncPolicy } });
+      const tracked = vs({ annotations: { 'argocd.argoproj.io/tracking-id': 'shop-app:networking.istio.io/VirtualService:shop/vs-mocka' } });
+      expect(ownersOf(tracked, { argoApplications: [app({ automated: { selfHeal: true } })] })[0]!.message).to.contain('it syncs automatically with self-heal, so it reverts this edit within moments');
+      expect(ownersOf(tracked, { argoApplications: [app({ automated: {} })] })[0]!.message).to.contain('the edit lasts until the next change in Git, which reverts it');
+      expect(ownersOf(tracked, { argoApplications: [app(undefined)] })[0]!.message).to.contain('it syncs by hand: the application shows OutOfSync');
+    });
+
     it('a controller that fights back: refused, exit 3, nothing written; --force edits with a warning', async () => {
       const fake = await withCanary();
       fake.served.set('argoproj.io/v1alpha1', ['rollouts', 'analysisruns']);
@@ -62,6 +73,9 @@ describe('plans', () => {
       fake.vs('vs-gateway', 'shop').metadata.labels = { 'app.kubernetes.io/managed-by': 'Helm' };
       fake.vs('vs-gateway', 'shop').metadata.annotations = { 'meta.helm.sh/release-name': 'edge', 'meta.helm.sh/release-namespace': 'shop' };
       fake.vs('vs-mocka', 'shop').metadata.annotations = { 'argocd.argoproj.io/tracking-id': 'mocka:networking.istio.io/VirtualService:shop/vs-mocka' };
+      // Argo CD runs, its settings are readable, but nobody may list its Applications: the general message.
+      fake.served.set('argoproj.io/v1alpha1', ['applications']);
+      fake.others.set('configmaps/argocd/argocd-cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'argocd-cm', namespace: 'argocd' }, data: { 'application.resourceTrackingMethod': 'annotation' } });
       const r = await run(fake, ['set-weight', 'mocka', 'version-canary=10', '-n', 'shop']);
       expect(r.code, r.stderr).to.equal(0);
       expect(r.stderr).to.equal(
