@@ -253,16 +253,19 @@ export function setServiceWeight(vs: VirtualService, index: number, fqdn: string
   return next;
 }
 
+/** A route to the bare host reaches every version: set-weight cannot tell which subset the rest stays on. */
+function bareHost(vs: VirtualService, index: number, fqdn: string): IntentError {
+  return new IntentError(
+    `${describeObject(vs)} spec.http[${index}] sends ${fqdn} traffic to the bare host (every version's pods), so the rest of the traffic has no subset to stay on; ` +
+    'name it with --base SUBSET (e.g. the subset your stable pods are in)');
+}
+
 function reweight(vs: VirtualService, index: number, fqdn: string, intents: readonly WeightIntent[], options: WeightOptions): VirtualService {
   if (!onlyService(vs, index, fqdn)) return reweightShared(vs, index, fqdn, intents, options);
   return editServiceShare(vs, index, fqdn, (own, template) => {
     const bare = own.filter((d) => !d.destination.subset);
     if (bare.length > 0) {
-      if (!options.base) {
-        throw new IntentError(
-          `${describeObject(vs)} spec.http[${index}] sends ${fqdn} traffic to the bare host (every version's pods), so the rest of the traffic has no subset to stay on; ` +
-          'name it with --base SUBSET (e.g. the subset your stable pods are in)');
-      }
+      if (!options.base) throw bareHost(vs, index, fqdn);
       for (const d of bare) d.destination = { ...d.destination, subset: options.base };
     }
     // The per-route arithmetic of set-weight, over the service's own destinations; new ones copy the
@@ -288,11 +291,7 @@ function reweightShared(vs: VirtualService, index: number, fqdn: string, intents
   const own = dests.map((d, i) => ({ d: clone(d), share: shares[i]! })).filter(({ d }) => isServiceDestination(vs, d.destination, fqdn));
   for (const x of own) {
     if (x.d.destination.subset) continue;
-    if (!options.base) {
-      throw new IntentError(
-        `${describeObject(vs)} spec.http[${index}] sends ${fqdn} traffic to the bare host (every version's pods), so the rest of the traffic has no subset to stay on; ` +
-        'name it with --base SUBSET (e.g. the subset your stable pods are in)');
-    }
+    if (!options.base) throw bareHost(vs, index, fqdn);
     x.d.destination = { ...x.d.destination, subset: options.base };
   }
   const total = own.reduce((a, x) => a + x.share, 0);
