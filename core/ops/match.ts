@@ -1,8 +1,7 @@
 import { IntentError } from '../errors.js';
-import { resolveHost } from '../hosts.js';
-import { type StringMatch, type VirtualService, describeObject, namespaceOf } from '../model.js';
+import type { StringMatch } from '../model.js';
 import { re2Quote } from '../re2.js';
-import { type MarkedRoute, withMarkedRoutes } from '../traffic.js';
+import type { MarkedRoute } from '../traffic.js';
 
 /** Routes kubectl-gray adds carry this name prefix, so rollback knows which ones are its own. */
 export const OWNED_ROUTE_PREFIX = 'gray-';
@@ -44,14 +43,4 @@ export function markedRoute(intent: HeaderMatchIntent): MarkedRoute {
   if (!intent.header) throw new IntentError('the header name is empty');
   const stringMatch: StringMatch = { [intent.kind]: intent.value };
   return { name: routeName(intent), match: { headers: { [intent.header.toLowerCase()]: stringMatch } }, subset: intent.subset };
-}
-
-/**
- * Sends requests carrying the header to a subset, through a route placed just before the general route(s)
- * of the VirtualService's first host. Running it again with the same match replaces that route.
- */
-export function matchHeader(vs: VirtualService, intent: HeaderMatchIntent): VirtualService {
-  const host = vs.spec.hosts?.[0];
-  if (!host) throw new IntentError(`${describeObject(vs)} has no hosts`);
-  return withMarkedRoutes(vs, resolveHost(host, namespaceOf(vs)), markedRoute(intent));
 }

@@ -1,16 +1,17 @@
 import { expect } from 'chai';
 import { HISTORY_ANNOTATION, HISTORY_LIMIT, STABLE_ANNOTATION, readHistory, recordChange, rememberStable, undoTo } from '../../core/history.js';
-import { cookieIntent, matchHeader } from '../../core/ops/match.js';
+import { type HeaderMatchIntent, cookieIntent, markedRoute } from '../../core/ops/match.js';
 import { parseMirrorPercent } from '../../core/ops/mirror.js';
 import type { VirtualService } from '../../core/model.js';
 import { planRollback } from '../../core/service-plan.js';
-import { clearServiceMirror, mirrorService, switchService } from '../../core/traffic.js';
+import { clearServiceMirror, mirrorService, switchService, withMarkedRoutes } from '../../core/traffic.js';
 import { setWeight } from '../../core/ops/set-weight.js';
 import { re2Matches } from '../../core/re2.js';
 import { bookinfo, weightedVs } from '../support/fixtures.js';
 
 const NOW = new Date('2026-11-23T10:00:00Z');
 const REVIEWS = 'reviews.default.svc.cluster.local';
+const matchHeader = (vs: VirtualService, intent: HeaderMatchIntent) => withMarkedRoutes(vs, REVIEWS, markedRoute(intent));
 const switchTo = (vs: VirtualService, i: number, subset: string) => switchService(vs, i, REVIEWS, subset);
 const setMirror = (vs: VirtualService, i: number, subset: string, percent?: number) => mirrorService(vs, i, REVIEWS, subset, percent);
 const clearMirror = (vs: VirtualService, i: number) => clearServiceMirror(vs, i, REVIEWS);
