@@ -6,7 +6,7 @@ import { type DestinationRule, type VirtualService, clone, namespaceOf, objectKe
 import { OWNED_ROUTE_PREFIX } from './ops/match.js';
 import { type Change, type Plan, vsChange } from './plan.js';
 import { lookupSubsets } from './subsets.js';
-import { carriesService, chosenRoutes, isCopyOf, routeKind, requireRoutes, resolveEntryPoints, withMarkedRoutes, withoutMarkedRoutes } from './traffic.js';
+import { NEEDS_GENERAL, carriesService, chosenRoutes, isCopyOf, routeKind, requireRoutes, resolveEntryPoints, withMarkedRoutes, withoutMarkedRoutes } from './traffic.js';
 
 export interface Lane {
   name: string;
@@ -86,7 +86,7 @@ export function planLaneCreate(all: readonly VirtualService[], rules: readonly D
   for (const service of services) {
     const fqdn = resolveHost(service, req.namespace);
     const entries = resolveEntryPoints({ service, namespace: req.namespace }, all);
-    requireRoutes(entries, service);
+    requireRoutes(entries, service, undefined, NEEDS_GENERAL);
     let fellBack = false;
     for (const entry of entries.filter((e) => chosenRoutes(e).length > 0)) {
       const key = objectKey(entry.vs);

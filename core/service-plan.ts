@@ -5,7 +5,7 @@ import { STABLE_ANNOTATION } from './history.js';
 import { type VirtualService, clone, describeObject } from './model.js';
 import { type Change, type Plan, vsChange } from './plan.js';
 import {
-  type EntryPoint, type MarkedRoute, chosenRoutes, clearServiceMirror, requireRoutes, resolveEntryPoints, routeKind, serviceFqdn,
+  NEEDS_GENERAL, type EntryPoint, type MarkedRoute, chosenRoutes, clearServiceMirror, requireRoutes, resolveEntryPoints, routeKind, serviceFqdn,
   carriesService, soleServiceSubset, switchService, withMarkedRoutes, withoutOwnedRoutesOf,
 } from './traffic.js';
 
@@ -67,7 +67,7 @@ export function planRouteEdit(
 export function planMarkedRoutes(all: readonly VirtualService[], req: ServiceRequest, marked: MarkedRoute): Plan {
   const fqdn = serviceFqdn(req.service, req.namespace);
   const entries = entriesFor(all, req);
-  requireRoutes(entries, req.service);
+  requireRoutes(entries, req.service, undefined, NEEDS_GENERAL);
   const changes = entries.filter((e) => chosenRoutes(e).length > 0).map((e) => {
     const stable = soleServiceSubset(e.vs, chosenRoutes(e)[0]!, fqdn);
     return vsChange(e.vs, withMarkedRoutes(e.vs, fqdn, marked), { change: req.change, verb: req.verb, now: req.now, plan: req.plan, stable });

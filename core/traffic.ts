@@ -158,7 +158,10 @@ export function chosenRoutes(entry: EntryPoint, routeName?: string): number[] {
 }
 
 /** Refuses when no entry point has a route to edit, listing the candidates and the flag that picks one. */
-export function requireRoutes(entries: readonly EntryPoint[], service: string, routeName?: string): void {
+export const PICK_ROUTE = 'Pick one with --route NAME';
+export const NEEDS_GENERAL = 'a marked route goes just before a general route; give the service one (a route without header, cookie, query or source matches)';
+
+export function requireRoutes(entries: readonly EntryPoint[], service: string, routeName?: string, fix = PICK_ROUTE): void {
   if (entries.some((e) => chosenRoutes(e, routeName).length > 0)) return;
   const candidates = entries.flatMap((e) => e.routes.map((r) => `${describeObject(e.vs)} spec.http[${r.index}]${r.name ? ` "${r.name}"` : ' (unnamed)'} (${r.kind})`));
   if (routeName) {
@@ -166,7 +169,7 @@ export function requireRoutes(entries: readonly EntryPoint[], service: string, r
   }
   throw new IntentError(
     `no general route sends traffic to ${service} (every route to it matches on headers, cookies, query or source, or was added by kubectl gray); ` +
-    `candidates: ${candidates.join('; ') || 'none'}. Pick one with --route NAME`);
+    `candidates: ${candidates.join('; ') || 'none'}. ${fix[0]!.toUpperCase()}${fix.slice(1)}`);
 }
 
 // ---- editing a route for one service only ----------------------------------------------------

@@ -150,3 +150,18 @@ describe('plans', () => {
     });
   });
 });
+
+describe('route selection at the edges', () => {
+  it('no general route: set-weight names the candidates and --route; match-header says what it needs', async () => {
+    const fake = shapeCluster(SHAPES[0]!);
+    const gw = fake.vs('vs-gateway', 'shop');
+    gw.spec.http![0]!.match = [{ headers: { 'x-beta': { exact: '1' } } }];
+    const mesh = fake.vs('vs-mocka', 'shop');
+    mesh.spec.http![0]!.match = [{ queryParams: { beta: { exact: '1' } } }];
+    const sw = await run(fake, ['set-weight', 'mocka', 'version-base=50', '-n', 'shop']);
+    expect([sw.code, sw.stderr.split('\n')[0]]).to.deep.equal([2, 'error: no general route sends traffic to mocka (every route to it matches on headers, cookies, query or source, or was added by kubectl gray); ' +
+      'candidates: VirtualService shop/vs-gateway spec.http[0] (unnamed) (targeted); VirtualService shop/vs-mocka spec.http[0] (unnamed) (targeted). Pick one with --route NAME']);
+    const mh = await run(fake, ['match-header', 'mocka', 'a=b', '--subset', 'version-base', '-n', 'shop']);
+    expect(mh.stderr).to.contain('A marked route goes just before a general route; give the service one (a route without header, cookie, query or source matches)');
+  });
+});
