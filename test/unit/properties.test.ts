@@ -55,11 +55,16 @@ const route = fc.record({ match, dests: destinations, owned: fc.boolean(), name:
     route: dests,
   }));
 
-const virtualService = fc.record({ routes: fc.array(route, { minLength: 1, maxLength: 5 }), gateway: fc.boolean(), i: fc.nat(1000) })
-  .map(({ routes, gateway, i }): VirtualService => ({
+/** A mesh VirtualService, one bound to a Gateway (hosts "*"), one bound to both, or a delegate child (no hosts). */
+const virtualService = fc.record({ routes: fc.array(route, { minLength: 1, maxLength: 5 }), way: fc.constantFrom('mesh', 'gateway', 'both', 'delegate'), i: fc.nat(1000) })
+  .map(({ routes, way, i }): VirtualService => ({
     apiVersion: 'networking.istio.io/v1', kind: 'VirtualService',
     metadata: { name: `vs-${i}`, namespace: NS },
-    spec: { hosts: gateway ? ['*'] : ['svc'], ...(gateway ? { gateways: ['shop-gateway'] } : {}), http: routes },
+    spec: {
+      ...(way === 'delegate' ? {} : { hosts: way === 'mesh' ? ['svc'] : way === 'gateway' ? ['*'] : ['svc', 'shop.example.com'] }),
+      ...(way === 'gateway' ? { gateways: ['shop-gateway'] } : way === 'both' ? { gateways: ['mesh', 'istio-system/public'] } : {}),
+      http: routes,
+    },
   }));
 
 const layout = fc.uniqueArray(virtualService, { minLength: 1, maxLength: 3, selector: (v) => v.metadata.name });
