@@ -1,6 +1,6 @@
 // The root command: a list of registrations, one error policy, and exit codes scripts can trust.
 import yargs from 'yargs';
-import { IntentError, RuleViolation } from '../core/errors.js';
+import { IntentError, OwnedElsewhere, RuleViolation } from '../core/errors.js';
 import { formatFinding } from '../core/rules.js';
 import type { GrayCommand } from './command.js';
 import { analyzeCommand } from './commands/analyze.js';
@@ -97,6 +97,12 @@ function reportError(ctx: CommandContext, err: unknown, hint: string): number {
   if (err instanceof RuleViolation) {
     ctx.io.err(`error: refused by ${err.findings.length} rule violation(s); nothing was changed:\n`);
     for (const f of err.findings) ctx.io.err(`  ${formatFinding(f)}\n`);
+    return EXIT.refused;
+  }
+  if (err instanceof OwnedElsewhere) {
+    ctx.io.err(`error: refused: another controller manages what this would change; nothing was changed:\n`);
+    for (const m of err.messages) ctx.io.err(`  ${m}\n`);
+    ctx.io.err('  (--force edits anyway; the controller may undo it)\n');
     return EXIT.refused;
   }
   if (err instanceof IntentError) {

@@ -44,9 +44,13 @@ export interface GrayCluster {
   /** Creates the object, or replaces it when it carries a resourceVersion (a stale one fails with a Conflict). */
   write<T extends KubeObject>(ref: ObjectRef, object: T, dryRun: 'none' | 'server'): Promise<WriteResult<T>>;
   remove(ref: ObjectRef, dryRun: 'none' | 'server'): Promise<void>;
+  /** The resources a group/version serves ("argoproj.io/v1alpha1"), or undefined when it is not served (no CRD). */
+  servedResources(groupVersion: string): Promise<string[] | undefined>;
+  /** Any namespaced custom objects, in one namespace or (undefined) all; unreadable ones (403) come back empty. */
+  listObjects(groupVersion: string, resource: string, namespace: string | undefined): Promise<KubeObject[]>;
 }
 
-export type Resource = 'deployments' | 'destinationrules' | 'virtualservices' | 'envoyfilters';
+export type Resource = 'deployments' | 'destinationrules' | 'virtualservices' | 'envoyfilters' | 'configmaps';
 
 export interface ObjectRef {
   resource: Resource;
@@ -92,6 +96,7 @@ export class KubeCluster implements GrayCluster {
     send: (path: string, apiVersion: string) => Promise<T>): Promise<T> {
     const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
     const rest = `${ns}/${resource}${name ? `/${encodeURIComponent(name)}` : ''}`;
+    if (resource === 'configmaps') return send(`/api/v1${rest}`, 'v1');
     if (resource === 'deployments') return send(`/apis/apps/v1${rest}`, 'apps/v1');
     if (resource === 'envoyfilters') return send(`/apis/networking.istio.io/v1alpha3${rest}`, 'networking.istio.io/v1alpha3'); // EnvoyFilter is served as v1alpha3 only
     const tried = this.istioVersion;
@@ -138,6 +143,27 @@ export class KubeCluster implements GrayCluster {
 
   async remove(ref: ObjectRef, dryRun: 'none' | 'server'): Promise<void> {
     await this.at(ref.resource, ref.namespace, ref.name, (path) => this.rest.request('DELETE', `${path}${dryRun === 'server' ? '?dryRun=All' : ''}`));
+  }
+
+  async servedResources(groupVersion: string): Promise<string[] | undefined> {
+    try {
+      const res = await this.rest.request<{ resources?: Array<{ name: string }> }>('GET', `/apis/${groupVersion}`);
+      return (res.body.resources ?? []).map((r) => r.name);
+    } catch (err) {
+      if (err instanceof ApiError && (err.isNotFound || err.status === 403)) return undefined;
+      throw err;
+    }
+  }
+
+  async listObjects(groupVersion: string, resource: string, namespace: string | undefined): Promise<KubeObject[]> {
+    const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+    try {
+      const res = await this.rest.request<List<KubeObject>>('GET', `/apis/${groupVersion}${ns}/${resource}`);
+      return res.body.items ?? [];
+    } catch (err) {
+      if (err instanceof ApiError && (err.isNotFound || err.status === 403)) return [];
+      throw err;
+    }
   }
 
   async admissionPolicy(): Promise<unknown | undefined> {

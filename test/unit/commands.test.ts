@@ -74,7 +74,31 @@ describe('kubectl gray commands', () => {
     it('--dry-run=client prints the result and writes nothing; -o yaml and -o json parse', async () => {
       const fake = shop();
       const r = await run(fake, ['set-weight', 'reviews', 'v2=10', '--dry-run=client']);
-      expect(r.stdout).to.equal('virtualservice.networking.istio.io/reviews reweighted (dry run)\n  http[0] default (*): v1=90% v2=10%\n');
+      expect(r.stdout).to.equal([
+        '--- virtualservice.networking.istio.io/reviews (default) (as read)',
+        '+++ virtualservice.networking.istio.io/reviews (default) (planned)',
+        '      team: shop',
+        '    annotations:',
+        '      owner: team-reviews',
+        '+     kubectl-gray.io/stable-subset: v1',
+        '+     kubectl-gray.io/history: <1 entries>',
+        '  spec:',
+        '    hosts:',
+        '      - reviews',
+        '  ...',
+        '          - destination:',
+        '              host: reviews',
+        '              subset: v1',
+        '+           weight: 90',
+        '+         - destination:',
+        '+             host: reviews',
+        '+             subset: v2',
+        '+           weight: 10',
+        '        retries:',
+        '          attempts: 3',
+        '          perTryTimeout: 2s',
+        '',
+      ].join('\n'));
       expect(fake.writes).to.have.length(0);
       const json = JSON.parse((await run(fake, ['set-weight', 'reviews', 'v2=20', '--dry-run=client', '-o', 'json'])).stdout);
       expect(json.spec.http[0].route.map((d: { weight: number }) => d.weight)).to.deep.equal([80, 20]);
@@ -204,7 +228,7 @@ describe('kubectl gray commands', () => {
       const r = await run(fake, ['status', 'reviews']);
       expect(r.code).to.equal(3); // v3 takes jason's requests but has no ready pod: degraded
       expect(r.stdout).to.equal([
-        'VirtualService default/reviews   hosts: reviews',
+        'VirtualService default/reviews   hosts: reviews   via: mesh',
         '',
         'ROUTE                    MATCH              DESTINATION   WEIGHT',
         'gray-v3-end-user-jason   end-user = jason   v3            100%     ████████████████████  ! 503 risk',
@@ -216,6 +240,8 @@ describe('kubectl gray commands', () => {
         'v1       version=v1   1      1/1     serving',
         'v2       version=v2   1      1/1     serving',
         'v3       version=v3   1      0/1     routed but no ready pod: 503 no healthy upstream',
+        '',
+        'set-weight/switch/mirror/rollback edit: http[1]; left alone: http[0] (owned)',
         '',
       ].join('\n'));
     });
@@ -260,7 +286,7 @@ describe('kubectl gray commands', () => {
     it('no VirtualService for the host: exit 2 naming the namespace and --vs', async () => {
       const r = await run(shop(), ['set-weight', 'nothere', 'v2=1']);
       expect(r.code).to.equal(2);
-      expect(r.stderr).to.contain('no VirtualService in namespace default has host nothere (nothere.default.svc.cluster.local)');
+      expect(r.stderr).to.contain('no VirtualService routes to nothere (nothere.default.svc.cluster.local): none lists it in hosts or sends an HTTP route to it; check the name and -n/--namespace, or name one with --vs NAME');
     });
     it('--help prints examples and exits 0', async () => {
       const r = await run(undefined, ['set-weight', '--help']);
