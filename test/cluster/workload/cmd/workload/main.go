@@ -84,7 +84,8 @@ func main() {
 		if mesh.HasBootstrap() {
 			scheme = "xds:///"
 		}
-		conn, err := grpc.NewClient(scheme+s.next, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err := grpc.NewClient(scheme+s.next, grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithConnectParams(api.ConnectParams))
 		if err != nil {
 			log.Fatalf("next hop %s%s: %v", scheme, s.next, err)
 		}

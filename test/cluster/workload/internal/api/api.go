@@ -8,8 +8,10 @@ package api
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
@@ -17,6 +19,13 @@ const (
 	ServiceName = "kubectlgray.workload.v1.Workload"
 	HelloMethod = "/" + ServiceName + "/Hello"
 )
+
+// ConnectParams keep reconnection backoff short (at most 2 s, not gRPC's 120 s): test pods come and go,
+// and a hop that was refused once must be reachable again within a test's patience.
+var ConnectParams = grpc.ConnectParams{
+	Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 2 * time.Second},
+	MinConnectTimeout: 5 * time.Second,
+}
 
 // Reply says who answered and, for a chain of calls, every hop from this one to the last.
 type Reply struct {
