@@ -3,7 +3,7 @@
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 [ -d "$state" ] || exit 0
-for name in istiod webhook kube-apiserver etcd; do
+for name in webhook kube-apiserver etcd; do
   pidfile="$state/$name.pid"
   [ -f "$pidfile" ] || continue
   pid=$(cat "$pidfile")
