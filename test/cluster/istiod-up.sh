@@ -10,6 +10,11 @@
 #   $state/istiod-webhook-port  https://localhost:<it>/validate (Istio's validation)
 #   $state/istiod.{pid,log}
 #
+# On a cluster with a node (lib.sh sets NODE_IP) pods reach istiod through a selectorless Service with a
+# fixed ClusterIP, istiod.istio-system = ${ISTIOD_CLUSTER_IP:-10.89.128.10}:15010, whose endpoint is the host
+# process on NODE_IP:<xds port>: pod specs can say ISTIOD_XDS_ADDR=10.89.128.10:15010 whatever port istiod
+# got (there is no cluster DNS, so a name would not resolve).
+#
 # No CA (ENABLE_CA_SERVER=false: no istio-ca-root-cert ConfigMaps or CA Secret are written anywhere);
 # the webhook server's certificate is made here (localhost) and handed over as files. ISTIO_VALIDATION=0
 # skips the webhook registration.
@@ -65,6 +70,27 @@ mkdir -p "$state/istiod-work"
 echo $! > "$state/istiod.pid"
 start=$(date +%s%N)
 wait_until 60 istiod curl -sf "http://127.0.0.1:$http_port/ready"
+
+if [ -n "${NODE_IP:-}" ]; then
+  k apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: istiod, namespace: istio-system, labels: {app: istiod}}
+spec:
+  clusterIP: ${ISTIOD_CLUSTER_IP:-10.89.128.10}
+  ports: [{name: grpc-xds, port: 15010, targetPort: $xds_port, protocol: TCP, appProtocol: grpc}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: istiod-host
+  namespace: istio-system
+  labels: {kubernetes.io/service-name: istiod, endpointslice.kubernetes.io/managed-by: kubectl-gray.io/harness}
+addressType: IPv4
+ports: [{name: grpc-xds, port: $xds_port, protocol: TCP, appProtocol: grpc}]
+endpoints: [{addresses: ["$NODE_IP"], conditions: {ready: true}}]
+YAML
+fi
 
 if [ "${ISTIO_VALIDATION:-1}" != 0 ]; then
   # Labelled with istiod's revision, so istiod takes it over: it fills in caBundle and, once it has seen
