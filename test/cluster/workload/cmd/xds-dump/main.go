@@ -77,7 +77,8 @@ func main() {
 	pod := fs.String("pod", "", "the node's pod name (default xds-dump-<pid>)")
 	generator := fs.String("generator", "", `config generator: "" (Envoy) or grpc (proxyless); the grpc generator needs --names for lds`)
 	typ := fs.String("type", "lds", "lds, rds (listeners and the routes they name) or cds")
-	names := fs.String("names", "", "comma list of resource names to ask for (default: all; for rds: the names the listeners use)")
+	names := fs.String("names", "", "comma list of names of the --type asked for (default: all; for rds: the names the listeners use)")
+	listenerNames := fs.String("listeners", "", "comma list of listeners to ask for on the way to rds (default all; the grpc generator\nneeds them: e.g. mocka.shop.svc.cluster.local:8080)")
 	xdsAddr := fs.String("xds", os.Getenv("ISTIOD_XDS_ADDR"), "istiod's plaintext xDS host:port (default $ISTIOD_XDS_ADDR)")
 	out := fs.String("o", "summary", "summary (text), json (summary + full resources)")
 	timeout := fs.Duration("timeout", 10*time.Second, "give up after this long")
@@ -139,10 +140,7 @@ func main() {
 			}
 		}
 	}
-	var requested []string
-	if *names != "" {
-		requested = strings.Split(*names, ",")
-	}
+	requested := split(*names)
 
 	res := output{Node: nodeOut{ID: node.ID(), Labels: labels}, Type: *typ, Resources: map[string][]json.RawMessage{}}
 	add := func(kind string, m proto.Message) {
@@ -161,9 +159,9 @@ func main() {
 			add("clusters", c)
 		}
 	case "lds", "rds":
-		ldsNames := requested
-		if *typ == "rds" {
-			ldsNames = nil
+		ldsNames := split(*listenerNames)
+		if *typ == "lds" && requested != nil {
+			ldsNames = requested
 		}
 		var routeNames []string
 		for _, a := range ask(ldsType, ldsNames) {
@@ -204,6 +202,13 @@ func main() {
 	for _, c := range res.Clusters {
 		fmt.Printf("cluster %s\n", c)
 	}
+}
+
+func split(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }
 
 func contains(xs []string, x string) bool {
