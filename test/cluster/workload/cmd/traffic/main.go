@@ -73,6 +73,10 @@ func main() {
 	srcNS := fs.String("source-namespace", "", "the caller's namespace as istiod sees it (default: -n)")
 	srcLabels := fs.String("source-labels", "app=traffic", "the caller's labels as istiod sees them (k=v,...)")
 	srcIP := fs.String("source-ip", envOr("POD_IP", "127.0.0.1"), "the caller's IP in its xDS node id")
+	until := fs.String("until", "", "follow mode: keep calling until the last --window calls split like this (v1=50,v2=50)")
+	tolerance := fs.Float64("tolerance", 3, "follow mode: allowed difference, in points, per version")
+	windowSize := fs.Int("window", 400, "follow mode: calls in the sliding window")
+	maxWait := fs.Duration("max-wait", 60*time.Second, "follow mode: give up after this long")
 
 	// Flags may come before or after SERVICE.
 	args := os.Args[1:]
@@ -140,6 +144,13 @@ func main() {
 		k, v, _ := strings.Cut(h, ":")
 		md.Append(strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v))
 	}
+	if *until != "" {
+		target, err := split.ParseTarget(*until)
+		if err != nil {
+			die(err.Error())
+		}
+		os.Exit(follow(conn, md, target, *tolerance, *windowSize, *maxWait, *concurrency, *timeout, *output == "json"))
+	}
 	res := split.New(target)
 	res.Headers = headers
 	var mu sync.Mutex
@@ -187,6 +198,78 @@ func main() {
 	}
 	if res.OK == 0 {
 		os.Exit(1)
+	}
+}
+
+// follow calls without pause (one long-lived xDS client, which follows istiod's pushes) until the last
+// `size` calls split like target. It prints a "warm" event once the first window is full (start the
+// change then) and a "matched" or "timeout" event; times are Unix milliseconds. Exit status 0 on a match.
+func follow(conn *grpc.ClientConn, md metadata.MD, target map[string]float64, tol float64, size int,
+	maxWait time.Duration, concurrency int, timeout time.Duration, asJSON bool) int {
+	type result struct {
+		version string
+		at      time.Time
+	}
+	results := make(chan result, 1024)
+	stop := make(chan struct{})
+	defer close(stop)
+	for i := 0; i < concurrency; i++ {
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				at := time.Now()
+				ctx, cancel := context.WithTimeout(metadata.NewOutgoingContext(context.Background(), md), timeout)
+				r, err := api.Hello(ctx, conn)
+				cancel()
+				v := "error"
+				if err == nil {
+					v = r.Version
+				}
+				select {
+				case results <- result{v, at}:
+				case <-stop:
+					return
+				}
+			}
+		}()
+	}
+	emit := func(event string, fields map[string]any) {
+		fields["event"] = event
+		fields["atMs"] = time.Now().UnixMilli()
+		if asJSON {
+			b, _ := json.Marshal(fields)
+			fmt.Println(string(b))
+			return
+		}
+		fmt.Printf("%s after %s calls: %s\n", event, split.Thousands(fields["calls"].(int)), split.FormatShares(fields["shares"].(map[string]float64)))
+	}
+	w := split.NewWindow(size)
+	deadline := time.After(maxWait)
+	calls, warm := 0, false
+	for {
+		select {
+		case r := <-results:
+			calls++
+			w.Add(r.version, r.at)
+			if !w.Full() {
+				continue
+			}
+			if !warm {
+				warm = true
+				emit("warm", map[string]any{"calls": calls, "shares": w.Shares()})
+			}
+			if w.Matches(target, tol) {
+				emit("matched", map[string]any{"calls": calls, "shares": w.Shares(), "windowStartMs": w.Start().UnixMilli()})
+				return 0
+			}
+		case <-deadline:
+			emit("timeout", map[string]any{"calls": calls, "shares": w.Shares()})
+			return 1
+		}
 	}
 }
 
