@@ -40,7 +40,7 @@ func (n Node) ID() string {
 
 // Metadata is the node metadata istiod reads (ProxyConfig is left to its defaults).
 func (n Node) Metadata() map[string]any {
-	labels := map[string]string{}
+	labels := map[string]any{} // any, not string: structpb.NewStruct takes the same map
 	for k, v := range n.Labels {
 		labels[k] = v
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 func TestBootstrapShape(t *testing.T) {
@@ -49,6 +51,9 @@ func TestRouterNodeHasNoGenerator(t *testing.T) {
 		Labels: map[string]string{"istio": "ingressgateway"}}
 	if got, want := n.ID(), "router~10.89.0.1~gw.istio-system~istio-system.svc.cluster.local"; got != want {
 		t.Errorf("id = %q, want %q", got, want)
+	}
+	if _, err := structpb.NewStruct(n.Metadata()); err != nil {
+		t.Errorf("metadata must convert to a protobuf Struct (xds-dump sends it so): %v", err)
 	}
 	if _, ok := n.Metadata()["GENERATOR"]; ok {
 		t.Error("a router node must ask for Envoy-shaped config (no GENERATOR)")
