@@ -86,7 +86,7 @@ kind: EndpointSlice
 metadata:
   name: istiod-host
   namespace: istio-system
-  labels: {kubernetes.io/service-name: istiod, endpointslice.kubernetes.io/managed-by: kubectl-gray.io/harness}
+  labels: {kubernetes.io/service-name: istiod, endpointslice.kubernetes.io/managed-by: kubectl-gray-harness}
 addressType: IPv4
 ports: [{name: grpc-xds, port: $xds_port, protocol: TCP, appProtocol: grpc}]
 endpoints: [{addresses: ["$NODE_IP"], conditions: {ready: true}}]

@@ -4,7 +4,8 @@
 #   a 90/10 weighted route splits 2,000 calls 90/10 (±3 points); a header route takes every marked call
 #   and no unmarked one; a lane across a 3-hop chain whose last hop has no canary goes
 #   canary > canary > base with no errors; a mirror policy reaches the route istiod sends (xds-dump).
-# Everything is made in namespace $MESH_NS (mesh-smoke) and removed at the end.
+# Everything is made in namespace $MESH_NS (mesh-smoke) and removed at the end. MESH_SETUP_ONLY=1 stops
+# after starting the workloads and leaves them running (pids in $state/mesh-smoke/) for trying things by hand.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ns=${MESH_NS:-mesh-smoke}
@@ -72,6 +73,12 @@ for w in "${workloads[@]}"; do
     sleep 0.2
   done
 done
+
+if [ "${MESH_SETUP_ONLY:-}" = 1 ]; then
+  trap - EXIT
+  log "workloads running in $ns (pids in $run); stop them with: kill -- -\$(cat $run/NAME.pid)"
+  exit 0
+fi
 
 vs() { # vs APP HTTP-ROUTES-YAML
   k apply -f - >/dev/null <<YAML
