@@ -3,7 +3,11 @@
 # once istiod adopts it: left behind, it would refuse every Istio object). The cluster keeps running.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-[ -f "$kubeconfig" ] && k delete validatingwebhookconfiguration istio-validator-istio-system --ignore-not-found >/dev/null 2>&1
+if [ -f "$kubeconfig" ]; then
+  k delete validatingwebhookconfiguration istio-validator-istio-system --ignore-not-found >/dev/null 2>&1
+  k delete service istiod -n istio-system --ignore-not-found >/dev/null 2>&1
+  k delete endpointslice istiod-host -n istio-system --ignore-not-found >/dev/null 2>&1
+fi
 if [ -f "$state/istiod.pid" ]; then
   pid=$(cat "$state/istiod.pid")
   kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
