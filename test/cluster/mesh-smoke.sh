@@ -22,14 +22,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# name app version ip grpc-port http-port [NEXT]
-workloads=(
-  "mocka-base mocka base 127.0.0.11 19111 19211 mockb.$ns.svc.cluster.local:8080"
-  "mocka-canary mocka canary 127.0.0.12 19112 19212 mockb.$ns.svc.cluster.local:8080"
-  "mockb-base mockb base 127.0.0.13 19113 19213 mockc.$ns.svc.cluster.local:8080"
-  "mockb-canary mockb canary 127.0.0.14 19114 19214 mockc.$ns.svc.cluster.local:8080"
-  "mockc-base mockc base 127.0.0.15 19115 19215"
-)
+# name app version ip grpc-port http-port [NEXT] (ports are free ones, so two runs can share the host)
+workloads=()
+i=11
+for spec in "mocka base mockb" "mocka canary mockb" "mockb base mockc" "mockb canary mockc" "mockc base"; do
+  read -r app version next <<< "$spec"
+  workloads+=("$app-$version $app $version 127.0.0.$i $(free_port) $(free_port) ${next:+$next.$ns.svc.cluster.local:8080}")
+  i=$((i+1))
+done
 
 k create namespace "$ns" --dry-run=client -o yaml | k apply -f - >/dev/null
 {
