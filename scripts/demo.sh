@@ -10,7 +10,13 @@ ns=bookinfo
 
 bold() { if [ -t 1 ]; then printf '\n\033[1m%s\033[0m\n' "$*"; else printf '\n== %s\n' "$*"; fi; }
 run() { printf '$ %s\n' "$*"; "$@"; }
-status() { run kubectl gray status reviews -n "$ns" || true; }
+# What the data plane does: 1,000 gRPC calls through istiod to the pods, counted by the version that answered.
+# istiod pushes a change within about a second; the pause lets a fresh client see it.
+traffic() { sleep 1; printf '$ test/cluster/traffic %s\n' "$*"; "$root/test/cluster/traffic" "$@" || true; }
+status() {
+  run kubectl gray status reviews -n "$ns" || true
+  traffic reviews -n "$ns" --count 1000
+}
 
 # wait_rollout NS DEPLOYMENT...: until each Deployment's pods run and pass their readiness probe.
 wait_rollout() {
@@ -45,6 +51,7 @@ run kubectl gray set-weight reviews v4=10 -n "$ns" || echo "(exit code $?)"
 bold "3. Per-user canary: jason gets v3, everyone else stays where they are"
 run kubectl gray match-header reviews end-user=jason --subset v3 -n "$ns"
 status
+traffic reviews -n "$ns" --count 1000 -H end-user:jason
 
 bold "4. Mirror: a copy of 20% of live traffic goes to v3, its answers thrown away"
 run kubectl gray mirror reviews v3 --percent 20 -n "$ns"

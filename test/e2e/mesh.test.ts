@@ -1,0 +1,150 @@
+// Istio in the loop: istiod (built from its module, beside the cluster) translates what kubectl gray
+// writes, and proxyless gRPC clients route real calls to real pods with it. Each check sends calls with
+// test/cluster/traffic and counts which version answered: the split a command asked for is the split seen.
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { fixturePath } from '../support/fixtures.js';
+import { CLUSTER_DIR, CLUSTER_SCRIPTS, apply, eventually, freshNamespace, k, kubectl, waitForPods } from '../support/kubectl.js';
+
+const run = promisify(execFile);
+const BOOKINFO = readFileSync(fixturePath('bookinfo.yaml'), 'utf8');
+const CHAIN = readFileSync(fixturePath('mesh-chain.yaml'), 'utf8');
+const WORKLOAD = 'registry.local/gray-workload:dev';
+const gray = (ns: string, ...args: string[]) => kubectl(['gray', ...args, '-n', ns]);
+
+interface Traffic { calls: number; ok: number; errors: number; versions: Record<string, number>; chains: Record<string, number>; firstError?: string }
+
+/** N calls to SERVICE through istiod from a fresh xDS client (a new client gets the current routes). */
+async function traffic(ns: string, service: string, count: number, headers: string[] = []): Promise<Traffic> {
+  const args = [service, '-n', ns, '--count', String(count), '-o', 'json', ...headers.flatMap((h) => ['-H', h])];
+  try {
+    const { stdout } = await run(join(CLUSTER_SCRIPTS, 'traffic'), args, { env: { ...process.env, CLUSTER_DIR }, maxBuffer: 16 << 20 });
+    return JSON.parse(stdout) as Traffic;
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string };
+    if (e.stdout?.trim().startsWith('{')) return JSON.parse(e.stdout) as Traffic; // exit 1: no call succeeded
+    throw new Error(`traffic ${args.join(' ')}: ${e.stderr ?? err}`);
+  }
+}
+
+const percent = (t: Traffic, version: string) => (100 * (t.versions[version] ?? 0)) / t.calls;
+
+/**
+ * istiod pushes a change about 0.3-1 s after it is written; a client made after that sees it. Retry until the
+ * measured split is within `tolerance` points of what was asked, on a deadline sized for a busy machine.
+ */
+async function splitSettles(ns: string, service: string, want: Record<string, number>, count = 2000, tolerance = 3, headers: string[] = []): Promise<Traffic> {
+  return eventually(async () => {
+    const t = await traffic(ns, service, count, headers);
+    expect(t.errors, t.firstError).to.equal(0);
+    for (const [version, share] of Object.entries(want)) {
+      expect(Math.abs(percent(t, version) - share), `${version}: ${JSON.stringify(t.versions)} over ${t.calls} calls`).to.be.at.most(tolerance);
+    }
+    return t;
+  }, 90_000, 500);
+}
+
+describe('e2e: Istio in the loop, traffic through istiod to real pods', function () {
+  this.timeout(300_000); // thousands of calls per step, on pods that start on a busy node
+
+  it('set-weight 10 -> 50 -> 100, switch, match-header, match-cookie, rollback and undo: the calls follow', async () => {
+    const ns = await freshNamespace('mesh');
+    await apply(ns, BOOKINFO);
+    await waitForPods(ns, 'app=reviews', 3);
+    await splitSettles(ns, 'reviews', { v1: 100 }, 500, 0);
+
+    for (const [v2, v1] of [[10, 90], [50, 50], [100, 0]] as const) {
+      const r = await gray(ns, 'set-weight', 'reviews', `v2=${v2}`);
+      expect(r.code, r.stderr).to.equal(0);
+      await splitSettles(ns, 'reviews', { v1, v2 });
+    }
+    expect((await gray(ns, 'switch', 'reviews', 'v3')).code).to.equal(0);
+    await splitSettles(ns, 'reviews', { v3: 100 }, 500, 0);
+
+    expect((await gray(ns, 'match-header', 'reviews', 'end-user=jason', '--subset', 'v2')).code).to.equal(0);
+    expect((await gray(ns, 'match-cookie', 'reviews', 'canary=true', '--subset', 'v1')).code).to.equal(0);
+    await splitSettles(ns, 'reviews', { v2: 100 }, 500, 0, ['end-user:jason']);
+    await splitSettles(ns, 'reviews', { v1: 100 }, 500, 0, ['cookie:theme=dark; canary=true']);
+    await splitSettles(ns, 'reviews', { v3: 100 }, 500, 0); // unmarked calls unchanged
+
+    // Rollback: the match routes go and everything returns to the stable subset recorded when the release began.
+    expect((await gray(ns, 'rollback', 'reviews')).code).to.equal(0);
+    await splitSettles(ns, 'reviews', { v1: 100 }, 500, 0, ['end-user:jason']);
+    // Undo the rollback: the split from before it (v3 for everyone, jason on v2) is back.
+    const undo = await gray(ns, 'undo', 'reviews');
+    expect(undo.code, undo.stderr).to.equal(0);
+    await splitSettles(ns, 'reviews', { v3: 100 }, 500, 0);
+    await splitSettles(ns, 'reviews', { v2: 100 }, 500, 0, ['end-user:jason']);
+  });
+
+  it('a lane across three hops where one has no canary: marked calls go canary/canary/base, unmarked never touch canary', async () => {
+    const ns = await freshNamespace('lane');
+    await apply(ns, CHAIN.split(/^---$/m).filter((d) => /kind: DestinationRule/.test(d)).join('---'));
+    await eventually(() => apply(ns, CHAIN), 30_000);
+    for (const s of ['mocka', 'mockb']) {
+      const r = await gray(ns, 'canary', `${s}-base`, '--image', WORKLOAD);
+      expect(r.code, r.stderr).to.equal(0);
+    }
+    await waitForPods(ns, 'app in (mocka,mockb)', 4);
+    await waitForPods(ns, 'app=mockc', 1);
+    const lane = await gray(ns, 'lane', 'create', 'gray', '--header', 'my-request-id=canary', '--services', 'mocka,mockb,mockc');
+    expect(lane.code, lane.stderr).to.equal(0);
+    const marked = await eventually(async () => {
+      const t = await traffic(ns, 'mocka', 1000, ['my-request-id:canary']);
+      expect(t.errors, t.firstError).to.equal(0);
+      expect(t.chains).to.deep.equal({ 'mocka:canary > mockb:canary > mockc:base': 1000 });
+      return t;
+    }, 90_000, 500);
+    expect(marked.ok).to.equal(1000);
+    const unmarked = await traffic(ns, 'mocka', 1000);
+    expect(unmarked.errors, unmarked.firstError).to.equal(0);
+    expect(unmarked.chains).to.deep.equal({ 'mocka:base > mockb:base > mockc:base': 1000 });
+  });
+
+  it('the damage: without the webhook a route to an undefined subset fails calls; with it the change is refused and no call fails', async () => {
+    const ns = await freshNamespace('damage');
+    await apply(ns, BOOKINFO);
+    await waitForPods(ns, 'app=reviews', 3);
+    await splitSettles(ns, 'reviews', { v1: 100 }, 500, 0);
+    const broken = '[{"op":"replace","path":"/spec/http/0/route/0/destination/subset","value":"v9"}]';
+
+    // Guarded: refused at the API server, and the calls never notice.
+    const refused = await kubectl(['patch', 'vs', 'reviews', '-n', ns, '--type=json', '-p', broken]);
+    expect(refused.code).to.not.equal(0);
+    expect(refused.stderr).to.contain('GRAY104 subset-undefined');
+    const guarded = await traffic(ns, 'reviews', 500);
+    expect([guarded.ok, guarded.errors]).to.deep.equal([500, 0]);
+
+    // Opted out of the webhook: the same change is stored, istiod serves it, and calls fail.
+    await k('label', 'namespace', ns, 'kubectl-gray.io/webhook=disabled');
+    await eventually(async () => {
+      const r = await kubectl(['patch', 'vs', 'reviews', '-n', ns, '--type=json', '-p', broken]);
+      if (r.code !== 0) throw new Error(r.stderr);
+    }, 30_000);
+    const damaged = await eventually(async () => {
+      const t = await traffic(ns, 'reviews', 200);
+      expect(t.errors).to.be.greaterThan(0);
+      return t;
+    }, 120_000, 1_000);
+    expect(damaged.versions['v1'] ?? 0).to.be.lessThan(damaged.calls);
+  });
+
+  it('Istio\'s own validation beside ours: what Istio refuses is refused with Istio\'s message, what only we refuse with ours', async () => {
+    const ns = await freshNamespace('validate');
+    const vs = (route: string, extra = '') => `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: r}\nspec:\n  hosts: [reviews]\n  http:\n  - route:\n${route}${extra}`;
+    // Our webhook checks Istio's rules too; with it out of the way, Istio's own webhook answers alone.
+    const open = await freshNamespace('istio-only');
+    await k('label', 'namespace', open, 'kubectl-gray.io/webhook=disabled');
+    const istio = await kubectl(['apply', '-n', open, '-f', '-'], { input: vs('    - destination: {host: reviews}\n', '    retries: {attempts: -1}\n') });
+    expect(istio.code).to.not.equal(0);
+    expect(istio.stderr).to.contain('validation.istio.io');
+    const ours = await kubectl(['apply', '-n', ns, '-f', '-'], { input: vs('    - destination: {host: reviews}\n      weight: 60\n    - destination: {host: ratings}\n      weight: 30\n') });
+    expect(ours.code).to.not.equal(0);
+    expect(ours.stderr).to.contain('istio.validate.kubectl-gray.io');
+    expect(ours.stderr).to.contain('GRAY101 weight-total');
+    expect(ours.stderr).to.not.contain('validation.istio.io');
+  });
+});
