@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ApiError } from '../kube/errors.js';
 import type { KubeRest } from '../kube/rest.js';
 import { isRace, retryOnConflict } from '../kube/retry.js';
+import type { KeySource } from './certs.js';
 import { type CertAction, type CertNeeds, type CertSecret, planCertificates, signedBy, splitPems } from './cert-plan.js';
 
 export interface SelfManagedOptions extends CertNeeds {
@@ -14,6 +15,8 @@ export interface SelfManagedOptions extends CertNeeds {
   /** Names of our ValidatingWebhookConfiguration and MutatingWebhookConfiguration. */
   webhookConfigName: string;
   certDir: string;
+  /** Where new RSA keys come from (default: fresh ones; tests hand in fixture keys). */
+  keySource?: KeySource;
 }
 
 interface OwnerReference { apiVersion: string; kind: string; name: string; uid: string }
@@ -69,7 +72,7 @@ export async function reconcileCertificates(rest: KubeRest, options: SelfManaged
     }
     const current = existing?.data ? Object.fromEntries(Object.entries(existing.data).map(([k, v]) => [k, unb64(v)])) as Partial<CertSecret> : undefined;
     const forceRotateCa = existing?.metadata.annotations?.[ROTATE_CA_ANNOTATION] !== undefined;
-    const plan = planCertificates(current, options, now, undefined, forceRotateCa);
+    const plan = planCertificates(current, options, now, options.keySource, forceRotateCa);
     const owned = !owner || (existing?.metadata.ownerReferences ?? []).some((o) => o.uid === owner.uid);
     if (plan.action !== 'keep' || !owned) {
       const { [ROTATE_CA_ANNOTATION]: _done, ...annotations } = existing?.metadata.annotations ?? {};
