@@ -15,6 +15,8 @@ export interface LeaseOptions {
   renewDeadlineMs?: number;
   /** How often to renew or try to acquire (client-go's retryPeriod). */
   retryPeriodMs?: number;
+  /** Set on the Lease when it is created (so it goes with its owner, e.g. on helm uninstall). */
+  owner?: () => Promise<{ apiVersion: string; kind: string; name: string; uid: string } | undefined>;
 }
 
 interface Lease {
@@ -91,9 +93,10 @@ export class LeaseElector {
     }
     try {
       if (!lease) {
+        const owner = await this.options.owner?.().catch(() => undefined);
         await this.rest.request('POST', `/apis/coordination.k8s.io/v1/namespaces/${this.options.namespace}/leases`, {
           apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
-          metadata: { name: this.options.name, namespace: this.options.namespace },
+          metadata: { name: this.options.name, namespace: this.options.namespace, ...(owner ? { ownerReferences: [owner] } : {}) },
           spec: spec(0, microTime(new Date(now))),
         });
         this.set(true);

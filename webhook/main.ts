@@ -15,7 +15,7 @@ import { generateCa, generateServing } from './certs.js';
 import { type FailurePolicy, FailurePolicyController } from './fail-closed.js';
 import { LeaseElector } from './lease.js';
 import { Metrics } from './metrics.js';
-import type { SelfManagedOptions } from './self-managed.js';
+import { type SelfManagedOptions, secretOwner } from './self-managed.js';
 import { buildServer } from './server.js';
 import { TLS_MIN_VERSION, readTls, watchTls } from './tls.js';
 
@@ -56,7 +56,10 @@ async function serve(args: ServeArgs) {
       caDays: args['ca-days'], certDays: args['cert-days'],
     };
     // One replica (the Lease holder) writes certificates; every replica serves the Secret's, reloaded without a restart.
-    elector = new LeaseElector(rest, { namespace, name: args['lease-name'] ?? `${args['secret-name']}-leader`, identity }, log);
+    // Owned like the Secret by the validating configuration, so helm uninstall leaves no Lease behind.
+    elector = new LeaseElector(rest, {
+      namespace, name: args['lease-name'] ?? `${args['secret-name']}-leader`, identity, owner: () => secretOwner(rest, options.webhookConfigName),
+    }, log);
     keeper = new CertificateKeeper(rest, options, elector, log, args['cert-sync-seconds'] * 1000);
     await keeper.firstMaterial();
     elector.start();

@@ -47,7 +47,7 @@ const VALIDATING_PATH = (name: string) => `/apis/admissionregistration.k8s.io/v1
  * leave it behind. Owned by our ValidatingWebhookConfiguration, which helm does delete, the garbage
  * collector removes it too.
  */
-async function secretOwner(rest: KubeRest, name: string): Promise<OwnerReference | undefined> {
+export async function secretOwner(rest: KubeRest, name: string): Promise<OwnerReference | undefined> {
   try {
     const config = (await rest.request<WebhookConfiguration>('GET', VALIDATING_PATH(name))).body;
     return config.metadata.uid

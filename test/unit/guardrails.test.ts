@@ -154,13 +154,15 @@ describe('guardrails: one certificate owner (Lease)', () => {
     let now = Date.parse('2026-11-23T10:00:00Z');
     const clock = () => now;
     const lease = { namespace: NS, name: 'kubectl-gray-webhook-leader', leaseDurationSeconds: 15, renewDeadlineMs: 10_000 };
-    const a = new LeaseElector(rest, { ...lease, identity: 'pod-a' }, quiet, clock);
+    const owner = { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', name: 'kubectl-gray', uid: 'vwc-uid' };
+    const a = new LeaseElector(rest, { ...lease, identity: 'pod-a', owner: async () => owner }, quiet, clock);
     const b = new LeaseElector(rest, { ...lease, identity: 'pod-b' }, quiet, clock);
     expect(await a.tryAcquireOrRenew()).to.equal(true);
     expect(await b.tryAcquireOrRenew()).to.equal(false);
     const stored = rest.get(`/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/kubectl-gray-webhook-leader`);
     expect(stored.spec).to.deep.include({ holderIdentity: 'pod-a', leaseDurationSeconds: 15, leaseTransitions: 0 });
     expect(stored.spec.renewTime).to.equal('2026-11-23T10:00:00.000000Z');
+    expect(stored.metadata.ownerReferences).to.deep.equal([owner]); // helm uninstall takes it along
     now += 5_000;
     expect(await a.tryAcquireOrRenew()).to.equal(true);
     now += 5_000;
@@ -330,6 +332,33 @@ describe('guardrails: the stale-cache gap', () => {
     expect(res).to.deep.equal({ uid: 'u', allowed: false, status: { code: 503, message: 'kubectl-gray could not confirm with the API server that no VirtualService still uses what this change removes; try again' } });
     const metrics = (await down.server.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).to.contain('kubectl_gray_cache_confirmations_total{result="error"} 1');
+  });
+});
+
+describe('guardrails: objects of the wrong shape (found by bench/fuzz)', () => {
+  const vsKind = { group: 'networking.istio.io', version: 'v1', kind: 'VirtualService' };
+  const post = (req: Partial<AdmissionRequest>) => buildServer({ cache: staticCache(bookinfo().virtualServices, bookinfo().destinationRules), policy: () => DEFAULT_POLICY, settleWaitsMs: [] })
+    .inject({ method: 'POST', url: '/validate', payload: reviewOf({ uid: 'u', kind: vsKind, operation: 'CREATE', ...req } as AdmissionRequest) });
+
+  it('names the field instead of failing inside the rules', async () => {
+    const vs = structuredClone(bookinfo().reviews) as any;
+    vs.spec.http[0].route = { destination: { host: 'reviews' } };
+    expect((await post({ object: vs })).json().response).to.deep.equal({
+      uid: 'u', allowed: false, status: { code: 400, reason: 'BadRequest', message: 'kubectl-gray cannot judge this VirtualService: spec.http[0].route: expected an array, got an object' },
+    });
+    const dr = structuredClone(bookinfo().reviewsRule) as any;
+    dr.spec.host = 7;
+    expect((await post({ kind: { ...vsKind, kind: 'DestinationRule' }, object: dr })).json().response.status.message)
+      .to.equal('kubectl-gray cannot judge this DestinationRule: spec.host: expected a string, got a number');
+    const noMeta = { ...bookinfo().reviews, metadata: null };
+    expect((await post({ object: noMeta as any })).json().response.status.message).to.contain('metadata: expected an object, got null');
+  });
+
+  it('does not hold a malformed old object against a change or a delete', async () => {
+    const old = structuredClone(bookinfo().reviews) as any;
+    old.spec.http = 'broken';
+    expect((await post({ operation: 'UPDATE', object: bookinfo().reviews, oldObject: old })).json().response.allowed).to.equal(true);
+    expect((await post({ operation: 'DELETE', object: null, oldObject: old })).json().response.allowed).to.equal(true);
   });
 });
 
