@@ -200,7 +200,7 @@ await yargs(hideBin(process.argv))
     .option('failure-policy', { type: 'string', choices: ['Fail', 'Ignore'], describe: 'Set the validating configuration\'s main entries to this failurePolicy; Fail only once a self-check through the API server proves it reaches the webhook' })
     .option('lease-name', { type: 'string', describe: 'Lease whose holder manages self-managed certificates (default: <secret-name>-leader)' })
     .option('cert-sync-seconds', { type: 'number', default: 5, describe: 'How often replicas check the certificate Secret' })
-    .option('shutdown-delay-seconds', { type: 'number', default: 5, describe: 'On SIGTERM, keep serving (not ready, closing connections) this long before stopping' }),
+    .option('shutdown-delay-seconds', { type: 'number', default: 10, describe: 'On SIGTERM, keep serving (not ready, closing connections) this long before stopping' }),
   (a) => serve(a as unknown as ServeArgs))
   .command('certs', 'Write a CA and a serving certificate (ca.crt, ca.key, tls.crt, tls.key)', (y) => y
     .option('out', { type: 'string', demandOption: true })
