@@ -73,13 +73,14 @@ export function planCertificates(
   const complete = existing && existing['ca.crt'] && existing['ca.key'] && existing['tls.crt'] && existing['tls.key'];
   const serving = (ca: Pem) => generateServing(ca, { dnsNames: needs.dnsNames, ips: [], days: needs.certDays }, now, keySource);
   if (!complete) {
-    const ca = generateCa('kubectl-gray-webhook-ca', needs.caDays, now, keySource);
+    const ca = generateCa(`kubectl-gray-webhook-ca@${Math.floor(now.getTime() / 1000)}`, needs.caDays, now, keySource);
     const tls = serving(ca);
     return { action: 'create', secret: { 'ca.crt': ca.cert, 'ca.key': ca.key, 'tls.crt': tls.cert, 'tls.key': tls.key, 'ca-bundle.crt': ca.cert } };
   }
   const current = existing as CertSecret;
   if (forceRotateCa || dueForRenewal(current['ca.crt'], now)) {
-    const ca = generateCa('kubectl-gray-webhook-ca', needs.caDays, now, keySource);
+    // A subject of its own (as Kubernetes' self-signed CAs: name@seconds), so the two CAs in the bundle differ by name too.
+    const ca = generateCa(`kubectl-gray-webhook-ca@${Math.floor(now.getTime() / 1000)}`, needs.caDays, now, keySource);
     const oldServingUsable = stillValid(current['tls.crt'], now) && covers(current['tls.crt'], needs.dnsNames) && signedBy(current['tls.crt'], current['ca.crt']);
     const tls = oldServingUsable ? { cert: current['tls.crt'], key: current['tls.key'] } : serving(ca);
     const bundle = ca.cert + (stillValid(current['ca.crt'], now) ? current['ca.crt'] : '');

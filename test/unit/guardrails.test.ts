@@ -216,6 +216,22 @@ describe('guardrails: certificates shared by replicas', () => {
     return { rest, replica, secret, bundle };
   };
   const issuedBy = (cert: string, ca: string) => new X509Certificate(cert).verify(new X509Certificate(ca).publicKey);
+  /** A real TLS handshake to a server with this pair, from a client that trusts `ca` and expects the Service's name. */
+  async function handshake(cert: string, key: string, ca: string): Promise<string> {
+    const { createServer } = await import('node:tls');
+    const { connect } = await import('node:tls');
+    const server = createServer({ cert, key }, (s) => s.end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      return await new Promise<string>((resolve) => {
+        const socket = connect({ host: '127.0.0.1', port, ca, servername: 'kubectl-gray-webhook.kubectl-gray-system.svc' }, () => { socket.end(); resolve('verified'); });
+        socket.on('error', (err) => resolve(err.message));
+      });
+    } finally {
+      server.close();
+    }
+  }
 
   it('the leader makes the certificates; the other replica serves the same pair without writing', async () => {
     const { rest, replica, secret, bundle } = setup();
@@ -255,6 +271,8 @@ describe('guardrails: certificates shared by replicas', () => {
     expect(splitPems(bundle())).to.deep.equal([one.text['ca.crt'], before['ca.crt']]);
     await follower.keeper.pass();
     expect(follower.served()).to.equal(before['tls.crt']);
+    // The API server, given both CAs, still verifies the old pair (with two CAs of one name, OpenSSL would try the new one).
+    expect(await handshake(before['tls.crt']!, before['tls.key']!, bundle())).to.equal('verified');
 
     await leader.keeper.pass(); // pass 2: the serving certificate under the new CA
     const two = secret().text;
@@ -263,6 +281,8 @@ describe('guardrails: certificates shared by replicas', () => {
     await follower.keeper.pass();
     expect(follower.served()).to.equal(two['tls.crt']);
     expect(splitPems(bundle())).to.have.length(2); // the old CA stays trusted until it expires
+    // A TLS client given both CAs (OpenSSL picks issuers by name and key id) verifies the new pair.
+    expect(await handshake(two['tls.crt']!, two['tls.key']!, bundle())).to.equal('verified');
     await leader.keeper.pass();
     expect(secret().text['tls.crt']).to.equal(two['tls.crt']); // settled
   });
