@@ -106,7 +106,7 @@ export class FailurePolicyController {
     const mains = this.mains(config);
     if (mains.length > 0 && mains.every((w) => w.failurePolicy === target)) {
       this.attempt = 0;
-      await this.report(target === 'Fail' ? 'closed' : 'open', target === 'Fail' ? 'self-check passed; failurePolicy Fail' : 'failurePolicy Ignore, as configured');
+      await this.report(target === 'Fail' ? 'closed' : 'open', target === 'Fail' ? 'failurePolicy Fail (switched after a self-check)' : 'failurePolicy Ignore, as configured');
       return steady;
     }
     if (target === 'Fail') {

@@ -160,9 +160,8 @@ describe('e2e: guardrails that never become the outage', function () {
       await eventually(async () => expect(await failurePolicies()).to.deep.equal([`${MAIN}:Fail`, `${SELF_CHECK}:Ignore`]), 30_000, 250);
       console.log(`      fail-closed ${((Date.now() - ready) / 1000).toFixed(1)} s after helm install --wait returned`);
       const events = JSON.parse(await k('get', 'events', '-n', NS, '--field-selector', 'reason=WebhookFailClosed', '-o', 'json')).items;
-      expect(events.length).to.be.greaterThan(0);
-      expect(events[0].message).to.contain('switched to failurePolicy Fail');
-      expect(events[0].involvedObject.kind).to.equal('Pod');
+      // One replica switched it (the other, if it looked later, found it switched).
+      expect(events.some((e: any) => e.message.includes('switched to failurePolicy Fail') && e.involvedObject.kind === 'Pod')).to.equal(true);
       for (const pod of await podNames()) {
         await eventually(async () => expect(await podMetrics(pod)).to.match(/^kubectl_gray_webhook_fail_closed 1$/m), 60_000, 1_000);
       }
