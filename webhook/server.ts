@@ -8,6 +8,7 @@ import { type Decision, mutateDeployment, validateIstio } from './admission/hand
 import { type AdmissionRequest, type AdmissionReview, allowed, errored, review } from './admission/review.js';
 import { type IstioCache, cacheDigest } from './cache.js';
 import { takesSubsetsAway } from './confirm.js';
+import { REQUEST_SHAPE, shapeProblem } from './admission/shape.js';
 import { Metrics } from './metrics.js';
 
 /** kube-apiserver sends up to 3 MiB objects, and a review carries object and oldObject. */
@@ -89,6 +90,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         || !req || typeof req.uid !== 'string' || !req.kind) {
       return reply.code(400).send({ statusCode: 400, message: 'expected an admission.k8s.io/v1 AdmissionReview with request.uid and request.kind' });
     }
+    const requestProblem = shapeProblem(req, REQUEST_SHAPE, 'request');
+    if (requestProblem) return reply.code(400).send({ statusCode: 400, message: `malformed AdmissionReview: ${requestProblem}` });
     let decision: Decision;
     try {
       decision = await handler(req);

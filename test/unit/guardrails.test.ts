@@ -374,6 +374,13 @@ describe('guardrails: objects of the wrong shape (found by bench/fuzz)', () => {
     expect((await post({ object: noMeta as any })).json().response.status.message).to.contain('metadata: expected an object, got null');
   });
 
+  it('answers a malformed request (a version that is an object with its own toString) with a 400', async () => {
+    const server = buildServer({ cache: staticCache([], []), policy: () => DEFAULT_POLICY, settleWaitsMs: [] });
+    const res = await server.inject({ method: 'POST', url: '/validate', payload: { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
+      request: { uid: 'u', kind: { group: 'networking.istio.io', version: { toString: 1 }, kind: 'VirtualService' }, operation: 'CREATE', object: bookinfo().reviews } } });
+    expect([res.statusCode, res.json()]).to.deep.equal([400, { statusCode: 400, message: 'malformed AdmissionReview: request.kind.version: expected a string, got an object' }]);
+  });
+
   it('does not hold a malformed old object against a change or a delete', async () => {
     const old = structuredClone(bookinfo().reviews) as any;
     old.spec.http = 'broken';

@@ -3,7 +3,7 @@
 // Istio's schemas, a broken client or an attack: the webhook names the field instead of failing inside the
 // rules (found by bench/fuzz). Only the fields kubectl-gray reads are checked; anything else may be anything.
 
-type Shape = 'string' | 'number' | 'any' | { object: Record<string, Shape>; required?: string[] } | { array: Shape } | { map: Shape };
+type Shape = 'string' | 'number' | 'any' | 'object-or-null' | { object: Record<string, Shape>; required?: string[] } | { array: Shape } | { map: Shape };
 
 const stringMatch: Shape = { object: { exact: 'string', prefix: 'string', regex: 'string' } };
 const destination: Shape = { object: { host: 'string', subset: 'string', port: { object: { number: 'number' } } }, required: ['host'] };
@@ -16,6 +16,13 @@ const httpRoute: Shape = { object: {
 const tcpRoute: Shape = { object: { match: { array: 'any' }, route: { array: routeDestination } } };
 const metadata: Shape = { object: { name: 'string', namespace: 'string', resourceVersion: 'string', labels: { map: 'string' }, annotations: { map: 'string' } } };
 const strings: Shape = { array: 'string' };
+
+/** The AdmissionRequest fields the handlers and the log read (found by bench/fuzz: `{"toString": 1}` as a version). */
+export const REQUEST_SHAPE: Shape = { object: {
+  uid: 'string', kind: { object: { group: 'string', version: 'string', kind: 'string' }, required: ['group', 'version', 'kind'] },
+  name: 'string', namespace: 'string', operation: 'string', userInfo: { object: { username: 'string' } },
+  object: 'object-or-null', oldObject: 'object-or-null',
+}, required: ['uid', 'kind', 'operation'] };
 
 export const SHAPES: Record<string, Shape> = {
   VirtualService: { object: { apiVersion: 'string', kind: 'string', metadata, spec: { object: {
@@ -33,6 +40,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export function shapeProblem(value: unknown, shape: Shape, path = ''): string | undefined {
   const at = path || '(the object)';
   if (shape === 'any') return undefined;
+  if (shape === 'object-or-null') return value === null || isObject(value) ? undefined : `${at}: expected an object or null, got ${describe(value)}`;
   if (shape === 'string' || shape === 'number') return typeof value === shape && (shape === 'string' || Number.isFinite(value)) ? undefined : `${at}: expected a ${shape}, got ${describe(value)}`;
   if ('array' in shape) {
     if (!Array.isArray(value)) return `${at}: expected an array, got ${describe(value)}`;
