@@ -1,12 +1,14 @@
 // The admission decision for Istio objects, as a pure function: the webhook feeds it the review and its
 // caches, the plugin its own edit and what it read, analyze the files it was given. One verdict for all.
 import {
-  type DestinationRule, type KubeObject, type VirtualService, canonicalJson, describeObject, objectKey, isDestinationRule, isVirtualService, namespaceOf,
+  type DestinationRule, type KubeObject, type VirtualService, jsonEqual, describeObject, objectKey, isDestinationRule, isVirtualService, namespaceOf,
 } from './model.js';
 import type { Policy } from './policy.js';
 import { type Finding, applyModes, finding } from './rules.js';
 import { checkDestinationRule, checkSubsetRemoval, checkVirtualService } from './validate.js';
 import { effectiveShares } from './weights.js';
+import { checkIstioDestinationRule } from './istio/destinationrule.js';
+import { checkIstioVirtualService } from './istio/virtualservice.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
@@ -30,12 +32,14 @@ export function reviewIstioObject(input: AdmissionInput): Finding[] {
     const vs = input.object as VirtualService;
     // Metadata-only updates (labels, annotations) are not re-judged: an old problem must not block them.
     if (!(input.operation === 'UPDATE' && sameSpec(vs, input.oldObject))) {
-      findings.push(...checkVirtualService(vs, { destinationRules: input.destinationRules }));
+      findings.push(...checkVirtualService(vs, { destinationRules: input.destinationRules }), ...checkIstioVirtualService(vs));
     }
   }
   if (isDestinationRule(subject)) {
     const next = input.operation === 'DELETE' ? undefined : (input.object as DestinationRule);
-    if (next) findings.push(...checkDestinationRule(next));
+    if (next && !(input.operation === 'UPDATE' && sameSpec(next, input.oldObject))) {
+      findings.push(...checkDestinationRule(next), ...checkIstioDestinationRule(next));
+    }
     const previous = (input.oldObject as DestinationRule | null | undefined)
       ?? input.destinationRules.find((d) => objectKey(d) === objectKey(subject));
     if (previous && input.operation !== 'CREATE') {
@@ -46,7 +50,7 @@ export function reviewIstioObject(input: AdmissionInput): Finding[] {
 }
 
 function sameSpec(a: KubeObject, b: KubeObject | null | undefined): boolean {
-  return !!b && canonicalJson(a['spec']) === canonicalJson(b['spec']);
+  return !!b && jsonEqual(a['spec'], b['spec']);
 }
 
 function policyFindings(subject: KubeObject, input: AdmissionInput): Finding[] {
@@ -91,7 +95,7 @@ function largestStep(before: VirtualService, after: VirtualService): { delta: nu
   for (let i = 0; i < b.length; i++) {
     // The same route is the one with the same name, else the one with the same match; new routes move no weight.
     const old = a.find((r) => r.name !== undefined && r.name === b[i]!.name)
-      ?? a.find((r) => canonicalJson(r.match ?? null) === canonicalJson(b[i]!.match ?? null));
+      ?? a.find((r) => jsonEqual(r.match ?? null, b[i]!.match ?? null));
     if (!old) continue;
     const sa = shares(old);
     const sb = shares(b[i]);

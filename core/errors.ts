@@ -14,3 +14,11 @@ export class RuleViolation extends Error {
     super(findings.map(formatFinding).join('\n'));
   }
 }
+
+/** A controller that fights back (Flagger, Argo Rollouts, OpenKruise) manages an object the plan edits. */
+export class OwnedElsewhere extends Error {
+  override name = 'OwnedElsewhere';
+  constructor(readonly messages: string[]) {
+    super(messages.join('\n'));
+  }
+}

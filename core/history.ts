@@ -17,6 +17,8 @@ export interface HistoryEntry {
   change: string;
   /** The spec as it stood before this change: what undo --to-revision restores. */
   spec: VirtualServiceSpec;
+  /** The plan this change was part of: one command's changes across VirtualServices share it (undo --plan). */
+  plan?: string;
 }
 
 export function readHistory(vs: VirtualService): HistoryEntry[] {
@@ -31,11 +33,11 @@ export function readHistory(vs: VirtualService): HistoryEntry[] {
 }
 
 /** Returns `after` with a history entry holding `before`'s spec appended (and old ones trimmed). */
-export function recordChange(before: VirtualService, after: VirtualService, change: string, now: Date): VirtualService {
+export function recordChange(before: VirtualService, after: VirtualService, change: string, now: Date, plan?: string): VirtualService {
   const next = clone(after);
   const entries = readHistory(before);
   const revision = (entries.at(-1)?.revision ?? 0) + 1;
-  entries.push({ revision, time: now.toISOString(), change, spec: clone(before.spec) });
+  entries.push({ revision, time: now.toISOString(), change, spec: clone(before.spec), ...(plan ? { plan } : {}) });
   while (entries.length > HISTORY_LIMIT || (entries.length > 1 && JSON.stringify(entries).length > HISTORY_MAX_BYTES)) {
     entries.shift();
   }
@@ -65,8 +67,12 @@ export function soleSubset(vs: VirtualService, routeIndex: number): string | und
 
 /** Remembers the stable subset the first time a gray change starts from a single-subset route. */
 export function rememberStable(before: VirtualService, after: VirtualService, routeIndex: number): VirtualService {
+  return rememberStableSubset(after, soleSubset(before, routeIndex));
+}
+
+/** Records `stable` as the release's stable subset unless one is recorded already. */
+export function rememberStableSubset(after: VirtualService, stable: string | undefined): VirtualService {
   if (after.metadata.annotations?.[STABLE_ANNOTATION]) return after;
-  const stable = soleSubset(before, routeIndex);
   if (!stable) return after;
   const next = clone(after);
   next.metadata.annotations = { ...(next.metadata.annotations ?? {}), [STABLE_ANNOTATION]: stable };

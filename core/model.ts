@@ -131,6 +131,28 @@ export function clone<T>(value: T): T {
 }
 
 /** JSON with object keys sorted: the API server hands back custom objects with their keys reordered. */
+/**
+ * Whether two JSON values are equal, key order aside: canonicalJson(a) === canonicalJson(b), without building
+ * either string (the webhook compares a spec with its old version on every update).
+ */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a === null || b === null || typeof a !== 'object' || typeof b !== 'object') {
+    return canonicalJson(a) === canonicalJson(b); // primitives: as JSON prints them (NaN is null, ...)
+  }
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bs = b as unknown[];
+    return a.length === bs.length && a.every((x, i) => jsonEqual(x ?? null, bs[i] ?? null));
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const keys = (o: Record<string, unknown>) => Object.keys(o).filter((k) => o[k] !== undefined && typeof o[k] !== 'function');
+  const ak = keys(ao);
+  if (ak.length !== keys(bo).length) return false;
+  return ak.every((k) => Object.prototype.hasOwnProperty.call(bo, k) && jsonEqual(ao[k], bo[k]));
+}
+
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)

@@ -4,8 +4,20 @@ import { RE2JS } from 're2js';
 
 export const MAX_REGEX_LENGTH = 1024;
 
+/** Verdicts by pattern: the webhook sees the same few patterns again and again; compiling is the costly part. */
+const verdicts = new Map<string, string | undefined>();
+const MAX_VERDICTS = 2048;
+
 /** undefined when the pattern is acceptable to Istio, else the reason it is not. */
 export function re2Problem(pattern: string): string | undefined {
+  if (verdicts.has(pattern)) return verdicts.get(pattern);
+  const verdict = judge(pattern);
+  if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
+  verdicts.set(pattern, verdict);
+  return verdict;
+}
+
+function judge(pattern: string): string | undefined {
   if (pattern.length === 0) return 'the regex is empty';
   if (pattern.length > MAX_REGEX_LENGTH) return `the regex is ${pattern.length} characters, more than Istio's ${MAX_REGEX_LENGTH}`;
   try {

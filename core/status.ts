@@ -52,10 +52,23 @@ export interface SubsetStatus {
   risk: boolean;
 }
 
+export interface EntryStatus {
+  /** The service asked about. */
+  service: string;
+  /** How traffic reaches this VirtualService: "mesh", "gateway ns/name", "delegate of ns/root (...)". */
+  via: string;
+  /** Its HTTP routes to the service and how commands treat them (route-selection rule). */
+  routes: Array<{ index: number; name?: string; kind: 'general' | 'targeted' | 'owned' }>;
+  /** tcp/tls routes to the service (never edited). */
+  otherRoutes: string[];
+}
+
 export interface ServiceStatus {
   namespace: string;
   virtualService: string;
   hosts: string[];
+  /** Set when status was asked about a service: this VirtualService as one of its entry points. */
+  entry?: EntryStatus;
   routes: RouteStatus[];
   subsets: SubsetStatus[];
   findings: Finding[];

@@ -8,11 +8,11 @@ import {
 import { destinationsOf, routesOf } from './destinations.js';
 import { virtualServicesUsing } from './indexes.js';
 import { re2Problem } from './re2.js';
+import { matchHeaderNameProblem } from './istio/common.js';
 import { type Finding, finding } from './rules.js';
 import { lookupSubsets } from './subsets.js';
 
 const DNS1123_LABEL = /^[a-z0-9A-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
-const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-zA-Z]+$/;
 
 export interface VirtualServiceContext {
   /** Every DestinationRule the VirtualService could see (its namespace, the services', the root's). */
@@ -77,10 +77,13 @@ export function checkMatches(vs: VirtualService): Finding[] {
         if (!entries || typeof entries !== 'object') continue;
         for (const [name, sm] of Object.entries(entries as Record<string, StringMatch>)) {
           const field = `${base}.${group}.${name}`;
-          if (group !== 'queryParams' && !HTTP_TOKEN.test(name) && !name.startsWith(':') && !name.startsWith('@request.auth.claims.')) {
-            out.push(finding('header-name', object, field, `"${name}" is not a valid HTTP header name`,
-              'use letters, digits and -_.!#$%&\'*+^`|~ only'));
+          const nameProblem = group === 'queryParams' ? undefined : matchHeaderNameProblem(name);
+          if (nameProblem) {
+            out.push(finding('header-name', object, field, nameProblem,
+              'use letters, digits and -_.!#$%&\'*+^`|~ only (or one of :method, :scheme, :authority, :path, :status)'));
           }
+          // In withoutHeaders, regex "*" means "present" and is not a regex.
+          if (group === 'withoutHeaders' && sm?.regex === '*') continue;
           out.push(...checkStringMatch(sm, object, field));
         }
       }

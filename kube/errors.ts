@@ -3,7 +3,9 @@
 /** An error answered by the API server, phrased as kubectl phrases it. */
 export class ApiError extends Error {
   override name = 'ApiError';
-  constructor(readonly status: number, readonly reason: string, readonly serverMessage: string) {
+  constructor(readonly status: number, readonly reason: string, readonly serverMessage: string,
+    /** The Status' details: on a 404, present when an object is missing, absent when the path is not served at all. */
+    readonly details?: { name?: string; kind?: string; group?: string }) {
     super(`Error from server (${reason}): ${serverMessage}`);
   }
   get isConflict(): boolean { return this.status === 409 && this.reason === 'Conflict'; }

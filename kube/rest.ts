@@ -1,9 +1,12 @@
 // A small REST client over the kubeconfig's credentials. It keeps what the generated client hides:
 // the server's Status body (for kubectl-style errors) and its Warning headers (admission warnings).
-import { request as httpsRequest } from 'node:https';
-import { request as httpRequest } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError, ConnectionError } from './errors.js';
+import { extraCaFileNotLoaded } from './extra-ca.js';
 
 export interface KubeStatus {
   kind?: string;
@@ -33,6 +36,9 @@ function parseWarnings(header: string | string[] | undefined): string[] {
 
 export class KubeRest {
   readonly server: string;
+  /** One keep-alive agent for all of a command's requests: one TLS handshake, not one per request. */
+  private agent: HttpAgent | undefined;
+  private trust: string[] | null | undefined;
   constructor(private readonly kc: KubeConfig, private readonly timeoutMs = 30_000) {
     this.server = kc.getCurrentCluster()!.server;
   }
@@ -50,6 +56,21 @@ export class KubeRest {
       timeout: this.timeoutMs,
     };
     await this.kc.applyToHTTPSOptions(options);
+    if (url.protocol === 'https:' && !options.ca) {
+      if (this.trust === undefined) this.trust = defaultTrust() ?? null;
+      if (this.trust) options.ca = this.trust;
+    }
+    options.agent = this.agent ??= sharedAgent(options.agent, options);
+    try {
+      return await this.send<T>(url, options, payload);
+    } catch (err) {
+      // A kept-alive connection the server closed meanwhile: the request never reached it; send it again.
+      if (err instanceof StaleConnection && method !== 'POST') return this.send<T>(url, options, payload);
+      throw err instanceof StaleConnection ? err.cause : err;
+    }
+  }
+
+  private send<T>(url: URL, options: import('node:https').RequestOptions, payload: Buffer | undefined): Promise<RestResponse<T>> {
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     return new Promise<RestResponse<T>>((resolve, reject) => {
       const req = send(url, options, (res) => {
@@ -63,19 +84,46 @@ export class KubeRest {
           const warnings = parseWarnings(res.headers['warning']);
           if (status >= 200 && status < 300) return resolve({ status, body: parsed as T, warnings });
           const s = (typeof parsed === 'object' && parsed ? parsed : {}) as KubeStatus;
-          reject(new ApiError(status, s.reason || REASONS[status] || `HTTP ${status}`, s.message || String(text).trim() || `HTTP ${status}`));
+          reject(new ApiError(status, s.reason || REASONS[status] || `HTTP ${status}`, s.message || String(text).trim() || `HTTP ${status}`, s.details));
         });
       });
       req.on('timeout', () => req.destroy(new ConnectionError(`the server ${url.host} did not answer within ${this.timeoutMs / 1000}s`)));
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (err instanceof ConnectionError) return reject(err);
-        if (err.code === 'ECONNREFUSED') {
-          return reject(new ConnectionError(`The connection to the server ${url.host} was refused - did you specify the right host or port?`));
-        }
-        reject(new ConnectionError(`Unable to connect to the server ${url.host}: ${err.message}`));
+        const failure = err.code === 'ECONNREFUSED'
+          ? new ConnectionError(`The connection to the server ${url.host} was refused - did you specify the right host or port?`)
+          : new ConnectionError(`Unable to connect to the server ${url.host}: ${err.message}`);
+        reject(req.reusedSocket && err.code === 'ECONNRESET' ? new StaleConnection(failure) : failure);
       });
       if (payload) req.write(payload);
       req.end();
     });
+  }
+}
+
+class StaleConnection extends Error {
+  constructor(override readonly cause: ConnectionError) { super(cause.message); }
+}
+
+/**
+ * client-node makes a new agent, without keep-alive, for every request it prepares. Keep the first one's
+ * settings in one keep-alive agent (a proxy agent is kept as it is, and reused).
+ */
+function sharedAgent(made: unknown, options: import('node:https').RequestOptions): HttpAgent | undefined {
+  // One socket: parallel requests queue on it rather than pay for a second TLS handshake.
+  const keep = { keepAlive: true, maxSockets: 1 };
+  if (made?.constructor === HttpsAgent) return new HttpsAgent({ ...(made as HttpsAgent).options, ca: options.ca, ...keep });
+  if (made?.constructor === HttpAgent) return new HttpAgent(keep);
+  return made as HttpAgent | undefined;
+}
+
+/** Node's default trust plus the extra CA file the launcher kept from Node's start-up (see extra-ca.ts). */
+function defaultTrust(): string[] | undefined {
+  const file = extraCaFileNotLoaded();
+  if (file === undefined) return undefined;
+  try {
+    return [...rootCertificates, readFileSync(file, 'utf8')];
+  } catch {
+    return undefined; // unreadable now: Node's roots alone, as Node does when it cannot load the file
   }
 }

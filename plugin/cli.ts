@@ -1,6 +1,6 @@
 // The root command: a list of registrations, one error policy, and exit codes scripts can trust.
 import yargs from 'yargs';
-import { IntentError, RuleViolation } from '../core/errors.js';
+import { IntentError, OwnedElsewhere, RuleViolation } from '../core/errors.js';
 import { formatFinding } from '../core/rules.js';
 import type { GrayCommand } from './command.js';
 import { analyzeCommand } from './commands/analyze.js';
@@ -21,6 +21,9 @@ import { ApiError, ConfigError, ConnectionError } from '../kube/errors.js';
 import { withConnectionFlags } from './options.js';
 
 export const VERSION = '0.1.0';
+
+/** What a lone "-" (standard input) becomes while yargs parses. */
+export const STDIN_ARG = '\u0000stdin';
 
 export const COMMANDS: GrayCommand[] = [
   statusCommand, setWeightCommand, switchCommand, matchHeaderCommand, matchCookieCommand, mirrorCommand,
@@ -61,10 +64,13 @@ export async function runCli(args: string[], ctx: CommandContext): Promise<numbe
     });
   }
 
+  skipHelpCaching(parser);
+
   let parseError: Error | undefined;
   let output = '';
   try {
-    parser.parse(args, {}, (err, _argv, out) => {
+    // yargs drops a lone "-" from positionals; carry it through as a token analyze maps back to stdin.
+    parser.parse(args.map((a) => (a === '-' ? STDIN_ARG : a)), {}, (err, _argv, out) => {
       parseError = err ?? undefined;
       output = out;
     });
@@ -93,6 +99,12 @@ function reportError(ctx: CommandContext, err: unknown, hint: string): number {
     for (const f of err.findings) ctx.io.err(`  ${formatFinding(f)}\n`);
     return EXIT.refused;
   }
+  if (err instanceof OwnedElsewhere) {
+    ctx.io.err(`error: refused: another controller manages what this would change; nothing was changed:\n`);
+    for (const m of err.messages) ctx.io.err(`  ${m}\n`);
+    ctx.io.err('  (--force edits anyway; the controller may undo it)\n');
+    return EXIT.refused;
+  }
   if (err instanceof IntentError) {
     ctx.io.err(`error: ${err.message}\n${hint}\n`);
     return EXIT.usage;
@@ -107,4 +119,16 @@ function reportError(ctx: CommandContext, err: unknown, hint: string): number {
   }
   ctx.io.err(`error: ${(err as Error)?.stack ?? String(err)}\n`);
   return EXIT.failure;
+}
+
+/**
+ * After a command's handler runs, yargs renders that command's whole help text and keeps it, in case a later
+ * failure wants to print it (usage.cacheHelpMessage). Our handlers only record the choice and every failure is
+ * reported by runCli, so that text is never shown: rendering it cost more than the rest of `version`.
+ */
+function skipHelpCaching(parser: unknown): void {
+  type Usage = { cacheHelpMessage?: () => void };
+  const internal = (parser as { getInternalMethods?: () => { getUsageInstance?: () => Usage } }).getInternalMethods?.();
+  const usage = internal?.getUsageInstance?.();
+  if (typeof usage?.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }

@@ -16,6 +16,8 @@ export interface CommandContext {
   now(): Date;
   /** Reads a local file (for analyze); "-" is standard input. */
   readFile(path: string): Promise<string>;
+  /** The entries of a local directory, or undefined when the path is not a directory (for analyze). */
+  listDirectory?(path: string): Promise<string[] | undefined>;
 }
 
 /** Exit codes scripts can rely on. */

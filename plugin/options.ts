@@ -25,25 +25,32 @@ export interface TargetArgs extends GlobalArgs {
   route?: string;
   'dry-run'?: string;
   output?: string;
+  force?: boolean;
 }
 
 /** The part of a mutation request every edit command fills the same way from its flags. */
-export function mutationTarget(args: TargetArgs): { service: string; vsName?: string; dryRun: DryRun; output?: MutationOutput } {
-  return { service: args.service, vsName: args.vs, dryRun: args['dry-run'] as DryRun, output: args.output as MutationOutput | undefined };
+export function mutationTarget(args: TargetArgs): { service: string; vsName?: string; dryRun: DryRun; output?: MutationOutput; force?: boolean } {
+  return { service: args.service, vsName: args.vs, dryRun: args['dry-run'] as DryRun, output: args.output as MutationOutput | undefined, force: args.force };
+}
+
+/** --force: edit objects another controller manages (Flagger, Argo Rollouts, OpenKruise Rollouts). */
+export function withForceFlag<T>(y: Argv<T>) {
+  return y.option('force', { type: 'boolean', describe: 'Edit even objects a controller manages (Flagger, Argo Rollouts, OpenKruise Rollouts); it may undo the edit' });
 }
 
 /** --vs, --route, --dry-run and -o for every command that edits a VirtualService. */
 export function withMutationFlags<T>(y: Argv<T>, options: { route?: boolean } = { route: true }) {
   let out = y
     .positional('service', { type: 'string', describe: 'The service whose traffic to change (short name or FQDN)', demandOption: true })
-    .option('vs', { type: 'string', describe: 'Edit this VirtualService instead of finding it by host' })
+    .option('vs', { type: 'string', describe: 'Edit only this VirtualService (NAME or NAMESPACE/NAME) instead of every one that routes to the service' })
+    .option('force', { type: 'boolean', describe: 'Edit even objects a controller manages (Flagger, Argo Rollouts, OpenKruise Rollouts); it may undo the edit' })
     .option('dry-run', {
-      type: 'string', describe: 'none: apply; client: only show the result; server: let the API server and its webhooks judge it without saving',
+      type: 'string', describe: 'none: apply; client: only show the plan, as a per-object diff; server: let the API server and its webhooks judge it without saving',
       default: 'none', coerce: parseDryRun,
     })
     .option('output', { alias: 'o', type: 'string', describe: `Print the result as ${MUTATION_OUTPUTS.join('|')}`, coerce: parseMutationOutput });
   if (options.route !== false) {
-    out = out.option('route', { type: 'string', describe: 'Edit the HTTP route with this name instead of the catch-all route' });
+    out = out.option('route', { type: 'string', describe: 'Edit the HTTP routes with this name instead of the general routes (those matching only on uri, method, authority, port, gateways)' });
   }
   return out;
 }

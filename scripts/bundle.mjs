@@ -1,13 +1,56 @@
-// Bundles the plugin into one file: loading @kubernetes/client-node's module graph file by file costs
-// more start-up time than the whole command, and `kubectl gray --help` should feel instant.
+// Bundles the plugin, and builds its V8 startup snapshot for the Node that runs this script.
+//  - dist/bundle/: ES modules split in chunks (client-node is loaded only by commands that connect). The plain
+//    path: bin/kubectl-gray runs it when the snapshot does not fit the Node it finds.
+//  - dist/snapshot/: the whole plugin as one CommonJS script, evaluated once by `node --build-snapshot`; each run
+//    deserialises that heap instead of compiling and evaluating ~1.3 MB of JavaScript.
+import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 
+const require = createRequire(import.meta.url);
+
+// cliui's string-width measures every help line with Intl.Segmenter, whose first use loads ICU's break
+// iterators (~40 ms). The newer string-width returns early for printable ASCII (width = length, the same
+// answer); give the older copy that fast path, and create its segmenter on first use (an ICU object cannot
+// be held by a startup snapshot).
+const stringWidth = {
+  name: 'string-width',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      let contents = source.replace(/new Intl\.Segmenter\(\)/g, '{ segment(s) { return (this.real ??= new Intl.Segmenter()).segment(s); } }');
+      if (!contents.includes('Fast path: printable ASCII')) {
+        contents = contents.replace(/(\n\tif \(string\.length === 0\) \{\n\t\treturn 0;\n\t\}\n)/,
+          '$1\n\t// Fast path: printable ASCII: width equals length.\n\tif (/^[\\u0020-\\u007E]*$/.test(string)) {\n\t\treturn string.length;\n\t}\n');
+      }
+      if (contents === source || !contents.includes('printable ASCII')) throw new Error(`${args.path}: unexpected source; check the string-width plugin in scripts/bundle.mjs`);
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
+// client-node's index re-exports its whole generated API (a megabyte); the plugin uses KubeConfig alone.
+// Its modules have no side effects we need, so esbuild may leave out the ones nothing uses: a smaller
+// bundle to compile, and a smaller heap in the snapshot.
+const clientNodeTreeShaken = {
+  name: 'client-node-side-effect-free',
+  setup(b) {
+    b.onResolve({ filter: /^(\.\.?\/|@kubernetes\/client-node$)/ }, async (args) => {
+      if (args.pluginData === 'inner') return undefined;
+      if (!(args.importer.includes('/@kubernetes/client-node/') || args.path === '@kubernetes/client-node')) return undefined;
+      const r = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, importer: args.importer, pluginData: 'inner' });
+      if (r.errors.length > 0 || !r.path.includes('/@kubernetes/client-node/dist/')) return undefined;
+      return { path: r.path, sideEffects: false };
+    });
+  },
+};
+
+await rm('dist/bundle', { recursive: true, force: true });
 await build({
-  entryPoints: ['plugin/main.ts'],
+  entryPoints: { 'kubectl-gray': 'plugin/entry.ts' },
   outExtension: { '.js': '.mjs' },
   outdir: 'dist/bundle',
-  entryNames: 'kubectl-gray',
   chunkNames: 'chunks/[name]-[hash]',
   splitting: true,
   bundle: true,
@@ -18,14 +61,150 @@ await build({
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
+  plugins: [stringWidth, clientNodeTreeShaken],
   // Some CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __gray_createRequire } from 'node:module'; const require = __gray_createRequire(import.meta.url);" },
 });
 
+// Built-in modules Node 20 cannot hold in a user snapshot (their native handles are not serialisable; see
+// supportedModules in Node's lib/internal/main/mksnapshot.js). In the snapshot bundle they load on first
+// use: plain data exports (STATUS_CODES, METHODS, constants) are copied in, everything else is a getter.
+const NOT_IN_SNAPSHOT = ['_http_agent', '_http_client', '_http_common', '_http_incoming', '_http_outgoing', '_http_server',
+  '_tls_common', '_tls_wrap', 'async_hooks', 'child_process', 'cluster', 'dgram', 'dns/promises', 'domain', 'http', 'http2',
+  'https', 'inspector', 'module', 'perf_hooks', 'readline', 'repl', 'tls', 'trace_events', 'tty', 'vm', 'worker_threads'];
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    const filter = new RegExp(`^(node:)?(${NOT_IN_SNAPSHOT.map((m) => m.replace('/', '\\/')).join('|')})$`);
+    b.onResolve({ filter }, (args) => (args.namespace === 'lazy-builtin'
+      ? { path: args.path, external: true } // the shim's own require of the real module
+      : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => {
+      const mod = require(args.path);
+      const data = {};
+      const lazy = [];
+      for (const k of Object.keys(mod)) {
+        const v = mod[k];
+        const plain = v === null || ['string', 'number', 'boolean'].includes(typeof v)
+          || (typeof v === 'object' && (Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype) && isJson(v));
+        if (plain) data[k] = v; else lazy.push(k);
+      }
+      // module.createRequire(...) is called at load time by yargs-parser; the require it returns is used later.
+      const createRequire = args.path === 'module'
+        ? "Object.defineProperty(lazy, 'createRequire', { enumerable: true, value: (from) => { let r; return (id) => (r ??= load().createRequire(from))(id); } });"
+        : '';
+      return {
+        loader: 'js',
+        contents: `var real;
+function load() {
+  if (real) return real;
+  if (require('node:v8').startupSnapshot.isBuildingSnapshot()) throw new Error('node:${args.path} used while building the startup snapshot');
+  return (real = require('node:${args.path}'));
+}
+var lazy = ${JSON.stringify(data)};
+for (const k of ${JSON.stringify(lazy)}) Object.defineProperty(lazy, k, { enumerable: true, configurable: true, get() { return load()[k]; }, set(v) { load()[k] = v; } });
+${createRequire}
+module.exports = lazy;`,
+      };
+    });
+  },
+};
+
+function isJson(v) {
+  try {
+    return JSON.stringify(JSON.parse(JSON.stringify(v))) === JSON.stringify(v);
+  } catch {
+    return false;
+  }
+}
+
+// Packages whose top level subclasses http.Agent (client-node's proxy agents, used only with a proxy-url):
+// evaluated on first use instead; their classes become factories (client-node only calls `new` on them).
+// node-fetch (whose URL support loads tr46's Unicode tables) serves client-node's generated API client, not
+// our REST client: loaded the same way, on first use.
+const LAZY_PACKAGES = { 'socks-proxy-agent': ['SocksProxyAgent'], hpagent: ['HttpProxyAgent', 'HttpsProxyAgent'], 'node-fetch': ['Headers', 'AbortError', 'FetchError'] };
+const lazyPackages = {
+  name: 'lazy-packages',
+  setup(b) {
+    const filter = new RegExp(`^(${Object.keys(LAZY_PACKAGES).join('|')})$`);
+    b.onResolve({ filter }, async (args) => {
+      if (args.pluginData === 'real') return undefined;
+      const real = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, importer: args.importer, pluginData: 'real' });
+      if (real.errors.length > 0) return undefined;
+      return { path: real.path, namespace: 'lazy-package', pluginData: args.path };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-package' }, (args) => ({
+      loader: 'js',
+      resolveDir: '.',
+      contents: `var real; function load() { return (real ??= require(${JSON.stringify(args.path)})); }
+${LAZY_PACKAGES[args.pluginData].map((name) => `export function ${name}(...a) { return new (load().${name})(...a); }`).join('\n')}
+${args.pluginData === 'node-fetch' ? 'export default function fetch(...a) { return load()(...a); }' : ''}`,
+    }));
+  },
+};
+
+await rm('dist/snapshot', { recursive: true, force: true });
+await build({
+  entryPoints: ['plugin/snapshot.ts'],
+  outfile: 'dist/snapshot/kubectl-gray.cjs',
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  plugins: [stringWidth, lazyBuiltins, lazyPackages, clientNodeTreeShaken],
+  // ESM dependencies read import.meta.url at load time (yargs: where its locale files would be).
+  define: { 'import.meta.url': '__gray_import_meta_url' },
+  banner: { js: "var __gray_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+});
+
+const blob = 'dist/snapshot/kubectl-gray.blob';
+const node = await realpath(process.execPath);
+const built = spawnSync(process.execPath, ['--snapshot-blob', blob, '--build-snapshot', 'dist/snapshot/kubectl-gray.cjs'], { encoding: 'utf8' });
+// Smoke test: the snapshot must run a command exactly as the plain bundle does.
+const check = built.status === 0 && spawnSync(process.execPath, ['--snapshot-blob', blob, '--', 'version'], { encoding: 'utf8' });
+const plain = spawnSync(process.execPath, ['dist/bundle/kubectl-gray.mjs', 'version'], { encoding: 'utf8' });
+let fast = false;
+if (check && check.status === 0 && check.stdout === plain.stdout && check.stderr === '') {
+  fast = true;
+} else {
+  await rm(blob, { force: true });
+  console.warn(`warning: no startup snapshot for ${node} (${process.version}); bin/kubectl-gray will run the plain bundle.\n${built.stderr || check?.stderr || ''}`.trimEnd());
+}
+// Whether this Node trusts its bundled root certificates by default (tls.rootCertificates), which the
+// plugin can then reproduce itself for a connection without a CA (see the launcher).
+const bundledRoots = !process.config.variables.openssl_use_def_ca_store;
+
 await mkdir('bin', { recursive: true });
-await writeFile('bin/kubectl-gray', `#!/bin/sh
-# Launcher found by kubectl's plugin discovery (kubectl gray ...); runs the bundled plugin.
-here=$(dirname "$(readlink -f "$0")")
-exec node "$here/../dist/bundle/kubectl-gray.mjs" "$@"
-`);
+await writeFile('bin/kubectl-gray', launcher({ node: fast ? node : '', bundledRoots }));
 await chmod('bin/kubectl-gray', 0o755);
+
+function launcher({ node, bundledRoots }) {
+  const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
+  return `#!/bin/sh
+# Launcher found by kubectl's plugin discovery (kubectl gray ...); runs the plugin with the node on PATH.
+#
+# Fast path, taken only when that node is the very binary \`make build\` made the snapshot with (same file,
+# not modified since the snapshot was written) and NODE_OPTIONS is empty:
+#  - start from the V8 startup snapshot dist/snapshot/kubectl-gray.blob: the plugin's heap, already evaluated;
+#  - NODE_EXTRA_CA_CERTS: Node 20 parses that file at every start-up (about 100 ms for a system CA bundle), yet the
+#    plugin's connections carry the kubeconfig's CA, and an explicit CA replaces both Node's roots and those extra
+#    certificates. So the launcher hands the path over in KUBECTL_GRAY_EXTRA_CA_CERTS; the plugin puts
+#    NODE_EXTRA_CA_CERTS back into its own environment (exec credential plugins inherit it) and, for a cluster
+#    without a CA in the kubeconfig, trusts Node's bundled roots plus that file, as Node would have.
+# Anything else (another node, NODE_OPTIONS set, no snapshot): the plain bundle, environment untouched.
+if [ -L "$0" ]; then self=$(readlink -f "$0"); else self=$0; fi
+dist=\${self%/*}/../dist
+built_with=${q(node)}
+if [ -n "$built_with" ] && [ -z "\${NODE_OPTIONS:-}" ] && node=$(command -v node) && [ "$node" -ef "$built_with" ] \\
+   && [ -r "$dist/snapshot/kubectl-gray.blob" ] && ! [ "$node" -nt "$dist/snapshot/kubectl-gray.blob" ]; then
+${bundledRoots ? `  if [ -n "\${NODE_EXTRA_CA_CERTS:-}" ] && [ -r "$NODE_EXTRA_CA_CERTS" ] && [ -z "\${KUBECTL_GRAY_EXTRA_CA_CERTS:-}" ]; then
+    KUBECTL_GRAY_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS; export KUBECTL_GRAY_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS
+  fi
+` : ''}  exec "$node" --snapshot-blob "$dist/snapshot/kubectl-gray.blob" -- "$@"
+fi
+exec node "$dist/bundle/kubectl-gray.mjs" "$@"
+`;
+}

@@ -59,24 +59,26 @@ run kubectl gray history reviews -n "$ns"
 
 # ---------------------------------------------------------------------------------------------------
 ns=chain
-bold "Full-link gray: mocka calls mockb in namespace $ns; both run a base version"
+bold "Full-link gray on a layout as real clusters have it: mocka (reached through a Gateway VirtualService with"
+bold "hosts \"*\" and a mesh one) calls mockb; vs-*/dr-* names, subsets version-base, Deployments <app>-base by app only"
 kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl wait --for=jsonpath='{.metadata.name}'=default serviceaccount/default -n "$ns" --timeout 60s >/dev/null
-kubectl apply -n "$ns" -f "$root/test/fixtures/mock-chain.yaml" >/dev/null
-wait_rollout "$ns" mocka mockb
+kubectl apply -n "$ns" -f "$root/test/fixtures/shapes/gateway-star.yaml" >/dev/null
 # Start clean when the demo ran before.
 kubectl gray lane delete demo -n "$ns" >/dev/null 2>&1 || true
-for s in mocka mockb; do kubectl gray canary "$s" --delete -n "$ns" >/dev/null 2>&1 || true; done
+for s in mocka mockb; do kubectl gray canary "$s-base" --delete --subset version-canary -n "$ns" >/dev/null 2>&1 || true; done
+wait_rollout "$ns" mocka-base mockb-base
+run kubectl gray status mocka -n "$ns"
 
-bold "6. A canary of each service: a new Deployment and a 'canary' subset (subset first, make-before-break)"
+bold "6. A canary of each service: a new Deployment and a 'version-canary' subset (subset first, make-before-break)"
 # The canaries run the project's test workload too (the only image on the node), answering as version canary.
-run kubectl gray canary mocka --image registry.local/gray-workload:dev -n "$ns"
-run kubectl gray canary mockb --image registry.local/gray-workload:dev -n "$ns"
+run kubectl gray canary mocka-base --image registry.local/gray-workload:dev --subset version-canary -n "$ns"
+run kubectl gray canary mockb-base --image registry.local/gray-workload:dev --subset version-canary -n "$ns"
 wait_rollout "$ns" mocka-canary mockb-canary
 run kubectl get pods -n "$ns" -L version
 
-bold "   A lane: requests with my-request-id: canary stay on canary through the whole chain"
-run kubectl gray lane create demo --header my-request-id=canary --services mocka,mockb -n "$ns"
+bold "   A lane: requests with my-request-id: canary stay on canary through the whole chain, on every way in"
+run kubectl gray lane create demo --header my-request-id=canary --services mocka,mockb --subset version-canary -n "$ns"
 run kubectl gray lane status demo -n "$ns" || true
 
 bold "7. Colour at the gate: agent: pc is marked canary, everyone else base (Lua generated, not written)"
@@ -86,7 +88,7 @@ run kubectl gray color demo-pc --when agent=pc --set my-request-id=canary --else
 bold "   Undo, in safe order: lane routes, then subsets, then workloads"
 run kubectl gray color delete demo-pc
 run kubectl gray lane delete demo -n "$ns"
-run kubectl gray canary mocka --delete -n "$ns"
-run kubectl gray canary mockb --delete -n "$ns"
+run kubectl gray canary mocka-base --delete --subset version-canary -n "$ns"
+run kubectl gray canary mockb-base --delete --subset version-canary -n "$ns"
 
 printf '\nDone. Try it yourself: export KUBECONFIG=%s PATH=%s/bin:$PATH\n' "$KUBECONFIG" "$root"

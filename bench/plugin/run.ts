@@ -1,37 +1,143 @@
-// bench/plugin: start-up cost of kubectl-gray, as ratios against `node -e ""` (the floor any Node
-// CLI pays) measured in the same run. The dry-run case needs a running control plane (make cluster-up).
+// bench/plugin: what a kubectl-gray command costs, as ratios against what it is compared with, measured in
+// the same run: --help, version and analyze against bare `node -e ""` (the floor of any Node CLI);
+// set-weight (a real write through the webhook) against `kubectl patch --type=json` of the same change;
+// status against `kubectl get` of the same objects; and the peak RSS of set-weight.
+//
+// Every row runs once per round, rounds interleaved, so load from other processes falls on all rows alike;
+// medians of BENCH_RUNS rounds (default 21) after two warm-up rounds. The table is printed twice: with
+// NODE_EXTRA_CA_CERTS set (the value in the environment, else the system bundle) and without it.
+// The cluster rows need a running control plane with Bookinfo in namespace bookinfo (make cluster-up, then
+// this script applies what it needs). BENCH_COMPARE=path/to/another/kubectl-gray adds its rows (e.g. a build
+// of an older commit), so a change can be measured against the previous version in the same run.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const RUNS = Number(process.env['BENCH_RUNS'] ?? 20);
+const RUNS = Math.max(1, Number(process.env['BENCH_RUNS'] ?? 21));
 const plugin = join(root, 'bin', 'kubectl-gray');
+const compare = process.env['BENCH_COMPARE'];
 const kubeconfig = process.env['KUBECONFIG'] ?? join(root, '.cluster', 'kubeconfig');
+const kubectl = process.env['KUBECTL'] ?? (existsSync(join(root, 'test', 'cluster', 'bin', 'kubectl')) ? join(root, 'test', 'cluster', 'bin', 'kubectl') : 'kubectl');
+const NS = 'bookinfo';
+const bookinfo = join(root, 'test', 'fixtures', 'bookinfo.yaml');
+const systemBundle = '/etc/ssl/certs/ca-certificates.crt';
+const extraCa = process.env['NODE_EXTRA_CA_CERTS'] || (existsSync(systemBundle) ? systemBundle : undefined);
 
-function median(cmd: string, args: string[]): number | undefined {
-  const times: number[] = [];
+interface Row {
+  name: string;
+  /** The row this one is divided by. */
+  vs?: string;
+  /** Arguments for round i (edits alternate between two states, so every run really writes). */
+  argv: (i: number) => string[];
+  /** Exit codes that count as a run (status exits 3 on a 503 risk: the benchmark's pods never get ready). */
+  ok?: number[];
+}
+
+function envFor(withExtraCa: boolean): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _drop, ...env } = process.env;
+  return { ...env, KUBECONFIG: kubeconfig, ...(withExtraCa && extraCa ? { NODE_EXTRA_CA_CERTS: extraCa } : {}) };
+}
+
+function once(argv: string[], env: NodeJS.ProcessEnv, ok = [0]): number {
+  const started = process.hrtime.bigint();
+  const r = spawnSync(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (!ok.includes(r.status ?? -1)) throw new Error(`${argv.join(' ')}: exit ${r.status}\n${r.stderr}`);
+  return ms;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+function measure(rows: Row[], env: NodeJS.ProcessEnv): Map<string, number> {
+  const times = new Map<string, number[]>(rows.map((r) => [r.name, []]));
   for (let i = 0; i < RUNS + 2; i++) {
-    const started = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: 'ignore' });
-    if (r.status !== 0) return undefined;
-    if (i >= 2) times.push(Number(process.hrtime.bigint() - started) / 1e6); // two warm-up runs
+    for (const row of rows) {
+      const ms = once(row.argv(i), env, row.ok);
+      if (i >= 2) times.get(row.name)!.push(ms);
+    }
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return new Map([...times].map(([k, v]) => [k, median(v)]));
 }
 
-const base = median(process.execPath, ['-e', ''])!;
-const rows: Array<[string, number | undefined]> = [
-  ['node -e "" (baseline)', base],
-  ['kubectl-gray --help', median(plugin, ['--help'])],
-  ['kubectl-gray analyze (offline, Bookinfo)', median(plugin, ['analyze', join(root, 'test', 'fixtures', 'bookinfo.yaml')])],
-];
-if (existsSync(kubeconfig)) {
-  rows.push(['kubectl-gray set-weight --dry-run=client', median(plugin, ['set-weight', 'reviews', 'v2=10', '-n', 'bookinfo', '--dry-run=client'])]);
+function peakRssMiB(argv: string[], env: NodeJS.ProcessEnv): number | undefined {
+  if (!existsSync('/usr/bin/time')) return undefined;
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const kb = Number(r.stderr.trim().split('\n').at(-1));
+  return Number.isFinite(kb) ? kb / 1024 : undefined;
 }
-console.log(`plugin start-up, median of ${RUNS} runs (node ${process.version})`);
-for (const [name, ms] of rows) {
-  console.log(`${name.padEnd(44)}${ms === undefined ? 'skipped (needs make demo first)' : `${ms.toFixed(0).padStart(5)} ms  ${(ms / base).toFixed(2)}x baseline`}`);
+
+function clusterReady(): boolean {
+  if (!existsSync(kubeconfig)) return false;
+  const ok = spawnSync(kubectl, ['--kubeconfig', kubeconfig, 'get', '--raw', '/readyz'], { stdio: 'ignore' });
+  if (ok.status !== 0) return false;
+  // Bookinfo in its namespace, and reviews with v1 and v2 in the catch-all route (the state the edits toggle).
+  const k = (...args: string[]) => spawnSync(kubectl, ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8' });
+  k('create', 'namespace', NS);
+  const applied = k('apply', '-n', NS, '-f', bookinfo);
+  if (applied.status !== 0) throw new Error(`applying ${bookinfo}: ${applied.stderr}`);
+  const pods = join(root, 'test', 'fixtures', 'bookinfo-pods.yaml');
+  if (existsSync(pods)) k('apply', '-n', NS, '-f', pods);
+  const set = spawnSync(plugin, ['set-weight', 'reviews', 'v2=10', '-n', NS], { env: envFor(false), encoding: 'utf8' });
+  if (set.status !== 0) throw new Error(`preparing reviews: ${set.stderr}`);
+  return true;
 }
+
+function table(title: string, rows: Row[], figures: Map<string, number>): void {
+  console.log(`\n${title}`);
+  console.log(`${'command'.padEnd(58)}${'median'.padStart(9)}   ratio`);
+  for (const row of rows) {
+    const ms = figures.get(row.name)!;
+    const ratio = row.vs ? `${(ms / figures.get(row.vs)!).toFixed(2)}x ${row.vs}` : '(baseline)';
+    console.log(`${row.name.padEnd(58)}${`${ms.toFixed(0)} ms`.padStart(9)}   ${ratio}`);
+  }
+}
+
+const node = process.execPath;
+const NODE = 'node -e ""';
+const PATCH = 'kubectl patch --type=json (same change)';
+const GET = `kubectl get vs,dr,pods -n ${NS}`;
+const startup: Row[] = [{ name: NODE, argv: () => [node, '-e', ''] }];
+const cluster: Row[] = [];
+const launchers: Array<[string, string]> = [['kubectl-gray', plugin], ...(compare ? [[`compare: ${compare}`, compare] as [string, string]] : [])];
+for (const [label, bin] of launchers) {
+  startup.push(
+    { name: `${label} --help`, vs: NODE, argv: () => [bin, '--help'] },
+    { name: `${label} version`, vs: NODE, argv: () => [bin, 'version'] },
+    { name: `${label} analyze bookinfo.yaml`, vs: NODE, argv: () => [bin, 'analyze', bookinfo] },
+  );
+}
+const withCluster = clusterReady();
+if (withCluster) {
+  // kubectl's own change of the catch-all route's weights, the same edit set-weight makes.
+  const patch = (v2: number) => JSON.stringify([
+    { op: 'test', path: '/spec/http/0/route/1/destination/subset', value: 'v2' },
+    { op: 'replace', path: '/spec/http/0/route/0/weight', value: 100 - v2 },
+    { op: 'replace', path: '/spec/http/0/route/1/weight', value: v2 },
+  ]);
+  cluster.push({ name: PATCH, argv: (i) => [kubectl, 'patch', 'virtualservice', 'reviews', '-n', NS, '--type=json', '-p', patch(i % 2 ? 10 : 20)] });
+  cluster.push({ name: GET, argv: () => [kubectl, 'get', 'virtualservices,destinationrules,pods', '-n', NS] });
+  for (const [label, bin] of launchers) {
+    cluster.push({ name: `${label} set-weight reviews v2=20|v2=10`, vs: PATCH, argv: (i) => [bin, 'set-weight', 'reviews', `v2=${i % 2 ? 10 : 20}`, '-n', NS] });
+    cluster.push({ name: `${label} status reviews`, vs: GET, argv: () => [bin, 'status', 'reviews', '-n', NS], ok: [0, 3] });
+  }
+}
+
+console.log(`kubectl-gray benchmark: medians of ${RUNS} interleaved rounds; node ${process.version}${withCluster ? '' : '; no cluster (make cluster-up): cluster rows skipped'}`);
+for (const withExtraCa of extraCa ? [true, false] : [false]) {
+  const env = envFor(withExtraCa);
+  const rows = [...startup, ...cluster];
+  const figures = measure(rows, env);
+  table(withExtraCa ? `with NODE_EXTRA_CA_CERTS=${extraCa}` : 'without NODE_EXTRA_CA_CERTS', rows, figures);
+  if (withCluster) {
+    for (const [label, bin] of launchers) {
+      const rss = Array.from({ length: 5 }, (_, i) => peakRssMiB([bin, 'set-weight', 'reviews', `v2=${i % 2 ? 20 : 10}`, '-n', NS], env) ?? NaN);
+      console.log(`${`${label} set-weight: peak RSS (max of 5)`.padEnd(58)}${`${Math.max(...rss).toFixed(0)} MiB`.padStart(9)}`);
+    }
+  }
+}
+if (withCluster) spawnSync(plugin, ['set-weight', 'reviews', 'v2=10', '-n', NS], { env: envFor(false) });

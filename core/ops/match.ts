@@ -1,7 +1,7 @@
 import { IntentError } from '../errors.js';
-import { type HTTPMatchRequest, type HTTPRoute, type StringMatch, type VirtualService, canonicalJson, clone, describeObject } from '../model.js';
+import type { StringMatch } from '../model.js';
 import { re2Quote } from '../re2.js';
-import { routeHost, selectRoute } from '../target.js';
+import type { MarkedRoute } from '../traffic.js';
 
 /** Routes kubectl-gray adds carry this name prefix, so rollback knows which ones are its own. */
 export const OWNED_ROUTE_PREFIX = 'gray-';
@@ -33,35 +33,14 @@ export function cookieIntent(name: string, value: string, subset: string): Heade
   return { header: 'cookie', value: cookieRegex(name, value), kind: 'regex', subset, label: `cookie-${name}-${value}` };
 }
 
-function routeName(intent: HeaderMatchIntent): string {
+export function routeName(intent: HeaderMatchIntent): string {
   const slug = (intent.label ?? `${intent.header}-${intent.value}`).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
   return `${OWNED_ROUTE_PREFIX}${intent.subset}-${slug}`.slice(0, 63).replace(/-$/, '');
 }
 
-function sameMatch(a: HTTPMatchRequest[] | undefined, b: HTTPMatchRequest[]): boolean {
-  return canonicalJson(a ?? null) === canonicalJson(b);
-}
-
-/**
- * Sends requests carrying the header to a subset, through a route placed just before the catch-all.
- * Running it again with the same match replaces that route's destination instead of adding a copy.
- */
-export function matchHeader(vs: VirtualService, intent: HeaderMatchIntent): VirtualService {
+/** The marked route a header intent asks for (every general route of the service gets one before it). */
+export function markedRoute(intent: HeaderMatchIntent): MarkedRoute {
   if (!intent.header) throw new IntentError('the header name is empty');
-  const next = clone(vs);
-  const http: HTTPRoute[] = (next.spec.http ??= []);
-  const catchAll = selectRoute(next);
   const stringMatch: StringMatch = { [intent.kind]: intent.value };
-  const match: HTTPMatchRequest[] = [{ headers: { [intent.header.toLowerCase()]: stringMatch } }];
-  const destination = { host: routeHost(vs, catchAll), subset: intent.subset };
-  const existing = http.findIndex((r) => sameMatch(r.match, match));
-  if (existing >= 0) {
-    http[existing] = { ...http[existing], route: [{ destination }] };
-    return next;
-  }
-  if (http.some((r) => r.name === routeName(intent))) {
-    throw new IntentError(`${describeObject(vs)} already has a route named ${routeName(intent)} with a different match`);
-  }
-  http.splice(catchAll, 0, { name: routeName(intent), match, route: [{ destination }] });
-  return next;
+  return { name: routeName(intent), match: { headers: { [intent.header.toLowerCase()]: stringMatch } }, subset: intent.subset };
 }

@@ -1,6 +1,5 @@
 import { IntentError } from '../errors.js';
 import { type RouteDestination, type VirtualService, clone, describeObject } from '../model.js';
-import { routeHost } from '../target.js';
 import { type WeightIntent, apportion } from '../weights.js';
 
 export interface SetWeightOptions {
@@ -51,4 +50,12 @@ export function setWeight(
   route.route = options.keepZero ? result : result.filter((d) => d.weight !== 0);
   if (route.route.length === 0) throw new IntentError('every destination would get 0%; give one subset a positive percent');
   return next;
+}
+
+/** The host new destinations of a route get: the route's own, else the VirtualService's first. */
+function routeHost(vs: VirtualService, routeIndex: number): string {
+  const route = vs.spec.http?.[routeIndex];
+  const host = route?.route?.find((d) => d?.destination?.host)?.destination.host ?? vs.spec.hosts?.[0];
+  if (!host) throw new IntentError(`${describeObject(vs)} spec.http[${routeIndex}] has no destination host to reuse and spec.hosts is empty`);
+  return host;
 }

@@ -1,19 +1,22 @@
 import { type ColourRule, colourEnvoyFilter, parseBy, parseHeaderValue } from '../../core/colour.js';
 import { IntentError } from '../../core/errors.js';
-import { canonicalJson } from '../../core/model.js';
+import { type KubeObject, canonicalJson } from '../../core/model.js';
+import { type Plan, change } from '../../core/plan.js';
+import { runPlan } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import type { DryRun } from '../kube/cluster.js';
 import { type GlobalArgs, parseDryRun, checkOutput } from '../options.js';
-import { printObject, printWrite } from '../render/mutation.js';
-import { upsertObject } from '../upsert.js';
 
 interface Args extends GlobalArgs {
   target: string; name?: string; 'gateway-selector'?: string; when?: string; set?: string; else?: string;
   percent?: number; by?: string; 'dry-run': DryRun; output?: string;
 }
 
-const KIND = 'envoyfilter.networking.istio.io';
+/** The rule an existing EnvoyFilter states (its annotation), for the undo hint. */
+function describeArgs(existing: KubeObject): string {
+  return `(as before: ${existing.metadata.annotations?.['kubectl-gray.io/rule'] ?? 'see its kubectl-gray.io/rule annotation'})`;
+}
 
 function parseSelector(raw: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -69,31 +72,27 @@ export const colorCommand: GrayCommand = {
     const rule = deleting ? undefined : ruleFromArgs(args);
     const namespace = args.namespace ?? 'istio-system';
     const filter = rule ? colourEnvoyFilter(name, namespace, parseSelector(args['gateway-selector']), rule) : undefined;
-    if (filter && args['dry-run'] === 'client') {
-      if (args.output === 'yaml' || args.output === 'json') printObject(ctx.io, filter, args.output);
-      else printWrite(ctx.io, KIND, name, 'configured', 'client');
-      return EXIT.ok;
-    }
     const cluster = await ctx.connect({ ...args, namespace });
     const ref = { resource: 'envoyfilters' as const, namespace, name };
-    if (deleting) {
-      if (args['dry-run'] === 'client') {
-        printWrite(ctx.io, KIND, name, 'deleted', 'client');
-        return EXIT.ok;
-      }
-      await cluster.remove(ref, args['dry-run'] as 'none' | 'server');
-      printWrite(ctx.io, KIND, name, 'deleted', args['dry-run']);
-      return EXIT.ok;
-    }
-    await upsertObject(ctx, cluster, {
-      ref, kindGroup: KIND, desired: filter!, dryRun: args['dry-run'], output: args.output as 'yaml' | 'json' | 'name' | undefined,
-      guard: (existing) => {
-        if (existing.metadata.labels?.['app.kubernetes.io/managed-by'] !== 'kubectl-gray') {
+    await runPlan(ctx, cluster, {
+      dryRun: args['dry-run'], output: args.output as 'yaml' | 'json' | 'name' | undefined,
+      build: async (reads): Promise<Plan> => {
+        const existing = await reads.get<KubeObject>(ref);
+        if (existing && existing.metadata.labels?.['app.kubernetes.io/managed-by'] !== 'kubectl-gray') {
           throw new IntentError(`EnvoyFilter ${namespace}/${name} exists and was not made by kubectl gray; pick another name`);
         }
+        if (deleting) {
+          if (!existing) throw new IntentError(`no EnvoyFilter ${namespace}/${name} to delete`);
+          return { changes: [change(existing, undefined, 'deleted')], notes: [], undo: `kubectl gray color ${name} ${describeArgs(existing)} -n ${namespace}` };
+        }
+        const desired = existing
+          ? { ...filter!, metadata: { ...existing.metadata, labels: filter!.metadata.labels, annotations: { ...existing.metadata.annotations, ...filter!.metadata.annotations } } }
+          : filter!;
+        return {
+          changes: [change(existing, desired, existing ? 'configured' : 'created', (a, b) => canonicalJson(a['spec']) === canonicalJson(b['spec']))],
+          notes: [], undo: existing ? `kubectl gray color ${name} ${describeArgs(existing)} -n ${namespace}` : `kubectl gray color delete ${name} -n ${namespace}`,
+        };
       },
-      unchanged: (existing) => canonicalJson(existing['spec']) === canonicalJson(filter!['spec']),
-      merge: (existing) => ({ ...filter!, metadata: { ...existing.metadata, labels: filter!.metadata.labels, annotations: { ...existing.metadata.annotations, ...filter!.metadata.annotations } } }),
     });
     return EXIT.ok;
   },

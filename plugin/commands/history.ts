@@ -1,5 +1,7 @@
 import { readHistory } from '../../core/history.js';
-import { findVirtualService } from '../../core/target.js';
+import { describeObject } from '../../core/model.js';
+import { resolveEntryPoints } from '../../core/traffic.js';
+import { Reads } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { type GlobalArgs, checkOutput } from '../options.js';
@@ -10,27 +12,33 @@ interface Args extends GlobalArgs { service: string; vs?: string; output?: strin
 
 export const historyCommand: GrayCommand = {
   command: 'history <service>',
-  describe: 'List the changes kubectl gray recorded on a VirtualService',
+  describe: 'List the changes kubectl gray recorded on the VirtualServices that route to a service',
   builder: (y) => y
     .positional('service', { type: 'string', describe: 'The service (short name or FQDN)' })
-    .option('vs', { type: 'string', describe: 'Read this VirtualService instead of finding it by host' })
+    .option('vs', { type: 'string', describe: 'Read only this VirtualService (NAME or NAMESPACE/NAME)' })
     .option('output', { alias: 'o', type: 'string', describe: 'json|yaml: the entries with their specs' })
     .example('$0 history reviews', 'then: kubectl gray undo reviews --to-revision N'),
   async run(raw, ctx) {
     const args = raw as unknown as Args;
     checkOutput(args.output, ['json', 'yaml']);
     const cluster = await ctx.connect(args);
-    const vs = findVirtualService(args.service, cluster.namespace, await cluster.listVirtualServices(cluster.namespace), args.vs);
-    const entries = readHistory(vs);
+    const entries = resolveEntryPoints({ service: args.service, namespace: cluster.namespace, vsName: args.vs }, await new Reads(cluster).virtualServices());
+    const histories = entries.map((e) => ({ vs: e.vs, entries: readHistory(e.vs) }));
+    const several = histories.filter((h) => h.entries.length > 0).length > 1;
     if (args.output) {
-      printObject(ctx.io, entries, args.output as 'json' | 'yaml');
+      printObject(ctx.io, several ? histories.map((h) => ({ virtualService: describeObject(h.vs), entries: h.entries })) : histories.find((h) => h.entries.length)?.entries ?? [], args.output as 'json' | 'yaml');
       return EXIT.ok;
     }
-    if (entries.length === 0) {
-      ctx.io.err(`No kubectl gray history on VirtualService ${cluster.namespace}/${vs.metadata.name}.\n`);
+    if (histories.every((h) => h.entries.length === 0)) {
+      ctx.io.err(`No kubectl gray history on ${histories.map((h) => describeObject(h.vs)).join(', ')}.\n`);
       return EXIT.ok;
     }
-    ctx.io.out(table(['REVISION', 'TIME', 'CHANGE'], entries.map((e) => [String(e.revision), e.time, e.change])));
+    let first = true;
+    for (const h of histories.filter((x) => x.entries.length > 0)) {
+      if (several) ctx.io.out(`${first ? '' : '\n'}${describeObject(h.vs)}\n`);
+      first = false;
+      ctx.io.out(table(['REVISION', 'TIME', 'CHANGE'], h.entries.map((e) => [String(e.revision), e.time, e.change])));
+    }
     return EXIT.ok;
   },
 };

@@ -1,15 +1,15 @@
-import { selectRoute } from '../../core/target.js';
-import { cookieIntent, matchHeader, parseHeaderPair } from '../../core/ops/match.js';
+import { cookieIntent, markedRoute, parseHeaderPair } from '../../core/ops/match.js';
+import { planMarkedRoutes } from '../../core/service-plan.js';
+import { newPlanId, runPlan } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
-import { mutateVirtualService } from '../mutate.js';
 import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
 
 interface Args extends TargetArgs { pair: string; subset: string }
 
 export const matchCookieCommand: GrayCommand = {
   command: 'match-cookie <service> <pair>',
-  describe: 'Send requests carrying a cookie NAME=VALUE to a subset',
+  describe: 'Send requests carrying a cookie NAME=VALUE to a subset (on every way in)',
   builder: (y) => withMutationFlags(y, { route: false })
     .positional('pair', { type: 'string', describe: 'NAME=VALUE of the cookie' })
     .option('subset', { type: 'string', demandOption: true, describe: 'The subset those requests go to' })
@@ -17,11 +17,15 @@ export const matchCookieCommand: GrayCommand = {
   async run(raw, ctx) {
     const args = raw as unknown as Args;
     const [name, value] = parseHeaderPair(String(args.pair));
+    const marked = markedRoute(cookieIntent(name, value, String(args.subset)));
     const cluster = await ctx.connect(args);
-    await mutateVirtualService(ctx, cluster, {
+    const plan = newPlanId(ctx.now());
+    await runPlan(ctx, cluster, {
       ...mutationTarget(args),
-      change: `match-cookie ${args.pair} --subset ${args.subset}`, verb: 'matched',
-      edit: (vs) => ({ next: matchHeader(vs, cookieIntent(name, value, String(args.subset))), stableRoute: selectRoute(vs) }),
+      build: async (reads) => planMarkedRoutes(await reads.virtualServices(), {
+        service: args.service, namespace: cluster.namespace, vsName: args.vs,
+        change: `match-cookie ${args.pair} --subset ${args.subset}`, verb: 'matched', now: ctx.now(), plan,
+      }, marked),
     });
     return EXIT.ok;
   },

@@ -1,16 +1,16 @@
 import { IntentError } from '../../core/errors.js';
-import { selectRoute } from '../../core/target.js';
-import { type MatchKind, matchHeader, parseHeaderPair } from '../../core/ops/match.js';
+import { type MatchKind, markedRoute, parseHeaderPair } from '../../core/ops/match.js';
+import { planMarkedRoutes } from '../../core/service-plan.js';
+import { newPlanId, runPlan } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
-import { mutateVirtualService } from '../mutate.js';
 import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
 
 interface Args extends TargetArgs { pair: string; subset: string; prefix?: boolean; regex?: boolean }
 
 export const matchHeaderCommand: GrayCommand = {
   command: 'match-header <service> <pair>',
-  describe: 'Send requests with a header value to a subset (a route before the catch-all)',
+  describe: 'Send requests with a header value to a subset (a route before each general route, on every way in)',
   builder: (y) => withMutationFlags(y, { route: false })
     .positional('pair', { type: 'string', describe: 'NAME=VALUE of the request header' })
     .option('subset', { type: 'string', demandOption: true, describe: 'The subset those requests go to' })
@@ -24,11 +24,15 @@ export const matchHeaderCommand: GrayCommand = {
     const [header, value] = parseHeaderPair(String(args.pair));
     const kind: MatchKind = args.regex ? 'regex' : args.prefix ? 'prefix' : 'exact';
     if (kind === 'prefix' && value === '') throw new IntentError(`"${args.pair}": a prefix match needs a non-empty VALUE`);
+    const marked = markedRoute({ header, value, kind, subset: String(args.subset) });
     const cluster = await ctx.connect(args);
-    await mutateVirtualService(ctx, cluster, {
+    const plan = newPlanId(ctx.now());
+    await runPlan(ctx, cluster, {
       ...mutationTarget(args),
-      change: `match-header ${args.pair}${kind === 'exact' ? '' : ` --${kind}`} --subset ${args.subset}`, verb: 'matched',
-      edit: (vs) => ({ next: matchHeader(vs, { header, value, kind, subset: String(args.subset) }), stableRoute: selectRoute(vs) }),
+      build: async (reads) => planMarkedRoutes(await reads.virtualServices(), {
+        service: args.service, namespace: cluster.namespace, vsName: args.vs,
+        change: `match-header ${args.pair}${kind === 'exact' ? '' : ` --${kind}`} --subset ${args.subset}`, verb: 'matched', now: ctx.now(), plan,
+      }, marked),
     });
     return EXIT.ok;
   },

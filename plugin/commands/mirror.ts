@@ -1,9 +1,11 @@
 import { IntentError } from '../../core/errors.js';
-import { selectRoute } from '../../core/target.js';
-import { clearMirror, parseMirrorPercent, setMirror } from '../../core/ops/mirror.js';
+import { describeObject } from '../../core/model.js';
+import { parseMirrorPercent } from '../../core/ops/mirror.js';
+import { planRouteEdit } from '../../core/service-plan.js';
+import { clearServiceMirror, mirrorService, onlyService } from '../../core/traffic.js';
+import { newPlanId, runPlan } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
-import { mutateVirtualService } from '../mutate.js';
 import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
 
 interface Args extends TargetArgs { subset?: string; percent?: string; off?: boolean }
@@ -24,16 +26,21 @@ export const mirrorCommand: GrayCommand = {
     if (args.off && args.percent !== undefined) throw new IntentError('--percent goes with a SUBSET, not with --off');
     const percent = parseMirrorPercent(args.percent);
     const cluster = await ctx.connect(args);
-    await mutateVirtualService(ctx, cluster, {
+    const plan = newPlanId(ctx.now());
+    await runPlan(ctx, cluster, {
       ...mutationTarget(args),
-      change: args.off ? 'mirror --off' : `mirror ${args.subset}${percent === undefined ? '' : ` --percent ${percent}`}`,
-      verb: args.off ? 'unmirrored' : 'mirrored',
-      edit: (vs) => {
-        const route = selectRoute(vs, args.route);
-        return args.off
-          ? { next: clearMirror(vs, route) }
-          : { next: setMirror(vs, route, String(args.subset), percent), stableRoute: route };
-      },
+      build: async (reads) => planRouteEdit(await reads.virtualServices(), {
+        service: args.service, namespace: cluster.namespace, vsName: args.vs, routeName: args.route,
+        change: args.off ? 'mirror --off' : `mirror ${args.subset}${percent === undefined ? '' : ` --percent ${percent}`}`,
+        verb: args.off ? 'unmirrored' : 'mirrored', now: ctx.now(), plan,
+      }, (vs, i, fqdn) => {
+        if (args.off) return clearServiceMirror(vs, i, fqdn);
+        // A route shared with other services would copy their requests too: leave it, say so.
+        return onlyService(vs, i, fqdn) ? mirrorService(vs, i, fqdn, String(args.subset), percent) : undefined;
+      }, {
+        recordStable: !args.off,
+        skipped: (vs, i) => `${describeObject(vs)} spec.http[${i}] also sends to other services; not mirrored (a mirror copies every request of the route)`,
+      }),
     });
     return EXIT.ok;
   },

@@ -1,14 +1,14 @@
-import { rollback } from '../../core/ops/rollback.js';
+import { planRollback } from '../../core/service-plan.js';
+import { newPlanId, runPlan } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
-import { mutateVirtualService } from '../mutate.js';
 import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
 
 interface Args extends TargetArgs { to?: string }
 
 export const rollbackCommand: GrayCommand = {
   command: 'rollback <service>',
-  describe: 'End the release: drop gray match routes and the mirror, 100% to the stable subset',
+  describe: 'End the release on every way in: drop the service\'s gray routes and mirror, 100% to the stable subset',
   builder: (y) => withMutationFlags(y, { route: false })
     .option('to', { type: 'string', describe: 'The subset to return to (default: the one recorded when the release started)' })
     .example('$0 rollback reviews', 'back to the subset that served before the release')
@@ -16,10 +16,13 @@ export const rollbackCommand: GrayCommand = {
   async run(raw, ctx) {
     const args = raw as unknown as Args;
     const cluster = await ctx.connect(args);
-    await mutateVirtualService(ctx, cluster, {
+    const plan = newPlanId(ctx.now());
+    await runPlan(ctx, cluster, {
       ...mutationTarget(args),
-      change: `rollback${args.to ? ` --to ${args.to}` : ''}`, verb: 'rolled back',
-      edit: (vs) => ({ next: rollback(vs, args.to).vs }),
+      build: async (reads) => planRollback(await reads.virtualServices(), {
+        service: args.service, namespace: cluster.namespace, vsName: args.vs,
+        change: `rollback${args.to ? ` --to ${args.to}` : ''}`, verb: 'rolled back', now: ctx.now(), plan,
+      }, args.to),
     });
     return EXIT.ok;
   },

@@ -1,33 +1,35 @@
-import { selectRoute } from '../../core/target.js';
+import { planRouteEdit } from '../../core/service-plan.js';
+import { setServiceWeight } from '../../core/traffic.js';
 import { parseWeightIntents } from '../../core/weights.js';
-import { setWeight } from '../../core/ops/set-weight.js';
+import { runPlan, newPlanId } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
-import { mutateVirtualService } from '../mutate.js';
 import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
 
-interface Args extends TargetArgs { weights: string[]; 'keep-zero'?: boolean }
+interface Args extends TargetArgs { weights: string[]; 'keep-zero'?: boolean; base?: string }
 
 export const setWeightCommand: GrayCommand = {
   command: 'set-weight <service> <weights..>',
-  describe: 'Give subsets exact percents; the rest keeps its proportions',
+  describe: 'Give subsets exact percents of the service\'s traffic on every way in; the rest keeps its proportions',
   builder: (y) => withMutationFlags(y)
     .positional('weights', { type: 'string', array: true, describe: 'SUBSET=PERCENT, integers whose total is at most 100' })
     .option('keep-zero', { type: 'boolean', describe: 'Keep destinations that end at 0% in the route (as weight 0)' })
-    .example('$0 set-weight reviews v2=10', 'v2 gets 10%; v1 keeps the other 90%')
-    .example('$0 set-weight reviews v2=50 -n shop --dry-run=server', 'ask the API server (and its webhooks) without saving')
-    .example('$0 set-weight reviews v2=100', 'finish the canary: v2 takes everything, v1 leaves the route'),
+    .option('base', { type: 'string', describe: 'The subset the rest stays on where a route sends to the bare host (no subset)' })
+    .example('$0 set-weight reviews v2=10', 'v2 gets 10%; v1 keeps the other 90% (in every VirtualService that routes to reviews)')
+    .example('$0 set-weight reviews v2=50 -n shop --dry-run=client', 'show the plan as a diff, write nothing')
+    .example('$0 set-weight productpage v2=10 --base v1', 'a gateway route to the bare host: 90% to v1, 10% to v2'),
   async run(raw, ctx) {
     const args = raw as unknown as Args;
     const intents = parseWeightIntents(args.weights.map(String));
     const cluster = await ctx.connect(args);
-    await mutateVirtualService(ctx, cluster, {
-      ...mutationTarget(args),
-      change: `set-weight ${args.weights.join(' ')}`, verb: 'reweighted',
-      edit: (vs) => {
-        const route = selectRoute(vs, args.route);
-        return { next: setWeight(vs, route, intents, { keepZero: args['keep-zero'] }), stableRoute: route };
-      },
+    const target = mutationTarget(args);
+    const plan = newPlanId(ctx.now());
+    await runPlan(ctx, cluster, {
+      ...target,
+      build: async (reads) => planRouteEdit(await reads.virtualServices(), {
+        service: args.service, namespace: cluster.namespace, vsName: args.vs, routeName: args.route,
+        change: `set-weight ${args.weights.join(' ')}`, verb: 'reweighted', now: ctx.now(), plan,
+      }, (vs, i, fqdn) => setServiceWeight(vs, i, fqdn, intents, { keepZero: args['keep-zero'], base: args.base }), { recordStable: true, stableFallback: args.base }),
     });
     return EXIT.ok;
   },

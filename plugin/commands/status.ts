@@ -3,15 +3,15 @@ import { resolveHost, serviceName, serviceNamespace } from '../../core/hosts.js'
 import type { VirtualService } from '../../core/model.js';
 import { destinationsOf } from '../../core/destinations.js';
 import { errorsOf } from '../../core/rules.js';
-import { type PodInfo, type ServiceStatus, buildStatus } from '../../core/status.js';
-import { findVirtualService } from '../../core/target.js';
+import { type EntryStatus, type PodInfo, type ServiceStatus, buildStatus } from '../../core/status.js';
+import { describeWays, resolveEntryPoints } from '../../core/traffic.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import type { GrayCluster } from '../kube/cluster.js';
-import { visibleDestinationRules } from '../mutate.js';
+import { Reads, visibleDestinationRules } from '../apply.js';
 import { type GlobalArgs, checkOutput } from '../options.js';
 import { printObject } from '../render/mutation.js';
-import { renderStatus } from '../render/status.js';
+import { renderEntryPoints, renderStatus } from '../render/status.js';
 
 interface Args extends GlobalArgs { service?: string; vs?: string; output?: string; 'all-namespaces'?: boolean }
 
@@ -33,17 +33,25 @@ export const statusCommand: GrayCommand = {
     if (args['all-namespaces'] && (args.service || args.vs)) throw new IntentError('-A shows every VirtualService; do not name one');
     const cluster = await ctx.connect(args);
     const scope = args['all-namespaces'] ? undefined : cluster.namespace;
-    const all = await cluster.listVirtualServices(scope);
-    const chosen = args.service || args.vs ? [findVirtualService(args.service ?? '', cluster.namespace, all, args.vs)] : all;
-    if (chosen.length === 0) {
+    const named = !!(args.service || args.vs);
+    // A service: every VirtualService through which traffic reaches it, in any namespace this user can read.
+    const all = named ? await new Reads(cluster).virtualServices() : await cluster.listVirtualServices(scope);
+    const entries: Array<{ vs: VirtualService; entry?: EntryStatus }> = named
+      ? resolveEntryPoints({ service: args.service ?? '', namespace: cluster.namespace, vsName: args.vs }, all).map((e) => ({
+        vs: e.vs,
+        entry: args.service ? { service: args.service, via: describeWays(e.ways), routes: e.routes, otherRoutes: e.otherRoutes } : undefined,
+      }))
+      : all.map((vs) => ({ vs }));
+    if (entries.length === 0) {
       ctx.io.err(`No VirtualServices found in ${scope ? `${scope} namespace` : 'any namespace'}.\n`);
       return EXIT.ok;
     }
     const reads = memoizedReads(cluster);
-    const statuses = await Promise.all(chosen.map((vs) => gatherStatus(reads, vs)));
+    const statuses = await Promise.all(entries.map(async ({ vs, entry }) => ({ ...(await gatherStatus(reads, vs)), ...(entry ? { entry } : {}) })));
     if (args.output === 'json' || args.output === 'yaml') {
-      printObject(ctx.io, statuses.length === 1 && (args.service || args.vs) ? statuses[0] : statuses, args.output);
+      printObject(ctx.io, statuses.length === 1 && named ? statuses[0] : statuses, args.output);
     } else {
+      if (statuses.length > 1 && args.service) renderEntryPoints(ctx.io, statuses);
       statuses.forEach((s, i) => {
         if (i > 0) ctx.io.out('\n');
         renderStatus(ctx.io, s, args.output === 'wide');

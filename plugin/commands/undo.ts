@@ -1,17 +1,49 @@
 import { IntentError } from '../../core/errors.js';
-import { recordChange, undoTo } from '../../core/history.js';
+import { type HistoryEntry, readHistory, recordChange, undoTo } from '../../core/history.js';
+import { type VirtualService, describeObject } from '../../core/model.js';
+import { type Plan, vsChange } from '../../core/plan.js';
+import { resolveEntryPoints } from '../../core/traffic.js';
+import { newPlanId, runPlan } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
-import { mutateVirtualService } from '../mutate.js';
 import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
 
-interface Args extends TargetArgs { 'to-revision'?: number }
+interface Args extends TargetArgs { 'to-revision'?: number; plan?: string }
+
+/** Which VirtualServices to restore, and to before which of their entries. */
+export function undoTargets(candidates: readonly VirtualService[], revision?: number, plan?: string): Array<{ vs: VirtualService; entry: HistoryEntry }> {
+  const withHistory = candidates.map((vs) => ({ vs, entries: readHistory(vs) })).filter((c) => c.entries.length > 0);
+  if (withHistory.length === 0) throw new IntentError(`${candidates.map(describeObject).join(', ')} ${candidates.length === 1 ? 'has' : 'have'} no kubectl-gray history to undo`);
+  if (revision !== undefined) {
+    if (withHistory.length > 1) {
+      throw new IntentError(`--to-revision is per VirtualService and ${withHistory.map((c) => describeObject(c.vs)).join(', ')} all have history; pick one with --vs NAME`);
+    }
+    return [{ vs: withHistory[0]!.vs, entry: undoTo(withHistory[0]!.vs, revision).entry }];
+  }
+  const wanted = plan ?? [...withHistory].sort((a, b) => a.entries.at(-1)!.time.localeCompare(b.entries.at(-1)!.time)).at(-1)!.entries.at(-1)!.plan;
+  if (!wanted) {
+    const newest = [...withHistory].sort((a, b) => a.entries.at(-1)!.time.localeCompare(b.entries.at(-1)!.time)).at(-1)!;
+    return [{ vs: newest.vs, entry: newest.entries.at(-1)! }];
+  }
+  const out: Array<{ vs: VirtualService; entry: HistoryEntry }> = [];
+  for (const c of withHistory) {
+    const entry = c.entries.find((e) => e.plan === wanted);
+    if (!entry) continue;
+    if (entry !== c.entries.at(-1)) {
+      throw new IntentError(`${describeObject(c.vs)} changed again after plan ${wanted} (revision ${c.entries.at(-1)!.revision}: ${c.entries.at(-1)!.change}); undo that first`);
+    }
+    out.push({ vs: c.vs, entry });
+  }
+  if (out.length === 0) throw new IntentError(`no VirtualService of the service has a change from plan ${wanted}`);
+  return out;
+}
 
 export const undoCommand: GrayCommand = {
   command: 'undo <service>',
-  describe: 'Restore the spec from before the last change (or before revision N)',
+  describe: 'Restore the specs from before the last change (every VirtualService it touched), or before revision N',
   builder: (y) => withMutationFlags(y, { route: false })
-    .option('to-revision', { type: 'number', describe: 'Restore the spec as it was before this revision (see history)' })
+    .option('to-revision', { type: 'number', describe: 'Restore the spec as it was before this revision (see history; one VirtualService)' })
+    .option('plan', { type: 'string', describe: 'Undo the changes of this plan (printed when a command stops half-way)' })
     .example('$0 undo reviews', 'undo the last change, whoever made it with kubectl gray')
     .example('$0 undo reviews --to-revision 3', 'go back to the spec from before revision 3'),
   async run(raw, ctx) {
@@ -20,13 +52,19 @@ export const undoCommand: GrayCommand = {
     if (revision !== undefined && (!Number.isInteger(revision) || revision < 1)) {
       throw new IntentError(`--to-revision "${revision}": must be a revision number from history`);
     }
+    if (revision !== undefined && args.plan) throw new IntentError('--to-revision and --plan do not go together');
     const cluster = await ctx.connect(args);
-    await mutateVirtualService(ctx, cluster, {
+    const planId = newPlanId(ctx.now());
+    await runPlan(ctx, cluster, {
       ...mutationTarget(args),
-      change: `undo${revision ? ` --to-revision ${revision}` : ''}`, verb: 'restored',
-      edit: (vs) => {
-        const { vs: restored, entry } = undoTo(vs, revision);
-        return { next: recordChange(vs, restored, `undo to before revision ${entry.revision} (${entry.change})`, ctx.now()), history: false };
+      build: async (reads): Promise<Plan> => {
+        const entries = resolveEntryPoints({ service: args.service, namespace: cluster.namespace, vsName: args.vs }, await reads.virtualServices());
+        const changes = undoTargets(entries.map((e) => e.vs), revision, args.plan).map(({ vs, entry }) => {
+          const { vs: restored } = undoTo(vs, entry.revision);
+          const next = recordChange(vs, restored, `undo to before revision ${entry.revision} (${entry.change})`, ctx.now(), planId);
+          return vsChange(vs, next, { change: '', verb: 'restored', now: ctx.now(), plan: planId, history: false });
+        });
+        return { changes, undo: `kubectl gray undo ${args.service} --plan ${planId} -n ${cluster.namespace}`, notes: [] };
       },
     });
     return EXIT.ok;

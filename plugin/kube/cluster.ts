@@ -44,9 +44,13 @@ export interface GrayCluster {
   /** Creates the object, or replaces it when it carries a resourceVersion (a stale one fails with a Conflict). */
   write<T extends KubeObject>(ref: ObjectRef, object: T, dryRun: 'none' | 'server'): Promise<WriteResult<T>>;
   remove(ref: ObjectRef, dryRun: 'none' | 'server'): Promise<void>;
+  /** The resources a group/version serves ("argoproj.io/v1alpha1"), or undefined when it is not served (no CRD). */
+  servedResources(groupVersion: string): Promise<string[] | undefined>;
+  /** Any namespaced custom objects, in one namespace or (undefined) all; unreadable ones (403) come back empty. */
+  listObjects(groupVersion: string, resource: string, namespace: string | undefined): Promise<KubeObject[]>;
 }
 
-export type Resource = 'deployments' | 'destinationrules' | 'virtualservices' | 'envoyfilters';
+export type Resource = 'deployments' | 'destinationrules' | 'virtualservices' | 'envoyfilters' | 'configmaps';
 
 export interface ObjectRef {
   resource: Resource;
@@ -63,49 +67,66 @@ export const POLICY_ANNOTATION = 'kubectl-gray.io/policy';
 interface List<T> { items?: T[] }
 
 export class KubeCluster implements GrayCluster {
-  private istioVersion: string | undefined;
+  /** Istio >= 1.22 serves v1: asked for directly, without a discovery request first. */
+  private istioVersion = ISTIO_VERSIONS[0]!;
+  private discovery: Promise<string> | undefined;
   constructor(private readonly rest: KubeRest, readonly namespace: string) {}
 
-  /** Istio >= 1.22 serves v1; older control planes only v1beta1/v1alpha3. Found once, on first use. */
-  private async istioVersionServed(): Promise<string> {
-    if (this.istioVersion) return this.istioVersion;
-    for (const v of ISTIO_VERSIONS) {
-      try {
-        await this.rest.request('GET', `/apis/networking.istio.io/${v}`);
-        return (this.istioVersion = v);
-      } catch (err) {
-        if (!(err instanceof ApiError && err.isNotFound)) throw err;
+  /** Older control planes serve only v1beta1/v1alpha3: found once, when v1 turns out not to be served. */
+  private istioVersionServed(): Promise<string> {
+    return this.discovery ??= (async () => {
+      for (const v of ISTIO_VERSIONS) {
+        try {
+          await this.rest.request('GET', `/apis/networking.istio.io/${v}`);
+          return (this.istioVersion = v);
+        } catch (err) {
+          if (!(err instanceof ApiError && err.isNotFound)) throw err;
+        }
       }
-    }
-    throw new ApiError(404, 'NotFound', 'the server does not serve networking.istio.io (are Istio\'s CRDs installed?)');
+      throw new ApiError(404, 'NotFound', 'the server does not serve networking.istio.io (are Istio\'s CRDs installed?)');
+    })();
   }
 
-  /** The REST path of a collection (namespace undefined: across namespaces) or of one object in it. */
-  private async path(resource: Resource, namespace: string | undefined, name?: string): Promise<string> {
-    const groupVersion = resource === 'deployments' ? 'apis/apps/v1'
-      : resource === 'envoyfilters' ? 'apis/networking.istio.io/v1alpha3' // EnvoyFilter is served as v1alpha3 only
-      : `apis/networking.istio.io/${await this.istioVersionServed()}`;
+  /**
+   * Runs a request against the REST path of a collection (namespace undefined: across namespaces) or of one
+   * object in it. A 404 without a Status naming the missing object means the path is not served: for Istio's
+   * kinds that is the version, so find the one served and send the request again there.
+   */
+  private async at<T>(resource: Resource, namespace: string | undefined, name: string | undefined,
+    send: (path: string, apiVersion: string) => Promise<T>): Promise<T> {
     const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
-    return `/${groupVersion}${ns}/${resource}${name ? `/${encodeURIComponent(name)}` : ''}`;
+    const rest = `${ns}/${resource}${name ? `/${encodeURIComponent(name)}` : ''}`;
+    if (resource === 'configmaps') return send(`/api/v1${rest}`, 'v1');
+    if (resource === 'deployments') return send(`/apis/apps/v1${rest}`, 'apps/v1');
+    if (resource === 'envoyfilters') return send(`/apis/networking.istio.io/v1alpha3${rest}`, 'networking.istio.io/v1alpha3'); // EnvoyFilter is served as v1alpha3 only
+    const tried = this.istioVersion;
+    try {
+      return await send(`/apis/networking.istio.io/${tried}${rest}`, `networking.istio.io/${tried}`);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.isNotFound && !err.details)) throw err;
+      const served = await this.istioVersionServed();
+      if (served === tried) throw err;
+      return send(`/apis/networking.istio.io/${served}${rest}`, `networking.istio.io/${served}`);
+    }
   }
 
-  async listVirtualServices(namespace: string | undefined): Promise<VirtualService[]> {
-    const res = await this.rest.request<List<VirtualService>>('GET', await this.path('virtualservices', namespace));
-    return withKind(res.body.items ?? [], 'VirtualService', `networking.istio.io/${this.istioVersion}`);
+  listVirtualServices(namespace: string | undefined): Promise<VirtualService[]> {
+    return this.at('virtualservices', namespace, undefined, async (path, apiVersion) =>
+      withKind((await this.rest.request<List<VirtualService>>('GET', path)).body.items ?? [], 'VirtualService', apiVersion));
   }
 
   replaceVirtualService(vs: VirtualService, dryRun: 'none' | 'server'): Promise<WriteResult<VirtualService>> {
     return this.write({ resource: 'virtualservices', namespace: vs.metadata.namespace ?? this.namespace, name: vs.metadata.name }, vs, dryRun);
   }
 
-  async listDestinationRules(namespace: string | undefined): Promise<DestinationRule[]> {
-    const res = await this.rest.request<List<DestinationRule>>('GET', await this.path('destinationrules', namespace));
-    return withKind(res.body.items ?? [], 'DestinationRule', `networking.istio.io/${this.istioVersion}`);
+  listDestinationRules(namespace: string | undefined): Promise<DestinationRule[]> {
+    return this.at('destinationrules', namespace, undefined, async (path, apiVersion) =>
+      withKind((await this.rest.request<List<DestinationRule>>('GET', path)).body.items ?? [], 'DestinationRule', apiVersion));
   }
 
   async get<T extends KubeObject>(ref: ObjectRef): Promise<T | undefined> {
     try {
-      return (await this.rest.request<T>('GET', await this.path(ref.resource, ref.namespace, ref.name))).body;
+      return await this.at(ref.resource, ref.namespace, ref.name, async (path) => (await this.rest.request<T>('GET', path)).body);
     } catch (err) {
       if (err instanceof ApiError && err.isNotFound) return undefined;
       throw err;
@@ -115,13 +136,34 @@ export class KubeCluster implements GrayCluster {
   async write<T extends KubeObject>(ref: ObjectRef, object: T, dryRun: 'none' | 'server'): Promise<WriteResult<T>> {
     const query = dryRun === 'server' ? '?dryRun=All' : '';
     const res = object.metadata.resourceVersion
-      ? await this.rest.request<T>('PUT', `${await this.path(ref.resource, ref.namespace, ref.name)}${query}`, object)
-      : await this.rest.request<T>('POST', `${await this.path(ref.resource, ref.namespace)}${query}`, object);
+      ? await this.at(ref.resource, ref.namespace, ref.name, (path) => this.rest.request<T>('PUT', `${path}${query}`, object))
+      : await this.at(ref.resource, ref.namespace, undefined, (path) => this.rest.request<T>('POST', `${path}${query}`, object));
     return { object: res.body, warnings: res.warnings };
   }
 
   async remove(ref: ObjectRef, dryRun: 'none' | 'server'): Promise<void> {
-    await this.rest.request('DELETE', `${await this.path(ref.resource, ref.namespace, ref.name)}${dryRun === 'server' ? '?dryRun=All' : ''}`);
+    await this.at(ref.resource, ref.namespace, ref.name, (path) => this.rest.request('DELETE', `${path}${dryRun === 'server' ? '?dryRun=All' : ''}`));
+  }
+
+  async servedResources(groupVersion: string): Promise<string[] | undefined> {
+    try {
+      const res = await this.rest.request<{ resources?: Array<{ name: string }> }>('GET', `/apis/${groupVersion}`);
+      return (res.body.resources ?? []).map((r) => r.name);
+    } catch (err) {
+      if (err instanceof ApiError && (err.isNotFound || err.status === 403)) return undefined;
+      throw err;
+    }
+  }
+
+  async listObjects(groupVersion: string, resource: string, namespace: string | undefined): Promise<KubeObject[]> {
+    const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+    try {
+      const res = await this.rest.request<List<KubeObject>>('GET', `/apis/${groupVersion}${ns}/${resource}`);
+      return res.body.items ?? [];
+    } catch (err) {
+      if (err instanceof ApiError && (err.isNotFound || err.status === 403)) return [];
+      throw err;
+    }
   }
 
   async admissionPolicy(): Promise<unknown | undefined> {

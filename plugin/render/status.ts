@@ -22,8 +22,20 @@ function destName(d: DestinationStatus, wide: boolean): string {
   return wide ? `${d.subset} (${host})` : d.subset;
 }
 
+/** Every way traffic reaches the service, one line each (printed when there is more than one). */
+export function renderEntryPoints(io: Io, statuses: readonly ServiceStatus[]): void {
+  const rows = statuses.filter((s) => s.entry).map((s) => [
+    `${s.namespace}/${s.virtualService}`, s.entry!.via,
+    s.entry!.routes.map((r) => `http[${r.index}] ${r.kind}`).concat(s.entry!.otherRoutes).join(', ') || '-',
+  ]);
+  io.out(`${paint(io, '1', `Traffic to ${statuses[0]?.entry?.service ?? ''}`)}: ${rows.length} way(s) in\n`);
+  io.out(table(['VIRTUALSERVICE', 'VIA', 'ROUTES TO IT'], rows));
+  io.out('\n');
+}
+
 export function renderStatus(io: Io, status: ServiceStatus, wide: boolean): void {
-  io.out(`${paint(io, '1', `VirtualService ${status.namespace}/${status.virtualService}`)}   hosts: ${status.hosts.join(', ')}\n\n`);
+  const via = status.entry ? `   via: ${status.entry.via}` : '';
+  io.out(`${paint(io, '1', `VirtualService ${status.namespace}/${status.virtualService}`)}   hosts: ${status.hosts.join(', ') || '(delegate)'}${via}\n\n`);
   const rows: string[][] = [];
   for (const r of status.routes) {
     const label = r.name ?? (r.catchAll ? 'default' : `#${r.index}`);
@@ -50,6 +62,11 @@ export function renderStatus(io: Io, status: ServiceStatus, wide: boolean): void
       return wide ? [s.subset, s.host, s.destinationRule ?? '-', ...base.slice(1)] : base;
     });
     io.out(table(header, subsetRows));
+  }
+  if (status.entry) {
+    const edited = status.entry.routes.filter((r) => r.kind === 'general').map((r) => `http[${r.index}]`);
+    const alone = status.entry.routes.filter((r) => r.kind !== 'general').map((r) => `http[${r.index}] (${r.kind})`).concat(status.entry.otherRoutes.map((r) => `${r} (not http)`));
+    io.out(`\nset-weight/switch/mirror/rollback edit: ${edited.join(', ') || 'none (use --route NAME)'}${alone.length ? `; left alone: ${alone.join(', ')}` : ''}\n`);
   }
   const problems = status.findings;
   if (problems.length > 0) {

@@ -106,7 +106,7 @@ clusters:
 - name: local
   cluster:
     server: $server
-    certificate-authority-data: $(base64 -w0 < "$state/certs/apiserver.crt")
+    certificate-authority-data: $(base64 -w0 < "$state/certs/ca.crt")
 users:
 - name: $user
   user:

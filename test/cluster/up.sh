@@ -73,6 +73,15 @@ $sched_token,system:kube-scheduler,sched-uid
 $proxy_token,system:kube-proxy,proxy-uid
 CSV
 openssl genrsa -out "$state/certs/sa.key" 2048 2>/dev/null
+# The API server's CA and serving certificate: valid for loopback (host kubeconfigs), the node IP and the
+# kubernetes Service's ClusterIP (pods), so every client verifies it.
+certs="$state/certs"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$certs/ca.key" -out "$certs/ca.crt" -days 30 \
+  -subj /CN=kubectl-gray-local-ca 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout "$certs/apiserver.key" -out "$certs/apiserver.csr" -subj /CN=kube-apiserver 2>/dev/null
+openssl x509 -req -in "$certs/apiserver.csr" -CA "$certs/ca.crt" -CAkey "$certs/ca.key" -CAcreateserial -days 30 \
+  -out "$certs/apiserver.crt" -extfile <(printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' \
+  "IP:127.0.0.1,IP:$NODE_IP,IP:${SERVICE_CIDR%.*}.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local") 2>/dev/null
 
 # Pods reach the API server as the kubernetes Service (a lease-reconciled endpoint on the node IP), so
 # it listens beyond loopback; kubeconfigs on the host keep using 127.0.0.1.
@@ -80,7 +89,7 @@ start kube-apiserver "$bin/kube-apiserver" \
   --etcd-servers "http://127.0.0.1:$etcd_port" \
   --bind-address 0.0.0.0 --secure-port "$api_port" \
   --advertise-address "$NODE_IP" --endpoint-reconciler-type lease \
-  --cert-dir "$state/certs" \
+  --tls-cert-file "$certs/apiserver.crt" --tls-private-key-file "$certs/apiserver.key" \
   --service-cluster-ip-range "$SERVICE_CIDR" \
   --service-account-issuer "https://kubernetes.default.svc" \
   --service-account-key-file "$state/certs/sa.key" \
@@ -108,7 +117,7 @@ start kube-controller-manager "$bin/kube-controller-manager" \
   --authorization-kubeconfig "$state/kube-controller-manager.kubeconfig" \
   --leader-elect=false --use-service-account-credentials \
   --service-account-private-key-file "$state/certs/sa.key" \
-  --root-ca-file "$state/certs/apiserver.crt" \
+  --root-ca-file "$certs/ca.crt" \
   --cluster-cidr "$POD_CIDR" --service-cluster-ip-range "$SERVICE_CIDR" \
   --controllers '*,-csrsigning,-csrapproving,-csrcleaner,-nodeipam,-bootstrapsigner,-tokencleaner' \
   --secure-port 0

@@ -192,7 +192,7 @@ describe('e2e: kubectl gray on a real API server', function () {
     const ns = await shop('errors');
     const missing = await gray(ns, 'set-weight', 'nosuch', 'v2=1');
     expect(missing.code).to.equal(2);
-    expect(missing.stderr).to.contain(`no VirtualService in namespace ${ns} has host nosuch`);
+    expect(missing.stderr).to.contain(`no VirtualService routes to nosuch (nosuch.${ns}.svc.cluster.local)`);
     const undefinedSubset = await gray(ns, 'switch', 'reviews', 'v9');
     expect(undefinedSubset.code).to.equal(3);
     expect(undefinedSubset.stderr).to.contain('GRAY104 subset-undefined');

@@ -21,6 +21,13 @@ export class FakeCluster implements GrayCluster {
   others = new Map<string, KubeObject>();
   /** Every generic write and delete, in order: "verb resource/namespace/name". */
   readonly log: string[] = [];
+  /** Served custom API groups ("argoproj.io/v1alpha1" -> resources) and their objects. */
+  served = new Map<string, string[]>();
+  custom: Array<{ groupVersion: string; resource: string; object: KubeObject }> = [];
+  /** Namespaces this "user" may not list across (a 403 on cluster-wide lists). */
+  namespacedOnly = false;
+  /** Fails the write of this "resource/namespace/name" with an API error (a partial-failure test). */
+  failWrite?: string;
 
   constructor(readonly namespace = 'default', objects: KubeObject[] = []) {
     for (const o of objects) this.add(o);
@@ -44,12 +51,14 @@ export class FakeCluster implements GrayCluster {
   }
 
   async listVirtualServices(namespace: string | undefined): Promise<VirtualService[]> {
+    if (!namespace && this.namespacedOnly) throw new ApiError(403, 'Forbidden', 'virtualservices.networking.istio.io is forbidden: User "dev" cannot list resource "virtualservices" in API group "networking.istio.io" at the cluster scope');
     return structuredClone(this.virtualServices.filter((v) => !namespace || v.metadata.namespace === namespace));
   }
 
   async replaceVirtualService(vs: VirtualService, dryRun: 'none' | 'server'): Promise<WriteResult<VirtualService>> {
     this.beforeWrite?.(this);
     const ns = vs.metadata.namespace ?? this.namespace;
+    if (this.failWrite === `virtualservices/${ns}/${vs.metadata.name}`) throw new ApiError(500, 'InternalError', 'etcdserver: request timed out');
     const i = this.virtualServices.findIndex((v) => v.metadata.name === vs.metadata.name && v.metadata.namespace === ns);
     if (i < 0) throw new ApiError(404, 'NotFound', `virtualservices.networking.istio.io "${vs.metadata.name}" not found`);
     if (vs.metadata.resourceVersion !== this.virtualServices[i]!.metadata.resourceVersion) {
@@ -75,6 +84,7 @@ export class FakeCluster implements GrayCluster {
   }
 
   async write<T extends KubeObject>(ref: ObjectRef, object: T, dryRun: 'none' | 'server'): Promise<WriteResult<T>> {
+    if (this.failWrite === `${ref.resource}/${ref.namespace}/${ref.name}`) throw new ApiError(500, 'InternalError', `etcdserver: request timed out`);
     const current = await this.get<T>(ref);
     if (object.metadata.resourceVersion && current?.metadata.resourceVersion !== object.metadata.resourceVersion) {
       throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${ref.resource} "${ref.name}": the object has been modified`);
@@ -102,11 +112,21 @@ export class FakeCluster implements GrayCluster {
     else this.others.delete(`${ref.resource}/${ref.namespace}/${ref.name}`);
   }
 
+  async servedResources(groupVersion: string): Promise<string[] | undefined> {
+    return this.served.get(groupVersion);
+  }
+
+  async listObjects(groupVersion: string, resource: string, namespace: string | undefined): Promise<KubeObject[]> {
+    return structuredClone(this.custom.filter((c) => c.groupVersion === groupVersion && c.resource === resource
+      && (!namespace || (c.object.metadata.namespace ?? 'default') === namespace)).map((c) => c.object));
+  }
+
   async admissionPolicy(): Promise<unknown> {
     return this.policy;
   }
 
   async listDestinationRules(namespace: string | undefined): Promise<DestinationRule[]> {
+    if (!namespace && this.namespacedOnly) throw new ApiError(403, 'Forbidden', 'destinationrules.networking.istio.io is forbidden: User "dev" cannot list resource "destinationrules" in API group "networking.istio.io" at the cluster scope');
     return structuredClone(this.destinationRules.filter((d) => !namespace || d.metadata.namespace === namespace));
   }
 

@@ -29,6 +29,12 @@ export async function run(cluster: FakeCluster | undefined, args: string[], file
       if (!(path in files)) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
       return files[path]!;
     },
+    // A directory is any prefix of the given paths ending at a "/".
+    async listDirectory(path) {
+      const prefix = `${path.replace(/\/+$/, '')}/`;
+      const names = Object.keys(files).filter((f) => f.startsWith(prefix)).map((f) => f.slice(prefix.length).split('/')[0]!);
+      return names.length > 0 ? [...new Set(names)] : undefined;
+    },
   };
   const code = await runCli(args, ctx);
   return { code, stdout, stderr };

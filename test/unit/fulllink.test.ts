@@ -27,17 +27,37 @@ describe('full-link gray commands', () => {
       expect(d.spec.template.metadata.labels).to.deep.equal({ app: 'mocka', version: 'canary', 'istio.service.tag': 'gray' });
       expect(d.spec.template.spec.containers[0].image).to.equal('registry.local/mocka:2.0');
       expect(d.spec.replicas).to.equal(1);
-      expect(d.metadata.annotations).to.deep.equal({ 'kubectl-gray.io/canary': 'true', 'kubectl-gray.io/version': 'canary', 'kubectl-gray.io/base': 'mocka' });
+      expect(d.metadata.annotations).to.deep.equal({
+        'kubectl-gray.io/canary': 'true', 'kubectl-gray.io/version': 'canary', 'kubectl-gray.io/base': 'mocka',
+        'kubectl-gray.io/subset': 'canary', 'kubectl-gray.io/destinationrule': 'default/mocka',
+      });
       // Again: nothing to do.
       expect((await run(fake, ['canary', 'mocka', '--image', 'registry.local/mocka:2.0'])).stdout)
         .to.equal('destinationrule.networking.istio.io/mocka unchanged\ndeployment.apps/mocka-canary unchanged\n');
     });
 
-    it('refuses a base whose selector would also select the canary', () => {
+    it('accepts a base selecting by app only, and says once why that is safe', () => {
       const base = loadFixture('mock-chain.yaml').find((o) => o.metadata.name === 'mocka' && o.kind === 'Deployment') as any;
       base.spec.selector.matchLabels = { app: 'mocka' };
+      const { deployment, warnings } = canaryDeployment(base, { image: 'x', version: 'canary', replicas: 1 });
+      expect(deployment.spec.selector).to.deep.equal({ matchLabels: { app: 'mocka', version: 'canary' } });
+      expect(warnings).to.deep.equal(['Warning: Deployment default/mocka selects pods by app=mocka, which also matches the canary\'s pods. ' +
+        'That is safe: a ReplicaSet adopts only pods that have no controller, and the canary\'s pods belong to the canary\'s ReplicaSet; ' +
+        'the canary\'s own selector (app=mocka,version=canary) never matches the base\'s pods.']);
+    });
+
+    it('refuses matchExpressions that no canary selector can satisfy, and asks for --container with several', () => {
+      const base = loadFixture('mock-chain.yaml').find((o) => o.metadata.name === 'mocka' && o.kind === 'Deployment') as any;
+      base.spec.selector = { matchLabels: { app: 'mocka' }, matchExpressions: [{ key: 'istio.service.tag', operator: 'DoesNotExist' }] };
       expect(() => canaryDeployment(base, { image: 'x', version: 'canary', replicas: 1 }))
-        .to.throw('Deployment default/mocka selects pods by app=mocka only, so it would also select the canary\'s pods');
+        .to.throw('Deployment default/mocka spec.selector.matchExpressions (istio.service.tag DoesNotExist) cannot hold for the canary\'s pods');
+      base.spec.selector = { matchExpressions: [{ key: 'app', operator: 'In', values: ['mocka'] }, { key: 'version', operator: 'In', values: ['base', 'v1'] }] };
+      expect(canaryDeployment(base, { image: 'x', version: 'canary', replicas: 1 }).deployment.spec.selector)
+        .to.deep.equal({ matchLabels: { version: 'canary' }, matchExpressions: [{ key: 'app', operator: 'In', values: ['mocka'] }] });
+      base.spec.template.spec.containers.push({ name: 'sidecar', image: 'log:1' });
+      expect(() => canaryDeployment(base, { image: 'x', version: 'canary', replicas: 1 })).to.throw('runs 2 containers (app, sidecar); say which one gets the new image with --container NAME');
+      expect(canaryDeployment(base, { image: 'x', version: 'canary', replicas: 1, container: 'sidecar' }).deployment.spec.template.spec.containers.map((c) => c.image))
+        .to.deep.equal(['registry.local/mocka:1.0', 'x']);
     });
 
     it('--delete takes routes off first, then the subset, then the workload', async () => {
@@ -52,6 +72,18 @@ describe('full-link gray commands', () => {
       expect(fake.log).to.deep.equal(['replace virtualservices/default/mocka', 'replace destinationrules/default/mocka', 'delete deployments/default/mocka-canary']);
       expect(fake.vs('mocka').spec.http).to.deep.equal([{ route: [{ destination: { host: 'mocka', subset: 'base' }, weight: 100 }], timeout: '5s' }]);
       expect(rule(fake, 'mocka').spec).to.deep.equal(original);
+    });
+
+    it('creates a DestinationRule when the service has none, and --delete removes exactly that', async () => {
+      const fake = chain();
+      fake.destinationRules.splice(fake.destinationRules.findIndex((d) => d.metadata.name === 'mockb'), 1);
+      fake.add({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'mockb', namespace: 'default' }, spec: { host: 'other' } });
+      const r = await run(fake, ['canary', 'mockb', '--image', 'registry.local/mockb:2.0', '--name', 'mockb-next']);
+      expect(r.stdout).to.equal('destinationrule.networking.istio.io/mockb-gray created\ndeployment.apps/mockb-next created\n');
+      expect(rule(fake, 'mockb-gray').spec).to.deep.equal({ host: 'mockb', subsets: [{ name: 'canary', labels: { version: 'canary', 'istio.service.tag': 'gray' } }] });
+      const d = await run(fake, ['canary', 'mockb', '--delete', '--name', 'mockb-next']);
+      expect(d.stdout).to.equal('virtualservice.networking.istio.io/mockb unchanged\ndestinationrule.networking.istio.io/mockb-gray deleted\ndeployment.apps/mockb-next deleted\n');
+      expect(fake.destinationRules.map((x) => x.metadata.name)).to.deep.equal(['mocka', 'mockb']);
     });
   });
 
@@ -74,6 +106,7 @@ describe('full-link gray commands', () => {
       for (const s of ['mocka', 'mockb']) {
         expect(fake.vs(s).spec.http![0]).to.deep.equal({
           name: 'gray-lane-gray', match: [{ headers: { 'my-request-id': { exact: 'canary' } } }], route: [{ destination: { host: s, subset: 'canary' } }],
+          ...(s === 'mocka' ? { timeout: '5s' } : {}),
         });
         expect(fake.vs(s).spec.http).to.have.length(2);
       }
@@ -112,7 +145,7 @@ describe('full-link gray commands', () => {
       const writes = fake.writes.length;
       const r = await run(fake, ['lane', 'create', 'gray', '--header', 'my-request-id=canary', '--services', 'mocka,mockc']);
       expect(r.code).to.equal(2);
-      expect(r.stderr).to.contain('no VirtualService in namespace default has host mockc');
+      expect(r.stderr).to.contain('no VirtualService routes to mockc (mockc.default.svc.cluster.local)');
       expect(fake.writes.length).to.equal(writes);
     });
 
@@ -121,6 +154,49 @@ describe('full-link gray commands', () => {
       expect((await run(chain(), ['lane', 'create', 'Bad_Name', '--header', 'a=b', '--services', 'mocka'])).stderr).to.contain('lane name "Bad_Name"');
       expect((await run(chain(), ['lane', 'frob', 'gray'])).stderr).to.contain('Invalid values');
       expect((await run(chain(), ['lane', 'delete', 'nothing'])).stderr).to.contain('no lane "nothing" in namespace default');
+    });
+  });
+
+  describe('the README walkthrough, on a layout as real clusters have it (test/fixtures/shapes/gateway-star.yaml)', () => {
+    it('canary of <app>-base, a lane over every way in, status per hop, then undo in safe order: everything back as it was', async () => {
+      const fake = new FakeCluster('chain', loadFixture('shapes/gateway-star.yaml', 'chain'));
+      const before = { vs: structuredClone(fake.virtualServices.map((v) => v.spec)), dr: structuredClone(fake.destinationRules.map((d) => d.spec)) };
+      for (const s of ['mocka', 'mockb']) {
+        fake.pods.push({ namespace: 'chain', name: `${s}-base-pod`, labels: { app: s, version: 'base' }, ready: true });
+        const r = await run(fake, ['canary', `${s}-base`, '--image', `registry.local/${s}:2.0`, '--subset', 'version-canary', '-n', 'chain']);
+        expect(r.code, r.stderr).to.equal(0);
+        expect(r.stdout).to.equal(`destinationrule.networking.istio.io/dr-${s} configured\ndeployment.apps/${s}-canary created\n`);
+        fake.pods.push({ namespace: 'chain', name: `${s}-canary-pod`, labels: { app: s, version: 'canary', 'istio.service.tag': 'gray' }, ready: true });
+      }
+      const status = await run(fake, ['status', 'mocka', '-n', 'chain']);
+      expect(status.stdout).to.contain('Traffic to mocka: 2 way(s) in\n' +
+        'VIRTUALSERVICE     VIA                          ROUTES TO IT\n' +
+        'chain/vs-gateway   gateway chain/shop-gateway   http[0] general\n' +
+        'chain/vs-mocka     mesh                         http[0] general\n');
+      const lane = await run(fake, ['lane', 'create', 'gray', '--header', 'my-request-id=canary', '--services', 'mocka,mockb', '--subset', 'version-canary', '-n', 'chain']);
+      expect(lane.code, lane.stderr).to.equal(0);
+      expect(lane.stdout.split('\n').filter((l) => l.startsWith('virtualservice'))).to.deep.equal([
+        'virtualservice.networking.istio.io/vs-gateway configured', 'virtualservice.networking.istio.io/vs-mocka configured', 'virtualservice.networking.istio.io/vs-mockb configured']);
+      expect(fake.vs('vs-gateway', 'chain').spec.http![0]).to.deep.equal({
+        name: 'gray-lane-gray', match: [{ headers: { 'my-request-id': { exact: 'canary' } } }],
+        route: [{ destination: { host: 'mocka', port: { number: 8080 }, subset: 'version-canary' } }],
+      });
+      const hops = await run(fake, ['lane', 'status', 'gray', '-n', 'chain']);
+      expect(hops).to.deep.equal({
+        code: 0, stderr: '',
+        stdout: 'Lane gray in chain: requests with my-request-id: canary\n\n' +
+          'HOP   SERVICE   VIRTUALSERVICE     ROUTE                            SUBSET           READY   STATE\n' +
+          '1     mocka     chain/vs-gateway   http[0] before default http[1]   version-canary   1/1     on canary\n' +
+          '1     mocka     chain/vs-mocka     http[0] before default http[1]   version-canary   1/1     on canary\n' +
+          '2     mockb     chain/vs-mockb     http[0] before default http[1]   version-canary   1/1     on canary\n',
+      });
+      for (const args of [['lane', 'delete', 'gray'], ['canary', 'mocka-base', '--delete'], ['canary', 'mockb-base', '--delete']]) {
+        const r = await run(fake, [...args, '-n', 'chain']);
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).to.equal(0);
+      }
+      expect(fake.virtualServices.map((v) => v.spec)).to.deep.equal(before.vs);
+      expect(fake.destinationRules.map((d) => d.spec)).to.deep.equal(before.dr);
+      expect([...fake.others.keys()]).to.deep.equal(['deployments/chain/mocka-base', 'deployments/chain/mockb-base']);
     });
   });
 

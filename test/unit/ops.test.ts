@@ -1,14 +1,25 @@
 import { expect } from 'chai';
 import { HISTORY_ANNOTATION, HISTORY_LIMIT, STABLE_ANNOTATION, readHistory, recordChange, rememberStable, undoTo } from '../../core/history.js';
-import { cookieIntent, matchHeader } from '../../core/ops/match.js';
-import { clearMirror, parseMirrorPercent, setMirror } from '../../core/ops/mirror.js';
-import { rollback } from '../../core/ops/rollback.js';
+import { type HeaderMatchIntent, cookieIntent, markedRoute } from '../../core/ops/match.js';
+import { parseMirrorPercent } from '../../core/ops/mirror.js';
+import type { VirtualService } from '../../core/model.js';
+import { planRollback } from '../../core/service-plan.js';
+import { clearServiceMirror, mirrorService, switchService, withMarkedRoutes } from '../../core/traffic.js';
 import { setWeight } from '../../core/ops/set-weight.js';
-import { switchTo } from '../../core/ops/switch.js';
 import { re2Matches } from '../../core/re2.js';
 import { bookinfo, weightedVs } from '../support/fixtures.js';
 
 const NOW = new Date('2026-11-23T10:00:00Z');
+const REVIEWS = 'reviews.default.svc.cluster.local';
+const matchHeader = (vs: VirtualService, intent: HeaderMatchIntent) => withMarkedRoutes(vs, REVIEWS, markedRoute(intent));
+const switchTo = (vs: VirtualService, i: number, subset: string) => switchService(vs, i, REVIEWS, subset);
+const setMirror = (vs: VirtualService, i: number, subset: string, percent?: number) => mirrorService(vs, i, REVIEWS, subset, percent);
+const clearMirror = (vs: VirtualService, i: number) => clearServiceMirror(vs, i, REVIEWS);
+/** rollback through the plan every command uses: the one VirtualService's planned result. */
+function rollback(vs: VirtualService, to?: string): { vs: VirtualService } {
+  const plan = planRollback([vs], { service: 'reviews', namespace: 'default', change: 'rollback', verb: 'rolled back', now: NOW, plan: 'p' }, to);
+  return { vs: (plan.changes[0]!.after ?? plan.changes[0]!.before) as VirtualService };
+}
 
 describe('core/ops', () => {
   describe('switch', () => {
@@ -24,13 +35,15 @@ describe('core/ops', () => {
   });
 
   describe('match-header / match-cookie', () => {
-    it('inserts the match route before the catch-all', () => {
+    it('inserts the match route before the catch-all, served like it (timeout, retries)', () => {
       const next = matchHeader(bookinfo().reviews, { header: 'end-user', value: 'jason', kind: 'exact', subset: 'v3' });
       expect(next.spec.http).to.have.length(2);
       expect(next.spec.http![0]).to.deep.equal({
         name: 'gray-v3-end-user-jason',
         match: [{ headers: { 'end-user': { exact: 'jason' } } }],
         route: [{ destination: { host: 'reviews', subset: 'v3' } }],
+        timeout: '10s',
+        retries: { attempts: 3, perTryTimeout: '2s' },
       });
       expect(next.spec.http![1]!.match).to.equal(undefined);
     });
@@ -96,14 +109,13 @@ describe('core/ops', () => {
     });
     it('removes its own match routes and the mirror, and returns 100% to stable', () => {
       let vs = bookinfo().reviews;
-      vs.spec.http!.unshift({ name: 'hand-made', match: [{ uri: { prefix: '/admin' } }], route: [{ destination: { host: 'reviews', subset: 'v1' } }] });
+      vs.spec.http!.unshift({ name: 'hand-made', match: [{ headers: { 'x-admin': { exact: '1' } } }], route: [{ destination: { host: 'reviews', subset: 'v1' } }] });
       const before = vs;
       vs = setWeight(vs, 1, [{ subset: 'v2', percent: 30 }]);
       vs = rememberStable(before, vs, 1);
       vs = matchHeader(vs, { header: 'end-user', value: 'jason', kind: 'exact', subset: 'v3' });
       vs = setMirror(vs, 2, 'v3', 5);
-      const { vs: back, stable } = rollback(vs);
-      expect(stable).to.equal('v1');
+      const { vs: back } = rollback(vs);
       expect(back.spec.http!.map((r) => r.name ?? 'default')).to.deep.equal(['hand-made', 'default']);
       expect(back.spec.http![1]!.route).to.deep.equal([{ destination: { host: 'reviews', subset: 'v1' }, weight: 100 }]);
       expect(back.spec.http![1]!.mirror).to.equal(undefined);

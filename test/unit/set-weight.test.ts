@@ -2,7 +2,6 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { VirtualService } from '../../core/model.js';
 import { setWeight } from '../../core/ops/set-weight.js';
-import { selectRoute } from '../../core/target.js';
 import { bookinfo, weightedVs } from '../support/fixtures.js';
 
 const weightsOf = (vs: VirtualService, route = 0) =>
@@ -11,7 +10,7 @@ const weightsOf = (vs: VirtualService, route = 0) =>
 describe('core/ops/set-weight', () => {
   it('canary from a single subset: v2=10 leaves v1 the other 90', () => {
     const { reviews } = bookinfo();
-    const next = setWeight(reviews, selectRoute(reviews), [{ subset: 'v2', percent: 10 }]);
+    const next = setWeight(reviews, 0, [{ subset: 'v2', percent: 10 }]);
     expect(weightsOf(next)).to.deep.equal({ v1: 90, v2: 10 });
     expect(next.spec.http![0]!.route![1]!.destination).to.deep.equal({ host: 'reviews', subset: 'v2' });
   });
@@ -54,12 +53,14 @@ describe('core/ops/set-weight', () => {
   it('edits only the chosen route of several', () => {
     const vs = weightedVs({ v1: 100 });
     vs.spec.http!.unshift({ name: 'api', match: [{ uri: { prefix: '/api' } }], route: [{ destination: { host: 'reviews', subset: 'v1' }, weight: 100 }] });
-    const next = setWeight(vs, selectRoute(vs, 'api'), [{ subset: 'v3', percent: 30 }]);
+    const next = setWeight(vs, 0, [{ subset: 'v3', percent: 30 }]);
     expect(weightsOf(next, 0)).to.deep.equal({ v1: 70, v3: 30 });
     expect(next.spec.http![1]).to.deep.equal(vs.spec.http![1]);
   });
 
   describe('properties', () => {
+    // 200 generated routes keep this test near 0.3 s on an idle 2-core machine; PROPERTY_RUNS=5000 searches deeper.
+    const PROPERTY_RUNS = Number(process.env['PROPERTY_RUNS'] ?? 200);
     const subsetName = fc.constantFrom('v1', 'v2', 'v3', 'v4', 'v5', 'blue', 'green');
     const routeArb = fc.uniqueArray(fc.record({ subset: subsetName, weight: fc.integer({ min: 0, max: 100 }), extra: fc.string() }),
       { minLength: 1, maxLength: 5, selector: (d) => d.subset });
@@ -114,7 +115,7 @@ describe('core/ops/set-weight', () => {
         expect(next.spec['unknownTopLevel']).to.deep.equal({ a: 1 });
         expect(next.spec.http![1]!['corsPolicy']).to.deep.equal({ allowOrigins: [] });
         expect(next.metadata.annotations).to.deep.equal({ keep: 'me' });
-      }), { numRuns: 500 });
+      }), { numRuns: PROPERTY_RUNS });
     });
   });
 });

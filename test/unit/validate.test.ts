@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { DestinationRule, VirtualService } from '../../core/model.js';
 import { applyModes, formatFinding } from '../../core/rules.js';
-import { findVirtualService, selectRoute } from '../../core/target.js';
+import { chosenRoutes, entryPoints, resolveEntryPoints } from '../../core/traffic.js';
 import { checkDestinationRule, checkSubsetRemoval, checkVirtualService } from '../../core/validate.js';
 import { bookinfo, weightedVs } from '../support/fixtures.js';
 
@@ -132,24 +132,25 @@ describe('core/validate', () => {
   });
 });
 
-describe('core/target', () => {
-  it('finds the VirtualService by short name or FQDN, and refuses ambiguity listing both', () => {
+describe('core/traffic: which VirtualServices and routes a service means', () => {
+  const names = (es: ReturnType<typeof entryPoints>) => es.map((e) => e.vs.metadata.name);
+  it('finds every VirtualService routing to the service by short name or FQDN; --vs narrows to one', () => {
     const { virtualServices } = bookinfo();
-    expect(findVirtualService('reviews', 'default', virtualServices).metadata.name).to.equal('reviews');
-    expect(findVirtualService('reviews.default.svc.cluster.local', 'default', virtualServices).metadata.name).to.equal('reviews');
+    expect(names(resolveEntryPoints({ service: 'reviews', namespace: 'default' }, virtualServices))).to.deep.equal(['reviews']);
+    expect(names(resolveEntryPoints({ service: 'reviews.default.svc.cluster.local', namespace: 'default' }, virtualServices))).to.deep.equal(['reviews']);
     const twin = { ...virtualServices[0]!, metadata: { name: 'reviews-2', namespace: 'default' } };
-    expect(() => findVirtualService('reviews', 'default', [...virtualServices, twin]))
-      .to.throw('2 VirtualServices route host reviews.default.svc.cluster.local (VirtualService default/reviews, VirtualService default/reviews-2); Istio merges them in an undefined order. Pick one with --vs NAME');
-    expect(findVirtualService('x', 'default', [...virtualServices, twin], 'reviews-2').metadata.name).to.equal('reviews-2');
-    expect(() => findVirtualService('nope', 'default', virtualServices)).to.throw('no VirtualService in namespace default has host nope');
+    expect(names(resolveEntryPoints({ service: 'reviews', namespace: 'default' }, [...virtualServices, twin]))).to.deep.equal(['reviews', 'reviews-2']);
+    expect(names(resolveEntryPoints({ service: 'reviews', namespace: 'default', vsName: 'reviews-2' }, [...virtualServices, twin]))).to.deep.equal(['reviews-2']);
+    expect(() => resolveEntryPoints({ service: 'nope', namespace: 'default' }, virtualServices)).to.throw('no VirtualService routes to nope (nope.default.svc.cluster.local)');
+    expect(() => resolveEntryPoints({ service: 'reviews', namespace: 'default', vsName: 'ratings' }, virtualServices)).to.throw('VirtualService default/ratings does not route to reviews');
   });
-  it('picks the catch-all route unless a route is named', () => {
+  it('general routes by default, or the routes --route names', () => {
     const vs = weightedVs({ v1: 100 });
-    vs.spec.http!.unshift({ name: 'api', match: [{ uri: { prefix: '/api' } }], route: [] });
-    expect(selectRoute(vs)).to.equal(1);
-    expect(selectRoute(vs, 'api')).to.equal(0);
-    expect(() => selectRoute(vs, 'web')).to.throw('has no HTTP route named "web" (routes: api, #1 (unnamed))');
-    vs.spec.http!.pop();
-    expect(() => selectRoute(vs)).to.throw('has no catch-all HTTP route');
+    vs.spec.http!.unshift({ name: 'api', match: [{ uri: { prefix: '/api' } }], route: [{ destination: { host: 'reviews', subset: 'v1' } }] });
+    vs.spec.http!.unshift({ name: 'jason', match: [{ headers: { 'end-user': { exact: 'jason' } } }], route: [{ destination: { host: 'reviews', subset: 'v1' } }] });
+    const [entry] = entryPoints('reviews.default.svc.cluster.local', [vs]);
+    expect(entry!.routes.map((r) => r.kind)).to.deep.equal(['targeted', 'general', 'general']);
+    expect(chosenRoutes(entry!)).to.deep.equal([1, 2]);
+    expect(chosenRoutes(entry!, 'jason')).to.deep.equal([0]);
   });
 });

@@ -14,7 +14,7 @@ oci="$here/images/oci-image.mjs"
 # stamp NAME INPUTS...: true when the archive is up to date with the hash of its inputs.
 fresh() {
   local name=$1; shift
-  local want; want=$(cat "$@" | sha256sum | cut -c1-16)
+  local want; want=$(cat "$@" "$here/images/build.sh" "$oci" | sha256sum | cut -c1-16)
   [ -f "$out/$name.tar" ] && [ "$(cat "$out/$name.stamp" 2>/dev/null)" = "$want" ] && return 0
   echo "$want" > "$out/$name.want"
   return 1
@@ -48,7 +48,7 @@ if ! fresh webhook "${inputs[@]}"; then
   chmod 1777 "$rootfs/tmp"
   install -m 755 "$node_bin" "$rootfs/usr/local/bin/node"
   # The shared libraries node links against, at the paths the loader looks for them.
-  for lib in $(ldd "$node_bin" | awk '/=> \//{print $3} /^\s*\/lib/{print $1}'); do
+  for lib in $(ldd "$node_bin" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
     mkdir -p "$rootfs$(dirname "$lib")"; cp -L "$lib" "$rootfs$lib"
   done
   cp -rL /etc/ssl/certs "$rootfs/etc/ssl/certs"

@@ -1,0 +1,90 @@
+// analyze's judgement over a set of objects, as a pure function: the CRD schema (what the API server checks),
+// the webhook's decision function (Istio's own checks and ours, with cross-resource lookups over everything
+// given), Istio's checks for Gateways and EnvoyFilters, and hints for known mistakes. No I/O.
+import { reviewIstioObject } from './admission.js';
+import { checkIstioEnvoyFilter } from './istio/envoyfilter.js';
+import { checkIstioGateway } from './istio/gateway.js';
+import { isObj, list } from './istio/common.js';
+import { type DestinationRule, type KubeObject, type VirtualService, describeObject, isDestinationRule, isVirtualService } from './model.js';
+import { DEFAULT_POLICY, type Policy } from './policy.js';
+import { type Finding, applyModes, finding, formatFinding } from './rules.js';
+import { checkSchema, isIstioApiGroup } from './schema/validate.js';
+
+export interface AnalyzedFinding extends Finding {
+  /** Index of the object (in the input array) the finding is about. */
+  index: number;
+}
+
+export interface AnalyzeResult {
+  findings: AnalyzedFinding[];
+  /** Istio objects judged. */
+  istio: number;
+  /** Other objects (Deployments, Services, ...), skipped. */
+  skipped: number;
+}
+
+/** A weight other than 100 on a route's only destination: it reads as a share but the route sends it everything. */
+export function checkLoneWeights(vs: KubeObject): Finding[] {
+  const spec = isObj(vs['spec']) ? vs['spec'] : {};
+  const out: Finding[] = [];
+  for (const kind of ['http', 'tcp', 'tls'] as const) {
+    list(spec[kind]).forEach((route, i) => {
+      const dests = list(isObj(route) ? route['route'] : undefined);
+      const only = dests[0];
+      if (dests.length !== 1 || !isObj(only) || !isObj(only['destination']) || typeof only['weight'] !== 'number' || only['weight'] === 100) return;
+      out.push(finding('weight-lone-destination', describeObject(vs), `spec.${kind}[${i}].route[0].weight`,
+        `weight ${only['weight']} on the route's only destination, which gets all of the traffic anyway`,
+        'remove the weight, or add the other destinations the split was meant for (their weights then share the traffic)'));
+    });
+  }
+  return out;
+}
+
+function judge(object: KubeObject, vss: VirtualService[], drs: DestinationRule[], policy: Policy, now: Date): Finding[] {
+  if (isVirtualService(object) || isDestinationRule(object)) {
+    const review = reviewIstioObject({ operation: 'CREATE', object, virtualServices: vss, destinationRules: drs, policy, now });
+    return isVirtualService(object) ? [...review, ...applyModes(checkLoneWeights(object), policy.rules)] : review;
+  }
+  if (object.kind === 'Gateway') return checkIstioGateway(object);
+  if (object.kind === 'EnvoyFilter') return checkIstioEnvoyFilter(object);
+  return [];
+}
+
+export function analyzeObjects(objects: readonly KubeObject[], policy: Policy = DEFAULT_POLICY, now = new Date()): AnalyzeResult {
+  const virtualServices = objects.filter(isVirtualService) as VirtualService[];
+  const destinationRules = objects.filter(isDestinationRule) as DestinationRule[];
+  const findings: AnalyzedFinding[] = [];
+  let istio = 0;
+  // Rules first, then the routes that use them: the order a careful apply would take.
+  const order = objects.map((o, index) => ({ o, index }))
+    .sort((a, b) => rank(a.o) - rank(b.o) || a.index - b.index);
+  for (const { o, index } of order) {
+    if (!isIstioApiGroup(o.apiVersion)) continue;
+    istio++;
+    const schema = checkSchema(o);
+    let rest: Finding[] = [];
+    if (!schema.some((f) => f.rule === 'schema-version')) {
+      try {
+        rest = judge(o, virtualServices, destinationRules, policy, now);
+      } catch {
+        // A shape the schema already refuses (a string where a list belongs, ...) can trip a later check:
+        // the schema findings say what is wrong.
+        rest = [];
+      }
+    }
+    // A value of the wrong type makes later checks of the same field meaningless: the type finding says it.
+    const schemaFields = new Set(schema.filter((f) => f.rule === 'schema-type').map((f) => f.field));
+    const seen = new Set<string>();
+    for (const f of [...schema, ...rest.filter((f) => !schemaFields.has(f.field) || f.rule === 'destination-required')]) {
+      const key = formatFinding(f);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      findings.push({ ...f, index });
+    }
+  }
+  return { findings, istio, skipped: objects.length - istio };
+}
+
+function rank(o: KubeObject): number {
+  return isDestinationRule(o) ? 0 : isVirtualService(o) ? 1 : 2;
+}

@@ -1,0 +1,102 @@
+// How analyze's findings are printed: human text (file:line:column first, like compilers), JSON, or SARIF 2.1.0
+// for code-scanning pages. Pure formatting: a view model in, text out.
+import type { AnalyzedFinding, AnalyzeResult } from '../../core/analyze.js';
+import { RULES, type RuleName, type Severity, formatFinding } from '../../core/rules.js';
+import type { Source } from './inputs.js';
+
+export interface Located extends AnalyzedFinding {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface Report {
+  findings: Located[];
+  istio: number;
+  skipped: number;
+  files: number;
+}
+
+export function locate(result: AnalyzeResult, sources: readonly Source[], files: readonly string[]): Report {
+  const order = new Map(files.map((f, i) => [f, i]));
+  const findings = result.findings.map((f) => {
+    const source = sources[f.index]!;
+    return { ...f, file: source.file, ...source.locate(f.field) };
+  });
+  findings.sort((a, b) => (order.get(a.file)! - order.get(b.file)!) || a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
+  return { findings, istio: result.istio, skipped: result.skipped, files: files.length };
+}
+
+export function atOrAbove(findings: readonly Located[], failOn: Severity): Located[] {
+  return failOn === 'warning' ? [...findings] : findings.filter((f) => f.severity === 'error');
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export function summaryLine(r: Report): string {
+  const errors = r.findings.filter((f) => f.severity === 'error').length;
+  const warnings = r.findings.length - errors;
+  const scope = `${plural(r.istio, 'Istio object')} from ${plural(r.files, 'file')}${r.skipped ? `; ${plural(r.skipped, 'other object')} skipped` : ''}`;
+  return r.findings.length === 0 ? `No problems found in ${scope}.` : `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${scope}.`;
+}
+
+export function renderText(r: Report): string {
+  const lines = r.findings.map((f) => `${f.file}:${f.line}:${f.column}: ${f.severity} ${formatFinding(f)}`);
+  return [...lines, summaryLine(r)].join('\n') + '\n';
+}
+
+export function renderJson(r: Report): string {
+  const findings = r.findings.map(({ index: _index, ...f }) => f);
+  const errors = findings.filter((f) => f.severity === 'error').length;
+  return `${JSON.stringify({
+    findings,
+    summary: { errors, warnings: findings.length - errors, istioObjects: r.istio, skippedObjects: r.skipped, files: r.files },
+  }, null, 2)}\n`;
+}
+
+/** A file path as a SARIF artifact URI: relative paths stay relative (to the checkout), "-" is stdin. */
+function artifactUri(file: string): string {
+  if (file === '-') return 'stdin';
+  return encodeURI(file.replace(/\\/g, '/').replace(/^\.\//, ''));
+}
+
+export function renderSarif(r: Report, toolVersion: string): string {
+  const used = [...new Set(r.findings.map((f) => f.rule))].sort((a, b) => RULES[a].code.localeCompare(RULES[b].code));
+  const ruleIndex = new Map<RuleName, number>(used.map((name, i) => [name, i]));
+  const sarif = {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [{
+      tool: {
+        driver: {
+          name: 'kubectl-gray',
+          version: toolVersion,
+          rules: used.map((name) => ({
+            id: RULES[name].code,
+            name,
+            shortDescription: { text: RULES[name].summary },
+            defaultConfiguration: { level: RULES[name].severity },
+            properties: { source: RULES[name].source ?? 'kubectl-gray' },
+          })),
+        },
+      },
+      results: r.findings.map((f) => ({
+        ruleId: f.code,
+        ruleIndex: ruleIndex.get(f.rule),
+        level: f.severity,
+        message: { text: `${f.object} ${f.field}: ${f.problem}. Fix: ${f.fix}` },
+        locations: [{
+          physicalLocation: {
+            artifactLocation: { uri: artifactUri(f.file) },
+            region: { startLine: f.line, startColumn: f.column },
+          },
+          logicalLocations: [{ fullyQualifiedName: `${f.object} ${f.field}` }],
+        }],
+      })),
+      columnKind: 'utf16CodeUnits',
+    }],
+  };
+  return `${JSON.stringify(sarif, null, 2)}\n`;
+}

@@ -1,0 +1,238 @@
+// The one way a command changes the cluster: read once, build the plan (core), check the whole plan with
+// the shared rules and the owners of what it edits, show it (--dry-run=client: a per-object diff; -o: the
+// objects), then write in make-before-break order with the resourceVersions read. A Conflict re-reads and
+// re-plans from the intent (the plan is idempotent: what was written already comes back unchanged). Any
+// other failure stops, says what was written and the one command that undoes it.
+import { randomBytes } from 'node:crypto';
+import { OwnedElsewhere, RuleViolation } from '../core/errors.js';
+import { destinationsOf } from '../core/destinations.js';
+import { ISTIO_ROOT_NAMESPACE, resolveHost, serviceNamespace } from '../core/hosts.js';
+import type { DestinationRule, KubeObject, VirtualService } from '../core/model.js';
+import { type Controllers, ownersOf } from '../core/ownership.js';
+import { type Change, type Plan, KIND_GROUP, changeRef, checkPlan, ordered } from '../core/plan.js';
+import { DEFAULT_POLICY, type Policy, parsePolicy } from '../core/policy.js';
+import { errorsOf, formatFinding, warningsOf } from '../core/rules.js';
+import { ApiError } from '../kube/errors.js';
+import { MAX_ATTEMPTS, isRace } from '../kube/retry.js';
+import type { CommandContext } from './context.js';
+import type { DryRun, GrayCluster, ObjectRef } from './kube/cluster.js';
+import type { MutationOutput } from './options.js';
+import { renderChangeDiff } from './render/diff.js';
+import { printObject, printWrite } from './render/mutation.js';
+import { describeRoutes } from './render/routes.js';
+
+/** One consistent read of what a plan needs, each collection fetched at most once. */
+export class Reads {
+  private readonly memo = new Map<string, Promise<unknown>>();
+  constructor(readonly cluster: GrayCluster) {}
+
+  get namespace(): string {
+    return this.cluster.namespace;
+  }
+
+  private once<T>(key: string, read: () => Promise<T>): Promise<T> {
+    if (!this.memo.has(key)) this.memo.set(key, read());
+    return this.memo.get(key) as Promise<T>;
+  }
+
+  /** Every VirtualService this user can read: all namespaces, or (403) the namespace alone. */
+  virtualServices(): Promise<VirtualService[]> {
+    return this.once('vs', () => this.cluster.listVirtualServices(undefined).catch((err: unknown) => {
+      if (err instanceof ApiError && err.status === 403) return this.cluster.listVirtualServices(this.namespace);
+      throw err;
+    }));
+  }
+
+  /** Every DestinationRule the read VirtualServices can see; namespace by namespace when the cluster-wide list is refused. */
+  destinationRules(): Promise<DestinationRule[]> {
+    return this.once('dr', async () => {
+      try {
+        return await this.cluster.listDestinationRules(undefined);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.status === 403)) throw err;
+      }
+      const namespaces = new Set([this.namespace, ISTIO_ROOT_NAMESPACE]);
+      for (const vs of await this.virtualServices()) {
+        const ns = vs.metadata.namespace ?? this.namespace;
+        namespaces.add(ns);
+        for (const { destination } of destinationsOf(vs)) {
+          const svcNs = serviceNamespace(resolveHost(destination.host, ns));
+          if (svcNs) namespaces.add(svcNs);
+        }
+      }
+      const lists = await Promise.all([...namespaces].map((n) => this.cluster.listDestinationRules(n).catch((err: unknown) => {
+        if (n !== this.namespace && err instanceof ApiError && err.status === 403) return [];
+        throw err;
+      })));
+      return lists.flat();
+    });
+  }
+
+  get<T extends KubeObject>(ref: ObjectRef): Promise<T | undefined> {
+    return this.once(`get/${ref.resource}/${ref.namespace}/${ref.name}`, () => this.cluster.get<T>(ref));
+  }
+
+  /** The controllers that may own Istio objects, looked for only when their CRDs are served. */
+  controllers(): Promise<Controllers> {
+    return this.once('controllers', async () => {
+      const [argo, kruiseA, kruiseB] = await Promise.all([
+        this.cluster.servedResources('argoproj.io/v1alpha1'),
+        this.cluster.servedResources('rollouts.kruise.io/v1alpha1'),
+        this.cluster.servedResources('rollouts.kruise.io/v1beta1'),
+      ]);
+      const out: Controllers = { argoCd: !!argo?.includes('applications') };
+      if (out.argoCd) {
+        // Argo CD's own settings, where a default install keeps them (readable or not: then its defaults apply).
+        const cm = await this.cluster.get<KubeObject & { data?: Record<string, string> }>({ resource: 'configmaps', namespace: 'argocd', name: 'argocd-cm' }).catch(() => undefined);
+        out.argoCdSettings = { trackingMethod: cm?.data?.['application.resourceTrackingMethod'], instanceLabelKey: cm?.data?.['application.instanceLabelKey'] };
+        out.argoApplications = await this.cluster.listObjects('argoproj.io/v1alpha1', 'applications', undefined);
+      }
+      if (argo?.includes('rollouts')) out.argoRollouts = await this.cluster.listObjects('argoproj.io/v1alpha1', 'rollouts', undefined);
+      const kruise = kruiseB?.includes('rollouts') ? 'rollouts.kruise.io/v1beta1' : kruiseA?.includes('rollouts') ? 'rollouts.kruise.io/v1alpha1' : undefined;
+      if (kruise) out.kruiseRollouts = await this.cluster.listObjects(kruise, 'rollouts', undefined);
+      if (kruiseA?.includes('trafficroutings')) out.kruiseTrafficRoutings = await this.cluster.listObjects('rollouts.kruise.io/v1alpha1', 'trafficroutings', undefined);
+      return out;
+    });
+  }
+}
+
+/** The cluster's admin policy; a malformed one is the server's business (it refuses to load it), not ours. */
+export async function clusterPolicy(cluster: GrayCluster): Promise<Policy> {
+  const raw = await cluster.admissionPolicy();
+  try {
+    return raw === undefined ? DEFAULT_POLICY : parsePolicy(raw);
+  } catch {
+    return DEFAULT_POLICY;
+  }
+}
+
+/** The DestinationRules a VirtualService can see: its own namespace, its hosts' namespaces and the root. */
+export async function visibleDestinationRules(cluster: GrayCluster, vs: VirtualService): Promise<DestinationRule[]> {
+  const ns = vs.metadata.namespace ?? cluster.namespace;
+  const namespaces = new Set([ns, ISTIO_ROOT_NAMESPACE]);
+  for (const { destination } of destinationsOf(vs)) {
+    const svcNs = serviceNamespace(resolveHost(destination.host, ns));
+    if (svcNs) namespaces.add(svcNs);
+  }
+  const lists = await Promise.all([...namespaces].map((n) => cluster.listDestinationRules(n).catch((err: unknown) => {
+    if (n !== ns && err instanceof ApiError && err.status === 403) return [];
+    throw err;
+  })));
+  return lists.flat();
+}
+
+export function newPlanId(now: Date): string {
+  return `${now.getTime().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export interface PlanRun {
+  dryRun: DryRun;
+  output?: MutationOutput;
+  /** Edit objects that a controller (Flagger, Argo Rollouts, OpenKruise) manages. */
+  force?: boolean;
+  build(reads: Reads): Promise<Plan>;
+}
+
+function printResult(ctx: CommandContext, c: Change, object: KubeObject | undefined, dryRun: DryRun, output: MutationOutput | undefined): void {
+  if (output === 'name') return ctx.io.out(`${changeRef(c)}\n`);
+  printWrite(ctx.io, KIND_GROUP[c.resource], c.name, c.verb, dryRun);
+  if (c.resource === 'virtualservices' && c.action === 'update' && object) ctx.io.out(describeRoutes(object as VirtualService));
+}
+
+function printObjects(ctx: CommandContext, objects: KubeObject[], output: 'yaml' | 'json'): void {
+  if (objects.length === 1) printObject(ctx.io, objects[0], output);
+  else if (objects.length > 1) printObject(ctx.io, { apiVersion: 'v1', kind: 'List', items: objects }, output);
+}
+
+async function checkOwners(ctx: CommandContext, reads: Reads, changes: Change[], force: boolean, loud: boolean): Promise<void> {
+  const edited = changes.filter((c) => c.action !== 'unchanged' && c.action !== 'create' && (c.resource === 'virtualservices' || c.resource === 'destinationrules'));
+  if (edited.length === 0) return;
+  const controllers = await reads.controllers();
+  const owners = edited.flatMap((c) => ownersOf(c.before!, controllers));
+  const fights = owners.filter((o) => o.fights);
+  if (fights.length > 0 && !force) throw new OwnedElsewhere(fights.map((o) => o.message));
+  if (!loud) return;
+  for (const o of fights) ctx.io.err(`Warning: ${o.message} (--force given: editing anyway)\n`);
+  for (const o of owners.filter((x) => !x.fights)) ctx.io.err(`Warning: ${o.message}\n`);
+}
+
+/** Runs a plan to the end; returns it as written (or as it would be, on a dry run). */
+export async function runPlan(ctx: CommandContext, cluster: GrayCluster, run: PlanRun): Promise<Plan> {
+  const policy = await clusterPolicy(cluster);
+  const written: Change[] = [];
+  for (let attempt = 1; ; attempt++) {
+    const reads = new Reads(cluster);
+    const plan = await run.build(reads);
+    const changes = ordered(plan.changes);
+    const first = attempt === 1;
+    try {
+      await checkOwners(ctx, reads, changes, !!run.force, first);
+      const findings = checkPlan(changes, { virtualServices: await reads.virtualServices(), destinationRules: await reads.destinationRules() }, policy, ctx.now());
+      if (errorsOf(findings).length > 0) throw new RuleViolation(errorsOf(findings));
+      if (first) {
+        for (const w of warningsOf(findings)) ctx.io.err(`Warning: ${formatFinding(w)}\n`);
+        for (const n of plan.notes) ctx.io.err(`${n}\n`);
+      }
+    } catch (err) {
+      if (written.length > 0) reportPartial(ctx, written, changes, plan.undo);
+      throw err;
+    }
+
+    if (run.dryRun === 'client') {
+      if (run.output === 'yaml' || run.output === 'json') printObjects(ctx, changes.map((c) => (c.after ?? c.before)!), run.output);
+      else if (run.output === 'name') for (const c of changes) ctx.io.out(`${changeRef(c)}\n`);
+      else for (const c of changes) ctx.io.out(renderChangeDiff(c));
+      return { ...plan, changes };
+    }
+
+    const objects: KubeObject[] = [];
+    let conflict = false;
+    for (const c of changes) {
+      if (c.action === 'unchanged') {
+        objects.push(c.before!);
+        if (run.output !== 'yaml' && run.output !== 'json') printResult(ctx, c, c.before, run.dryRun, run.output);
+        continue;
+      }
+      const ref: ObjectRef = { resource: c.resource, namespace: c.namespace, name: c.name };
+      let object: KubeObject | undefined;
+      try {
+        if (c.action === 'delete') {
+          await cluster.remove(ref, run.dryRun).catch((err: unknown) => {
+            if (!(err instanceof ApiError && err.isNotFound)) throw err;
+          });
+        } else {
+          const result = c.resource === 'virtualservices' && c.action === 'update'
+            ? await cluster.replaceVirtualService(c.after as VirtualService, run.dryRun)
+            : await cluster.write(ref, c.after!, run.dryRun);
+          for (const w of result.warnings) ctx.io.err(`Warning: ${w}\n`);
+          object = { ...result.object, apiVersion: result.object.apiVersion ?? c.after!.apiVersion, kind: result.object.kind ?? c.after!.kind };
+        }
+      } catch (err) {
+        if (isRace(err, true) && attempt < MAX_ATTEMPTS) {
+          conflict = true;
+          break;
+        }
+        if (written.length > 0 && run.dryRun === 'none') reportPartial(ctx, written, changes, plan.undo);
+        throw err;
+      }
+      if (run.dryRun === 'none') written.push(c);
+      if (object) objects.push(object);
+      if (run.output !== 'yaml' && run.output !== 'json') printResult(ctx, c, object, run.dryRun, run.output);
+    }
+    if (!conflict) {
+      if (run.output === 'yaml' || run.output === 'json') printObjects(ctx, objects, run.output);
+      return { ...plan, changes };
+    }
+    // Someone wrote in between: back off a little, read again, plan again from the intent.
+    await new Promise((r) => setTimeout(r, Math.min(500, 10 * attempt) * (0.5 + Math.random())));
+  }
+}
+
+function reportPartial(ctx: CommandContext, written: Change[], planned: Change[], undo: string): void {
+  const done = new Set(written.map((c) => `${c.resource}/${c.namespace}/${c.name}`));
+  const left = planned.filter((c) => c.action !== 'unchanged' && !done.has(`${c.resource}/${c.namespace}/${c.name}`));
+  ctx.io.err(`error: stopped after ${written.length} of ${written.length + left.length} write(s).\n`);
+  ctx.io.err(`  written: ${written.map((c) => `${changeRef(c)} (${c.namespace})`).join(', ')}\n`);
+  if (left.length > 0) ctx.io.err(`  not written: ${left.map((c) => `${changeRef(c)} (${c.namespace})`).join(', ')}\n`);
+  ctx.io.err(`  to undo what was written: ${undo}\n`);
+}

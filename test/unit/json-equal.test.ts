@@ -1,0 +1,25 @@
+// jsonEqual is canonicalJson equality without the strings: checked against it on random JSON.
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { canonicalJson, jsonEqual } from '../../core/model.js';
+
+const shuffled = (v: unknown): unknown => {
+  if (Array.isArray(v)) return v.map(shuffled);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, shuffled(x)]));
+  return v;
+};
+
+describe('core/model jsonEqual', () => {
+  it('agrees with canonicalJson equality, key order aside', () => {
+    fc.assert(fc.property(fc.jsonValue(), fc.jsonValue(), (a, b) => {
+      expect(jsonEqual(a, b)).to.equal(canonicalJson(a) === canonicalJson(b));
+      expect(jsonEqual(a, shuffled(a))).to.equal(true);
+    }), { numRuns: 500 });
+  });
+
+  it('treats an undefined member as absent, as JSON does', () => {
+    expect(jsonEqual({ a: 1, b: undefined }, { a: 1 })).to.equal(true);
+    expect(jsonEqual({ a: 1 }, { a: 1, b: null })).to.equal(false);
+    expect(jsonEqual([undefined], [null])).to.equal(true);
+  });
+});

@@ -1,0 +1,145 @@
+// bin/kubectl-gray: the startup snapshot when it fits the node on PATH, the plain bundle otherwise, and the
+// same output either way. Needs `npm run build` (the unit tests run from dist/ anyway).
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type FakeApiServer, startFakeApiServer } from '../support/fake-apiserver.js';
+import { bookinfo } from '../support/fixtures.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const launcher = join(root, 'bin', 'kubectl-gray');
+const blob = join(root, 'dist', 'snapshot', 'kubectl-gray.blob');
+const bookinfoFile = join(root, 'test', 'fixtures', 'bookinfo.yaml');
+const cleanEnv = (): NodeJS.ProcessEnv => {
+  const { NODE_OPTIONS: _o, NODE_EXTRA_CA_CERTS: _c, KUBECTL_GRAY_EXTRA_CA_CERTS: _k, ...env } = process.env;
+  return env;
+};
+
+interface Ran extends Output { snapshot: boolean; trace: string }
+
+/** Runs the launcher under `sh -x` to see which way it went (the trace is on stderr, each line starting with +). */
+async function launch(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), bin = launcher): Promise<Ran> {
+  const t = await exec('sh', ['-x', bin, ...args], env);
+  const trace = t.stderr.split('\n').filter((l) => l.startsWith('+')).join('\n');
+  const stderr = t.stderr.split('\n').filter((l) => !l.startsWith('+')).join('\n');
+  return { status: t.status, stdout: t.stdout, stderr, snapshot: / --snapshot-blob /.test(trace), trace };
+}
+
+function plain(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): Promise<Output> {
+  return exec(process.execPath, [join(root, 'dist', 'bundle', 'kubectl-gray.mjs'), ...args], env);
+}
+
+interface Output { status: number | null; stdout: string; stderr: string }
+
+/** Asynchronous, so that a server in this process can answer the child. */
+function exec(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Output> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+const same = (a: Output, b: Output) =>
+  expect({ status: a.status, stdout: a.stdout, stderr: a.stderr }).to.deep.equal({ status: b.status, stdout: b.stdout, stderr: b.stderr });
+
+/** A copy of the launcher beside a dist/ whose snapshot folder the test arranges. */
+function layout(arrange: (snapshotDir: string) => void): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gray-layout-'));
+  mkdirSync(join(dir, 'bin'));
+  mkdirSync(join(dir, 'dist', 'snapshot'), { recursive: true });
+  copyFileSync(launcher, join(dir, 'bin', 'kubectl-gray'));
+  symlinkSync(join(root, 'dist', 'bundle'), join(dir, 'dist', 'bundle'));
+  arrange(join(dir, 'dist', 'snapshot'));
+  return join(dir, 'bin', 'kubectl-gray');
+}
+
+describe('bin/kubectl-gray (launcher)', function () {
+  this.timeout(60_000);
+
+  before(function () {
+    if (!existsSync(blob)) {
+      console.warn(`      (no startup snapshot for ${process.version}: fast-path tests skipped)`);
+      this.skip();
+    }
+  });
+
+  it('starts from the snapshot with the node it was built with, and prints exactly what the plain bundle prints', async () => {
+    for (const args of [['version'], ['--help'], ['set-weight', '-h'], ['analyze', bookinfoFile], ['set-weight', 'reviews'], ['nosuch']]) {
+      const fast = await launch(args);
+      expect(fast.snapshot, `${args.join(' ')}: ${fast.trace}`).to.equal(true);
+      same(fast, await plain(args));
+    }
+  });
+
+  it('falls back to the plain bundle: NODE_OPTIONS set', async () => {
+    const r = await launch(['version'], { ...cleanEnv(), NODE_OPTIONS: '--no-warnings' });
+    expect(r.snapshot).to.equal(false);
+    same(r, await plain(['version']));
+  });
+
+  it('falls back to the plain bundle: another node first on PATH', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gray-node-'));
+    writeFileSync(join(dir, 'node'), `#!/bin/sh\nexec "${process.execPath}" "$@"\n`, { mode: 0o755 });
+    const r = await launch(['analyze', bookinfoFile], { ...cleanEnv(), PATH: `${dir}:${process.env['PATH']}` });
+    expect(r.snapshot).to.equal(false);
+    same(r, await plain(['analyze', bookinfoFile]));
+  });
+
+  it('falls back to the plain bundle: no snapshot, or one older than the node binary', async () => {
+    const none = await launch(['version'], cleanEnv(), layout(() => undefined));
+    expect(none.snapshot).to.equal(false);
+    same(none, await plain(['version']));
+    const old = await launch(['version'], cleanEnv(), layout((snap) => {
+      copyFileSync(blob, join(snap, 'kubectl-gray.blob'));
+      utimesSync(join(snap, 'kubectl-gray.blob'), new Date('2000-01-01'), new Date('2000-01-01'));
+    }));
+    expect(old.snapshot).to.equal(false);
+    same(old, await plain(['version']));
+  });
+
+  it('a symlink to the launcher (as krew installs it) finds its dist/', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gray-link-'));
+    symlinkSync(launcher, join(dir, 'kubectl-gray'));
+    const r = await launch(['version'], cleanEnv(), join(dir, 'kubectl-gray'));
+    expect(r.snapshot).to.equal(true);
+    same(r, await plain(['version']));
+  });
+
+  describe('NODE_EXTRA_CA_CERTS', () => {
+    let api: FakeApiServer;
+    let caFile: string;
+    before(async () => {
+      api = await startFakeApiServer(bookinfo('shop').objects.map((o) => ({ ...o, metadata: { ...o.metadata, resourceVersion: '7' } })));
+      caFile = join(mkdtempSync(join(tmpdir(), 'gray-ca-')), 'ca.pem');
+      writeFileSync(caFile, api.ca.cert);
+    });
+    after(() => api.close());
+
+    it('is handed over, not parsed at start-up, on the fast path; unreadable, it is left to node', async () => {
+      const r = await launch(['version'], { ...cleanEnv(), NODE_EXTRA_CA_CERTS: caFile });
+      expect(r.trace).to.contain('unset NODE_EXTRA_CA_CERTS');
+      const missing = await launch(['version'], { ...cleanEnv(), NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' });
+      expect(missing.trace).to.not.contain('unset NODE_EXTRA_CA_CERTS');
+      same(missing, await plain(['version'], { ...cleanEnv(), NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' }));
+    });
+
+    it('still trusts that file for a cluster without a CA in the kubeconfig, as node would', async () => {
+      const args = ['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--dry-run=server', '--kubeconfig', api.kubeconfig({ caData: false })];
+      const env = { ...cleanEnv(), NODE_EXTRA_CA_CERTS: caFile };
+      const fast = await launch(args, env);
+      expect(fast.snapshot).to.equal(true);
+      expect(fast.stdout).to.equal('virtualservice.networking.istio.io/reviews reweighted (server dry run)\n  http[0] default (*): v1=90% v2=10%\n');
+      same(fast, await plain(args, env));
+      const noTrust = await plain(args, cleanEnv());
+      expect(noTrust.status).to.equal(1);
+    });
+  });
+});

@@ -1,0 +1,130 @@
+// Property tests over generated layouts: whatever the routes look like (general, targeted, owned; one
+// service or split between services; several VirtualServices), a plan changes only what the
+// route-selection rule gives it, every route it edits totals 100, and the plan passes the rules.
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { IntentError } from '../../core/errors.js';
+import { markedRoute } from '../../core/ops/match.js';
+import { type DestinationRule, type HTTPRoute, type VirtualService, canonicalJson } from '../../core/model.js';
+import { type Plan, checkPlan, ordered } from '../../core/plan.js';
+import { DEFAULT_POLICY } from '../../core/policy.js';
+import { errorsOf, formatFinding } from '../../core/rules.js';
+import { planMarkedRoutes, planRollback, planRouteEdit } from '../../core/service-plan.js';
+import { carriesService, mirrorService, onlyService, routeKind, setServiceWeight, switchService } from '../../core/traffic.js';
+import { apportion } from '../../core/weights.js';
+
+const NS = 'shop';
+const FQDN = 'svc.shop.svc.cluster.local';
+const SUBSETS = ['s1', 's2', 's3', 'canary'];
+const NOW = new Date('2026-11-23T10:00:00Z');
+
+const rules: DestinationRule[] = ['svc', 'other'].map((host) => ({
+  apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: `dr-${host}`, namespace: NS },
+  spec: { host, subsets: SUBSETS.map((name) => ({ name, labels: { version: name } })) },
+}));
+
+const hostSpelling = fc.constantFrom('svc', FQDN);
+const destinations = fc.record({
+  svc: fc.uniqueArray(fc.constantFrom('s1', 's2', 's3'), { minLength: 1, maxLength: 3 }),
+  other: fc.boolean(),
+  shares: fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 4, maxLength: 4 }),
+  host: hostSpelling,
+  port: fc.boolean(),
+}).map(({ svc, other, shares, host, port }) => {
+  const dests = [
+    ...svc.map((subset) => ({ destination: { host, subset, ...(port ? { port: { number: 8080 } } : {}) } })),
+    ...(other ? [{ destination: { host: 'other', subset: 's1' } }] : []),
+  ];
+  if (dests.length === 1) return dests;
+  const weights = apportion(100, shares.slice(0, dests.length));
+  return dests.map((d, i) => ({ ...d, weight: weights[i]! }));
+});
+
+const match = fc.constantFrom<HTTPRoute['match'] | 'none'>(
+  'none',
+  [{ uri: { prefix: '/api' } }],
+  [{ uri: { exact: '/a' } }, { method: { exact: 'GET' } }],
+  [{ headers: { 'end-user': { exact: 'jason' } } }],
+  [{ uri: { prefix: '/x' }, queryParams: { beta: { exact: '1' } } }],
+);
+
+const route = fc.record({ match, dests: destinations, owned: fc.boolean(), name: fc.constantFrom(undefined, 'main', 'edge') })
+  .map(({ match: m, dests, owned, name }): HTTPRoute => ({
+    ...(owned && m !== 'none' ? { name: 'gray-hand' } : name ? { name } : {}),
+    ...(m === 'none' ? {} : { match: m }),
+    route: dests,
+  }));
+
+/** A mesh VirtualService, one bound to a Gateway (hosts "*"), one bound to both, or a delegate child (no hosts). */
+const virtualService = fc.record({ routes: fc.array(route, { minLength: 1, maxLength: 5 }), way: fc.constantFrom('mesh', 'gateway', 'both', 'delegate'), i: fc.nat(1000) })
+  .map(({ routes, way, i }): VirtualService => ({
+    apiVersion: 'networking.istio.io/v1', kind: 'VirtualService',
+    metadata: { name: `vs-${i}`, namespace: NS },
+    spec: {
+      ...(way === 'delegate' ? {} : { hosts: way === 'mesh' ? ['svc'] : way === 'gateway' ? ['*'] : ['svc', 'shop.example.com'] }),
+      ...(way === 'gateway' ? { gateways: ['shop-gateway'] } : way === 'both' ? { gateways: ['mesh', 'istio-system/public'] } : {}),
+      http: routes,
+    },
+  }));
+
+const layout = fc.uniqueArray(virtualService, { minLength: 1, maxLength: 3, selector: (v) => v.metadata.name });
+
+type Op = (all: VirtualService[]) => Plan;
+const req = { service: 'svc', namespace: NS, now: NOW, plan: 'p1', change: 'test', verb: 'edited' };
+const operation = fc.oneof(
+  fc.integer({ min: 0, max: 100 }).map((p): [string, Op] => [`set-weight canary=${p}`, (all) => planRouteEdit(all, req, (vs, i, f) => setServiceWeight(vs, i, f, [{ subset: 'canary', percent: p }], { base: 's1' }), { recordStable: true })]),
+  fc.constantFrom('s1', 'canary').map((s): [string, Op] => [`switch ${s}`, (all) => planRouteEdit(all, req, (vs, i, f) => switchService(vs, i, f, s))]),
+  fc.constant<[string, Op]>(['mirror canary', (all) => planRouteEdit(all, req, (vs, i, f) => (onlyService(vs, i, f) && !((vs.spec.http![i]!.route ?? []).length === 1 && vs.spec.http![i]!.route![0]!.destination.subset === 'canary') ? mirrorService(vs, i, f, 'canary', 10) : undefined))]),
+  fc.constant<[string, Op]>(['match-header', (all) => planMarkedRoutes(all, req, markedRoute({ header: 'x-canary', value: 'yes', kind: 'exact', subset: 'canary' }))]),
+  fc.constant<[string, Op]>(['rollback --to s1', (all) => planRollback(all, req, 's1')]),
+);
+
+/** Routes the command may not change, as a multiset of their JSON. */
+function untouchable(vs: VirtualService): string[] {
+  return (vs.spec.http ?? []).filter((r) => routeKind(r) !== 'owned' && (!carriesService(vs, r, FQDN) || routeKind(r) === 'targeted')).map((r) => canonicalJson(r)).sort();
+}
+
+describe('properties over generated layouts', function () {
+  this.timeout(120_000);
+  it('a plan changes only what the route-selection rule gives it, edited routes total 100, and it passes the rules', () => {
+    fc.assert(fc.property(layout, operation, (all, [name, op]) => {
+      let plan: Plan;
+      try {
+        plan = op(all);
+      } catch (err) {
+        if (err instanceof IntentError) return; // refused with a message (no general route, a clash, ...)
+        throw err;
+      }
+      const changes = ordered(plan.changes);
+      for (const c of changes) {
+        if (c.action === 'unchanged') continue;
+        const before = c.before as VirtualService;
+        const after = c.after as VirtualService;
+        expect(untouchable(after), `${name}: ${c.name} changed a route it does not own`).to.deep.equal(untouchable(before));
+        for (const [i, r] of (after.spec.http ?? []).entries()) {
+          if (carriesService(after, r, FQDN) && (r.route ?? []).length > 1 && !(before.spec.http ?? []).some((b) => canonicalJson(b) === canonicalJson(r))) {
+            expect((r.route ?? []).reduce((a, d) => a + (d.weight ?? 0), 0), `${name}: ${c.name} spec.http[${i}]`).to.equal(100);
+          }
+        }
+        expect(canonicalJson({ ...after.spec, http: undefined }), `${name}: only http routes change`).to.equal(canonicalJson({ ...before.spec, http: undefined }));
+      }
+      const errors = errorsOf(checkPlan(changes, { virtualServices: all, destinationRules: rules }, DEFAULT_POLICY, NOW));
+      expect(errors.map(formatFinding), name).to.deep.equal([]);
+    }), { numRuns: 300 });
+  });
+
+  it('running a plan twice changes nothing the second time', () => {
+    fc.assert(fc.property(layout, operation, (all, [name, op]) => {
+      let first: Plan;
+      try {
+        first = op(all);
+      } catch (err) {
+        if (err instanceof IntentError) return;
+        throw err;
+      }
+      const after = all.map((vs) => (first.changes.find((c) => c.name === vs.metadata.name)?.after as VirtualService | undefined) ?? vs);
+      const second = op(after);
+      expect(second.changes.filter((c) => c.action !== 'unchanged').map((c) => c.name), name).to.deep.equal([]);
+    }), { numRuns: 200 });
+  });
+});
