@@ -33,6 +33,9 @@ const SELECTOR = `app.kubernetes.io/instance=${RELEASE},app.kubernetes.io/compon
 const kc = new KubeConfig();
 kc.loadFromDefault();
 const rest = new KubeRest(kc, 15_000);
+// KubeRest keeps one connection per client; the stream spreads over several so that admissions overlap as
+// they do from many users.
+const pool = Array.from({ length: 8 }, () => new KubeRest(kc, 15_000));
 const log = (msg: string) => console.log(`soak ${new Date().toISOString().slice(11, 23)} ${msg}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -95,7 +98,7 @@ async function admit(n: number): Promise<void> {
   const started = Date.now();
   let problem: string | undefined;
   try {
-    await rest.request('POST', path, vs(name, shop, kind === 'dry-invalid' ? [80, 10] : [90, 10]));
+    await pool[n % pool.length]!.request('POST', path, vs(name, shop, kind === 'dry-invalid' ? [80, 10] : [90, 10]));
     if (kind === 'dry-invalid') problem = 'a known-bad VirtualService was allowed (the webhook was bypassed)';
   } catch (err) {
     const refusedByUs = err instanceof ApiError && err.serverMessage.includes('admission webhook "istio.validate.kubectl-gray.io" denied the request') && err.serverMessage.includes('GRAY101');
