@@ -21,11 +21,24 @@ export interface AdmissionInput {
   destinationRules: readonly DestinationRule[];
   policy: Policy;
   now: Date;
+  /** Who asks (the review's userInfo.username), when known. */
+  requester?: string;
 }
+
+/**
+ * The cluster's own clean-up: the namespace controller emptying a namespace that is being deleted, and the
+ * garbage collector removing objects whose owner is gone. Refusing them would leave a namespace Terminating
+ * forever (it deletes DestinationRules before the VirtualServices that use them) for no one's benefit.
+ */
+const CLEANUP_CONTROLLERS = new Set([
+  'system:serviceaccount:kube-system:namespace-controller',
+  'system:serviceaccount:kube-system:generic-garbage-collector',
+]);
 
 export function reviewIstioObject(input: AdmissionInput): Finding[] {
   const subject = (input.object ?? input.oldObject) as KubeObject | undefined;
   if (!subject || (!isVirtualService(subject) && !isDestinationRule(subject))) return [];
+  if (input.operation === 'DELETE' && input.requester && CLEANUP_CONTROLLERS.has(input.requester)) return [];
   const findings: Finding[] = [...policyFindings(subject, input)];
 
   if (isVirtualService(subject) && input.operation !== 'DELETE') {

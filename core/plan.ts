@@ -2,9 +2,10 @@
 // ordered list of object changes — which is checked as a whole (each change sees the ones before it),
 // shown, and only then written. Pure: the plugin reads, executes and prints.
 import { reviewIstioObject } from './admission.js';
+import { IntentError } from './errors.js';
 import { HISTORY_ANNOTATION, recordChange, rememberStableSubset } from './history.js';
 import {
-  type DestinationRule, type KubeObject, type VirtualService, canonicalJson, isDestinationRule, isVirtualService, namespaceOf, objectKey,
+  type DestinationRule, type KubeObject, type VirtualService, canonicalJson, describeObject, isDestinationRule, isVirtualService, namespaceOf, objectKey,
 } from './model.js';
 import type { Policy } from './policy.js';
 import type { Finding } from './rules.js';
@@ -85,9 +86,22 @@ export interface VsChangeOptions {
   history?: boolean;
 }
 
-/** A VirtualService edit as a change, with the stable subset and a history entry recorded. */
+const routeCount = (vs: VirtualService): number => (vs.spec.http?.length ?? 0) + (vs.spec.tcp?.length ?? 0) + (vs.spec.tls?.length ?? 0);
+
+/**
+ * A VirtualService edit as a change, with the stable subset and a history entry recorded. An edit that would
+ * take a VirtualService's last route away (rollback or lane delete where kubectl-gray's routes are all that is
+ * left, after someone removed the general route by hand) is refused here, with what to do, rather than
+ * planned: Istio refuses a VirtualService without routes (GRAY406), so no plan may contain one.
+ */
 export function vsChange(before: VirtualService, edited: VirtualService, o: VsChangeOptions): Change {
   if (ownedState(before) === ownedState(edited)) return change(before, before, o.verb, () => true);
+  if (routeCount(edited) === 0 && routeCount(before) > 0) {
+    const removed = (before.spec.http ?? []).map((r, i) => (r.name ? `"${r.name}"` : `http[${i}]`)).join(', ');
+    throw new IntentError(`${describeObject(before)} would be left with no route: the routes this command removes (${removed}) are all it has, `
+      + `and Istio refuses a VirtualService without routes. Give it a route of its own first, or delete it if nothing should reach the service `
+      + `through it (kubectl delete virtualservice ${before.metadata.name} -n ${namespaceOf(before)})`);
+  }
   let next = rememberStableSubset(edited, o.stable);
   if (o.history !== false) next = recordChange(before, next, o.change, o.now, o.plan);
   return change(before, next, o.verb, () => false);

@@ -43,13 +43,14 @@ export class KubeRest {
     this.server = kc.getCurrentCluster()!.server;
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<RestResponse<T>> {
+  /** `accept` replaces the default Accept header (aggregated discovery asks for its own media type). */
+  async request<T>(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<RestResponse<T>> {
     const url = new URL(path, this.server);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const options: import('node:https').RequestOptions = {
       method,
       headers: {
-        Accept: 'application/json',
+        Accept: accept,
         'User-Agent': 'kubectl-gray',
         ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {}),
       },

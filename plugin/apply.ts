@@ -72,25 +72,35 @@ export class Reads {
     return this.once(`get/${ref.resource}/${ref.namespace}/${ref.name}`, () => this.cluster.get<T>(ref));
   }
 
-  /** The controllers that may own Istio objects, looked for only when their CRDs are served. */
+  /**
+   * The controllers that may own Istio objects, looked for only when their CRDs are served: one discovery
+   * request says which (usually none is), then the served ones' objects are read together.
+   */
   controllers(): Promise<Controllers> {
     return this.once('controllers', async () => {
-      const [argo, kruiseA, kruiseB] = await Promise.all([
-        this.cluster.servedResources('argoproj.io/v1alpha1'),
-        this.cluster.servedResources('rollouts.kruise.io/v1alpha1'),
-        this.cluster.servedResources('rollouts.kruise.io/v1beta1'),
-      ]);
-      const out: Controllers = { argoCd: !!argo?.includes('applications') };
-      if (out.argoCd) {
-        // Argo CD's own settings, where a default install keeps them (readable or not: then its defaults apply).
-        const cm = await this.cluster.get<KubeObject & { data?: Record<string, string> }>({ resource: 'configmaps', namespace: 'argocd', name: 'argocd-cm' }).catch(() => undefined);
-        out.argoCdSettings = { trackingMethod: cm?.data?.['application.resourceTrackingMethod'], instanceLabelKey: cm?.data?.['application.instanceLabelKey'] };
-        out.argoApplications = await this.cluster.listObjects('argoproj.io/v1alpha1', 'applications', undefined);
-      }
-      if (argo?.includes('rollouts')) out.argoRollouts = await this.cluster.listObjects('argoproj.io/v1alpha1', 'rollouts', undefined);
+      const served = await this.cluster.servedResources(['argoproj.io', 'rollouts.kruise.io']);
+      const argo = served.get('argoproj.io/v1alpha1');
+      const kruiseA = served.get('rollouts.kruise.io/v1alpha1');
+      const kruiseB = served.get('rollouts.kruise.io/v1beta1');
       const kruise = kruiseB?.includes('rollouts') ? 'rollouts.kruise.io/v1beta1' : kruiseA?.includes('rollouts') ? 'rollouts.kruise.io/v1alpha1' : undefined;
-      if (kruise) out.kruiseRollouts = await this.cluster.listObjects(kruise, 'rollouts', undefined);
-      if (kruiseA?.includes('trafficroutings')) out.kruiseTrafficRoutings = await this.cluster.listObjects('rollouts.kruise.io/v1alpha1', 'trafficroutings', undefined);
+      const argoCd = !!argo?.includes('applications');
+      const none = Promise.resolve(undefined);
+      const [cm, applications, argoRollouts, kruiseRollouts, kruiseTrafficRoutings] = await Promise.all([
+        // Argo CD's own settings, where a default install keeps them (readable or not: then its defaults apply).
+        argoCd ? this.cluster.get<KubeObject & { data?: Record<string, string> }>({ resource: 'configmaps', namespace: 'argocd', name: 'argocd-cm' }).catch(() => undefined) : none,
+        argoCd ? this.cluster.listObjects('argoproj.io/v1alpha1', 'applications', undefined) : none,
+        argo?.includes('rollouts') ? this.cluster.listObjects('argoproj.io/v1alpha1', 'rollouts', undefined) : none,
+        kruise ? this.cluster.listObjects(kruise, 'rollouts', undefined) : none,
+        kruiseA?.includes('trafficroutings') ? this.cluster.listObjects('rollouts.kruise.io/v1alpha1', 'trafficroutings', undefined) : none,
+      ]);
+      const out: Controllers = { argoCd };
+      if (argoCd) {
+        out.argoCdSettings = { trackingMethod: cm?.data?.['application.resourceTrackingMethod'], instanceLabelKey: cm?.data?.['application.instanceLabelKey'] };
+        out.argoApplications = applications;
+      }
+      if (argoRollouts) out.argoRollouts = argoRollouts;
+      if (kruiseRollouts) out.kruiseRollouts = kruiseRollouts;
+      if (kruiseTrafficRoutings) out.kruiseTrafficRoutings = kruiseTrafficRoutings;
       return out;
     });
   }
@@ -158,16 +168,25 @@ async function checkOwners(ctx: CommandContext, reads: Reads, changes: Change[],
 
 /** Runs a plan to the end; returns it as written (or as it would be, on a dry run). */
 export async function runPlan(ctx: CommandContext, cluster: GrayCluster, run: PlanRun): Promise<Plan> {
-  const policy = await clusterPolicy(cluster);
+  // Independent reads go out together (queued on the one connection, with no wait between them): the admin
+  // policy, and the VirtualServices and DestinationRules every plan is checked against. Each is awaited where
+  // it is needed; the catch only keeps a failure from being reported as unhandled before then.
+  const policyRead = clusterPolicy(cluster);
+  policyRead.catch(() => undefined);
   const written: Change[] = [];
   for (let attempt = 1; ; attempt++) {
     const reads = new Reads(cluster);
+    reads.virtualServices().catch(() => undefined);
+    reads.destinationRules().catch(() => undefined);
     const plan = await run.build(reads);
     const changes = ordered(plan.changes);
     const first = attempt === 1;
     try {
-      await checkOwners(ctx, reads, changes, !!run.force, first);
-      const findings = checkPlan(changes, { virtualServices: await reads.virtualServices(), destinationRules: await reads.destinationRules() }, policy, ctx.now());
+      // The owners are looked for only when the plan edits an existing VirtualService or DestinationRule.
+      const [, virtualServices, destinationRules, policy] = await Promise.all([
+        checkOwners(ctx, reads, changes, !!run.force, first), reads.virtualServices(), reads.destinationRules(), policyRead,
+      ]);
+      const findings = checkPlan(changes, { virtualServices, destinationRules }, policy, ctx.now());
       if (errorsOf(findings).length > 0) throw new RuleViolation(errorsOf(findings));
       if (first) {
         for (const w of warningsOf(findings)) ctx.io.err(`Warning: ${formatFinding(w)}\n`);

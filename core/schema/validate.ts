@@ -1,78 +1,14 @@
 // Checks an Istio object against the OpenAPI schema of its CRD (the pinned istio.io/api CRDs, compacted into
 // istio-crds.json by scripts/gen-istio-schema.mjs) with Ajv, and turns Ajv's errors into findings that name
-// the field, the problem and the fix. Known beginner mistakes get hints of their own.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import bundle from './istio-crds.json' with { type: 'json' };
+// the field, the problem and the fix. Known beginner mistakes get hints of their own. The validators are
+// precompiled at build time (istio-validators.ts, by scripts/gen-istio-validators.mjs): nothing compiles here.
+import type { ErrorObject } from 'ajv';
+import { kinds as KINDS, source, validators } from './istio-validators.js';
 import { type KubeObject, describeObject } from '../model.js';
 import { type Finding, type RuleName, finding } from '../rules.js';
-import { durationProblem } from './duration.js';
 import { DESTINATION_REQUIRED } from '../istio/common.js';
 
-interface CelCheck { k: string; v?: string | string[]; m: string }
-
-interface Bundle {
-  source: string;
-  kinds: Record<string, number>;
-  schemas: object[];
-}
-
-const BUNDLE = bundle as unknown as Bundle;
-export const SCHEMA_SOURCE = BUNDLE.source;
-
-const LABEL_KEY = /^[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
-
-/** The CEL rules we check ourselves (named by the generator), as plain functions. */
-function celProblem(check: CelCheck, data: unknown): boolean {
-  const keys = data && typeof data === 'object' ? Object.keys(data) : [];
-  const has = (k: string) => data !== null && typeof data === 'object' && (data as Record<string, unknown>)[k] !== undefined;
-  switch (check.k) {
-    case 'duration-min': return durationProblem(data) !== undefined;
-    case 'port': return typeof data === 'number' && !(data > 0 && data <= 65535);
-    case 'no-wildcard': return typeof data === 'string' && data.includes('*');
-    case 'not-star': return data === '*';
-    case 'empty': return typeof data === 'string' && data.length !== 0;
-    case 'keys-non-empty': return keys.some((k) => k.length === 0);
-    case 'keys-no-wildcard': return keys.some((k) => k.includes('*'));
-    case 'keys-label': return keys.some((k) => !(k.length < 63 && LABEL_KEY.test(k)));
-    case 'keys-port': return keys.some((k) => !(/^\d+$/.test(k) && Number(k) > 0 && Number(k) <= 65535));
-    case 'unique-number': {
-      const numbers = Array.isArray(data) ? data.map((e) => (e as { number?: unknown })?.number) : [];
-      return new Set(numbers).size !== numbers.length;
-    }
-    case 'any-of': return !(check.v as string[]).some(has);
-    case 'exactly-one': return (check.v as string[]).filter(has).length !== 1;
-    case 'at-most-one': return (check.v as string[]).filter(has).length > 1;
-    default: return false;
-  }
-}
-
-let ajv: Ajv | undefined;
-const compiled = new Map<number, ValidateFunction>();
-
-function validatorFor(id: number): ValidateFunction {
-  let v = compiled.get(id);
-  if (v) return v;
-  if (!ajv) {
-    ajv = new Ajv({ allErrors: true, strict: false, validateFormats: true });
-    ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
-    ajv.addFormat('double', { type: 'number', validate: () => true });
-    ajv.addFormat('byte', { type: 'string', validate: (s: string) => /^[A-Za-z0-9+/]*={0,2}$/.test(s) && s.length % 4 === 0 });
-    ajv.addKeyword({
-      keyword: 'x-gray-cel',
-      errors: true,
-      validate: function celKeyword(checks: CelCheck[], data: unknown) {
-        const failed = checks.filter((c) => celProblem(c, data));
-        (celKeyword as unknown as { errors: Partial<ErrorObject>[] }).errors = failed.map((c) => ({
-          keyword: 'x-gray-cel', message: c.m, params: { check: c.k },
-        }));
-        return failed.length === 0;
-      },
-    });
-  }
-  v = ajv.compile(BUNDLE.schemas[id]!);
-  compiled.set(id, v);
-  return v;
-}
+export const SCHEMA_SOURCE = source;
 
 /** "networking.istio.io/v1" + "VirtualService" → whether the pinned CRDs know that group at all. */
 export function isIstioApiGroup(apiVersion: unknown): boolean {
@@ -80,7 +16,7 @@ export function isIstioApiGroup(apiVersion: unknown): boolean {
 }
 
 export function hasSchema(apiVersion: string, kind: string): boolean {
-  return BUNDLE.kinds[`${apiVersion}/${kind}`] !== undefined;
+  return KINDS[`${apiVersion}/${kind}`] !== undefined;
 }
 
 /** A deep copy without null map values: the API server drops nulls of non-nullable fields before validating. */
@@ -145,15 +81,15 @@ function oneOfFields(schema: unknown): string[] {
 
 export function checkSchema(obj: KubeObject): Finding[] {
   const object = describeObject(obj);
-  const id = BUNDLE.kinds[`${obj.apiVersion}/${obj.kind}`];
+  const id = KINDS[`${obj.apiVersion}/${obj.kind}`];
   if (id === undefined) {
-    const served = Object.keys(BUNDLE.kinds).filter((k) => k.endsWith(`/${obj.kind}`)).map((k) => k.slice(0, k.lastIndexOf('/')));
+    const served = Object.keys(KINDS).filter((k) => k.endsWith(`/${obj.kind}`)).map((k) => k.slice(0, k.lastIndexOf('/')));
     return [finding('schema-version', object, 'apiVersion',
       served.length > 0 ? `${obj.apiVersion} does not serve ${obj.kind}` : `${obj.kind} is not a kind of ${obj.apiVersion} in ${SCHEMA_SOURCE}`,
       served.length > 0 ? `use apiVersion ${served[0]}${served.length > 1 ? ` (also served: ${served.slice(1).join(', ')})` : ''}` : 'check the kind and apiVersion')];
   }
   const data = withoutNulls(obj);
-  const validate = validatorFor(id);
+  const validate = validators[id]!;
   if (validate(data)) return [];
   return findingsFromErrors(object, data, validate.errors ?? []);
 }

@@ -2,7 +2,6 @@
 // Istio object with the CRD schema, Istio's own checks and the webhook's rules (core/analyze.ts), and prints
 // text, JSON or SARIF. Exit 0 clean, 2 usage (bad flag, unreadable file or YAML), 3 findings at or above --fail-on.
 import { loadAll } from 'js-yaml';
-import { analyzeObjects } from '../../core/analyze.js';
 import { IntentError } from '../../core/errors.js';
 import { DEFAULT_POLICY, type Policy, parsePolicy } from '../../core/policy.js';
 import type { Severity } from '../../core/rules.js';
@@ -43,6 +42,8 @@ export const analyzeCommand: GrayCommand = {
         throw new IntentError(`--policy ${args.policy}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
       }
     }
+    // Loaded on use: the judgement and its precompiled schema validators (a large module) are analyze's alone.
+    const { analyzeObjects } = await import('../../core/analyze.js');
     const loaded = await loadInputs(args.files.map(String).map((f) => (f === STDIN_ARG ? '-' : f)), ctx, args.namespace ?? 'default');
     const report = locate(analyzeObjects(loaded.objects, policy, ctx.now()), loaded.sources, loaded.files);
     if (output === 'json') ctx.io.out(renderJson(report));

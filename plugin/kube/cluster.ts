@@ -44,8 +44,12 @@ export interface GrayCluster {
   /** Creates the object, or replaces it when it carries a resourceVersion (a stale one fails with a Conflict). */
   write<T extends KubeObject>(ref: ObjectRef, object: T, dryRun: 'none' | 'server'): Promise<WriteResult<T>>;
   remove(ref: ObjectRef, dryRun: 'none' | 'server'): Promise<void>;
-  /** The resources a group/version serves ("argoproj.io/v1alpha1"), or undefined when it is not served (no CRD). */
-  servedResources(groupVersion: string): Promise<string[] | undefined>;
+  /**
+   * The versions of these API groups the server serves, each with its resources ("argoproj.io/v1alpha1" ->
+   * ["applications", ...]); a group that is not served (no CRD) is absent. One discovery request answers all
+   * groups at once; a server without aggregated discovery costs one more per served version of a group asked for.
+   */
+  servedResources(groups: readonly string[]): Promise<Map<string, string[]>>;
   /** Any namespaced custom objects, in one namespace or (undefined) all; unreadable ones (403) come back empty. */
   listObjects(groupVersion: string, resource: string, namespace: string | undefined): Promise<KubeObject[]>;
 }
@@ -65,6 +69,17 @@ export const POLICY_LABEL = 'kubectl-gray.io/policy';
 export const POLICY_ANNOTATION = 'kubectl-gray.io/policy';
 
 interface List<T> { items?: T[] }
+
+/** Aggregated discovery first (v2, then v2beta1), the plain APIGroupList from servers that have neither. */
+const AGGREGATED_DISCOVERY = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,'
+  + 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
+
+/** GET /apis: an APIGroupDiscoveryList (aggregated discovery) or an APIGroupList. */
+interface DiscoveryRoot {
+  kind?: string;
+  items?: Array<{ metadata?: { name?: string }; versions?: Array<{ version: string; resources?: Array<{ resource: string }> }> }>;
+  groups?: Array<{ name: string; versions?: Array<{ groupVersion: string }> }>;
+}
 
 export class KubeCluster implements GrayCluster {
   /** Istio >= 1.22 serves v1: asked for directly, without a discovery request first. */
@@ -145,14 +160,36 @@ export class KubeCluster implements GrayCluster {
     await this.at(ref.resource, ref.namespace, ref.name, (path) => this.rest.request('DELETE', `${path}${dryRun === 'server' ? '?dryRun=All' : ''}`));
   }
 
-  async servedResources(groupVersion: string): Promise<string[] | undefined> {
+  async servedResources(groups: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    const unserved = (err: unknown) => err instanceof ApiError && (err.isNotFound || err.status === 403);
+    let res;
     try {
-      const res = await this.rest.request<{ resources?: Array<{ name: string }> }>('GET', `/apis/${groupVersion}`);
-      return (res.body.resources ?? []).map((r) => r.name);
+      res = await this.rest.request<DiscoveryRoot>('GET', '/apis', undefined, AGGREGATED_DISCOVERY);
     } catch (err) {
-      if (err instanceof ApiError && (err.isNotFound || err.status === 403)) return undefined;
+      if (unserved(err)) return out;
       throw err;
     }
+    if (res.body?.kind === 'APIGroupDiscoveryList') {
+      // Aggregated discovery (Kubernetes >= 1.26, GA in 1.30): every group, version and resource in one answer.
+      for (const g of res.body.items ?? []) {
+        if (!groups.includes(g.metadata?.name ?? '')) continue;
+        for (const v of g.versions ?? []) out.set(`${g.metadata!.name}/${v.version}`, (v.resources ?? []).map((r) => r.resource));
+      }
+      return out;
+    }
+    // An older server answers with the plain APIGroupList: the groups and their versions; the resources of
+    // the wanted groups' versions only when such a group is there at all (usually none is).
+    const wanted = (res.body?.groups ?? []).filter((g) => groups.includes(g.name)).flatMap((g) => (g.versions ?? []).map((v) => v.groupVersion));
+    await Promise.all(wanted.map(async (gv) => {
+      try {
+        const list = await this.rest.request<{ resources?: Array<{ name: string }> }>('GET', `/apis/${gv}`);
+        out.set(gv, (list.body.resources ?? []).map((r) => r.name).filter((n) => !n.includes('/')));
+      } catch (err) {
+        if (!unserved(err)) throw err;
+      }
+    }));
+    return out;
   }
 
   async listObjects(groupVersion: string, resource: string, namespace: string | undefined): Promise<KubeObject[]> {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the local cluster's binaries into test/cluster/bin: etcd, the Kubernetes control plane and node
 # components (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubectl), the CNI
-# plugins, helm, and the pause binary; and fetches Istio's CRDs. Rebuilds only when the pins (versions.env,
+# plugins, helm, and the pause binary; and fetches Istio's CRDs. Then istiod and the mesh tools
+# (build-istio.sh, build-workload.sh), each with a stamp of its own. Rebuilds only when the pins (versions.env,
 # go.mod, go.sum, this script) change: a stamp records what was built.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -18,7 +19,10 @@ complete() {
   for c in "${cni_plugins[@]}"; do [ -x "bin/cni/${c#*/}" ] || return 1; done
   [ -f bin/istio-crds.yaml ]
 }
+# The mesh: istiod (its own module and stamp) and the test workload, traffic and xds-dump tools.
+mesh() { ./build-istio.sh && ./build-workload.sh; }
 if [ -f bin/.stamp ] && [ "$(cat bin/.stamp)" = "$stamp" ] && complete; then
+  mesh
   exit 0
 fi
 
@@ -61,3 +65,4 @@ cp "$istio_dir/kubernetes/customresourcedefinitions.gen.yaml" bin/istio-crds.yam
 chmod 644 bin/istio-crds.yaml
 echo "$stamp" > bin/.stamp
 echo "cluster: built in $(( $(date +%s) - start ))s" >&2
+mesh

@@ -19,6 +19,7 @@ done
 components=(etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy)
 running() { local c; for c in "${components[@]}"; do alive "$c" || return 1; done; }
 if running && [ -f "$kubeconfig" ] && k get --raw /readyz >/dev/null 2>&1; then
+  if [ "${CLUSTER_NO_ISTIOD:-}" != 1 ] && ! alive istiod; then "$here/istiod-up.sh"; fi
   if [ "${CLUSTER_NO_WEBHOOK:-}" != 1 ] && ! alive webhook; then "$here/webhook-up.sh"; fi
   log "already running ($kubeconfig)"
   exit 0
@@ -151,6 +152,11 @@ wait_until 120 kubelet node_ready
 wait_until 60 kube-controller-manager k get serviceaccount default -n default
 echo "$kubelet_port" > "$state/kubelet-port"
 
+# istiod beside the cluster (a host process, like the API server): it reads what kubectl gray writes and
+# serves it over xDS to the proxyless gRPC workloads; its validation webhook judges Istio objects too.
+if [ "${CLUSTER_NO_ISTIOD:-}" != 1 ]; then
+  "$here/istiod-up.sh"
+fi
 if [ "${CLUSTER_NO_WEBHOOK:-}" != 1 ]; then
   "$here/webhook-up.sh"
 fi

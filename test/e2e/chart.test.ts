@@ -217,8 +217,11 @@ describe('e2e: the Helm chart', function () {
       const podsBefore = (await waitForPods(ns, 'app.kubernetes.io/component=webhook', 2)).map((p: any) => `${p.metadata.uid}:${p.status.containerStatuses[0].restartCount}`).sort();
       const r = await helm('upgrade', 'kubectl-gray', CHART, '-n', ns, '--reuse-values', '--set', `policy.forbiddenNamespaces={frozen,${frozen}}`, '--wait', '--timeout', '3m');
       expect(r.code, r.stderr).to.equal(0);
+      // Each try is a new object (a server-side dry run): an apply of an unchanged object would send nothing to judge.
+      let attempt = 0;
       await eventually(async () => {
-        const res = await kubectl(['apply', '-n', frozen, '-f', '-'], { input: BOOKINFO_ROUTING });
+        const probe = `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: probe-${++attempt}}\nspec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews}\n`;
+        const res = await kubectl(['create', '--dry-run=server', '-n', frozen, '-f', '-'], { input: probe });
         expect(res.stderr).to.contain('GRAY201 namespace-forbidden');
       }, 180_000, 1_000);
       const podsAfter = (await waitForPods(ns, 'app.kubernetes.io/component=webhook', 2)).map((p: any) => `${p.metadata.uid}:${p.status.containerStatuses[0].restartCount}`).sort();

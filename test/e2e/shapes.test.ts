@@ -14,13 +14,17 @@ const gray = (ns: string, ...args: string[]) => kubectl(['gray', ...args, '-n', 
 const vs = (ns: string, name: string) => getJson<VirtualService>(ns, 'virtualservice', name);
 const dr = (ns: string, name: string) => getJson<DestinationRule>(ns, 'destinationrule', name);
 
-/** Applies a layout, DestinationRules first (the webhook judges a VirtualService against what its caches hold). */
+/**
+ * Applies a layout, DestinationRules first (the webhook judges a VirtualService against what its caches hold).
+ * A layout whose objects name their own namespaces is applied as it is.
+ */
 async function applyLayout(ns: string, yaml: string): Promise<void> {
+  const target = /[{\s,]namespace: /.test(yaml) ? undefined : ns;
   const docs = yaml.split(/^---$/m);
   const rules = docs.filter((d) => /kind: DestinationRule/.test(d));
   const rest = docs.filter((d) => !/kind: DestinationRule/.test(d));
-  if (rules.length) await apply(ns, rules.join('---\n'));
-  await eventually(() => apply(ns, rest.join('---\n')), 30_000);
+  if (rules.length) await apply(target, rules.join('---\n'));
+  await eventually(() => apply(target, rest.join('---\n')), 30_000);
 }
 
 describe('e2e: real-world layouts', function () {

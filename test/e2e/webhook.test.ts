@@ -127,6 +127,8 @@ describe('e2e: admission webhook on a real API server', function () {
   });
 
   it('admin policy: a forbidden namespace refuses gray changes, from kubectl and from the plugin (exit 3)', async () => {
+    // The policy names this namespace; start it empty even when the suite ran before on this cluster.
+    await kubectl(['delete', 'namespace', 'gray-forbidden', '--ignore-not-found', '--timeout=150s']);
     await kubectl(['create', 'namespace', 'gray-forbidden']);
     const r = await applyResult('gray-forbidden', BOOKINFO);
     expect(r.code).to.not.equal(0);

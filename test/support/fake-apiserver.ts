@@ -1,7 +1,10 @@
 // A tiny kube-apiserver over real TLS, for the REST client and launcher tests: it serves Istio's
-// VirtualServices and DestinationRules from memory (as v1, or only as v1beta1 like an old control plane),
-// answers like the real one (a Status naming a missing object; plain "404 page not found" for a path it does
-// not serve), and counts requests and TLS connections.
+// VirtualServices and DestinationRules from memory (as v1, or only as v1beta1 like an old control plane), in a
+// namespace or across namespaces, ConfigMaps, and the objects of any other API group it is told it serves;
+// discovery at /apis (aggregated, or the plain APIGroupList of an older server) and /apis/GROUP/VERSION. It
+// answers like the real one (a Status naming a missing object; a Forbidden Status for a user who may not list
+// across namespaces; plain "404 page not found" for a path it does not serve), and counts requests and TLS
+// connections.
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -25,12 +28,28 @@ export interface FakeApiServer {
 
 let pki: { ca: Pem; serving: Pem } | undefined;
 
-export async function startFakeApiServer(objects: KubeObject[], options: { istioVersion?: string } = {}): Promise<FakeApiServer> {
+export interface FakeApiServerOptions {
+  /** The one version of networking.istio.io served (default v1). */
+  istioVersion?: string;
+  /** Other served group versions and their resources, e.g. {"argoproj.io/v1alpha1": ["applications"]}. */
+  groups?: Record<string, string[]>;
+  /** Answer /apis with the plain APIGroupList, as servers before aggregated discovery do. */
+  legacyDiscovery?: boolean;
+  /** The user may list only in a namespace: cluster-wide lists are Forbidden. */
+  namespacedOnly?: boolean;
+}
+
+/** The REST resource of a kind ("VirtualService" -> "virtualservices"). */
+const resourceOf = (kind: string) => `${kind.toLowerCase()}s`;
+const ISTIO_RESOURCES = ['virtualservices', 'destinationrules'];
+const CORE_RESOURCES = ['configmaps', 'services', 'pods'];
+
+export async function startFakeApiServer(objects: KubeObject[], options: FakeApiServerOptions = {}): Promise<FakeApiServer> {
   if (!pki) {
     const ca = generateCa('fake-apiserver-ca');
     pki = { ca, serving: generateServing(ca, { dnsNames: ['localhost'], ips: ['127.0.0.1'] }) };
   }
-  const served = options.istioVersion ?? 'v1';
+  const servedGroups = new Map<string, string[]>([[`networking.istio.io/${options.istioVersion ?? 'v1'}`, ISTIO_RESOURCES], ['apps/v1', ['deployments']], ...Object.entries(options.groups ?? {})]);
   let version = 1000;
   const state: FakeApiServer = {
     url: '', ca: pki.ca, requests: [], connections: 0, objects: structuredClone(objects),
@@ -47,21 +66,51 @@ export async function startFakeApiServer(objects: KubeObject[], options: { istio
         res.writeHead(code, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
       };
-      const notFound = (what: string, name: string) => send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404,
-        message: `${what} "${name}" not found`, details: { name, group: 'networking.istio.io', kind: what.split('.')[0] } });
-      if (url.pathname.startsWith('/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations')) return send(200, { items: [] });
-      if (url.pathname === `/apis/networking.istio.io/${served}`) return send(200, { kind: 'APIResourceList', groupVersion: `networking.istio.io/${served}`, resources: [] });
-      const m = /^\/apis\/networking\.istio\.io\/([^/]+)\/namespaces\/([^/]+)\/(virtualservices|destinationrules)(?:\/([^/]+))?$/.exec(url.pathname);
-      if (!m || m[1] !== served) {
+      const notFound = (resource: string, group: string, name: string) => send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404,
+        message: `${group ? `${resource}.${group}` : resource} "${name}" not found`, details: { name, group, kind: resource } });
+      const pageNotFound = () => {
         res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
-        return res.end('404 page not found\n');
+        res.end('404 page not found\n');
+      };
+      if (url.pathname.startsWith('/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations')) return send(200, { items: [] });
+      if (url.pathname === '/apis') {
+        const aggregated = !options.legacyDiscovery && /;as=APIGroupDiscoveryList/.test(String(req.headers.accept ?? ''));
+        const byGroup = new Map<string, string[]>();
+        for (const gv of servedGroups.keys()) {
+          const [group, v] = gv.split('/') as [string, string];
+          byGroup.set(group, [...(byGroup.get(group) ?? []), v]);
+        }
+        if (aggregated) {
+          return send(200, { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items: [...byGroup].map(([group, versions]) => ({
+            metadata: { name: group },
+            versions: versions.map((v) => ({ version: v, resources: servedGroups.get(`${group}/${v}`)!.map((r) => ({ resource: r, scope: 'Namespaced' })), freshness: 'Current' })),
+          })) });
+        }
+        return send(200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [...byGroup].map(([group, versions]) => ({
+          name: group, versions: versions.map((v) => ({ groupVersion: `${group}/${v}`, version: v })), preferredVersion: { groupVersion: `${group}/${versions[0]}`, version: versions[0] },
+        })) });
       }
-      const [, , ns, resource, name] = m;
-      const kind = resource === 'virtualservices' ? 'VirtualService' : 'DestinationRule';
-      const mine = state.objects.filter((o) => o.kind === kind && (o.metadata.namespace ?? 'default') === ns);
+      const discovery = /^\/apis\/([^/]+\/[^/]+)$/.exec(url.pathname);
+      if (discovery) {
+        const resources = servedGroups.get(discovery[1]!);
+        if (!resources) return pageNotFound();
+        return send(200, { kind: 'APIResourceList', groupVersion: discovery[1], resources: resources.map((r) => ({ name: r, namespaced: true })) });
+      }
+      const m = /^\/(?:api\/(v1)|apis\/([^/]+\/[^/]+))(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?$/.exec(url.pathname);
+      const gv = m?.[1] ?? m?.[2];
+      if (!m || !(gv === 'v1' ? CORE_RESOURCES.includes(m[4]!) : servedGroups.get(gv!)?.includes(m[4]!))) return pageNotFound();
+      const [, , , ns, resource, name] = m;
+      if (!ns && !name && options.namespacedOnly) {
+        const group = gv!.split('/')[0];
+        return send(403, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403,
+          message: `${resource}.${group} is forbidden: User "dev" cannot list resource "${resource}" in API group "${group}" at the cluster scope` });
+      }
+      const istio = ISTIO_RESOURCES.includes(resource!);
+      const mine = state.objects.filter((o) => resourceOf(o.kind) === resource && (istio || o.apiVersion === gv)
+        && (!ns || (o.metadata.namespace ?? 'default') === ns));
       if (!name && req.method === 'GET') return send(200, { items: mine.map(({ apiVersion: _a, kind: _k, ...rest }) => rest) });
       const current = mine.find((o) => o.metadata.name === name);
-      if (!current) return notFound(`${resource}.networking.istio.io`, name!);
+      if (!current) return notFound(resource!, gv === 'v1' ? '' : gv!.split('/')[0]!, name!);
       if (req.method === 'GET') return send(200, current);
       if (req.method === 'PUT') {
         const next = JSON.parse(Buffer.concat(chunks).toString('utf8')) as KubeObject;

@@ -112,8 +112,8 @@ export class FakeCluster implements GrayCluster {
     else this.others.delete(`${ref.resource}/${ref.namespace}/${ref.name}`);
   }
 
-  async servedResources(groupVersion: string): Promise<string[] | undefined> {
-    return this.served.get(groupVersion);
+  async servedResources(groups: readonly string[]): Promise<Map<string, string[]>> {
+    return new Map([...this.served].filter(([gv]) => groups.includes(gv.split('/')[0]!)));
   }
 
   async listObjects(groupVersion: string, resource: string, namespace: string | undefined): Promise<KubeObject[]> {

@@ -44,8 +44,9 @@ export async function k(...args: string[]): Promise<string> {
   return r.stdout;
 }
 
-export async function apply(namespace: string, yaml: string): Promise<void> {
-  const r = await kubectl(['apply', '-n', namespace, '-f', '-'], { input: yaml });
+/** kubectl apply into `namespace`; undefined when every object names its own namespace. */
+export async function apply(namespace: string | undefined, yaml: string): Promise<void> {
+  const r = await kubectl(['apply', ...(namespace ? ['-n', namespace] : []), '-f', '-'], { input: yaml });
   if (r.code !== 0) throw new Error(`apply failed: ${r.stderr}`);
 }
 

@@ -57,7 +57,7 @@ describe('full-link gray commands', () => {
       base.spec.template.spec.containers.push({ name: 'sidecar', image: 'log:1' });
       expect(() => canaryDeployment(base, { image: 'x', version: 'canary', replicas: 1 })).to.throw('runs 2 containers (app, sidecar); say which one gets the new image with --container NAME');
       expect(canaryDeployment(base, { image: 'x', version: 'canary', replicas: 1, container: 'sidecar' }).deployment.spec.template.spec.containers.map((c) => c.image))
-        .to.deep.equal(['registry.local/mocka:1.0', 'x']);
+        .to.deep.equal(['registry.local/gray-workload:dev', 'x']);
     });
 
     it('--delete takes routes off first, then the subset, then the workload', async () => {

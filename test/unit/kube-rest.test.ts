@@ -1,5 +1,7 @@
-// The REST client against a real TLS server: one keep-alive connection for a command, no discovery request
-// for an Istio version it can simply ask for, and a fallback to discovery on an older control plane.
+// The REST client against a real TLS server: one keep-alive connection for a command, only the reads the
+// command needs (the independent ones sent together), no discovery request for an Istio version it can simply
+// ask for, a fallback to discovery on an older control plane, and one discovery request (/apis) to learn
+// whether any controller that may own the objects (Argo CD, Argo Rollouts, OpenKruise) is installed at all.
 import { expect } from 'chai';
 import { runCli } from '../../plugin/cli.js';
 import type { CommandContext } from '../../plugin/context.js';
@@ -9,7 +11,7 @@ import type { KubeObject } from '../../core/model.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type FakeApiServer, startFakeApiServer } from '../support/fake-apiserver.js';
+import { type FakeApiServer, type FakeApiServerOptions, startFakeApiServer } from '../support/fake-apiserver.js';
 import { bookinfo } from '../support/fixtures.js';
 import { FIXED_NOW } from '../support/run.js';
 
@@ -31,50 +33,109 @@ async function gray(args: string[]): Promise<{ code: number; stdout: string; std
 const SET_WEIGHT_OUT = 'virtualservice.networking.istio.io/reviews reweighted\n  http[0] default (*): v1=90% v2=10%\n';
 
 describe('kube/rest + plugin/kube/cluster against a TLS API server', function () {
-  this.timeout(60_000); // key generation on a busy machine
   const servers: FakeApiServer[] = [];
-  const start = async (options?: { istioVersion?: string }) => {
-    const api = await startFakeApiServer(objects(), options);
+  const start = async (options?: FakeApiServerOptions, extra: KubeObject[] = []) => {
+    const api = await startFakeApiServer([...objects(), ...extra], options);
     servers.push(api);
     return api;
   };
+  before(async function () {
+    this.timeout(60_000); // the fake server's RSA keys, made once here rather than in the first test: seconds on a busy machine
+    await start();
+  });
   after(async () => { await Promise.all(servers.map((s) => s.close())); });
 
-  it('set-weight: policy, VirtualServices, the visible DestinationRules and one write, on one connection', async () => {
+  // What set-weight needs: the admin policy, the VirtualServices (every way in to the service) and the
+  // DestinationRules (the whole plan is checked against them) — three independent reads, sent together —, then,
+  // since the plan edits an existing VirtualService, one discovery request saying that no controller that could
+  // own it is installed, and the write. Nothing else: no Istio discovery, no per-group discovery.
+  it('set-weight: policy, VirtualServices and DestinationRules together, one discovery, one write, on one connection', async () => {
     const api = await start();
     const r = await gray(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
     expect(r).to.deep.equal({ code: 0, stdout: SET_WEIGHT_OUT, stderr: '' });
-    expect([...api.requests].sort()).to.deep.equal([
+    expect(api.requests).to.deep.equal([
       'GET /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations',
-      'GET /apis/networking.istio.io/v1/namespaces/istio-system/destinationrules',
-      'GET /apis/networking.istio.io/v1/namespaces/shop/destinationrules',
-      'GET /apis/networking.istio.io/v1/namespaces/shop/virtualservices',
+      'GET /apis/networking.istio.io/v1/virtualservices',
+      'GET /apis/networking.istio.io/v1/destinationrules',
+      'GET /apis',
       'PUT /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews',
     ]);
-    expect(api.requests.at(-1)).to.match(/^PUT /);
     expect(api.connections).to.equal(1);
   });
 
-  it('an older control plane (v1beta1 only): v1 is tried once, then discovery, then everything at v1beta1', async () => {
+  it('set-weight again changes nothing: no discovery, no write', async () => {
+    const api = await start();
+    await gray(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
+    api.requests.length = 0;
+    const r = await gray(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(api.requests).to.deep.equal([
+      'GET /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations',
+      'GET /apis/networking.istio.io/v1/virtualservices',
+      'GET /apis/networking.istio.io/v1/destinationrules',
+    ]);
+  });
+
+  it('a user who may list only in the namespace: each cluster-wide list is refused once, then the namespaces that matter', async () => {
+    const api = await start({ namespacedOnly: true });
+    const r = await gray(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
+    expect(r).to.deep.equal({ code: 0, stdout: SET_WEIGHT_OUT, stderr: '' });
+    expect([...api.requests].sort()).to.deep.equal([
+      'GET /apis',
+      'GET /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations',
+      'GET /apis/networking.istio.io/v1/destinationrules',
+      'GET /apis/networking.istio.io/v1/namespaces/istio-system/destinationrules',
+      'GET /apis/networking.istio.io/v1/namespaces/shop/destinationrules',
+      'GET /apis/networking.istio.io/v1/namespaces/shop/virtualservices',
+      'GET /apis/networking.istio.io/v1/virtualservices',
+      'PUT /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews',
+    ]);
+    expect(api.connections).to.equal(1);
+  });
+
+  it('Argo CD installed: the same one discovery request says so, then its settings and Applications are read together', async () => {
+    const argocdCm: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'argocd-cm', namespace: 'argocd' } };
+    for (const legacyDiscovery of [false, true]) {
+      const api = await start({ groups: { 'argoproj.io/v1alpha1': ['applications', 'appprojects'] }, legacyDiscovery }, [argocdCm]);
+      const r = await gray(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
+      expect(r, `legacy discovery: ${legacyDiscovery}`).to.deep.equal({ code: 0, stdout: SET_WEIGHT_OUT, stderr: '' });
+      expect(api.requests.slice(3), `legacy discovery: ${legacyDiscovery}`).to.deep.equal([
+        'GET /apis',
+        // A server without aggregated discovery lists groups, not resources: one more request, for the served group only.
+        ...(legacyDiscovery ? ['GET /apis/argoproj.io/v1alpha1'] : []),
+        'GET /api/v1/namespaces/argocd/configmaps/argocd-cm',
+        'GET /apis/argoproj.io/v1alpha1/applications',
+        'PUT /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews',
+      ]);
+      expect(api.connections).to.equal(1);
+    }
+  });
+
+  it('an older control plane (v1beta1 only): v1 is tried once per collection, then discovery, then everything at v1beta1', async () => {
     const api = await start({ istioVersion: 'v1beta1' });
     const r = await gray(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
     expect(r).to.deep.equal({ code: 0, stdout: SET_WEIGHT_OUT, stderr: '' });
     const istio = api.requests.filter((q) => q.includes('networking.istio.io'));
-    expect(istio.slice(0, 3)).to.deep.equal([
-      'GET /apis/networking.istio.io/v1/namespaces/shop/virtualservices',
+    // The two lists go out together, before either answer says v1 is not served; one discovery serves both.
+    expect(istio.slice(0, 4)).to.deep.equal([
+      'GET /apis/networking.istio.io/v1/virtualservices',
+      'GET /apis/networking.istio.io/v1/destinationrules',
       'GET /apis/networking.istio.io/v1',
       'GET /apis/networking.istio.io/v1beta1',
     ]);
-    expect(istio.slice(3).every((q) => q.includes('/v1beta1/'))).to.equal(true);
+    expect(istio.slice(4).every((q) => q.includes('/v1beta1/'))).to.equal(true);
     expect(api.requests.filter((q) => q === 'GET /apis/networking.istio.io/v1beta1')).to.have.length(1);
     expect(api.connections).to.equal(1);
   });
 
   it('a missing object is NotFound, not a reason to look for another version', async () => {
     const api = await start();
+    const cluster = connectCluster({ kubeconfig: api.kubeconfig(), namespace: 'shop' });
+    expect(await cluster.get({ resource: 'virtualservices', namespace: 'shop', name: 'nosuch' })).to.equal(undefined);
+    expect(await cluster.get({ resource: 'destinationrules', namespace: 'shop', name: 'nosuch' })).to.equal(undefined);
     const r = await gray(['set-weight', 'nosuch', 'v2=10', '-n', 'shop', '--vs', 'nosuch', '--kubeconfig', api.kubeconfig()]);
     expect(r.code).to.not.equal(0);
-    expect(api.requests.some((q) => q === 'GET /apis/networking.istio.io/v1')).to.equal(false);
+    expect(api.requests.filter((q) => /^GET \/apis\/networking\.istio\.io\/[^/]+$/.test(q))).to.deep.equal([]); // no Istio discovery
   });
 
   it('a cluster without a CA in the kubeconfig: trusts the extra CA file the launcher handed over, as Node would', async () => {

@@ -62,6 +62,9 @@ function layout(arrange: (snapshotDir: string) => void): string {
 }
 
 describe('bin/kubectl-gray (launcher)', function () {
+  // Every test here spawns processes (sh, then node from the snapshot or the plain bundle, often several of
+  // them): 0.1-0.3 s per start idle, and over 1 s each on a busy 2-core machine, so these alone may take
+  // longer than the 1 s the other unit tests stay under.
   this.timeout(60_000);
 
   before(function () {

@@ -84,8 +84,14 @@ function untouchable(vs: VirtualService): string[] {
   return (vs.spec.http ?? []).filter((r) => routeKind(r) !== 'owned' && (!carriesService(vs, r, FQDN) || routeKind(r) === 'targeted')).map((r) => canonicalJson(r)).sort();
 }
 
+/**
+ * Generated cases per property. Each run draws a new seed, so CI covers more layouts over time;
+ * PROPERTY_RUNS=5000 searches harder (a failure prints its seed and the shrunk counterexample).
+ */
+const RUNS = Number(process.env['PROPERTY_RUNS'] ?? 200);
+
 describe('properties over generated layouts', function () {
-  this.timeout(120_000);
+  this.timeout(20_000); // each property plans and checks RUNS layouts: about 0.5 s idle, several seconds on a busy 2-core machine
   it('a plan changes only what the route-selection rule gives it, edited routes total 100, and it passes the rules', () => {
     fc.assert(fc.property(layout, operation, (all, [name, op]) => {
       let plan: Plan;
@@ -110,7 +116,7 @@ describe('properties over generated layouts', function () {
       }
       const errors = errorsOf(checkPlan(changes, { virtualServices: all, destinationRules: rules }, DEFAULT_POLICY, NOW));
       expect(errors.map(formatFinding), name).to.deep.equal([]);
-    }), { numRuns: 300 });
+    }), { numRuns: RUNS });
   });
 
   it('running a plan twice changes nothing the second time', () => {
@@ -125,6 +131,6 @@ describe('properties over generated layouts', function () {
       const after = all.map((vs) => (first.changes.find((c) => c.name === vs.metadata.name)?.after as VirtualService | undefined) ?? vs);
       const second = op(after);
       expect(second.changes.filter((c) => c.action !== 'unchanged').map((c) => c.name), name).to.deep.equal([]);
-    }), { numRuns: 200 });
+    }), { numRuns: RUNS });
   });
 });

@@ -133,6 +133,17 @@ describe('webhook', () => {
       expect(res.json.response.status.message).to.contain('GRAY111 destinationrule-in-use: DestinationRule default/reviews metadata.name');
     });
 
+    it('lets the namespace controller and the garbage collector delete, so a namespace never stays Terminating', async () => {
+      const forbidding = buildServer({ cache: staticCache(bookinfo().virtualServices, bookinfo().destinationRules), policy: () => ({ ...DEFAULT_POLICY, forbiddenNamespaces: ['default'] }) });
+      for (const username of ['system:serviceaccount:kube-system:namespace-controller', 'system:serviceaccount:kube-system:generic-garbage-collector']) {
+        const res = await forbidding.inject({ method: 'POST', url: '/validate', payload: reviewOf({ ...request({ kind: istioKind('DestinationRule'), operation: 'DELETE', object: null, oldObject: bookinfo().reviewsRule }), userInfo: { username } }) });
+        expect(res.json().response, username).to.deep.equal({ uid: 'uid-1', allowed: true });
+      }
+      const user = await forbidding.inject({ method: 'POST', url: '/validate', payload: reviewOf({ ...request({ kind: istioKind('DestinationRule'), operation: 'DELETE', object: null, oldObject: bookinfo().reviewsRule }), userInfo: { username: 'jane' } }) });
+      expect(user.json().response.status.message).to.contain('GRAY201 namespace-forbidden');
+      expect(user.json().response.status.message).to.contain('GRAY111 destinationrule-in-use');
+    });
+
     it('lets kinds it does not judge through, and judges dry runs the same', async () => {
       const other = await post('/validate', reviewOf(request({ kind: { group: '', version: 'v1', kind: 'ConfigMap' }, object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } } })));
       expect(other.json.response).to.deep.equal({ uid: 'uid-1', allowed: true });

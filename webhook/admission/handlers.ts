@@ -50,6 +50,7 @@ export function validateIstio(req: AdmissionRequest, store: IstioSnapshot, polic
     destinationRules: store.destinationRules(),
     policy,
     now,
+    ...(req.userInfo?.username ? { requester: req.userInfo.username } : {}),
   });
   const warnings = warningsOf(findings).map(warningText);
   const errors = errorsOf(findings);

@@ -27,14 +27,11 @@ if ! fresh pause "$bin/pause"; then
   rm -rf "$rootfs"; done_stamp pause
 fi
 
-workload_src="$here/workload"
-if [ -d "$workload_src" ]; then
-  (cd "$workload_src" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin/workload" ./cmd/workload)
-  if ! fresh workload "$bin/workload"; then
-    rootfs=$(mktemp -d); install -m 755 "$bin/workload" "$rootfs/workload"
-    node "$oci" --name "$WORKLOAD_IMAGE" --rootfs "$rootfs" --out "$out/workload.tar" --entrypoint '["/workload"]' --user 65532:65532 >&2
-    rm -rf "$rootfs"; done_stamp workload
-  fi
+"$here/build-workload.sh"
+if ! fresh workload "$bin/workload"; then
+  rootfs=$(mktemp -d); install -m 755 "$bin/workload" "$rootfs/workload"
+  node "$oci" --name "$WORKLOAD_IMAGE" --rootfs "$rootfs" --out "$out/workload.tar" --entrypoint '["/workload"]' --user 65532:65532 >&2
+  rm -rf "$rootfs"; done_stamp workload
 fi
 
 # The webhook: what the Dockerfile's final stage holds, with the machine's node instead of node:20-alpine.
