@@ -7,7 +7,7 @@ type Shape = 'string' | 'number' | 'any' | 'object-or-null' | { object: Record<s
 
 const stringMatch: Shape = { object: { exact: 'string', prefix: 'string', regex: 'string' } };
 const destination: Shape = { object: { host: 'string', subset: 'string', port: { object: { number: 'number' } } }, required: ['host'] };
-const routeDestination: Shape = { object: { destination, weight: 'number' }, required: ['destination'] };
+const routeDestination: Shape = { object: { destination, weight: 'number' } }; // a missing destination is GRAY401's to explain
 const httpMatch: Shape = { object: { name: 'string', uri: stringMatch, headers: { map: stringMatch }, withoutHeaders: { map: stringMatch }, queryParams: { map: stringMatch } } };
 const httpRoute: Shape = { object: {
   name: 'string', match: { array: httpMatch }, route: { array: routeDestination }, mirror: destination,
