@@ -8,7 +8,7 @@ export NPM_CONFIG_AUDIT := false
 SOURCES := $(shell find core kube plugin webhook test/unit test/e2e test/support bench scripts -name '*.ts' -o -name '*.mjs' 2>/dev/null)
 E2E_CLUSTER_DIR := $(CURDIR)/.cluster-e2e
 
-.PHONY: build install test test-unit test-e2e cluster-build cluster-up cluster-down demo bench clean lua-runtime node-packages
+.PHONY: build install test test-unit test-e2e cluster-build cluster-up cluster-down demo bench fuzz soak soak-local clean lua-runtime node-packages
 
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
@@ -49,7 +49,7 @@ test-e2e: build cluster-build
 	  npx mocha --exit --timeout 180000 --require dist/test/support/e2e-hooks.js 'dist/test/e2e/**/*.test.js'; rc=$$?; \
 	  CLUSTER_DIR=$(E2E_CLUSTER_DIR) test/cluster/down.sh; exit $$rc
 
-test: test-unit test-e2e
+test: test-unit fuzz soak-local test-e2e
 
 cluster-up: build cluster-build
 	test/cluster/up.sh
@@ -63,6 +63,21 @@ demo: cluster-up
 bench: build
 	node dist/bench/plugin/run.js
 	node dist/bench/webhook/run.js
+
+# Fuzz at the edge (bench/fuzz): CI's short run is 20,000 requests in at most 120 s; `make fuzz LONG=1`
+# sends 200,000 (at most 30 minutes). Loopback only.
+fuzz: build
+	node dist/bench/fuzz/run.js $(if $(LONG),--long,)
+
+# Two real webhook processes against an in-process API server stand-in: fail-closed after the self-check,
+# one Lease holder, a forced CA rotation and a replica's SIGTERM under admissions (about a minute; no node).
+soak-local: build
+	node dist/bench/soak/local.js
+
+# Admissions under a forced CA rotation and a deleted webhook pod (bench/soak), against a cluster where the
+# chart runs: KUBECONFIG and NAMESPACE (the release's) from the environment.
+soak: build
+	node dist/bench/soak/run.js $(if $(LONG),--long,)
 
 clean:
 	rm -rf dist bin

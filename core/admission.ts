@@ -30,7 +30,7 @@ export interface AdmissionInput {
  * garbage collector removing objects whose owner is gone. Refusing them would leave a namespace Terminating
  * forever (it deletes DestinationRules before the VirtualServices that use them) for no one's benefit.
  */
-const CLEANUP_CONTROLLERS = new Set([
+export const CLEANUP_CONTROLLERS = new Set([
   'system:serviceaccount:kube-system:namespace-controller',
   'system:serviceaccount:kube-system:generic-garbage-collector',
 ]);

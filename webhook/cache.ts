@@ -12,6 +12,18 @@ export interface IstioCache extends IstioSnapshot {
 
 interface Logger { warn(obj: object, msg: string): void; info(obj: object, msg: string): void }
 
+/** FNV-1a over namespace/name@resourceVersion of each object, combined by addition: the same set gives the same number in any order. */
+export function cacheDigest(objects: readonly KubeObject[]): number {
+  let sum = 0;
+  for (const o of objects) {
+    const key = `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}@${o.metadata?.resourceVersion ?? ''}`;
+    let h = 0x811c9dc5;
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    sum = (sum + (h >>> 0)) % 4294967296;
+  }
+  return sum;
+}
+
 /** A fixed snapshot: for tests and the benchmark. */
 export function staticCache(virtualServices: VirtualService[], destinationRules: DestinationRule[]): IstioCache {
   return {
@@ -23,22 +35,20 @@ export function staticCache(virtualServices: VirtualService[], destinationRules:
   };
 }
 
-export function informerCache(kc: KubeConfig, log: Logger, version = 'v1'): IstioCache {
+export function informerCache(kc: KubeConfig, log: Logger, version = 'v1'): IstioCache & { freshVirtualServices(): Promise<VirtualService[]> } {
   const api = kc.makeApiClient(CustomObjectsApi);
   const group = 'networking.istio.io';
   const make = <T extends KubeObject>(plural: string, kind: string) => {
-    const informer = makeInformer<T & { metadata: { name: string } }>(
-      kc, `/apis/${group}/${version}/${plural}`,
-      async () => {
-        const list = await api.listClusterCustomObject({ group, version, plural });
-        // List items carry no apiVersion/kind; the rules need them to recognise and name objects.
-        for (const item of list.items ?? []) {
-          item.apiVersion ??= `${group}/${version}`;
-          item.kind ??= kind;
-        }
-        return list;
-      },
-    );
+    const listFn = async () => {
+      const list = await api.listClusterCustomObject({ group, version, plural });
+      // List items carry no apiVersion/kind; the rules need them to recognise and name objects.
+      for (const item of list.items ?? []) {
+        item.apiVersion ??= `${group}/${version}`;
+        item.kind ??= kind;
+      }
+      return list;
+    };
+    const informer = makeInformer<T & { metadata: { name: string } }>(kc, `/apis/${group}/${version}/${plural}`, listFn);
     let synced = false;
     // One array per state of the cache: the rule engine indexes it once, keyed by identity.
     let snapshot: T[] | undefined;
@@ -54,6 +64,7 @@ export function informerCache(kc: KubeConfig, log: Logger, version = 'v1'): Isti
     });
     return {
       informer,
+      fresh: async () => (await listFn()).items as unknown as T[],
       list: () => (snapshot ??= informer.list() as unknown as T[]),
       synced: () => synced,
       async start() { await informer.start(); synced = true; log.info({ plural, count: informer.list().length }, 'cache synced'); },
@@ -63,6 +74,7 @@ export function informerCache(kc: KubeConfig, log: Logger, version = 'v1'): Isti
   const dr = make<DestinationRule>('destinationrules', 'DestinationRule');
   return {
     virtualServices: () => vs.list(),
+    freshVirtualServices: () => vs.fresh(),
     destinationRules: () => dr.list(),
     synced: () => vs.synced() && dr.synced(),
     async start() { await Promise.all([vs.start(), dr.start()]); },

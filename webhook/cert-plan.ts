@@ -41,7 +41,7 @@ function covers(certPem: string, dnsNames: string[]): boolean {
   return dnsNames.every((n) => names.includes(n));
 }
 
-function signedBy(certPem: string, caPem: string): boolean {
+export function signedBy(certPem: string, caPem: string): boolean {
   try {
     return new X509Certificate(certPem).verify(new X509Certificate(caPem).publicKey);
   } catch {
@@ -57,24 +57,32 @@ function stillValid(pem: string, now: Date): boolean {
   }
 }
 
-function splitPems(bundle: string): string[] {
+export function splitPems(bundle: string): string[] {
   return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\r?\n?/g) ?? [];
 }
 
+/**
+ * Rotating the CA is done in two steps, one pass each: first the new CA joins the bundle while the
+ * serving pair stays the old CA's (so the API servers learn to trust the new CA before anything is
+ * signed by it), then the next pass renews the serving certificate under the new CA. `forceRotateCa`
+ * rotates now whatever the CA's age (an operator's or a test's request).
+ */
 export function planCertificates(
-  existing: Partial<CertSecret> | undefined, needs: CertNeeds, now: Date, keySource: KeySource = freshRsaKey,
+  existing: Partial<CertSecret> | undefined, needs: CertNeeds, now: Date, keySource: KeySource = freshRsaKey, forceRotateCa = false,
 ): { action: CertAction; secret: CertSecret } {
   const complete = existing && existing['ca.crt'] && existing['ca.key'] && existing['tls.crt'] && existing['tls.key'];
   const serving = (ca: Pem) => generateServing(ca, { dnsNames: needs.dnsNames, ips: [], days: needs.certDays }, now, keySource);
   if (!complete) {
-    const ca = generateCa('kubectl-gray-webhook-ca', needs.caDays, now, keySource);
+    const ca = generateCa(`kubectl-gray-webhook-ca@${Math.floor(now.getTime() / 1000)}`, needs.caDays, now, keySource);
     const tls = serving(ca);
     return { action: 'create', secret: { 'ca.crt': ca.cert, 'ca.key': ca.key, 'tls.crt': tls.cert, 'tls.key': tls.key, 'ca-bundle.crt': ca.cert } };
   }
   const current = existing as CertSecret;
-  if (dueForRenewal(current['ca.crt'], now)) {
-    const ca = generateCa('kubectl-gray-webhook-ca', needs.caDays, now, keySource);
-    const tls = serving(ca);
+  if (forceRotateCa || dueForRenewal(current['ca.crt'], now)) {
+    // A subject of its own (as Kubernetes' self-signed CAs: name@seconds), so the two CAs in the bundle differ by name too.
+    const ca = generateCa(`kubectl-gray-webhook-ca@${Math.floor(now.getTime() / 1000)}`, needs.caDays, now, keySource);
+    const oldServingUsable = stillValid(current['tls.crt'], now) && covers(current['tls.crt'], needs.dnsNames) && signedBy(current['tls.crt'], current['ca.crt']);
+    const tls = oldServingUsable ? { cert: current['tls.crt'], key: current['tls.key'] } : serving(ca);
     const bundle = ca.cert + (stillValid(current['ca.crt'], now) ? current['ca.crt'] : '');
     return { action: 'rotate-ca', secret: { 'ca.crt': ca.cert, 'ca.key': ca.key, 'tls.crt': tls.cert, 'tls.key': tls.key, 'ca-bundle.crt': bundle } };
   }

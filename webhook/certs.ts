@@ -84,6 +84,9 @@ export function generateServing(ca: Pem, request: ServingRequest, now = new Date
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'extKeyUsage', serverAuth: true },
+    // Names the CA by its key: while a rotation keeps two CAs in the bundle, verifiers that pick an issuer
+    // by subject alone (OpenSSL) would otherwise try the wrong one ("certificate signature failure").
+    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
     { name: 'subjectAltName', altNames: [
       ...request.dnsNames.map((value) => ({ type: 2, value })),
       ...request.ips.map((ip) => ({ type: 7, ip })),

@@ -1,6 +1,7 @@
 // kubectl-gray-webhook: `serve` runs the admission webhook over TLS; `certs` writes a CA and a serving
 // certificate (the harness and the chart's self-managed mode use it).
 import { mkdirSync, readFileSync, watchFile, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { load } from 'js-yaml';
@@ -9,8 +10,12 @@ import { hideBin } from 'yargs/helpers';
 import { type Policy, parsePolicy } from '../core/policy.js';
 import { informerCache } from './cache.js';
 import { KubeRest } from '../kube/rest.js';
+import { CertificateKeeper } from './cert-sync.js';
 import { generateCa, generateServing } from './certs.js';
-import { type SelfManagedOptions, reconcileCertificates } from './self-managed.js';
+import { type FailurePolicy, FailurePolicyController } from './fail-closed.js';
+import { LeaseElector } from './lease.js';
+import { Metrics } from './metrics.js';
+import { type SelfManagedOptions, secretOwner } from './self-managed.js';
 import { buildServer } from './server.js';
 import { TLS_MIN_VERSION, readTls, watchTls } from './tls.js';
 
@@ -23,6 +28,7 @@ interface ServeArgs {
   port: number; host: string; 'cert-file'?: string; 'key-file'?: string; policy?: string; kubeconfig?: string; 'log-level': string;
   'record-dir'?: string; 'self-managed-certs'?: boolean; namespace?: string; 'secret-name': string; 'webhook-config-name': string;
   'service-name': string; 'cert-dir': string; 'ca-days': number; 'cert-days': number;
+  'failure-policy'?: FailurePolicy; 'lease-name'?: string; 'cert-sync-seconds': number; 'shutdown-delay-seconds': number;
 }
 
 async function serve(args: ServeArgs) {
@@ -32,10 +38,16 @@ async function serve(args: ServeArgs) {
   else if (process.env['KUBERNETES_SERVICE_HOST']) kc.loadFromCluster();
   else throw new Error('no --kubeconfig and not running in a cluster');
 
+  const namespace = args.namespace ?? process.env['POD_NAMESPACE'];
+  const podName = process.env['POD_NAME'];
+  const identity = podName ?? hostname();
+  const rest = new KubeRest(kc);
+  const log = { info: (o: object, m: string) => console.error(JSON.stringify({ ...o, msg: m })), warn: (o: object, m: string) => console.error(JSON.stringify({ ...o, msg: m })) };
+  const metrics = new Metrics({ processMetrics: true });
   let tlsFiles: { certFile: string; keyFile: string };
-  let recheck: NodeJS.Timeout | undefined;
+  let keeper: CertificateKeeper | undefined;
+  let elector: LeaseElector | undefined;
   if (args['self-managed-certs']) {
-    const namespace = args.namespace ?? process.env['POD_NAMESPACE'];
     if (!namespace) throw new Error('--self-managed-certs needs --namespace (or POD_NAMESPACE)');
     const svc = args['service-name'];
     const options: SelfManagedOptions = {
@@ -43,12 +55,17 @@ async function serve(args: ServeArgs) {
       dnsNames: [svc, `${svc}.${namespace}`, `${svc}.${namespace}.svc`, `${svc}.${namespace}.svc.cluster.local`],
       caDays: args['ca-days'], certDays: args['cert-days'],
     };
-    const rest = new KubeRest(kc);
-    const log = { info: (o: object, m: string) => console.error(JSON.stringify({ ...o, msg: m })), warn: (o: object, m: string) => console.error(JSON.stringify({ ...o, msg: m })) };
-    await reconcileCertificates(rest, options, log);
-    // Renewal is checked every hour; the TLS watcher picks up new files without a restart.
-    recheck = setInterval(() => { reconcileCertificates(rest, options, log).catch((err) => log.warn({ err: String(err) }, 'certificate check failed')); }, 3600_000);
-    recheck.unref();
+    // One replica (the Lease holder) writes certificates; every replica serves the Secret's, reloaded without a restart.
+    // Owned like the Secret by the validating configuration, so helm uninstall leaves no Lease behind.
+    elector = new LeaseElector(rest, {
+      namespace, name: args['lease-name'] ?? `${args['secret-name']}-leader`, identity, owner: () => secretOwner(rest, options.webhookConfigName),
+    }, log);
+    keeper = new CertificateKeeper(rest, options, elector, log, args['cert-sync-seconds'] * 1000);
+    await keeper.firstMaterial();
+    elector.start();
+    keeper.start();
+    const leader = elector;
+    metrics.gauge('kubectl_gray_webhook_leader', 'Whether this replica holds the certificate Lease (1) or not (0).', () => (leader.isLeader() ? 1 : 0));
     tlsFiles = { certFile: join(options.certDir, 'tls.crt'), keyFile: join(options.certDir, 'tls.key') };
   } else {
     if (!args['cert-file'] || !args['key-file']) throw new Error('give --cert-file and --key-file, or --self-managed-certs');
@@ -59,7 +76,14 @@ async function serve(args: ServeArgs) {
   // first over this late-bound view of the cache.
   let cacheRef: ReturnType<typeof informerCache> | undefined;
   let tlsWatch: ReturnType<typeof watchTls> | undefined;
+  let draining = false;
   const app = buildServer({
+    metrics,
+    draining: () => draining,
+    freshVirtualServices: async () => {
+      if (!cacheRef) throw new Error('no cache yet');
+      return cacheRef.freshVirtualServices();
+    },
     cache: {
       virtualServices: () => cacheRef?.virtualServices() ?? [],
       destinationRules: () => cacheRef?.destinationRules() ?? [],
@@ -79,6 +103,26 @@ async function serve(args: ServeArgs) {
   const cache = informerCache(kc, app.log);
   cacheRef = cache;
   tlsWatch = watchTls(app.server as import('node:https').Server, tlsFiles, app.log);
+  const served = tlsWatch;
+  const certKeeper = keeper;
+  metrics.gauge('kubectl_gray_webhook_certificate_expiry_timestamp_seconds', 'When the served certificate and (self-managed) the CA expire, in Unix seconds.', () => [
+    { labels: { certificate: 'serving' }, value: served.expiry().getTime() / 1000 },
+    ...(certKeeper?.caExpiry ? [{ labels: { certificate: 'ca' }, value: certKeeper.caExpiry.getTime() / 1000 }] : []),
+  ], ['certificate']);
+  // Safe install: fail open until the API server is seen to reach us and honour our refusals.
+  let failurePolicy: FailurePolicyController | undefined;
+  if (args['failure-policy']) {
+    if (!namespace) throw new Error('--failure-policy needs --namespace (or POD_NAMESPACE)');
+    const controller = new FailurePolicyController(rest, {
+      namespace, configName: args['webhook-config-name'], target: args['failure-policy'],
+      ...(podName ? { pod: { name: podName, ...(process.env['POD_UID'] ? { uid: process.env['POD_UID'] } : {}) } } : {}),
+    }, app.log);
+    failurePolicy = controller;
+    metrics.gauge('kubectl_gray_webhook_fail_closed', 'Whether the validating webhook\'s main entries fail closed (1) or open (0); see its Events and log for why.',
+      () => (controller.state === 'closed' ? 1 : 0));
+    metrics.gauge('kubectl_gray_webhook_self_checks', 'Self-checks through the API server since start, by result.', () => [
+      { labels: { result: 'proven' }, value: controller.checks.proven }, { labels: { result: 'not-proven' }, value: controller.checks.notProven }], ['result']);
+  }
   if (args.policy) {
     const file = args.policy;
     watchFile(file, { interval: 2000 }, () => {
@@ -100,9 +144,18 @@ async function serve(args: ServeArgs) {
     });
   }
   await app.listen({ port: args.port, host: args.host });
-  cache.start().catch((err) => app.log.error({ err: String(err) }, 'cache start failed'));
+  cache.start().then(() => failurePolicy?.start()).catch((err) => app.log.error({ err: String(err) }, 'cache start failed'));
+  const delayMs = args['shutdown-delay-seconds'] * 1000;
   const shutdown = async () => {
-    if (recheck) clearInterval(recheck);
+    if (draining) return;
+    // Keep answering while the endpoints controller and kube-proxy take this pod out of the Service:
+    // readiness fails and every reply closes its connection, so the API server moves to the other replica.
+    draining = true;
+    app.log.info({ delayMs }, 'shutting down: draining');
+    failurePolicy?.stop();
+    keeper?.stop();
+    await elector?.stop(); // the other replica takes the Lease at once
+    await new Promise((r) => setTimeout(r, delayMs));
     tlsWatch?.stop();
     await cache.stop().catch(() => undefined);
     await app.close();
@@ -143,7 +196,11 @@ await yargs(hideBin(process.argv))
     .option('policy', { type: 'string', describe: 'Policy file (YAML); reloaded when it changes' })
     .option('kubeconfig', { type: 'string', describe: 'Default: the in-cluster service account' })
     .option('log-level', { type: 'string', default: 'info' })
-    .option('record-dir', { type: 'string', describe: 'Write every AdmissionReview received to this folder (for benchmarks and bug reports)' }),
+    .option('record-dir', { type: 'string', describe: 'Write every AdmissionReview received to this folder (for benchmarks and bug reports)' })
+    .option('failure-policy', { type: 'string', choices: ['Fail', 'Ignore'], describe: 'Set the validating configuration\'s main entries to this failurePolicy; Fail only once a self-check through the API server proves it reaches the webhook' })
+    .option('lease-name', { type: 'string', describe: 'Lease whose holder manages self-managed certificates (default: <secret-name>-leader)' })
+    .option('cert-sync-seconds', { type: 'number', default: 5, describe: 'How often replicas check the certificate Secret' })
+    .option('shutdown-delay-seconds', { type: 'number', default: 10, describe: 'On SIGTERM, keep serving (not ready, closing connections) this long before stopping' }),
   (a) => serve(a as unknown as ServeArgs))
   .command('certs', 'Write a CA and a serving certificate (ca.crt, ca.key, tls.crt, tls.key)', (y) => y
     .option('out', { type: 'string', demandOption: true })

@@ -1,39 +1,70 @@
-// Prometheus text exposition for two series; small enough that a client library would be the bigger part.
+// The webhook's Prometheus metrics, through prom-client: the admission series the tests and dashboards
+// know (kubectl_gray_admission_*), Node's standard process metrics (event-loop lag, heap, GC, CPU) and
+// the states an operator asks about (fail-open or closed, certificate expiry, cache sync, leadership),
+// read at scrape time from whoever owns them. One registry per server, so tests never share series.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
+export type Outcome = 'allowed' | 'denied' | 'warned' | 'patched' | 'error';
+
+/** A gauge's value(s) at scrape time: one number, or one per label set. */
+export type Reading = number | Array<{ labels: Record<string, string>; value: number }>;
+
+export interface MetricsOptions {
+  /** Node's process metrics (process_*, nodejs_*); on in the served webhook, off by default for tests. */
+  processMetrics?: boolean;
+}
+
 export class Metrics {
-  private readonly decisions = new Map<string, number>();
-  private readonly histograms = new Map<string, { buckets: number[]; sum: number; count: number }>();
+  readonly registry = new Registry();
+  private readonly decisions: Counter<'webhook' | 'rule' | 'outcome'>;
+  private readonly durations: Histogram<'webhook'>;
+
+  constructor(options: MetricsOptions = {}) {
+    this.decisions = new Counter({
+      name: 'kubectl_gray_admission_decisions_total', help: 'Admission decisions by webhook, rule and outcome.',
+      labelNames: ['webhook', 'rule', 'outcome'], registers: [this.registry],
+    });
+    this.durations = new Histogram({
+      name: 'kubectl_gray_admission_duration_seconds', help: 'Time to decide one AdmissionReview.',
+      labelNames: ['webhook'], buckets: BUCKETS, registers: [this.registry],
+    });
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
+  }
 
   /** One review's outcome; rule is "none" when no rule fired. */
-  decision(webhook: string, rule: string, outcome: 'allowed' | 'denied' | 'warned' | 'patched' | 'error'): void {
-    const key = `webhook="${webhook}",rule="${rule}",outcome="${outcome}"`;
-    this.decisions.set(key, (this.decisions.get(key) ?? 0) + 1);
+  decision(webhook: string, rule: string, outcome: Outcome): void {
+    this.decisions.inc({ webhook, rule, outcome });
   }
 
   latency(webhook: string, seconds: number): void {
-    const h = this.histograms.get(webhook) ?? { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 };
-    BUCKETS.forEach((b, i) => { if (seconds <= b) h.buckets[i]! += 1; });
-    h.sum += seconds;
-    h.count += 1;
-    this.histograms.set(webhook, h);
+    this.durations.observe({ webhook }, seconds);
   }
 
-  render(): string {
-    const lines = [
-      '# HELP kubectl_gray_admission_decisions_total Admission decisions by webhook, rule and outcome.',
-      '# TYPE kubectl_gray_admission_decisions_total counter',
-      ...[...this.decisions].map(([labels, n]) => `kubectl_gray_admission_decisions_total{${labels}} ${n}`),
-      '# HELP kubectl_gray_admission_duration_seconds Time to decide one AdmissionReview.',
-      '# TYPE kubectl_gray_admission_duration_seconds histogram',
-    ];
-    for (const [webhook, h] of this.histograms) {
-      BUCKETS.forEach((b, i) => lines.push(`kubectl_gray_admission_duration_seconds_bucket{webhook="${webhook}",le="${b}"} ${h.buckets[i]}`));
-      lines.push(`kubectl_gray_admission_duration_seconds_bucket{webhook="${webhook}",le="+Inf"} ${h.count}`);
-      lines.push(`kubectl_gray_admission_duration_seconds_sum{webhook="${webhook}"} ${h.sum}`);
-      lines.push(`kubectl_gray_admission_duration_seconds_count{webhook="${webhook}"} ${h.count}`);
-    }
-    return `${lines.join('\n')}\n`;
+  /** A gauge whose value is read from `read` at each scrape. */
+  gauge(name: string, help: string, read: () => Reading, labelNames: string[] = []): void {
+    new Gauge({
+      name, help, labelNames, registers: [this.registry],
+      collect() {
+        const value = read();
+        this.reset();
+        if (typeof value === 'number') this.set(value);
+        else for (const v of value) this.set(v.labels, v.value);
+      },
+    });
+  }
+
+  /** A counter owned by a component (self-checks, confirmations). */
+  counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 }

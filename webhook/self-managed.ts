@@ -1,12 +1,13 @@
 // Self-managed certificates, the cluster half: keep the CA and serving certificate in a Secret (several
 // replicas share one), write the serving pair where the TLS watcher reads it, and put the CA bundle
 // into our own webhook configurations. Every write carries the resourceVersion it read.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiError } from '../kube/errors.js';
 import type { KubeRest } from '../kube/rest.js';
 import { isRace, retryOnConflict } from '../kube/retry.js';
-import { type CertAction, type CertNeeds, type CertSecret, planCertificates } from './cert-plan.js';
+import type { KeySource } from './certs.js';
+import { type CertAction, type CertNeeds, type CertSecret, planCertificates, signedBy, splitPems } from './cert-plan.js';
 
 export interface SelfManagedOptions extends CertNeeds {
   namespace: string;
@@ -14,12 +15,14 @@ export interface SelfManagedOptions extends CertNeeds {
   /** Names of our ValidatingWebhookConfiguration and MutatingWebhookConfiguration. */
   webhookConfigName: string;
   certDir: string;
+  /** Where new RSA keys come from (default: fresh ones; tests hand in fixture keys). */
+  keySource?: KeySource;
 }
 
 interface OwnerReference { apiVersion: string; kind: string; name: string; uid: string }
 
 interface Secret {
-  metadata: { name: string; namespace: string; resourceVersion?: string; labels?: Record<string, string>; ownerReferences?: OwnerReference[] };
+  metadata: { name: string; namespace: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: OwnerReference[] };
   type?: string;
   data?: Record<string, string>;
 }
@@ -34,6 +37,9 @@ const unb64 = (s: string | undefined) => (s ? Buffer.from(s, 'base64').toString(
 
 interface Log { info(obj: object, msg: string): void; warn(obj: object, msg: string): void }
 
+/** On the Secret: the leader rotates the CA at its next pass and removes the annotation (`kubectl annotate secret ... kubectl-gray.io/rotate-ca=now`). */
+export const ROTATE_CA_ANNOTATION = 'kubectl-gray.io/rotate-ca';
+
 const VALIDATING_PATH = (name: string) => `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${name}`;
 
 /**
@@ -41,7 +47,7 @@ const VALIDATING_PATH = (name: string) => `/apis/admissionregistration.k8s.io/v1
  * leave it behind. Owned by our ValidatingWebhookConfiguration, which helm does delete, the garbage
  * collector removes it too.
  */
-async function secretOwner(rest: KubeRest, name: string): Promise<OwnerReference | undefined> {
+export async function secretOwner(rest: KubeRest, name: string): Promise<OwnerReference | undefined> {
   try {
     const config = (await rest.request<WebhookConfiguration>('GET', VALIDATING_PATH(name))).body;
     return config.metadata.uid
@@ -65,15 +71,18 @@ export async function reconcileCertificates(rest: KubeRest, options: SelfManaged
       if (!(err instanceof ApiError && err.isNotFound)) throw err;
     }
     const current = existing?.data ? Object.fromEntries(Object.entries(existing.data).map(([k, v]) => [k, unb64(v)])) as Partial<CertSecret> : undefined;
-    const plan = planCertificates(current, options, now);
+    const forceRotateCa = existing?.metadata.annotations?.[ROTATE_CA_ANNOTATION] !== undefined;
+    const plan = planCertificates(current, options, now, options.keySource, forceRotateCa);
     const owned = !owner || (existing?.metadata.ownerReferences ?? []).some((o) => o.uid === owner.uid);
     if (plan.action !== 'keep' || !owned) {
+      const { [ROTATE_CA_ANNOTATION]: _done, ...annotations } = existing?.metadata.annotations ?? {};
       const ownerReferences = [...(existing?.metadata.ownerReferences ?? []).filter((o) => o.kind !== owner?.kind || o.name !== owner?.name), ...(owner ? [owner] : [])];
       const body: Secret = {
         metadata: {
           ...existing?.metadata,
           name: options.secretName, namespace: options.namespace,
           labels: { ...existing?.metadata.labels, 'app.kubernetes.io/managed-by': 'kubectl-gray-webhook' },
+          ...(existing?.metadata.annotations ? { annotations } : {}),
           ...(ownerReferences.length > 0 ? { ownerReferences } : {}),
         },
         type: 'Opaque',
@@ -85,14 +94,6 @@ export async function reconcileCertificates(rest: KubeRest, options: SelfManaged
     }
     return { action: plan.action, data: plan.secret };
   }, 10, (err) => isRace(err, true)); // replicas starting together race to create the Secret
-
-  mkdirSync(options.certDir, { recursive: true });
-  // Write-then-rename, so the TLS watcher never reads a half-written file.
-  for (const [file, mode] of [['tls.key', 0o600], ['tls.crt', 0o644]] as const) {
-    const target = join(options.certDir, file);
-    writeFileSync(`${target}.tmp`, secret.data[file], { mode });
-    renameSync(`${target}.tmp`, target);
-  }
 
   const caBundle = b64(secret.data['ca-bundle.crt']);
   for (const kind of ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations']) {
@@ -111,5 +112,55 @@ export async function reconcileCertificates(rest: KubeRest, options: SelfManaged
       log.info({ kind, name: options.webhookConfigName }, 'caBundle updated');
     }, 10);
   }
+  // Served only now that the configurations trust its issuer: never a certificate the API server would refuse.
+  writeServingFiles(options.certDir, secret.data);
   return secret.action;
+}
+
+/** Write-then-rename, so the TLS watcher never reads a half-written file. Returns whether anything changed. */
+export function writeServingFiles(certDir: string, data: Pick<CertSecret, 'tls.crt' | 'tls.key'>): boolean {
+  mkdirSync(certDir, { recursive: true });
+  let changed = false;
+  for (const [file, mode] of [['tls.key', 0o600], ['tls.crt', 0o644]] as const) {
+    const target = join(certDir, file);
+    if (existsSync(target) && readFileSync(target, 'utf8') === data[file]) continue;
+    writeFileSync(`${target}.tmp`, data[file], { mode });
+    renameSync(`${target}.tmp`, target);
+    changed = true;
+  }
+  return changed;
+}
+
+/**
+ * A replica that does not hold the lease: serve what the leader keeps in the Secret, once the validating
+ * configuration's caBundle trusts its issuer (during a CA rotation the leader adds the new CA to the
+ * bundle one pass before it signs with it). Returns 'waiting' while there is nothing servable yet.
+ */
+export async function syncServingFiles(rest: KubeRest, options: SelfManagedOptions, log: Log): Promise<{ result: 'unchanged' | 'updated' | 'waiting'; caCert?: string }> {
+  let secret: Secret;
+  try {
+    secret = (await rest.request<Secret>('GET', `/api/v1/namespaces/${options.namespace}/secrets/${options.secretName}`)).body;
+  } catch (err) {
+    if (err instanceof ApiError && err.isNotFound) return { result: 'waiting' };
+    throw err;
+  }
+  const caCert = unb64(secret.data?.['ca.crt']);
+  const tlsCrt = unb64(secret.data?.['tls.crt']);
+  const tlsKey = unb64(secret.data?.['tls.key']);
+  if (!tlsCrt || !tlsKey) return { result: 'waiting' };
+  let trusted = true;
+  try {
+    const config = (await rest.request<WebhookConfiguration>('GET', VALIDATING_PATH(options.webhookConfigName))).body;
+    const bundles = (config.webhooks ?? []).map((w) => unb64(w.clientConfig?.caBundle) ?? '');
+    trusted = bundles.length > 0 && bundles.every((b) => splitPems(b).some((ca) => signedBy(tlsCrt, ca)));
+  } catch (err) {
+    if (!(err instanceof ApiError && err.isNotFound)) throw err; // no configuration (yet): nothing to be refused by
+  }
+  if (!trusted) {
+    log.info({ secret: `${options.namespace}/${options.secretName}` }, 'new serving certificate not yet trusted by the webhook configuration; keeping the current one');
+    return { result: existsSync(join(options.certDir, 'tls.crt')) ? 'unchanged' : 'waiting', caCert };
+  }
+  const changed = writeServingFiles(options.certDir, { 'tls.crt': tlsCrt, 'tls.key': tlsKey });
+  if (changed) log.info({ secret: `${options.namespace}/${options.secretName}` }, 'serving certificate taken from the Secret');
+  return { result: changed ? 'updated' : 'unchanged', caCert };
 }

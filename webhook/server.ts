@@ -2,10 +2,13 @@
 // Strict and total: a well-formed review always gets a well-formed review back; anything else gets
 // a clear 4xx; a bug in a handler becomes a 500 review, never a crash or a hang.
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { Policy } from '../core/policy.js';
+import type { VirtualService } from '../core/model.js';
+import { DEFAULT_POLICY, type Policy } from '../core/policy.js';
 import { type Decision, mutateDeployment, validateIstio } from './admission/handlers.js';
-import { type AdmissionReview, allowed, errored, review } from './admission/review.js';
-import type { IstioCache } from './cache.js';
+import { type AdmissionRequest, type AdmissionReview, allowed, errored, review } from './admission/review.js';
+import { type IstioCache, cacheDigest } from './cache.js';
+import { takesSubsetsAway } from './confirm.js';
+import { REQUEST_SHAPE, shapeProblem } from './admission/shape.js';
 import { Metrics } from './metrics.js';
 
 /** kube-apiserver sends up to 3 MiB objects, and a review carries object and oldObject. */
@@ -22,6 +25,13 @@ export interface ServerOptions {
   settleWaitsMs?: readonly number[];
   /** Whether TLS material is loaded (readyz); always true without TLS (tests). */
   tlsReady?: () => boolean;
+  /**
+   * A fresh list of VirtualServices from the API server. When given, an allowed subset removal or
+   * DestinationRule delete is confirmed against it (the caches may not have seen a VirtualService yet).
+   */
+  freshVirtualServices?: () => Promise<readonly VirtualService[]>;
+  /** True once the process is shutting down: readiness fails and replies close their connection. */
+  draining?: () => boolean;
 }
 
 type Handler = (review: NonNullable<AdmissionReview['request']>) => Decision | Promise<Decision>;
@@ -46,10 +56,24 @@ async function settled(decide: () => Decision, waits: readonly number[]): Promis
 export function buildServer(options: ServerOptions): FastifyInstance {
   const metrics = options.metrics ?? new Metrics();
   const now = options.now ?? (() => new Date());
+  const kinds = [['VirtualService', () => options.cache.virtualServices()], ['DestinationRule', () => options.cache.destinationRules()]] as const;
+  metrics.gauge('kubectl_gray_cache_synced', 'Whether the informer caches have completed their first list (1) or not (0).',
+    () => kinds.map(([kind]) => ({ labels: { kind }, value: options.cache.synced() ? 1 : 0 })), ['kind']);
+  metrics.gauge('kubectl_gray_cache_objects', 'Objects held in the informer caches.',
+    () => kinds.map(([kind, list]) => ({ labels: { kind }, value: list().length })), ['kind']);
+  metrics.gauge('kubectl_gray_cache_digest', 'An order-independent digest of the cached objects\' namespace/name@resourceVersion: replicas that agree show the same value.',
+    () => kinds.map(([kind, list]) => ({ labels: { kind }, value: cacheDigest(list()) })), ['kind']);
+  const confirmations = metrics.counter('kubectl_gray_cache_confirmations_total',
+    'Subset removals and DestinationRule deletes confirmed against a fresh list from the API server, by result.', ['result']);
   const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, ...(options.fastify as FastifyServerOptions) }) as unknown as FastifyInstance;
 
   // Reviews are JSON; any other media type is answered 415 by fastify itself.
   app.removeContentTypeParser('text/plain');
+
+  // While draining, each reply closes its connection, so the API server opens its next one to a replica that stays.
+  app.addHook('onSend', async (_request, reply) => {
+    if (options.draining?.()) reply.header('connection', 'close');
+  });
 
   app.setErrorHandler((err: { statusCode?: number; message: string }, request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
@@ -66,6 +90,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         || !req || typeof req.uid !== 'string' || !req.kind) {
       return reply.code(400).send({ statusCode: 400, message: 'expected an admission.k8s.io/v1 AdmissionReview with request.uid and request.kind' });
     }
+    const requestProblem = shapeProblem(req, REQUEST_SHAPE, 'request');
+    if (requestProblem) return reply.code(400).send({ statusCode: 400, message: `malformed AdmissionReview: ${requestProblem}` });
     let decision: Decision;
     try {
       decision = await handler(req);
@@ -78,7 +104,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const r = decision.response;
-    const outcome = r.status?.code === 500 ? 'error' : !r.allowed ? 'denied' : r.patch ? 'patched' : r.warnings?.length ? 'warned' : 'allowed';
+    const outcome = (r.status?.code ?? 0) >= 500 ? 'error' : !r.allowed ? 'denied' : r.patch ? 'patched' : r.warnings?.length ? 'warned' : 'allowed';
+    if (outcome === 'error' && r.status?.code !== 500) metrics.decision(name, 'none', 'error');
     if (outcome !== 'error') {
       if (decision.findings.length === 0) metrics.decision(name, 'none', outcome);
       for (const f of decision.findings) metrics.decision(name, f.rule, f.severity === 'error' && outcome === 'denied' ? 'denied' : 'warned');
@@ -97,19 +124,37 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     reply.code(405).header('Allow', 'POST').send({ statusCode: 405, message: 'admission endpoints take POST' });
 
   const policy = options.policy;
-  app.post('/validate', admission('validate', (req) => settled(() => validateIstio(req, options.cache, policy(), now()), options.settleWaitsMs ?? SETTLE_WAITS_MS), false));
+  const fresh = options.freshVirtualServices;
+  const validate = async (req: AdmissionRequest, rulesOf: () => Policy): Promise<Decision> => {
+    const decision = await settled(() => validateIstio(req, options.cache, rulesOf(), now()), options.settleWaitsMs ?? SETTLE_WAITS_MS);
+    if (!decision.response.allowed || !fresh || !takesSubsetsAway(req)) return decision;
+    let virtualServices: readonly VirtualService[];
+    try {
+      virtualServices = await fresh();
+    } catch {
+      confirmations.inc({ result: 'error' });
+      return { response: errored(req.uid, 503, 'kubectl-gray could not confirm with the API server that no VirtualService still uses what this change removes; try again'), findings: [] };
+    }
+    const confirmed = validateIstio(req, { virtualServices: () => virtualServices, destinationRules: () => options.cache.destinationRules() }, rulesOf(), now());
+    confirmations.inc({ result: confirmed.response.allowed ? 'allowed' : 'refused' });
+    return confirmed;
+  };
+  app.post('/validate', admission('validate', (req) => validate(req, policy), false));
+  // The safe-install self-check (fail-closed.ts): judged with every rule enforced, whatever the admin policy relaxes.
+  app.post('/selfcheck', admission('selfcheck', (req) => validate(req, () => DEFAULT_POLICY), false));
   app.post('/mutate', admission('mutate', (req) => mutateDeployment(req), true));
-  for (const path of ['/validate', '/mutate']) {
+  for (const path of ['/validate', '/selfcheck', '/mutate']) {
     app.route({ method: ['GET', 'PUT', 'DELETE', 'PATCH'], url: path, handler: notAllowed });
   }
   app.get('/healthz', async () => 'ok');
   app.get('/readyz', async (_, reply) => {
     const cacheOk = options.cache.synced();
     const tlsOk = options.tlsReady?.() ?? true;
-    if (cacheOk && tlsOk) return 'ok';
-    return reply.code(503).send(`not ready:${cacheOk ? '' : ' caches not synced'}${tlsOk ? '' : ' no serving certificate'}\n`);
+    const draining = options.draining?.() ?? false;
+    if (cacheOk && tlsOk && !draining) return 'ok';
+    return reply.code(503).send(`not ready:${cacheOk ? '' : ' caches not synced'}${tlsOk ? '' : ' no serving certificate'}${draining ? ' shutting down' : ''}\n`);
   });
-  app.get('/metrics', async (_, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
+  app.get('/metrics', async (_, reply) => reply.type(metrics.contentType).send(await metrics.render()));
   return app;
 }
 

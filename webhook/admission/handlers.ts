@@ -6,6 +6,7 @@ import type { DestinationRule, VirtualService } from '../../core/model.js';
 import type { Policy } from '../../core/policy.js';
 import { type Finding, errorsOf, formatFinding, warningsOf } from '../../core/rules.js';
 import { type AdmissionRequest, type AdmissionResponse, type JsonPatchOp, allowed, denied, patched, pointerSegment } from './review.js';
+import { SHAPES, shapeProblem } from './shape.js';
 
 export interface IstioSnapshot {
   virtualServices(): readonly VirtualService[];
@@ -31,10 +32,20 @@ export function validateIstio(req: AdmissionRequest, store: IstioSnapshot, polic
   // Some API servers omit apiVersion/kind inside the embedded objects of older reviews: restore them.
   const apiVersion = `${req.kind.group}/${req.kind.version}`;
   const complete = (o: AdmissionRequest['object']) => (o ? { ...o, apiVersion: o.apiVersion ?? apiVersion, kind: o.kind ?? req.kind.kind } : o);
+  // Objects of the wrong shape never reach a webhook through an API server with Istio's schemas; name the field.
+  const shapeOf = (o: object) => SHAPES[typeof (o as { kind?: unknown }).kind === 'string' ? (o as { kind: string }).kind : req.kind.kind];
+  const problem = (o: AdmissionRequest['object']) => (o == null ? undefined : (s => s && shapeProblem(o, s))(shapeOf(o)));
+  const objectProblem = problem(req.object);
+  if (objectProblem) {
+    return { response: { uid: req.uid, allowed: false, status: { code: 400, reason: 'BadRequest', message: `kubectl-gray cannot judge this ${req.kind.kind}: ${objectProblem}` } }, findings: [] };
+  }
+  // A malformed old object (stored before a schema existed) is not held against the change.
+  const oldObject = problem(req.oldObject) ? null : req.oldObject;
+  if (req.operation === 'DELETE' && !oldObject && req.oldObject != null) return { response: allowed(req.uid), findings: [] };
   const findings = reviewIstioObject({
     operation: req.operation,
     object: complete(req.object),
-    oldObject: complete(req.oldObject),
+    oldObject: complete(oldObject),
     virtualServices: store.virtualServices(),
     destinationRules: store.destinationRules(),
     policy,
