@@ -67,20 +67,29 @@ export function splitPems(bundle: string): string[] {
  * signed by it), then the next pass renews the serving certificate under the new CA. `forceRotateCa`
  * rotates now whatever the CA's age (an operator's or a test's request).
  */
+/**
+ * Each CA gets a name of its own (two CAs share the bundle during a rotation, and OpenSSL picks an issuer by
+ * name). Only PrintableString characters: forge encodes the name so, and Go's x509 (the kubelet's probes,
+ * the API server) refuses a certificate whose name has others, such as '@'.
+ */
+export function caName(now: Date): string {
+  return `kubectl-gray-webhook-ca-${Math.floor(now.getTime() / 1000)}`;
+}
+
 export function planCertificates(
   existing: Partial<CertSecret> | undefined, needs: CertNeeds, now: Date, keySource: KeySource = freshRsaKey, forceRotateCa = false,
 ): { action: CertAction; secret: CertSecret } {
   const complete = existing && existing['ca.crt'] && existing['ca.key'] && existing['tls.crt'] && existing['tls.key'];
   const serving = (ca: Pem) => generateServing(ca, { dnsNames: needs.dnsNames, ips: [], days: needs.certDays }, now, keySource);
   if (!complete) {
-    const ca = generateCa(`kubectl-gray-webhook-ca@${Math.floor(now.getTime() / 1000)}`, needs.caDays, now, keySource);
+    const ca = generateCa(caName(now), needs.caDays, now, keySource);
     const tls = serving(ca);
     return { action: 'create', secret: { 'ca.crt': ca.cert, 'ca.key': ca.key, 'tls.crt': tls.cert, 'tls.key': tls.key, 'ca-bundle.crt': ca.cert } };
   }
   const current = existing as CertSecret;
   if (forceRotateCa || dueForRenewal(current['ca.crt'], now)) {
     // A subject of its own (as Kubernetes' self-signed CAs: name@seconds), so the two CAs in the bundle differ by name too.
-    const ca = generateCa(`kubectl-gray-webhook-ca@${Math.floor(now.getTime() / 1000)}`, needs.caDays, now, keySource);
+    const ca = generateCa(caName(now), needs.caDays, now, keySource);
     const oldServingUsable = stillValid(current['tls.crt'], now) && covers(current['tls.crt'], needs.dnsNames) && signedBy(current['tls.crt'], current['ca.crt']);
     const tls = oldServingUsable ? { cert: current['tls.crt'], key: current['tls.key'] } : serving(ca);
     const bundle = ca.cert + (stillValid(current['ca.crt'], now) ? current['ca.crt'] : '');

@@ -253,6 +253,8 @@ describe('self-managed certificate plan', () => {
     const planCertificates = (existing: Parameters<typeof plan>[0], n: typeof needs, now: Date) => plan(existing, n, now, keys);
     const created = planCertificates(undefined, needs, NOW);
     expect(created.action).to.equal('create');
+    // Go's x509 (kubelet probes, the API server) refuses names outside PrintableString, such as '@'.
+    expect(new X509Certificate(created.secret['ca.crt']).subject).to.match(/^CN=[A-Za-z0-9 '()+,\-./:=?]+$/);
     expect(created.secret['ca-bundle.crt']).to.equal(created.secret['ca.crt']);
     expect(planCertificates(created.secret, needs, at(1)).action).to.equal('keep');
     // A third of 9 days left: the serving certificate is renewed under the same CA.
