@@ -136,15 +136,33 @@ writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: fake,
 // --- the replicas ----------------------------------------------------------------------------------------
 interface Replica { name: string; port: number; child: ChildProcess; ready: boolean }
 const replicas: Replica[] = [];
-let nextPort = 20000 + Math.floor(Math.random() * 20000);
-function startReplica(name: string): Replica {
-  const port = nextPort++;
-  const child = spawn(process.execPath, [MAIN, 'serve', '--kubeconfig', kubeconfig, '--host', '127.0.0.1', '--port', String(port), '--namespace', NS,
+// Below Linux's ephemeral range (32768-60999): a port there can be taken by any outgoing connection between
+// choosing it and the replica binding it, which is what happened on a busy machine. A replica that still
+// finds its port taken is started again on the next one.
+let nextPort = 10000 + Math.floor(Math.random() * 20000);
+function spawnReplica(r: Replica): void {
+  r.port = nextPort++;
+  const child = spawn(process.execPath, [MAIN, 'serve', '--kubeconfig', kubeconfig, '--host', '127.0.0.1', '--port', String(r.port), '--namespace', NS,
     '--self-managed-certs', '--secret-name', 'kubectl-gray-webhook-certs', '--lease-name', 'kubectl-gray-webhook-leader', '--webhook-config-name', 'kubectl-gray',
-    '--service-name', 'kubectl-gray-webhook', '--cert-dir', join(dir, name), '--failure-policy', 'Fail', '--log-level', 'warn', '--shutdown-delay-seconds', '3'],
-  { env: { ...process.env, POD_NAME: name }, stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr!.on('data', (d: Buffer) => { for (const line of d.toString().split('\n')) if (/leader|rotat|fail|Switch|switch|error|certificate/i.test(line)) log(`${name}: ${line.slice(0, 220)}`); });
-  const r: Replica = { name, port, child, ready: false };
+    '--service-name', 'kubectl-gray-webhook', '--cert-dir', join(dir, r.name), '--failure-policy', 'Fail', '--log-level', 'warn', '--shutdown-delay-seconds', '3'],
+  { env: { ...process.env, POD_NAME: r.name }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let portTaken = false;
+  child.stderr!.on('data', (d: Buffer) => {
+    for (const line of d.toString().split('\n')) {
+      if (line.includes('EADDRINUSE')) portTaken = true;
+      if (/leader|rotat|fail|Switch|switch|error|certificate/i.test(line)) log(`${r.name}: ${line.slice(0, 220)}`);
+    }
+  });
+  child.on('exit', () => {
+    if (!portTaken) return;
+    log(`${r.name}: port ${r.port} was taken; starting again on another`);
+    spawnReplica(r);
+  });
+  r.child = child;
+}
+function startReplica(name: string): Replica {
+  const r = { name, port: 0, ready: false } as Replica;
+  spawnReplica(r);
   replicas.push(r);
   return r;
 }
