@@ -6,7 +6,9 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { buildCorpus } from '../support/corpus.js';
 import { fixturePath } from '../support/fixtures.js';
+import { analyzeIstioVerdict, istiodVerdict } from '../support/oracle.js';
 import { CLUSTER_DIR, CLUSTER_SCRIPTS, apply, eventually, freshNamespace, k, kubectl, waitForPods } from '../support/kubectl.js';
 
 const run = promisify(execFile);
@@ -146,5 +148,22 @@ describe('e2e: Istio in the loop, traffic through istiod to real pods', function
     expect(ours.stderr).to.contain('istio.validate.kubectl-gray.io');
     expect(ours.stderr).to.contain('GRAY101 weight-total');
     expect(ours.stderr).to.not.contain('validation.istio.io');
+  });
+
+  it('analyze agrees with the live istiod on allow/deny over the corpus (a slice; ANALYZE_CORPUS=full for all 5,680)', async function () {
+    this.timeout(900_000); // one round trip to istiod's /validate per object
+    const port = readFileSync(join(CLUSTER_DIR, 'istiod-webhook-port'), 'utf8').trim();
+    process.env['ISTIOD_VALIDATE_CA'] = join(CLUSTER_DIR, 'istiod-certs', 'ca.crt');
+    const corpus = buildCorpus();
+    const slice = process.env['ANALYZE_CORPUS'] === 'full' ? corpus : corpus.filter((e, i) => e.name.startsWith('classic/') || i % 20 === 0);
+    const differences: string[] = [];
+    let i = 0;
+    for (const e of slice) {
+      const ours = analyzeIstioVerdict(e.object);
+      const theirs = await istiodVerdict(`https://localhost:${port}/validate`, e.object, `corpus-${i++}`);
+      if (ours.verdict !== theirs.verdict) differences.push(`${e.name}: istiod ${theirs.verdict} (${theirs.message.slice(0, 160)}), analyze ${ours.verdict} ${ours.codes.join(',')}`);
+    }
+    expect(slice.length).to.be.at.least(300);
+    expect(differences).to.deep.equal([]);
   });
 });
