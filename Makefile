@@ -8,7 +8,7 @@ export NPM_CONFIG_AUDIT := false
 SOURCES := $(shell find core kube plugin webhook test/unit test/e2e test/support bench scripts -name '*.ts' -o -name '*.mjs' 2>/dev/null)
 E2E_CLUSTER_DIR := $(CURDIR)/.cluster-e2e
 
-.PHONY: build install test test-unit test-e2e cluster-build cluster-up cluster-down demo bench fuzz soak soak-local clean lua-runtime node-packages
+.PHONY: bench-mesh build install test test-unit test-e2e cluster-build cluster-up cluster-down demo bench fuzz soak soak-local clean lua-runtime node-packages
 
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
@@ -59,6 +59,10 @@ cluster-down:
 
 demo: cluster-up
 	scripts/demo.sh
+
+# Time from a kubectl gray set-weight to the data plane following it (needs make cluster-up).
+bench-mesh: build
+	bench/mesh/time-to-effect.sh
 
 bench: build
 	node dist/bench/plugin/run.js

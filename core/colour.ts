@@ -127,7 +127,7 @@ export function colourEnvoyFilter(name: string, namespace: string, gatewaySelect
         patch: {
           operation: 'INSERT_BEFORE',
           value: {
-            name: 'envoy.filters.http.lua',
+            name: `gray.color.${name}`, // one name per rule, so two rules' filters can be told apart
             typed_config: {
               '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua',
               inlineCode: colourLua(rule),

@@ -18,6 +18,7 @@ node "$main" certs --out "$state/webhook-certs" --dns localhost --ip 127.0.0.1 >
 setsid node "$main" serve --host 127.0.0.1 --port "$port" \
   --cert-file "$state/webhook-certs/tls.crt" --key-file "$state/webhook-certs/tls.key" \
   --policy "${WEBHOOK_POLICY:-$here/webhook-policy.yaml}" --kubeconfig "$kubeconfig" ${WEBHOOK_ARGS:-} \
+  --shutdown-delay-seconds 0 \
   > "$state/webhook.log" 2>&1 < /dev/null &
 echo $! > "$state/webhook.pid"
 

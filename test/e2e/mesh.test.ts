@@ -17,6 +17,18 @@ const CHAIN = readFileSync(fixturePath('mesh-chain.yaml'), 'utf8');
 const WORKLOAD = 'registry.local/gray-workload:dev';
 const gray = (ns: string, ...args: string[]) => kubectl(['gray', ...args, '-n', ns]);
 
+/** What istiod sends a node (test/cluster/xds-dump): listeners with their HTTP filters, routes with their mirrors. */
+interface XdsDump {
+  listeners?: Array<{ name: string; filterChains: Array<{ httpFilters?: string[] }> }>;
+  routes?: Array<{ virtualHosts: Array<{ routes: Array<{ mirrors?: Array<{ cluster: string; percent: number }> }> }> }>;
+}
+async function xdsDump(ns: string, ...args: string[]): Promise<XdsDump> {
+  const { stdout } = await run(join(CLUSTER_SCRIPTS, 'xds-dump'), ['-n', ns, '-o', 'json', ...args], { env: { ...process.env, CLUSTER_DIR }, maxBuffer: 64 << 20 });
+  return JSON.parse(stdout) as XdsDump;
+}
+const mirrorsOf = (d: XdsDump) => (d.routes ?? []).flatMap((rc) => rc.virtualHosts.flatMap((vh) => vh.routes.flatMap((r) => r.mirrors ?? [])));
+const httpFiltersOf = (d: XdsDump, listener: string) => d.listeners?.find((l) => l.name === listener)?.filterChains.flatMap((c) => c.httpFilters ?? []) ?? [];
+
 interface Traffic { calls: number; ok: number; errors: number; versions: Record<string, number>; chains: Record<string, number>; firstError?: string }
 
 /** N calls to SERVICE through istiod from a fresh xDS client (a new client gets the current routes). */
@@ -165,5 +177,40 @@ describe('e2e: Istio in the loop, traffic through istiod to real pods', function
     }
     expect(slice.length).to.be.at.least(300);
     expect(differences).to.deep.equal([]);
+  });
+
+  // What proxyless gRPC cannot show (it ignores mirrors and never runs Lua) is checked in what istiod sends.
+  it('mirror: the route istiod sends a sidecar carries the mirror cluster and percentage, and loses it with --off', async () => {
+    const ns = await freshNamespace('mirror');
+    await apply(ns, BOOKINFO);
+    expect((await gray(ns, 'mirror', 'reviews', 'v2', '--percent', '20')).code).to.equal(0);
+    const cluster = `outbound|9080|v2|reviews.${ns}.svc.cluster.local`;
+    await eventually(async () => {
+      expect(mirrorsOf(await xdsDump(ns, '--node', 'sidecar', '--labels', 'app=probe', '--type', 'rds'))).to.deep.include({ cluster, percent: 20 });
+    }, 60_000, 500);
+    expect((await gray(ns, 'mirror', 'reviews', '--off')).code).to.equal(0);
+    await eventually(async () => {
+      expect(mirrorsOf(await xdsDump(ns, '--node', 'sidecar', '--labels', 'app=probe', '--type', 'rds'))).to.deep.equal([]);
+    }, 60_000, 500);
+  });
+
+  it('color: each rule\'s Lua filter stands just before the router, on gateway listeners only, and is gone after color delete', async () => {
+    const ns = await freshNamespace('colour');
+    await apply(ns, 'apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: gw}\nspec:\n  selector: {istio: ingressgateway}\n  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]\n');
+    for (const [name, when] of [['pc', 'agent=pc'], ['beta', 'x-beta=1']]) {
+      const r = await gray(ns, 'color', name, '--when', when, '--set', 'my-request-id=canary');
+      expect(r.code, r.stderr).to.equal(0);
+    }
+    const gateway = () => xdsDump(ns, '--node', 'router', '--labels', 'istio=ingressgateway', '--type', 'lds');
+    await eventually(async () => {
+      expect(httpFiltersOf(await gateway(), '0.0.0.0_80').slice(-3)).to.deep.equal(['gray.color.pc', 'gray.color.beta', 'envoy.filters.http.router']);
+    }, 60_000, 500);
+    // A sidecar with the same labels gets no Lua: the rule's context is GATEWAY.
+    const sidecar = await xdsDump(ns, '--node', 'sidecar', '--labels', 'istio=ingressgateway', '--type', 'lds');
+    expect((sidecar.listeners ?? []).flatMap((l) => l.filterChains.flatMap((c) => c.httpFilters ?? [])).filter((f) => f.startsWith('gray.color.'))).to.deep.equal([]);
+    for (const name of ['pc', 'beta']) expect((await gray(ns, 'color', 'delete', name)).code).to.equal(0);
+    await eventually(async () => {
+      expect(httpFiltersOf(await gateway(), '0.0.0.0_80').filter((f) => f.startsWith('gray.color.'))).to.deep.equal([]);
+    }, 60_000, 500);
   });
 });

@@ -93,6 +93,9 @@ describe('e2e: real-world layouts', function () {
     expect((await gray(ns, 'rollback', 'ratings')).code).to.equal(0);
     expect((await gray(ns, 'canary', 'ratings-base', '--delete')).code).to.equal(0);
     expect((await dr('istio-system', `ratings-${ns}`)).spec.subsets!.map((s) => s.name)).to.deep.equal(['version-base']);
+    // Routes off the subsets first: the webhook refuses deleting a DestinationRule that routes still use.
+    await k('delete', 'virtualservice', 'ratings', '-n', ns);
+    await k('delete', 'virtualservice', 'frontend-edge', '-n', front);
     await k('delete', 'destinationrule', `ratings-${ns}`, '-n', 'istio-system');
   });
 
