@@ -2,34 +2,21 @@
 // `helm install --wait` into the local cluster: the webhook runs in its pods from the image assembled by
 // test/cluster/images, makes its own certificates, and answers the API server through its Service.
 import { expect } from 'chai';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { load, loadAll } from 'js-yaml';
 import { parsePolicy } from '../../core/policy.js';
 import { ROOT, fixturePath } from '../support/fixtures.js';
-import { CLUSTER_DIR, CLUSTER_SCRIPTS, KUBECONFIG, apply, eventually, freshNamespace, getJson, k, kubectl, waitForPods } from '../support/kubectl.js';
+import { CLUSTER_DIR, CLUSTER_SCRIPTS, apply, eventually, freshNamespace, getJson, k, kubectl, waitForPods } from '../support/kubectl.js';
+import { CHART, helm } from '../support/helm.js';
 
-const HELM = join(ROOT, 'test', 'cluster', 'bin', 'helm');
-const CHART = join(ROOT, 'charts', 'kubectl-gray');
 const GOLDEN = join(ROOT, 'test', 'golden', 'chart');
 const KUBE_VERSION = readFileSync(join(ROOT, 'test', 'cluster', 'versions.env'), 'utf8').match(/KUBE_VERSION=(\S+)/)![1]!;
-const run = promisify(execFile);
 // Bookinfo's routing objects only (no Deployments): what the chart's webhook judges.
 const BOOKINFO_ROUTING = readFileSync(fixturePath('bookinfo.yaml'), 'utf8').split(/^---$/m)
   .filter((doc) => /^kind: (VirtualService|DestinationRule)$/m.test(doc)).join('---');
 
-async function helm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(HELM, args, { env: { ...process.env, KUBECONFIG, HELM_CACHE_HOME: join(tmpdir(), 'gray-helm-cache'), HELM_CONFIG_HOME: join(tmpdir(), 'gray-helm-config') } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code || 1, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 const render = (...args: string[]) => helm('template', 'kubectl-gray', CHART, '-n', 'kubectl-gray-system', '--kube-version', KUBE_VERSION, ...args);
 type Doc = { kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; [k: string]: unknown };

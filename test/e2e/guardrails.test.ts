@@ -5,21 +5,17 @@
 // of the leader's pod are taken without a restart and without a failed admission.
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:tls';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ApiError } from '../../kube/errors.js';
 import { KubeRest } from '../../kube/rest.js';
-import { ROOT, fixturePath } from '../support/fixtures.js';
+import { fixturePath } from '../support/fixtures.js';
 import { CLUSTER_DIR, CLUSTER_SCRIPTS, KUBECONFIG, apply, eventually, freshNamespace, getJson, k, kubectl, pods, waitForPods } from '../support/kubectl.js';
+import { CHART, helm } from '../support/helm.js';
 
-const HELM = join(ROOT, 'test', 'cluster', 'bin', 'helm');
-const CHART = join(ROOT, 'charts', 'kubectl-gray');
-const run = promisify(execFile);
 const BOOKINFO_ROUTING = readFileSync(fixturePath('bookinfo.yaml'), 'utf8').split(/^---$/m)
   .filter((doc) => /^kind: (VirtualService|DestinationRule)$/m.test(doc)).join('---');
 const NS = 'kubectl-gray-guard';
@@ -27,15 +23,6 @@ const SELECTOR = 'app.kubernetes.io/component=webhook';
 const MAIN = 'istio.validate.kubectl-gray.io';
 const SELF_CHECK = 'selfcheck.kubectl-gray.io';
 
-async function helm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(HELM, args, { env: { ...process.env, KUBECONFIG, HELM_CACHE_HOME: join(tmpdir(), 'gray-helm-cache'), HELM_CONFIG_HOME: join(tmpdir(), 'gray-helm-config') } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code || 1, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 const badWeights = (name: string) => `apiVersion: networking.istio.io/v1
 kind: VirtualService
