@@ -7,12 +7,26 @@ import { takeBackExtraCaCerts } from '../kube/extra-ca.js';
 /** Runs one command with this process's argv, streams and environment; sets the exit code. */
 export function main(args: string[] = process.argv.slice(2)): Promise<void> {
   takeBackExtraCaCerts(process.env);
+  // A reader that stops early (`kubectl gray status | head`) closes the pipe. The command still runs to its end
+  // (a plan half written because nobody read its output would be worse), silently from then on, and exits with
+  // what a shell reports for a writer killed by SIGPIPE (128 + 13), as kubectl's is, unless it failed itself.
+  let pipeClosed = false;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      pipeClosed = true;
+    });
+  }
+  // The error may come after the command's end (a write's EPIPE is reported on a later tick).
+  process.on('exit', (code) => {
+    if (pipeClosed && code === 0) process.exitCode = 141;
+  });
   const colorWanted = !!process.stdout.isTTY && process.env['TERM'] !== 'dumb' && !process.env['NO_COLOR'] && !args.includes('--no-color');
 
   const ctx: CommandContext = {
     io: {
-      out: (t) => process.stdout.write(t),
-      err: (t) => process.stderr.write(t),
+      out: (t) => { if (!pipeClosed) process.stdout.write(t); },
+      err: (t) => { if (!pipeClosed) process.stderr.write(t); },
       color: colorWanted,
     },
     async connect(flags) {

@@ -143,7 +143,62 @@ ${args.pluginData === 'node-fetch' ? 'export default function fetch(...a) { retu
   },
 };
 
+// analyze's precompiled schema validators are a megabyte of code that only analyze runs. Held in the snapshot,
+// they would be deserialised by every command; so the snapshot script reaches them through a shim that
+// requires dist/snapshot/istio-validators.cjs (its own bundle, next to the blob) on analyze's first use.
+// CommonJS's wrapper, written out: the code cache is valid only for the very same source text.
+const MODULE_WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n});'];
+const lazyValidators = {
+  name: 'lazy-validators',
+  setup(b) {
+    b.onResolve({ filter: /[\\/]istio-validators\.js$/ }, () => ({ path: 'istio-validators', namespace: 'lazy-validators' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-validators' }, () => ({
+      loader: 'js',
+      contents: `var real;
+function load() {
+  if (real) return real;
+  if (require('node:v8').startupSnapshot.isBuildingSnapshot()) throw new Error('the schema validators were used while building the startup snapshot');
+  // Next to the blob this process started from (the launcher passes its path), else where the build put it.
+  var args = process.execArgv, i = args.indexOf('--snapshot-blob');
+  var dir = i >= 0 ? require('node:path').dirname(args[i + 1]) : __dirname;
+  var path = require('node:path'), fs = require('node:fs'), file = path.join(dir, 'istio-validators.cjs');
+  // Compiled with the V8 code cache made at build time (a cache this V8 rejects only costs the compile).
+  var cachedData; try { cachedData = fs.readFileSync(file + '.cache'); } catch (e) {}
+  var script = new (require('node:vm').Script)(${JSON.stringify(MODULE_WRAPPER[0])} + fs.readFileSync(file, 'utf8') + ${JSON.stringify(MODULE_WRAPPER[1])}, { filename: file, cachedData: cachedData });
+  var mod = { exports: {} };
+  // A process started from a snapshot has a require for built-in modules only: the module gets a real one.
+  script.runInThisContext()(mod.exports, require('node:module').createRequire(file), mod, file, dir);
+  return (real = mod.exports);
+}
+module.exports = { get kinds() { return load().kinds; }, get source() { return load().source; }, get validators() { return load().validators; } };`,
+    }));
+  },
+};
+
 await rm('dist/snapshot', { recursive: true, force: true });
+await build({
+  entryPoints: ['core/schema/istio-validators.ts'],
+  outfile: 'dist/snapshot/istio-validators.cjs',
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+// The validators' V8 code cache, made after a validation of every kind has compiled their functions.
+{
+  const vm = await import('node:vm');
+  const { createRequire: makeRequire } = await import('node:module');
+  const wrap = (source) => MODULE_WRAPPER[0] + source + MODULE_WRAPPER[1];
+  const file = `${process.cwd()}/dist/snapshot/istio-validators.cjs`;
+  const script = new vm.Script(wrap(await readFile(file, 'utf8')), { filename: file });
+  const mod = { exports: {} };
+  script.runInThisContext()(mod.exports, makeRequire(file), mod, file, 'dist/snapshot');
+  for (const validate of mod.exports.validators) validate({ apiVersion: 'x', kind: 'x', metadata: { name: 'x' }, spec: { hosts: ['x'] } });
+  await writeFile(`${file}.cache`, script.createCachedData());
+}
 await build({
   entryPoints: ['plugin/snapshot.ts'],
   outfile: 'dist/snapshot/kubectl-gray.cjs',
@@ -154,11 +209,20 @@ await build({
   minify: true,
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [stringWidth, lazyBuiltins, lazyPackages, clientNodeTreeShaken],
+  plugins: [stringWidth, lazyBuiltins, lazyPackages, lazyValidators, clientNodeTreeShaken],
   // ESM dependencies read import.meta.url at load time (yargs: where its locale files would be).
   define: { 'import.meta.url': '__gray_import_meta_url' },
   banner: { js: "var __gray_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
 });
+
+// V8 keeps the script's source in the snapshot heap, as a one-byte string only when every character is Latin-1;
+// one other character (a regex literal esbuild does not escape, say) doubles the largest object in the heap,
+// and every run pays for deserialising it.
+{
+  const source = await readFile('dist/snapshot/kubectl-gray.cjs', 'utf8');
+  const wide = /[^\u0000-\u00ff]/.exec(source);
+  if (wide) throw new Error(`dist/snapshot/kubectl-gray.cjs: character U+${wide[0].codePointAt(0).toString(16).toUpperCase()} near "${source.slice(Math.max(0, wide.index - 40), wide.index + 20)}": write it as a \\u escape in the source`);
+}
 
 const blob = 'dist/snapshot/kubectl-gray.blob';
 const node = await realpath(process.execPath);

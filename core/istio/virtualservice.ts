@@ -232,7 +232,7 @@ function checkCors(r: Report, cors: unknown, field: string): void {
   if (set(cors['maxAge'])) {
     r.duration(cors['maxAge'], `${field}.maxAge`);
     const text = str(cors['maxAge']);
-    if (/\./.test(text) || /ms|us|µs|ns/.test(text)) r.add('cors-invalid', `${field}.maxAge`, 'maxAge is accurate only to seconds', 'write whole seconds, e.g. 24h or 600s');
+    if (/\./.test(text) || /ms|us|\u00b5s|ns/.test(text)) r.add('cors-invalid', `${field}.maxAge`, 'maxAge is accurate only to seconds', 'write whole seconds, e.g. 24h or 600s');
   }
 }
 

@@ -15,7 +15,9 @@ export function parseDuration(text: string): number | undefined {
   if (rest === '0') return 0;
   if (rest === '') return undefined;
   let total = 0;
-  const part = /^(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
+  // Micro in both spellings, µ (U+00B5) and μ (U+03BC), escaped: one character outside Latin-1 in the bundle
+  // makes V8 hold the plugin's whole source as a two-byte string (twice the snapshot heap it needs).
+  const part = /^(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/;
   while (rest.length > 0) {
     const m = part.exec(rest);
     if (!m) return undefined;

@@ -82,6 +82,28 @@ describe('bin/kubectl-gray (launcher)', function () {
     }
   });
 
+  it('runs analyze\'s schema validators (kept out of the snapshot) exactly as the plain bundle does', async () => {
+    const bad = join(mkdtempSync(join(tmpdir(), 'gray-analyze-')), 'bad.yaml');
+    writeFileSync(bad, 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: x}\nspec: {hosts: [a], http: [{route: [{destination: {host: a}, weight: "x"}]}]}\n');
+    const fast = await launch(['analyze', bad]);
+    expect(fast.snapshot).to.equal(true);
+    expect(fast.status).to.equal(3);
+    expect(fast.stdout).to.contain('GRAY304').and.contain('spec.http[0].route[0].weight');
+    same(fast, await plain(['analyze', bad]));
+  });
+
+  it('stops quietly (141, no stack) when the reader closes the pipe early, like kubectl | head', async () => {
+    for (const run of [(out: 'pipe') => spawn('sh', [launcher, '--help'], { env: cleanEnv(), stdio: ['ignore', out, 'pipe'] }),
+      (out: 'pipe') => spawn(process.execPath, [join(root, 'dist', 'bundle', 'kubectl-gray.mjs'), '--help'], { env: cleanEnv(), stdio: ['ignore', out, 'pipe'] })]) {
+      const child = run('pipe');
+      child.stdout!.destroy(); // closed before the child can start, let alone write
+      let stderr = '';
+      child.stderr!.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+      const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect({ status, stderr }).to.deep.equal({ status: 141, stderr: '' });
+    }
+  });
+
   it('falls back to the plain bundle: NODE_OPTIONS set', async () => {
     const r = await launch(['version'], { ...cleanEnv(), NODE_OPTIONS: '--no-warnings' });
     expect(r.snapshot).to.equal(false);
