@@ -67,6 +67,7 @@ bench-mesh: build
 bench: build
 	node dist/bench/plugin/run.js
 	node dist/bench/webhook/run.js
+	node dist/bench/webhook/judge.js
 
 # Fuzz at the edge (bench/fuzz): CI's short run is 20,000 requests in at most 120 s; `make fuzz LONG=1`
 # sends 200,000 (at most 30 minutes). Loopback only.
