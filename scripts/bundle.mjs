@@ -175,18 +175,11 @@ module.exports = { get kinds() { return load().kinds; }, get source() { return l
   },
 };
 
+// Both scripts under dist/snapshot/ are single minified CommonJS files for this Node.
+const snapshotScript = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', minify: true, legalComments: 'none', logLevel: 'warning' };
+
 await rm('dist/snapshot', { recursive: true, force: true });
-await build({
-  entryPoints: ['core/schema/istio-validators.ts'],
-  outfile: 'dist/snapshot/istio-validators.cjs',
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  minify: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-});
+await build({ ...snapshotScript, entryPoints: ['core/schema/istio-validators.ts'], outfile: 'dist/snapshot/istio-validators.cjs' });
 // The validators' V8 code cache, made after a validation of every kind has compiled their functions.
 {
   const vm = await import('node:vm');
@@ -200,15 +193,9 @@ await build({
   await writeFile(`${file}.cache`, script.createCachedData());
 }
 await build({
+  ...snapshotScript,
   entryPoints: ['plugin/snapshot.ts'],
   outfile: 'dist/snapshot/kubectl-gray.cjs',
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  minify: true,
-  legalComments: 'none',
-  logLevel: 'warning',
   plugins: [stringWidth, lazyBuiltins, lazyPackages, lazyValidators, clientNodeTreeShaken],
   // ESM dependencies read import.meta.url at load time (yargs: where its locale files would be).
   define: { 'import.meta.url': '__gray_import_meta_url' },
