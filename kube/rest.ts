@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError, ConnectionError } from './errors.js';
-import { extraCaFileNotLoaded } from './extra-ca.js';
+import { bundledRootsNotLoaded, extraCaFileNotLoaded } from './extra-ca.js';
 
 export interface KubeStatus {
   kind?: string;
@@ -57,9 +57,12 @@ export class KubeRest {
       timeout: this.timeoutMs,
     };
     await this.kc.applyToHTTPSOptions(options);
-    if (url.protocol === 'https:' && !options.ca) {
-      if (this.trust === undefined) this.trust = defaultTrust() ?? null;
-      if (this.trust) options.ca = this.trust;
+    if (url.protocol === 'https:') {
+      primeRootStore();
+      if (!options.ca) {
+        if (this.trust === undefined) this.trust = defaultTrust() ?? null;
+        if (this.trust) options.ca = this.trust;
+      }
     }
     options.agent = this.agent ??= sharedAgent(options.agent, options);
     try {
@@ -118,13 +121,35 @@ function sharedAgent(made: unknown, options: import('node:https').RequestOptions
   return made as HttpAgent | undefined;
 }
 
-/** Node's default trust plus the extra CA file the launcher kept from Node's start-up (see extra-ca.ts). */
+let rootStorePrimed = false;
+
+/**
+ * Started with --use-openssl-ca by the launcher, Node makes its default root store, once, when the first TLS
+ * context is created, from OpenSSL's default paths: with SSL_CERT_FILE naming an empty file just then, that
+ * store costs nothing (it is never consulted: every context here gets its CA). The variable is changed and
+ * restored within one synchronous call, so no child process (an exec credential plugin) ever sees the change.
+ */
+function primeRootStore(): void {
+  if (rootStorePrimed || !bundledRootsNotLoaded()) return;
+  rootStorePrimed = true;
+  const env = process.env;
+  const certFile = env['SSL_CERT_FILE'];
+  env['SSL_CERT_FILE'] = '/dev/null';
+  try {
+    createSecureContext();
+  } finally {
+    if (certFile === undefined) delete env['SSL_CERT_FILE']; else env['SSL_CERT_FILE'] = certFile;
+  }
+}
+
+/** Node's bundled roots, plus the extra CA file the launcher kept from Node's start-up (see extra-ca.ts). */
 function defaultTrust(): string[] | undefined {
   const file = extraCaFileNotLoaded();
-  if (file === undefined) return undefined;
+  const roots = bundledRootsNotLoaded() ? [...rootCertificates] : undefined;
+  if (file === undefined) return roots;
   try {
     return [...rootCertificates, readFileSync(file, 'utf8')];
   } catch {
-    return undefined; // unreadable now: Node's roots alone, as Node does when it cannot load the file
+    return roots; // unreadable now: Node's roots alone, as Node does when it cannot load the file
   }
 }

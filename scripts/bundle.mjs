@@ -68,7 +68,7 @@ await build({
 
 // Built-in modules Node 20 cannot hold in a user snapshot (their native handles are not serialisable; see
 // supportedModules in Node's lib/internal/main/mksnapshot.js). In the snapshot bundle they load on first
-// use: plain data exports (STATUS_CODES, METHODS, constants) are copied in, everything else is a getter.
+// use: small plain data exports (STATUS_CODES, METHODS, constants) are copied in, everything else is a getter.
 const NOT_IN_SNAPSHOT = ['_http_agent', '_http_client', '_http_common', '_http_incoming', '_http_outgoing', '_http_server',
   '_tls_common', '_tls_wrap', 'async_hooks', 'child_process', 'cluster', 'dgram', 'dns/promises', 'domain', 'http', 'http2',
   'https', 'inspector', 'module', 'perf_hooks', 'readline', 'repl', 'tls', 'trace_events', 'tty', 'vm', 'worker_threads'];
@@ -87,7 +87,8 @@ const lazyBuiltins = {
         const v = mod[k];
         const plain = v === null || ['string', 'number', 'boolean'].includes(typeof v)
           || (typeof v === 'object' && (Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype) && isJson(v));
-        if (plain) data[k] = v; else lazy.push(k);
+        // Large data (tls.rootCertificates, 220 KB) would be deserialised by every run: loaded on use instead.
+        if (plain && JSON.stringify(v).length < 4096) data[k] = v; else lazy.push(k);
       }
       // module.createRequire(...) is called at load time by yargs-parser; the require it returns is used later.
       const createRequire = args.path === 'module'
@@ -244,7 +245,10 @@ function launcher({ node, bundledRoots }) {
 #    plugin's connections carry the kubeconfig's CA, and an explicit CA replaces both Node's roots and those extra
 #    certificates. So the launcher hands the path over in KUBECTL_GRAY_EXTRA_CA_CERTS; the plugin puts
 #    NODE_EXTRA_CA_CERTS back into its own environment (exec credential plugins inherit it) and, for a cluster
-#    without a CA in the kubeconfig, trusts Node's bundled roots plus that file, as Node would have.
+#    without a CA in the kubeconfig, trusts Node's bundled roots plus that file, as Node would have;
+#  - --use-openssl-ca: otherwise the first TLS connection parses all of Node's bundled root certificates
+#    (about 25 ms) although the kubeconfig's CA replaces them; KUBECTL_GRAY_BUNDLED_ROOTS tells the plugin to
+#    give a cluster without a CA those bundled roots itself, as Node would have (kube/extra-ca.ts).
 # Anything else (another node, NODE_OPTIONS set, no snapshot): the plain bundle, environment untouched.
 if [ -L "$0" ]; then self=$(readlink -f "$0"); else self=$0; fi
 dist=\${self%/*}/../dist
@@ -254,8 +258,10 @@ if [ -n "$built_with" ] && [ -z "\${NODE_OPTIONS:-}" ] && node=$(command -v node
 ${bundledRoots ? `  if [ -n "\${NODE_EXTRA_CA_CERTS:-}" ] && [ -r "$NODE_EXTRA_CA_CERTS" ] && [ -z "\${KUBECTL_GRAY_EXTRA_CA_CERTS:-}" ]; then
     KUBECTL_GRAY_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS; export KUBECTL_GRAY_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS
   fi
-` : ''}  exec "$node" --snapshot-blob "$dist/snapshot/kubectl-gray.blob" -- "$@"
-fi
+  KUBECTL_GRAY_BUNDLED_ROOTS=1; export KUBECTL_GRAY_BUNDLED_ROOTS
+  exec "$node" --use-openssl-ca --snapshot-blob "$dist/snapshot/kubectl-gray.blob" -- "$@"
+` : `  exec "$node" --snapshot-blob "$dist/snapshot/kubectl-gray.blob" -- "$@"
+`}fi
 exec node "$dist/bundle/kubectl-gray.mjs" "$@"
 `;
 }

@@ -2,7 +2,7 @@
 // same output either way. Needs `npm run build` (the unit tests run from dist/ anyway).
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ const launcher = join(root, 'bin', 'kubectl-gray');
 const blob = join(root, 'dist', 'snapshot', 'kubectl-gray.blob');
 const bookinfoFile = join(root, 'test', 'fixtures', 'bookinfo.yaml');
 const cleanEnv = (): NodeJS.ProcessEnv => {
-  const { NODE_OPTIONS: _o, NODE_EXTRA_CA_CERTS: _c, KUBECTL_GRAY_EXTRA_CA_CERTS: _k, ...env } = process.env;
+  const { NODE_OPTIONS: _o, NODE_EXTRA_CA_CERTS: _c, KUBECTL_GRAY_EXTRA_CA_CERTS: _k, KUBECTL_GRAY_BUNDLED_ROOTS: _r, ...env } = process.env;
   return env;
 };
 
@@ -165,6 +165,27 @@ describe('bin/kubectl-gray (launcher)', function () {
       same(fast, await plain(args, env));
       const noTrust = await plain(args, cleanEnv());
       expect(noTrust.status).to.equal(1);
+    });
+
+    it('an exec credential plugin gets the environment the user gave, not what the launcher handed over', async () => {
+      // The fast path moves NODE_EXTRA_CA_CERTS aside and starts node with --use-openssl-ca, changing
+      // SSL_CERT_FILE for the moment the root store is made: the plugin a kubeconfig runs must see neither.
+      const dir = mkdtempSync(join(tmpdir(), 'gray-exec-'));
+      const seen = join(dir, 'env');
+      writeFileSync(join(dir, 'credential.sh'), `#!/bin/sh
+env > ${seen}
+echo '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"secret"}}'
+`, { mode: 0o755 });
+      const kubeconfig = join(dir, 'kubeconfig');
+      writeFileSync(kubeconfig, readFileSync(api.kubeconfig(), 'utf8').replace('user: {token: secret}',
+        `user:\n    exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: ${join(dir, 'credential.sh')}, interactiveMode: Never}`));
+      const env = { ...cleanEnv(), NODE_EXTRA_CA_CERTS: caFile, SSL_CERT_FILE: join(dir, 'users-own.pem') };
+      const fast = await launch(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--dry-run=server', '--kubeconfig', kubeconfig], env);
+      expect(fast.trace).to.contain('--use-openssl-ca');
+      expect(fast.stderr).to.equal('');
+      expect(fast.status).to.equal(0);
+      const vars = readFileSync(seen, 'utf8').split('\n').filter((l) => /^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|KUBECTL_GRAY_)/.test(l)).sort();
+      expect(vars).to.deep.equal([`NODE_EXTRA_CA_CERTS=${caFile}`, `SSL_CERT_FILE=${join(dir, 'users-own.pem')}`]);
     });
   });
 });
