@@ -46,6 +46,26 @@ const clientNodeTreeShaken = {
   },
 };
 
+// The plugin takes KubeConfig alone from client-node (it talks to the API server through its own REST client,
+// kube/rest.ts): so it is taken from client-node's config module rather than its index, which re-exports the
+// generated API client (700 model classes, a fetch-based HTTP layer with node-fetch and whatwg-url) in a way
+// the bundler cannot leave out. KubeConfig.makeApiClient alone uses that client; here it says so and fails.
+const kubeConfigAlone = {
+  name: 'kube-config-alone',
+  setup(b) {
+    const config = require.resolve('@kubernetes/client-node').replace(/index\.js$/, 'config.js');
+    b.onResolve({ filter: /^@kubernetes\/client-node$/ }, (args) => (args.importer.includes('node_modules') ? undefined : { path: config, sideEffects: false }));
+    b.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (args) => (/[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]config\.js$/.test(args.importer)
+      ? { path: 'generated-api-client', namespace: 'kube-config-alone' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'kube-config-alone' }, () => ({
+      loader: 'js',
+      contents: `function unavailable() { throw new Error("kubectl-gray does not bundle client-node's generated API client (KubeConfig.makeApiClient)"); }
+export function createConfiguration() { unavailable(); }
+export class ServerConfiguration { constructor() { unavailable(); } }`,
+    }));
+  },
+};
+
 await rm('dist/bundle', { recursive: true, force: true });
 await build({
   entryPoints: { 'kubectl-gray': 'plugin/entry.ts' },
@@ -61,7 +81,7 @@ await build({
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [stringWidth, clientNodeTreeShaken],
+  plugins: [stringWidth, kubeConfigAlone, clientNodeTreeShaken],
   // Some CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __gray_createRequire } from 'node:module'; const require = __gray_createRequire(import.meta.url);" },
 });
@@ -197,7 +217,7 @@ await build({
   ...snapshotScript,
   entryPoints: ['plugin/snapshot.ts'],
   outfile: 'dist/snapshot/kubectl-gray.cjs',
-  plugins: [stringWidth, lazyBuiltins, lazyPackages, lazyValidators, clientNodeTreeShaken],
+  plugins: [stringWidth, lazyBuiltins, lazyPackages, lazyValidators, kubeConfigAlone, clientNodeTreeShaken],
   // ESM dependencies read import.meta.url at load time (yargs: where its locale files would be).
   define: { 'import.meta.url': '__gray_import_meta_url' },
   banner: { js: "var __gray_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },

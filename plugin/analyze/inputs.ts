@@ -1,6 +1,8 @@
 // What analyze reads: files, directories (recursive: *.yaml, *.yml, *.json), "-" for standard input; every
 // document of a multi-document file, Lists unwrapped; each object keeps where it came from so findings can
-// point at a line and column (the yaml package's LineCounter gives node positions).
+// point at a line and column (the yaml package's LineCounter gives node positions, worked out only for a file
+// with findings).
+import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { type Document, LineCounter, type Node, isMap, isPair, isScalar, isSeq, parseAllDocuments } from 'yaml';
 import { IntentError } from '../../core/errors.js';
 import type { KubeObject } from '../../core/model.js';
@@ -77,8 +79,55 @@ function locateIn(root: Node | null | undefined, field: string, lc: LineCounter)
   return { line: p.line, column: p.col };
 }
 
-/** Parses one file's text into objects, with a default namespace filled in. */
+/** Anchors, aliases and tags (or what looks like them): left to the yaml package, which bounds alias expansion. */
+const BEYOND_PLAIN_YAML = /(^|[\s[{,:?-])[&*!]|\b0b[01]/m;
+
+/**
+ * Parses one file's text into objects, with a default namespace filled in. Plain YAML (no anchors, aliases or
+ * tags) is read by js-yaml with the same core schema, several times faster than the yaml package; positions
+ * come from the yaml package only when a finding asks for one. Anything js-yaml refuses is parsed by the yaml
+ * package, whose messages say where the text is wrong.
+ */
 export function loadText(text: string, file: string, namespace: string): { objects: KubeObject[]; sources: Source[] } {
+  if (!BEYOND_PLAIN_YAML.test(text)) {
+    let docs: unknown[] | undefined;
+    try {
+      docs = loadAll(text, undefined, { schema: CORE_SCHEMA, json: true });
+    } catch {
+      docs = undefined;
+    }
+    if (docs) {
+      const objects: KubeObject[] = [];
+      const sources: Source[] = [];
+      let withPositions: Source[] | undefined;
+      const located = (i: number) => (withPositions ??= loadWithPositions(text, file, namespace).sources)[i];
+      for (const doc of docs) {
+        collect(doc, undefined, namespace, (o) => {
+          const i = objects.push(o) - 1;
+          sources.push({ file, locate: (field) => located(i)?.locate(field) ?? { line: 1, column: 1 } });
+        });
+      }
+      return { objects, sources };
+    }
+  }
+  return loadWithPositions(text, file, namespace);
+}
+
+/** The Kubernetes objects in one document's value (Lists unwrapped), each with its YAML node when known. */
+function collect(value: unknown, node: Node | null | undefined, namespace: string, found: (o: KubeObject, node: Node | null | undefined) => void): void {
+  const o = value as KubeObject | null;
+  if (!o || typeof o !== 'object' || Array.isArray(o)) return;
+  if (o.kind && /List$/.test(o.kind) && Array.isArray(o['items'])) {
+    const itemsNode = isMap(node) ? node.get('items', true) as Node | undefined : undefined;
+    (o['items'] as unknown[]).forEach((item, i) => collect(item, isSeq(itemsNode) ? itemsNode.items[i] as Node : undefined, namespace, found));
+    return;
+  }
+  if (!o.metadata || typeof o.metadata !== 'object') return;
+  found({ ...o, metadata: { ...o.metadata, namespace: o.metadata.namespace ?? namespace } }, node);
+}
+
+/** The yaml package's reading: every object with its node, so that findings point at a line and column. */
+export function loadWithPositions(text: string, file: string, namespace: string): { objects: KubeObject[]; sources: Source[] } {
   const lc = new LineCounter();
   const parsed = parseAllDocuments(text, { lineCounter: lc, uniqueKeys: false });
   const docs: Document[] = Array.isArray(parsed) ? parsed : [];
@@ -90,19 +139,10 @@ export function loadText(text: string, file: string, namespace: string): { objec
       const at = err.linePos?.[0];
       throw new IntentError(`${file}${at ? `:${at.line}:${at.col}` : ''}: not valid YAML: ${err.message.split('\n')[0]}`);
     }
-    const add = (value: unknown, node: Node | null | undefined) => {
-      const o = value as KubeObject | null;
-      if (!o || typeof o !== 'object' || Array.isArray(o)) return;
-      if (o.kind && /List$/.test(o.kind) && Array.isArray(o['items'])) {
-        const itemsNode = isMap(node) ? node.get('items', true) as Node | undefined : undefined;
-        (o['items'] as unknown[]).forEach((item, i) => add(item, isSeq(itemsNode) ? itemsNode.items[i] as Node : undefined));
-        return;
-      }
-      if (!o.metadata || typeof o.metadata !== 'object') return;
-      objects.push({ ...o, metadata: { ...o.metadata, namespace: o.metadata.namespace ?? namespace } });
+    collect(doc.toJS({ maxAliasCount: 1000 }), doc.contents, namespace, (o, node) => {
+      objects.push(o);
       sources.push({ file, locate: (field) => locateIn(node, field, lc) });
-    };
-    add(doc.toJS({ maxAliasCount: 1000 }), doc.contents);
+    });
   }
   return { objects, sources };
 }

@@ -3,12 +3,13 @@
 // their generators.
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateIstio } from '../../webhook/admission/handlers.js';
 import type { AdmissionRequest } from '../../webhook/admission/review.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
 import { FIXED_NOW, run } from '../support/run.js';
+import { loadText, loadWithPositions } from '../../plugin/analyze/inputs.js';
 
 const ISSUE_EXAMPLE = `apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -182,5 +183,44 @@ describe('precompiled schema validators', () => {
     const hint = 'run node scripts/gen-istio-validators.mjs and commit the result';
     expect(committed.inputs, hint).to.equal(generator.inputsLine(readFileSync(join(root, 'core/schema/istio-crds.json'), 'utf8')));
     expect(committed.body, hint).to.equal(generator.bodyLine(committed.text));
+  });
+});
+
+describe('analyze inputs: plain YAML read by js-yaml, positions by the yaml package', () => {
+  const fixtures = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? fixtures(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : []);
+
+  it('reads the same objects as the yaml package from every fixture and from scalars YAML versions read differently', () => {
+    const texts = fixtures(join(process.cwd(), 'test', 'fixtures')).map((f) => readFileSync(f, 'utf8'));
+    expect(texts.length).to.be.greaterThan(5);
+    texts.push(
+      'kind: X\nmetadata: {name: a}\nspec: {a: 0755, b: 0o17, c: 0x1F, d: 1_000, e: +12, f: .5, g: 1e3, h: .inf, i: -.Inf, j: 1.0, k: -0}\n',
+      'kind: X\nmetadata: {name: a}\nspec: {a: yes, b: on, c: True, d: FALSE, e: ~, f: null, g: Null, h: 2024-01-01, i: "12:30:00", j: 1:20}\n',
+      'kind: X\nmetadata: {name: a}\nspec: {w: 1, w: 2}\n---\n---\n# a comment only\n---\nkind: X\nmetadata: {name: b}\nspec:\n  s: |-\n    two\n    lines\n  f: >\n    folded\n    text\n',
+      '\ufeffkind: X\r\nmetadata: {name: crlf}\r\nspec: {s: "tab\\there", q: \'it\'\'s\', u: "\\u00e9"}\r\n',
+      'kind: X\nmetadata: {name: a}\nspec: {b: 0b101}\n', // YAML 1.1's binary: left to the yaml package
+    );
+    for (const text of texts) {
+      const fast = loadText(text, 'f.yaml', 'ns');
+      const full = loadWithPositions(text, 'f.yaml', 'ns');
+      // As JSON: -0 is 0 to js-yaml and -0 to the yaml package, the same number in a manifest.
+      expect(JSON.stringify(fast.objects), text.slice(0, 80)).to.equal(JSON.stringify(full.objects));
+      expect(fast.sources.length).to.equal(full.sources.length);
+    }
+  });
+
+  it('points at the same line and column for a field, worked out on demand', () => {
+    const text = readFileSync(join(process.cwd(), 'test', 'fixtures', 'bookinfo.yaml'), 'utf8');
+    const fast = loadText(text, 'f.yaml', 'ns');
+    const full = loadWithPositions(text, 'f.yaml', 'ns');
+    fast.sources.forEach((s, i) => {
+      for (const field of ['metadata.name', 'spec.http[0].route[0].destination.subset', 'spec.subsets[1].labels', 'spec']) {
+        expect(s.locate(field)).to.deep.equal(full.sources[i]!.locate(field));
+      }
+    });
+  });
+
+  it('refuses broken YAML with the yaml package\'s message and position', () => {
+    expect(() => loadText('kind: X\nmetadata: {name: a\nspec: 1\n', 'bad.yaml', 'ns')).to.throw(/^bad\.yaml:\d+:\d+: not valid YAML: /);
   });
 });
