@@ -139,11 +139,25 @@ function isJson(v) {
   }
 }
 
-// Packages whose top level subclasses http.Agent (client-node's proxy agents, used only with a proxy-url):
-// evaluated on first use instead; their classes become factories (client-node only calls `new` on them).
-// node-fetch (whose URL support loads tr46's Unicode tables) serves client-node's generated API client, not
-// our REST client: loaded the same way, on first use.
-const LAZY_PACKAGES = { 'socks-proxy-agent': ['SocksProxyAgent'], hpagent: ['HttpProxyAgent', 'HttpsProxyAgent'], 'node-fetch': ['Headers', 'AbortError', 'FetchError'] };
+// Packages the snapshot leaves out: each is built into dist/snapshot/lazy/<name>.cjs and required from there
+// (next to the blob) on first use, so their source and objects are not in the heap every run deserialises.
+//  - client-node's proxy agents (socks-proxy-agent, hpagent): their top level subclasses http.Agent, which a
+//    snapshot cannot hold; used only with a proxy-url;
+//  - node-fetch, with whatwg-url and tr46's Unicode tables (290 KB): client-node's config module imports
+//    Headers from it for the generated client's fetch options, which the plugin never asks for;
+//  - yaml: analyze asks it for a line and column only when a finding needs one (js-yaml reads the objects);
+//  - re2js: only a regex match in a VirtualService is judged by it.
+// Each export becomes a forwarder: a function (a class called with new gets its instance back), or an object
+// with the static methods used.
+const LAZY_PACKAGES = {
+  'socks-proxy-agent': { functions: ['SocksProxyAgent'] },
+  hpagent: { functions: ['HttpProxyAgent', 'HttpsProxyAgent'] },
+  'node-fetch': { functions: ['Headers', 'AbortError', 'FetchError'], defaultFunction: true },
+  yaml: { functions: ['LineCounter', 'parseAllDocuments', 'isMap', 'isPair', 'isScalar', 'isSeq'] },
+  re2js: { statics: { RE2JS: ['compile'] } },
+};
+/** name -> the file esbuild resolved it to, for building dist/snapshot/lazy/<name>.cjs after the snapshot script. */
+const lazyPackagePaths = new Map();
 const lazyPackages = {
   name: 'lazy-packages',
   setup(b) {
@@ -152,15 +166,28 @@ const lazyPackages = {
       if (args.pluginData === 'real') return undefined;
       const real = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, importer: args.importer, pluginData: 'real' });
       if (real.errors.length > 0) return undefined;
-      return { path: real.path, namespace: 'lazy-package', pluginData: args.path };
+      lazyPackagePaths.set(args.path, real.path);
+      return { path: args.path, namespace: 'lazy-package' };
     });
-    b.onLoad({ filter: /.*/, namespace: 'lazy-package' }, (args) => ({
-      loader: 'js',
-      resolveDir: '.',
-      contents: `var real; function load() { return (real ??= require(${JSON.stringify(args.path)})); }
-${LAZY_PACKAGES[args.pluginData].map((name) => `export function ${name}(...a) { return new (load().${name})(...a); }`).join('\n')}
-${args.pluginData === 'node-fetch' ? 'export default function fetch(...a) { return load()(...a); }' : ''}`,
-    }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-package' }, (args) => {
+      const { functions = [], statics = {}, defaultFunction = false } = LAZY_PACKAGES[args.path];
+      const forward = (name) => `function (...a) { return new.target ? new (load().${name})(...a) : load().${name}(...a); }`;
+      return {
+        loader: 'js',
+        contents: `var real;
+function load() {
+  if (real) return real;
+  if (require('node:v8').startupSnapshot.isBuildingSnapshot()) throw new Error('${args.path} used while building the startup snapshot');
+  var path = require('node:path'), argv = process.execArgv, i = argv.indexOf('--snapshot-blob');
+  var file = path.join(i >= 0 ? path.dirname(argv[i + 1]) : __dirname, 'lazy', ${JSON.stringify(`${args.path}.cjs`)});
+  // A process started from a snapshot has a require for built-in modules only: a real one for the file.
+  return (real = require('node:module').createRequire(file)(file));
+}
+${functions.map((name) => `export const ${name} = ${forward(name)};`).join('\n')}
+${Object.entries(statics).map(([obj, methods]) => `export const ${obj} = { ${methods.map((m) => `${m}: (...a) => load().${obj}.${m}(...a)`).join(', ')} };`).join('\n')}
+${defaultFunction ? 'export default function (...a) { return load()(...a); }' : ''}`,
+      };
+    });
   },
 };
 
@@ -222,6 +249,10 @@ await build({
   define: { 'import.meta.url': '__gray_import_meta_url' },
   banner: { js: "var __gray_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
 });
+
+for (const [name, file] of lazyPackagePaths) {
+  await build({ ...snapshotScript, entryPoints: [file], outfile: `dist/snapshot/lazy/${name}.cjs` });
+}
 
 // V8 keeps the script's source in the snapshot heap, as a one-byte string only when every character is Latin-1;
 // one other character (a regex literal esbuild does not escape, say) doubles the largest object in the heap,

@@ -82,13 +82,15 @@ describe('bin/kubectl-gray (launcher)', function () {
     }
   });
 
-  it('runs analyze\'s schema validators (kept out of the snapshot) exactly as the plain bundle does', async () => {
+  it('runs what the snapshot leaves out (schema validators, yaml positions, re2js) exactly as the plain bundle does', async () => {
     const bad = join(mkdtempSync(join(tmpdir(), 'gray-analyze-')), 'bad.yaml');
-    writeFileSync(bad, 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: x}\nspec: {hosts: [a], http: [{route: [{destination: {host: a}, weight: "x"}]}]}\n');
+    writeFileSync(bad, 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: x}\nspec:\n  hosts: [a]\n'
+      + '  http:\n  - match: [{headers: {user: {regex: "(?<=x)y"}}}]\n    route: [{destination: {host: a}}]\n  - route: [{destination: {host: a}, weight: "x"}]\n');
     const fast = await launch(['analyze', bad]);
     expect(fast.snapshot).to.equal(true);
     expect(fast.status).to.equal(3);
-    expect(fast.stdout).to.contain('GRAY304').and.contain('spec.http[0].route[0].weight');
+    expect(fast.stdout).to.contain('GRAY304').and.contain('spec.http[1].route[0].weight').and.contain('not valid RE2')
+      .and.match(/bad\.yaml:9:\d+: /); // the line, from the yaml package
     same(fast, await plain(['analyze', bad]));
   });
 
