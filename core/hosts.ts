@@ -11,11 +11,15 @@ export function resolveHost(host: string, objectNamespace: string): string {
 
 /** The namespace of an in-cluster service FQDN, or undefined for external and wildcard hosts. */
 export function serviceNamespace(fqdn: string): string | undefined {
-  const suffix = `.${CLUSTER_DOMAIN}`;
-  if (!fqdn.endsWith(suffix)) return undefined;
-  const parts = fqdn.slice(0, -suffix.length).split('.');
-  return parts.length === 2 && parts[0] !== '*' ? parts[1] : undefined;
+  if (!fqdn.endsWith(SERVICE_SUFFIX)) return undefined;
+  // NAME.NAMESPACE before the suffix, exactly one dot (every lookup of every review asks: no split).
+  const end = fqdn.length - SERVICE_SUFFIX.length;
+  const dot = fqdn.indexOf('.');
+  if (dot >= end || fqdn.indexOf('.', dot + 1) !== end) return undefined;
+  return fqdn.slice(0, dot) === '*' ? undefined : fqdn.slice(dot + 1, end);
 }
+
+const SERVICE_SUFFIX = `.${CLUSTER_DOMAIN}`;
 
 /** The short service name of an in-cluster FQDN ("reviews" for reviews.default.svc.cluster.local). */
 export function serviceName(fqdn: string): string {

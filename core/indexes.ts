@@ -24,8 +24,35 @@ function indexed<T>(items: readonly T[], keysOf: (item: T) => Iterable<string>):
   return index;
 }
 
-export function destinationRulesByNamespace(drs: readonly DestinationRule[]): Map<string, DestinationRule[]> {
-  return indexed(drs, (dr) => [namespaceOf(dr)]);
+/** One namespace's DestinationRules: by resolved host, and those whose host is a wildcard ("*", "*.example.com"). */
+export interface NamespaceRules {
+  exact: Map<string, DestinationRule[]>;
+  wildcard: DestinationRule[];
+}
+
+const byNamespaceAndHost = new WeakMap<readonly DestinationRule[], Map<string, NamespaceRules>>();
+
+/** DestinationRules by namespace, then by host: a lookup reads the rules for its host, not the whole namespace. */
+export function destinationRulesByNamespaceAndHost(drs: readonly DestinationRule[]): Map<string, NamespaceRules> {
+  let index = byNamespaceAndHost.get(drs);
+  if (!index) {
+    index = new Map();
+    for (const dr of drs) {
+      const ns = namespaceOf(dr);
+      let rules = index.get(ns);
+      if (!rules) index.set(ns, rules = { exact: new Map(), wildcard: [] });
+      const host = dr.spec?.host ?? '';
+      if (host.startsWith('*')) {
+        rules.wildcard.push(dr);
+      } else {
+        const resolved = resolveHost(host, ns);
+        const list = rules.exact.get(resolved);
+        if (list) list.push(dr); else rules.exact.set(resolved, [dr]);
+      }
+    }
+    byNamespaceAndHost.set(drs, index);
+  }
+  return index;
 }
 
 /** VirtualServices by every resolved host they route or mirror to. */

@@ -2,7 +2,7 @@
 // (VirtualService's) namespace first, then the service's namespace, then the Istio root namespace.
 
 import { hostMatches, ISTIO_ROOT_NAMESPACE, resolveHost, serviceNamespace } from './hosts.js';
-import { destinationRulesByNamespace } from './indexes.js';
+import { destinationRulesByNamespaceAndHost } from './indexes.js';
 import { type DestinationRule, namespaceOf, objectKey } from './model.js';
 
 export interface SubsetLookup {
@@ -33,21 +33,25 @@ export function lookupSubsets(
   rootNamespace = ISTIO_ROOT_NAMESPACE,
 ): SubsetLookup {
   const order = [clientNamespace, serviceNamespace(hostFqdn), rootNamespace].filter((n): n is string => !!n);
-  const namespaces = [...new Set(order)];
+  const index = destinationRulesByNamespaceAndHost(destinationRules);
   const rules: DestinationRule[] = [];
-  for (const ns of namespaces) {
-    let candidates = destinationRulesByNamespace(destinationRules).get(ns) ?? [];
-    if (replacement) {
-      candidates = candidates.filter((dr) => objectKey(dr) !== replacement.key);
-      if (replacement.with && namespaceOf(replacement.with) === ns) candidates = [...candidates, replacement.with];
+  const seen = new Set<string>();
+  const applies = (dr: DestinationRule, ns: string) => visibleFrom(dr, clientNamespace) && hostMatches(resolveHost(dr.spec?.host ?? '', ns), hostFqdn);
+  for (const ns of order) {
+    if (seen.has(ns)) continue;
+    seen.add(ns);
+    const inNs = index.get(ns);
+    // An exact host beats a wildcard within one namespace; within each, the order of the list (the rule that
+    // stands in for another comes last, as if just added).
+    const extra = replacement?.with && namespaceOf(replacement.with) === ns ? replacement.with : undefined;
+    const extraIsWildcard = !!extra && (extra.spec?.host ?? '').startsWith('*');
+    for (const [group, wildcard] of [[inNs?.exact.get(hostFqdn) ?? [], false], [inNs?.wildcard ?? [], true]] as const) {
+      for (const dr of group) {
+        if (replacement && objectKey(dr) === replacement.key) continue;
+        if (applies(dr, ns)) rules.push(dr);
+      }
+      if (extra && extraIsWildcard === wildcard && applies(extra, ns)) rules.push(extra);
     }
-    const inNs = candidates.filter(
-      (dr) => visibleFrom(dr, clientNamespace)
-        && hostMatches(resolveHost(dr.spec?.host ?? '', ns), hostFqdn),
-    );
-    // An exact host beats a wildcard within one namespace.
-    inNs.sort((a, b) => Number(a.spec.host.startsWith('*')) - Number(b.spec.host.startsWith('*')));
-    rules.push(...inNs);
   }
   const subsets: string[] = [];
   for (const dr of rules) {

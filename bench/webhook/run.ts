@@ -1,6 +1,6 @@
 // bench/webhook: reviews/s, p50/p99 latency and RSS of the webhook with full caches, driven over TLS
-// keep-alive from this (separate) process, against a trivial always-allow route on the same server
-// measured in the same run. Loopback only; bounded by request count.
+// keep-alive from this (separate) process, each review type against a trivial always-allow route on the same
+// server, fed the same bodies, in pairs measured back to back. Loopback only; bounded by request count.
 import { fork } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { Agent, request } from 'node:https';
@@ -59,39 +59,55 @@ async function measure(pick: (i: number) => { path: string; body: Buffer }, coun
 }
 
 const pathFor = (name: string) => (name.startsWith('deployment') ? '/mutate' : '/validate');
-const rows: Array<[string, Figures]> = [];
-// Warm up the JIT and the TLS sessions on both routes before anything counts.
-await measure((i) => ({ path: '/allow', body: recorded[i % recorded.length]!.body }), 1000);
-await measure((i) => ({ path: pathFor(recorded[i % recorded.length]!.name), body: recorded[i % recorded.length]!.body }), 1000);
+const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 5));
+const PER_ROUND = Math.max(200, Math.floor(REQUESTS / ROUNDS));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const allow = (i: number) => ({ path: '/allow', body: recorded[i % recorded.length]!.body });
-const baselineBefore = await measure(allow, REQUESTS);
-rows.push(['always-allow (baseline, first)', baselineBefore]);
-// Each review type also against always-allow of the very same body, measured just before and just after it:
-// receiving, parsing and answering a review costs with its size, so a large review compared with the mixed
-// baseline would be charged for its size, not for the judgement.
-const own = new Map<string, number>();
-for (const r of recorded) {
-  const before = await measure(() => ({ path: '/allow', body: r.body }), REQUESTS / 2);
-  rows.push([r.name, await measure(() => ({ path: pathFor(r.name), body: r.body }), REQUESTS / 2)]);
-  const after = await measure(() => ({ path: '/allow', body: r.body }), REQUESTS / 2);
-  own.set(r.name, (before.perSecond + after.perSecond) / 2);
+// Warm up the JIT and the TLS sessions on every route before anything counts.
+for (let i = 0; i < 3; i++) {
+  await measure((n) => ({ path: '/allow', body: recorded[n % recorded.length]!.body }), 1000);
+  await measure((n) => ({ path: pathFor(recorded[n % recorded.length]!.name), body: recorded[n % recorded.length]!.body }), 1000);
 }
-const mix = await measure((i) => { const r = recorded[i % recorded.length]!; return { path: pathFor(r.name), body: r.body }; }, REQUESTS);
-rows.push(['mix of all recorded reviews', mix]);
-// The baseline again, last: the ratio uses the mean of both, so drift during the run cancels out.
-const baselineAfter = await measure(allow, REQUESTS);
-rows.push(['always-allow (baseline, last)', baselineAfter]);
-const baseline = { perSecond: (baselineBefore.perSecond + baselineAfter.perSecond) / 2 };
+
+// Each review type against always-allow of the very same body (receiving, parsing and answering a review
+// costs with its size, so a large review compared with small ones would be charged for its size), in pairs
+// measured back to back, ROUNDS times over: the machine's load drifts during a run (other tenants), and a
+// pair's ratio cancels what drifted; the median of the rounds' ratios is the figure.
+interface Row { name: string; pick: () => { path: string; body: Buffer }; allow: () => { path: string; body: Buffer } }
+const rowsToRun: Row[] = recorded.map((r) => ({ name: r.name, pick: () => ({ path: pathFor(r.name), body: r.body }), allow: () => ({ path: '/allow', body: r.body }) }));
+let m = 0;
+let a = 0;
+rowsToRun.push({
+  name: 'mix of all recorded reviews',
+  pick: () => { const r = recorded[m++ % recorded.length]!; return { path: pathFor(r.name), body: r.body }; },
+  allow: () => ({ path: '/allow', body: recorded[a++ % recorded.length]!.body }),
+});
+const results = new Map<string, { route: Figures[]; allow: Figures[]; ratio: number[] }>(rowsToRun.map((r) => [r.name, { route: [], allow: [], ratio: [] }]));
+for (let round = 0; round < ROUNDS; round++) {
+  for (const row of rowsToRun) {
+    const res = results.get(row.name)!;
+    // Which goes first alternates, so neither side always follows the other.
+    const first = round % 2 === 0;
+    const allowBefore = first ? await measure(row.allow, PER_ROUND) : undefined;
+    const route = await measure(row.pick, PER_ROUND);
+    const allowed = allowBefore ?? await measure(row.allow, PER_ROUND);
+    res.route.push(route);
+    res.allow.push(allowed);
+    res.ratio.push(route.perSecond / allowed.perSecond);
+  }
+}
 child.send('rss');
 const { rss } = await next<{ rss: number }>();
 
 const pad = (s: string, n: number) => s.padEnd(n);
 console.log(`webhook benchmark: 5,000 VirtualServices + 5,000 DestinationRules cached; ${CONCURRENCY} keep-alive TLS connections; node ${process.version}`);
-console.log(`${pad('route', 36)}${pad('reviews/s', 12)}${pad('p50 ms', 10)}${pad('p99 ms', 10)}${pad('vs baseline (mixed bodies)', 28)}vs always-allow, same body`);
-for (const [name, f] of rows) {
-  const same = own.get(name);
-  console.log(`${pad(name, 36)}${pad(f.perSecond.toFixed(0), 12)}${pad(f.p50.toFixed(2), 10)}${pad(f.p99.toFixed(2), 10)}${pad((f.perSecond / baseline.perSecond).toFixed(2), 28)}${same ? (f.perSecond / same).toFixed(2) : ''}`);
+console.log(`${ROUNDS} rounds of ${PER_ROUND} reviews per route, each paired with always-allow of the same bodies; medians of the rounds`);
+console.log(`${pad('route', 32)}${pad('reviews/s', 11)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('always-allow/s', 16)}${pad('ratio', 8)}ratios of the rounds`);
+for (const row of rowsToRun) {
+  const res = results.get(row.name)!;
+  const f = (xs: Figures[], k: keyof Figures) => median(xs.map((x) => x[k]));
+  console.log(`${pad(row.name, 32)}${pad(f(res.route, 'perSecond').toFixed(0), 11)}${pad(f(res.route, 'p50').toFixed(2), 9)}${pad(f(res.route, 'p99').toFixed(2), 9)}`
+    + `${pad(f(res.allow, 'perSecond').toFixed(0), 16)}${pad(median(res.ratio).toFixed(2), 8)}${res.ratio.map((r) => r.toFixed(2)).join(' ')}`);
 }
 console.log(`server RSS: ${(ready.rss / 2 ** 20).toFixed(0)} MiB with caches loaded, ${(rss / 2 ** 20).toFixed(0)} MiB after the run`);
 child.send('stop');

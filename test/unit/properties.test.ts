@@ -5,13 +5,15 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { IntentError } from '../../core/errors.js';
 import { markedRoute } from '../../core/ops/match.js';
-import { type DestinationRule, type HTTPRoute, type VirtualService, canonicalJson } from '../../core/model.js';
+import { type DestinationRule, type HTTPRoute, type VirtualService, canonicalJson, namespaceOf, objectKey } from '../../core/model.js';
 import { type Plan, checkPlan, ordered } from '../../core/plan.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
 import { errorsOf, formatFinding } from '../../core/rules.js';
 import { planMarkedRoutes, planRollback, planRouteEdit } from '../../core/service-plan.js';
 import { carriesService, mirrorService, onlyService, routeKind, setServiceWeight, switchService } from '../../core/traffic.js';
 import { apportion } from '../../core/weights.js';
+import { ISTIO_ROOT_NAMESPACE, hostMatches, resolveHost, serviceNamespace } from '../../core/hosts.js';
+import { type Replacement, lookupSubsets } from '../../core/subsets.js';
 
 const NS = 'shop';
 const FQDN = 'svc.shop.svc.cluster.local';
@@ -132,5 +134,63 @@ describe('properties over generated layouts', function () {
       const second = op(after);
       expect(second.changes.filter((c) => c.action !== 'unchanged').map((c) => c.name), name).to.deep.equal([]);
     }), { numRuns: RUNS });
+  });
+});
+
+describe('lookupSubsets: the index by namespace and host finds what a scan of every rule finds', () => {
+  // The lookup as the webhook first wrote it: every rule of each namespace, filtered, exact hosts first.
+  function scan(host: string, client: string, drs: readonly DestinationRule[], replacement?: Replacement): string[] {
+    const order = [...new Set([client, serviceNamespace(host), ISTIO_ROOT_NAMESPACE].filter((n): n is string => !!n))];
+    const out: DestinationRule[] = [];
+    for (const ns of order) {
+      let candidates = drs.filter((d) => namespaceOf(d) === ns);
+      if (replacement) {
+        candidates = candidates.filter((d) => objectKey(d) !== replacement.key);
+        if (replacement.with && namespaceOf(replacement.with) === ns) candidates.push(replacement.with);
+      }
+      const visible = (d: DestinationRule) => !d.spec.exportTo || d.spec.exportTo.includes('*') || d.spec.exportTo.some((e) => (e === '.' ? ns === client : e === client));
+      const inNs = candidates.filter((d) => visible(d) && hostMatches(resolveHost(d.spec.host, ns), host));
+      inNs.sort((a, b) => Number(a.spec.host.startsWith('*')) - Number(b.spec.host.startsWith('*')));
+      out.push(...inNs);
+    }
+    return out.map((d) => `${objectKey(d)}:${d.spec.host}:${(d.spec.subsets ?? []).map((s) => s.name).join('+')}`);
+  }
+  const namespaces = ['a', 'b', ISTIO_ROOT_NAMESPACE];
+  const hosts = ['reviews', 'reviews.a.svc.cluster.local', 'reviews.b.svc.cluster.local', '*.a.svc.cluster.local', '*', 'api.example.com', '*.example.com'];
+  const rule = fc.record({
+    name: fc.constantFrom('r1', 'r2', 'r3', 'r4'), ns: fc.constantFrom(...namespaces), host: fc.constantFrom(...hosts),
+    exportTo: fc.option(fc.constantFrom(['*'], ['.'], ['a'], ['b', '.']), { nil: undefined }), subsets: fc.subarray(['v1', 'v2', 'v3']),
+  }).map(({ name, ns, host, exportTo, subsets }): DestinationRule => ({
+    apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name, namespace: ns },
+    spec: { host, ...(exportTo ? { exportTo: [...exportTo] } : {}), subsets: subsets.map((s) => ({ name: s })) },
+  }));
+
+  it('for every host, client namespace and replacement (an edit, a delete, a new rule)', () => {
+    fc.assert(fc.property(
+      fc.array(rule, { maxLength: 12 }), fc.constantFrom('reviews.a.svc.cluster.local', 'reviews.b.svc.cluster.local', 'api.example.com', 'x.a.svc.cluster.local'),
+      fc.constantFrom('a', 'b', 'c'), fc.option(fc.tuple(fc.constantFrom('a/r1', 'b/r2', 'istio-system/r3'), fc.option(rule, { nil: undefined })), { nil: undefined }),
+      (drs, host, client, swap) => {
+        const replacement = swap ? { key: swap[0], with: swap[1] } : undefined;
+        const got = lookupSubsets(host, client, drs, replacement);
+        const expected = scan(host, client, drs, replacement);
+        expect(got.rules.map((d) => `${objectKey(d)}:${d.spec.host}:${(d.spec.subsets ?? []).map((s) => s.name).join('+')}`)).to.deep.equal(expected);
+      },
+    ), { numRuns: 2000 });
+  });
+});
+
+describe('serviceNamespace', () => {
+  it('is the NAMESPACE of NAME.NAMESPACE.svc.cluster.local and nothing else, for any host', () => {
+    const bySplit = (fqdn: string) => {
+      if (!fqdn.endsWith('.svc.cluster.local')) return undefined;
+      const parts = fqdn.slice(0, -'.svc.cluster.local'.length).split('.');
+      return parts.length === 2 && parts[0] !== '*' ? parts[1] : undefined;
+    };
+    const label = fc.constantFrom('', '*', 'reviews', 'shop', 'svc', 'cluster', 'local', 'a.b');
+    fc.assert(fc.property(fc.array(label, { maxLength: 6 }), fc.boolean(), (labels, suffix) => {
+      const host = labels.join('.') + (suffix ? '.svc.cluster.local' : '');
+      expect(serviceNamespace(host), host).to.equal(bySplit(host));
+    }), { numRuns: 3000 });
+    expect(serviceNamespace('reviews.shop.svc.cluster.local')).to.equal('shop');
   });
 });

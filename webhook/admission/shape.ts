@@ -38,33 +38,60 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 /** The first field whose type is not what the rules read, as "path: expected X, got Y"; undefined when all fit. */
 export function shapeProblem(value: unknown, shape: Shape, path = ''): string | undefined {
-  const at = path || '(the object)';
+  return problemAt(value, shape, path ? [path] : []);
+}
+
+/**
+ * The walk behind shapeProblem, on every review: the path is a stack of segments, written out only for the
+ * field that does not fit (building a string per field visited was a third of a review's judgement).
+ */
+function problemAt(value: unknown, shape: Shape, at: Array<string | number>): string | undefined {
   if (shape === 'any') return undefined;
-  if (shape === 'object-or-null') return value === null || isObject(value) ? undefined : `${at}: expected an object or null, got ${describe(value)}`;
-  if (shape === 'string' || shape === 'number') return typeof value === shape && (shape === 'string' || Number.isFinite(value)) ? undefined : `${at}: expected a ${shape}, got ${describe(value)}`;
+  if (shape === 'object-or-null') return value === null || isObject(value) ? undefined : `${pathOf(at)}: expected an object or null, got ${describe(value)}`;
+  if (shape === 'string' || shape === 'number') return typeof value === shape && (shape === 'string' || Number.isFinite(value)) ? undefined : `${pathOf(at)}: expected a ${shape}, got ${describe(value)}`;
   if ('array' in shape) {
-    if (!Array.isArray(value)) return `${at}: expected an array, got ${describe(value)}`;
-    for (let i = 0; i < value.length; i++) {
-      const p = shapeProblem(value[i], shape.array, `${path}[${i}]`);
-      if (p) return p;
-    }
-    return undefined;
+    if (!Array.isArray(value)) return `${pathOf(at)}: expected an array, got ${describe(value)}`;
+    return each(value.length, (i) => {
+      at.push(i);
+      const p = problemAt(value[i], shape.array, at);
+      at.pop();
+      return p;
+    });
   }
-  if (!isObject(value)) return `${at}: expected an object, got ${describe(value)}`;
+  if (!isObject(value)) return `${pathOf(at)}: expected an object, got ${describe(value)}`;
   if ('map' in shape) {
-    for (const [k, v] of Object.entries(value)) {
-      const p = shapeProblem(v, shape.map, `${path}.${k}`);
-      if (p) return p;
-    }
-    return undefined;
+    const keys = Object.keys(value);
+    return each(keys.length, (i) => {
+      at.push(keys[i]!);
+      const p = problemAt(value[keys[i]!], shape.map, at);
+      at.pop();
+      return p;
+    });
   }
   for (const key of shape.required ?? []) {
-    if (!(key in value)) return `${path ? `${path}.` : ''}${key}: required`;
+    if (!(key in value)) return `${pathOf([...at, key])}: required`;
   }
-  for (const [key, inner] of Object.entries(shape.object)) {
+  for (const key in shape.object) {
     if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
-    const p = shapeProblem(value[key], inner, path ? `${path}.${key}` : key);
+    at.push(key);
+    const p = problemAt(value[key], shape.object[key]!, at);
+    at.pop();
     if (p) return p;
   }
   return undefined;
+}
+
+function each(n: number, problem: (i: number) => string | undefined): string | undefined {
+  for (let i = 0; i < n; i++) {
+    const p = problem(i);
+    if (p) return p;
+  }
+  return undefined;
+}
+
+/** ["spec", "http", 0, "route"] -> "spec.http[0].route"; "(the object)" for the top. */
+function pathOf(at: ReadonlyArray<string | number>): string {
+  let out = '';
+  for (const s of at) out += typeof s === 'number' ? `[${s}]` : out ? `.${s}` : s;
+  return out || '(the object)';
 }
