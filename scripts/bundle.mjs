@@ -276,6 +276,23 @@ if (check && check.status === 0 && check.stdout === plain.stdout && check.stderr
   await rm(blob, { force: true });
   console.warn(`warning: no startup snapshot for ${node} (${process.version}); bin/kubectl-gray will run the plain bundle.\n${built.stderr || check?.stderr || ''}`.trimEnd());
 }
+// Help and version: the same text on every run, so the build renders each page once with the plain bundle
+// (output not a terminal) into dist/static/, and the launcher prints it without starting node. A page is
+// kept only when it went to stdout alone with exit 0; the commands are the ones --help lists.
+await rm('dist/static', { recursive: true, force: true });
+await mkdir('dist/static', { recursive: true });
+{
+  const render = (args) => spawnSync(process.execPath, ['dist/bundle/kubectl-gray.mjs', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const top = render(['--help']);
+  const commands = [...top.stdout.matchAll(/^ {2}kubectl gray ([a-z-]+)/gm)].map((m) => m[1]);
+  if (top.status !== 0 || commands.length < 5) throw new Error(`kubectl-gray --help did not list the commands:\n${top.stdout}${top.stderr}`);
+  for (const args of [['--help'], ['-h'], ...commands.flatMap((c) => (c === 'version' ? [['version']] : [])), ...commands.flatMap((c) => [[c, '--help'], [c, '-h']])]) {
+    const page = render(args);
+    if (page.status !== 0 || page.stderr !== '' || page.stdout === '') throw new Error(`kubectl-gray ${args.join(' ')}: exit ${page.status}\n${page.stderr}`);
+    await writeFile(`dist/static/${args.join('_')}`, page.stdout);
+  }
+}
+
 // Whether this Node trusts its bundled root certificates by default (tls.rootCertificates), which the
 // plugin can then reproduce itself for a connection without a CA (see the launcher).
 const bundledRoots = !process.config.variables.openssl_use_def_ca_store;
@@ -301,8 +318,17 @@ function launcher({ node, bundledRoots }) {
 #    (about 25 ms) although the kubeconfig's CA replaces them; KUBECTL_GRAY_BUNDLED_ROOTS tells the plugin to
 #    give a cluster without a CA those bundled roots itself, as Node would have (kube/extra-ca.ts).
 # Anything else (another node, NODE_OPTIONS set, no snapshot): the plain bundle, environment untouched.
+# Before either: help and version pages (the same text every time) come from dist/static/, where the build
+# wrote what the plugin prints, unless the output is a terminal narrower than the 110 columns they are set in.
 if [ -L "$0" ]; then self=$(readlink -f "$0"); else self=$0; fi
 dist=\${self%/*}/../dist
+if [ $# -le 2 ]; then
+  case "$1:$2" in
+    *[!a-z:-]*) ;;
+    *) page=$dist/static/$1\${2:+_$2}
+       if [ -f "$page" ] && { ! [ -t 1 ] || [ "$(stty size 2>/dev/null </dev/tty | cut -d' ' -f2)" -ge 110 ] 2>/dev/null; }; then exec cat "$page"; fi ;;
+  esac
+fi
 built_with=${q(node)}
 if [ -n "$built_with" ] && [ -z "\${NODE_OPTIONS:-}" ] && node=$(command -v node) && [ "$node" -ef "$built_with" ] \\
    && [ -r "$dist/snapshot/kubectl-gray.blob" ] && ! [ "$node" -nt "$dist/snapshot/kubectl-gray.blob" ]; then

@@ -75,10 +75,25 @@ describe('bin/kubectl-gray (launcher)', function () {
   });
 
   it('starts from the snapshot with the node it was built with, and prints exactly what the plain bundle prints', async () => {
-    for (const args of [['version'], ['--help'], ['set-weight', '-h'], ['analyze', bookinfoFile], ['set-weight', 'reviews'], ['nosuch']]) {
+    for (const args of [['analyze', bookinfoFile], ['set-weight', 'reviews'], ['nosuch'], ['status', '-h', '-n', 'x'], ['version', 'x'], []]) {
       const fast = await launch(args);
       expect(fast.snapshot, `${args.join(' ')}: ${fast.trace}`).to.equal(true);
       same(fast, await plain(args));
+    }
+  });
+
+  it('prints help and version pages without starting node, exactly as the plugin prints them', async () => {
+    for (const args of [['version'], ['--help'], ['-h'], ['set-weight', '-h'], ['status', '--help'], ['analyze', '--help'], ['version', '--help']]) {
+      const fast = await launch(args);
+      expect(fast.trace, args.join(' ')).to.match(/\+ exec cat \S+\/dist\/static\//);
+      expect(fast.snapshot).to.equal(false);
+      same(fast, await plain(args));
+    }
+    // Anything else, or a page the build did not write, is the plugin's to print.
+    for (const args of [['nosuch', '-h'], ['Version'], ['set-weight', '--help=x']]) {
+      const r = await launch(args);
+      expect(r.trace, args.join(' ')).to.not.contain('exec cat');
+      same(r, await plain(args));
     }
   });
 
@@ -96,20 +111,23 @@ describe('bin/kubectl-gray (launcher)', function () {
 
   it('stops quietly (141, no stack) when the reader closes the pipe early, like kubectl | head', async () => {
     for (const run of [(out: 'pipe') => spawn('sh', [launcher, '--help'], { env: cleanEnv(), stdio: ['ignore', out, 'pipe'] }),
+      (out: 'pipe') => spawn('sh', [launcher, 'nosuch-but-long', '--help', 'x'], { env: cleanEnv(), stdio: ['ignore', out, 'pipe'] }),
       (out: 'pipe') => spawn(process.execPath, [join(root, 'dist', 'bundle', 'kubectl-gray.mjs'), '--help'], { env: cleanEnv(), stdio: ['ignore', out, 'pipe'] })]) {
       const child = run('pipe');
       child.stdout!.destroy(); // closed before the child can start, let alone write
       let stderr = '';
       child.stderr!.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
-      const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      // A shell reports 141 both for an exit with 141 (node) and for a death by SIGPIPE (cat printing a help page).
+      const status = await new Promise<number | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal === 'SIGPIPE' ? 141 : null))));
       expect({ status, stderr }).to.deep.equal({ status: 141, stderr: '' });
     }
   });
 
   it('falls back to the plain bundle: NODE_OPTIONS set', async () => {
-    const r = await launch(['version'], { ...cleanEnv(), NODE_OPTIONS: '--no-warnings' });
+    const r = await launch(['nosuch'], { ...cleanEnv(), NODE_OPTIONS: '--no-warnings' });
     expect(r.snapshot).to.equal(false);
-    same(r, await plain(['version']));
+    expect(r.trace).to.contain('kubectl-gray.mjs');
+    same(r, await plain(['nosuch']));
   });
 
   it('falls back to the plain bundle: another node first on PATH', async () => {
@@ -135,9 +153,12 @@ describe('bin/kubectl-gray (launcher)', function () {
   it('a symlink to the launcher (as krew installs it) finds its dist/', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gray-link-'));
     symlinkSync(launcher, join(dir, 'kubectl-gray'));
-    const r = await launch(['version'], cleanEnv(), join(dir, 'kubectl-gray'));
+    const r = await launch(['nosuch'], cleanEnv(), join(dir, 'kubectl-gray'));
     expect(r.snapshot).to.equal(true);
-    same(r, await plain(['version']));
+    same(r, await plain(['nosuch']));
+    const page = await launch(['version'], cleanEnv(), join(dir, 'kubectl-gray'));
+    expect(page.trace).to.contain('exec cat');
+    same(page, await plain(['version']));
   });
 
   describe('NODE_EXTRA_CA_CERTS', () => {
@@ -151,11 +172,11 @@ describe('bin/kubectl-gray (launcher)', function () {
     after(() => api.close());
 
     it('is handed over, not parsed at start-up, on the fast path; unreadable, it is left to node', async () => {
-      const r = await launch(['version'], { ...cleanEnv(), NODE_EXTRA_CA_CERTS: caFile });
+      const r = await launch(['nosuch'], { ...cleanEnv(), NODE_EXTRA_CA_CERTS: caFile });
       expect(r.trace).to.contain('unset NODE_EXTRA_CA_CERTS');
-      const missing = await launch(['version'], { ...cleanEnv(), NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' });
+      const missing = await launch(['nosuch'], { ...cleanEnv(), NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' });
       expect(missing.trace).to.not.contain('unset NODE_EXTRA_CA_CERTS');
-      same(missing, await plain(['version'], { ...cleanEnv(), NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' }));
+      same(missing, await plain(['nosuch'], { ...cleanEnv(), NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' }));
     });
 
     it('still trusts that file for a cluster without a CA in the kubeconfig, as node would', async () => {
