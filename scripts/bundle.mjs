@@ -139,6 +139,16 @@ function isJson(v) {
   }
 }
 
+/**
+ * The start of a shim's load() for a file kept out of the snapshot: refuses while the snapshot is being built
+ * (the file would be evaluated into the heap after all), and sets `path` and `dir`, the folder of the blob this
+ * process started from (the launcher passes its path), else where the build put the snapshot script.
+ */
+const outsideSnapshot = (what) => `if (real) return real;
+  if (require('node:v8').startupSnapshot.isBuildingSnapshot()) throw new Error(${JSON.stringify(`${what} used while building the startup snapshot`)});
+  var path = require('node:path'), argv = process.execArgv, i = argv.indexOf('--snapshot-blob');
+  var dir = i >= 0 ? path.dirname(argv[i + 1]) : __dirname;`;
+
 // Packages the snapshot leaves out: each is built into dist/snapshot/lazy/<name>.cjs and required from there
 // (next to the blob) on first use, so their source and objects are not in the heap every run deserialises.
 //  - client-node's proxy agents (socks-proxy-agent, hpagent): their top level subclasses http.Agent, which a
@@ -176,10 +186,8 @@ const lazyPackages = {
         loader: 'js',
         contents: `var real;
 function load() {
-  if (real) return real;
-  if (require('node:v8').startupSnapshot.isBuildingSnapshot()) throw new Error('${args.path} used while building the startup snapshot');
-  var path = require('node:path'), argv = process.execArgv, i = argv.indexOf('--snapshot-blob');
-  var file = path.join(i >= 0 ? path.dirname(argv[i + 1]) : __dirname, 'lazy', ${JSON.stringify(`${args.path}.cjs`)});
+  ${outsideSnapshot(args.path)}
+  var file = path.join(dir, 'lazy', ${JSON.stringify(`${args.path}.cjs`)});
   // A process started from a snapshot has a require for built-in modules only: a real one for the file.
   return (real = require('node:module').createRequire(file)(file));
 }
@@ -204,12 +212,8 @@ const lazyValidators = {
       loader: 'js',
       contents: `var real;
 function load() {
-  if (real) return real;
-  if (require('node:v8').startupSnapshot.isBuildingSnapshot()) throw new Error('the schema validators were used while building the startup snapshot');
-  // Next to the blob this process started from (the launcher passes its path), else where the build put it.
-  var args = process.execArgv, i = args.indexOf('--snapshot-blob');
-  var dir = i >= 0 ? require('node:path').dirname(args[i + 1]) : __dirname;
-  var path = require('node:path'), fs = require('node:fs'), file = path.join(dir, 'istio-validators.cjs');
+  ${outsideSnapshot('the schema validators')}
+  var fs = require('node:fs'), file = path.join(dir, 'istio-validators.cjs');
   // Compiled with the V8 code cache made at build time (a cache this V8 rejects only costs the compile).
   var cachedData; try { cachedData = fs.readFileSync(file + '.cache'); } catch (e) {}
   var script = new (require('node:vm').Script)(${JSON.stringify(MODULE_WRAPPER[0])} + fs.readFileSync(file, 'utf8') + ${JSON.stringify(MODULE_WRAPPER[1])}, { filename: file, cachedData: cachedData });
