@@ -3,7 +3,7 @@
 
 import { resolveHost } from './hosts.js';
 import {
-  type DestinationRule, type HTTPRoute, type StringMatch, type VirtualService, describeObject, namespaceOf, objectKey,
+  type DestinationRule, type HTTPRoute, type StringMatch, type VirtualService, describeObject, jsonEqual, namespaceOf, objectKey,
 } from './model.js';
 import { destinationsOf, routesOf } from './destinations.js';
 import { virtualServicesUsing } from './indexes.js';
@@ -189,6 +189,17 @@ export function checkDestinationRule(dr: DestinationRule): Finding[] {
 }
 
 /**
+ * The usual update (a subset added, labels or a traffic policy changed): the same host, seen from the same
+ * namespaces, still defining every subset it defined. Every lookup that found a subset in it still does.
+ */
+function keepsEverySubset(previous: DestinationRule, next: DestinationRule): boolean {
+  if (namespaceOf(previous) !== namespaceOf(next) || previous.spec?.host !== next.spec?.host) return false;
+  if (!jsonEqual(previous.spec?.exportTo ?? null, next.spec?.exportTo ?? null)) return false;
+  const names = new Set((next.spec?.subsets ?? []).map((s) => s?.name));
+  return (previous.spec?.subsets ?? []).every((s) => !s?.name || names.has(s.name));
+}
+
+/**
  * A DestinationRule update (next defined) or delete (next undefined) must not take away a subset that a
  * VirtualService still routes to, unless another DestinationRule it sees still defines that subset.
  */
@@ -198,6 +209,7 @@ export function checkSubsetRemoval(
   virtualServices: readonly VirtualService[],
   destinationRules: readonly DestinationRule[],
 ): Finding[] {
+  if (next && keepsEverySubset(previous, next)) return [];
   const object = describeObject(previous);
   const key = objectKey(previous);
   const isPrevious = (d: DestinationRule) => objectKey(d) === key;

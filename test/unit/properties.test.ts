@@ -14,6 +14,7 @@ import { carriesService, mirrorService, onlyService, routeKind, setServiceWeight
 import { apportion } from '../../core/weights.js';
 import { ISTIO_ROOT_NAMESPACE, hostMatches, resolveHost, serviceNamespace } from '../../core/hosts.js';
 import { type Replacement, lookupSubsets } from '../../core/subsets.js';
+import { checkSubsetRemoval } from '../../core/validate.js';
 
 const NS = 'shop';
 const FQDN = 'svc.shop.svc.cluster.local';
@@ -176,6 +177,32 @@ describe('lookupSubsets: the index by namespace and host finds what a scan of ev
         expect(got.rules.map((d) => `${objectKey(d)}:${d.spec.host}:${(d.spec.subsets ?? []).map((s) => s.name).join('+')}`)).to.deep.equal(expected);
       },
     ), { numRuns: 2000 });
+  });
+});
+
+describe('checkSubsetRemoval: an update that keeps host, exportTo and every subset name is not looked into', () => {
+  it('because every lookup that found a subset in the old rule finds it in the new one', () => {
+    const drArb = fc.record({
+      ns: fc.constantFrom('a', 'b', ISTIO_ROOT_NAMESPACE), host: fc.constantFrom('reviews', 'reviews.a.svc.cluster.local', '*.a.svc.cluster.local', '*'),
+      exportTo: fc.option(fc.constantFrom(['*'], ['.'], ['b']), { nil: undefined }), subsets: fc.subarray(['v1', 'v2', 'v3'], { minLength: 1 }),
+    });
+    fc.assert(fc.property(drArb, fc.subarray(['v4', 'v5']), fc.array(drArb, { maxLength: 5 }),
+      fc.constantFrom('reviews.a.svc.cluster.local', 'x.a.svc.cluster.local'), fc.constantFrom('a', 'b'), (p, added, others, host, client) => {
+        const make = (d: typeof p, name: string, subsets: string[]): DestinationRule => ({
+          apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name, namespace: d.ns },
+          spec: { host: d.host, ...(d.exportTo ? { exportTo: [...d.exportTo] } : {}), subsets: subsets.map((n) => ({ name: n, labels: { version: n } })) },
+        });
+        const previous = make(p, 'edited', p.subsets);
+        const next = make(p, 'edited', [...p.subsets, ...added]);
+        const drs = [previous, ...others.map((o, i) => make(o, `other-${i}`, o.subsets))];
+        const key = objectKey(previous);
+        const before = lookupSubsets(host, client, drs, { key, with: previous }).subsets;
+        const after = lookupSubsets(host, client, drs, { key, with: next }).subsets;
+        for (const s of before) expect(after).to.include(s);
+        const vs: VirtualService = { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'vs', namespace: client },
+          spec: { hosts: [host], http: [{ route: before.map((s) => ({ destination: { host, subset: s } })) }] } };
+        expect(checkSubsetRemoval(previous, next, [vs], drs)).to.deep.equal([]);
+      }), { numRuns: 1000 });
   });
 });
 
