@@ -110,16 +110,19 @@ describe('bin/kubectl-gray (launcher)', function () {
   });
 
   it('stops quietly (141, no stack) when the reader closes the pipe early, like kubectl | head', async () => {
-    for (const run of [(out: 'pipe') => spawn('sh', [launcher, '--help'], { env: cleanEnv(), stdio: ['ignore', out, 'pipe'] }),
-      (out: 'pipe') => spawn('sh', [launcher, 'nosuch-but-long', '--help', 'x'], { env: cleanEnv(), stdio: ['ignore', out, 'pipe'] }),
-      (out: 'pipe') => spawn(process.execPath, [join(root, 'dist', 'bundle', 'kubectl-gray.mjs'), '--help'], { env: cleanEnv(), stdio: ['ignore', out, 'pipe'] })]) {
-      const child = run('pipe');
-      child.stdout!.destroy(); // closed before the child can start, let alone write
+    for (const argv of [[launcher, '--help'], [launcher, 'nosuch-but-long', '--help', 'x'], [join(root, 'dist', 'bundle', 'kubectl-gray.mjs'), '--help']]) {
+      const program = argv[0]!.endsWith('.mjs') ? process.execPath : 'sh';
+      // The child waits for a line on stdin, sent once our end of its stdout is really closed: printing a help
+      // page takes the launcher a few milliseconds, which could otherwise beat the close.
+      const child = spawn('sh', ['-c', 'read go; exec "$@"', 'sh', program, ...argv], { env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+      child.stdout.destroy();
+      await new Promise((resolve) => child.stdout.once('close', resolve));
+      child.stdin.end('go\n');
       let stderr = '';
-      child.stderr!.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+      child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
       // A shell reports 141 both for an exit with 141 (node) and for a death by SIGPIPE (cat printing a help page).
       const status = await new Promise<number | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal === 'SIGPIPE' ? 141 : null))));
-      expect({ status, stderr }).to.deep.equal({ status: 141, stderr: '' });
+      expect({ status, stderr }, argv.join(' ')).to.deep.equal({ status: 141, stderr: '' });
     }
   });
 
