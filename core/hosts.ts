@@ -9,6 +9,8 @@ export function resolveHost(host: string, objectNamespace: string): string {
   return `${host}.${objectNamespace}.${CLUSTER_DOMAIN}`;
 }
 
+const SERVICE_SUFFIX = `.${CLUSTER_DOMAIN}`;
+
 /** The namespace of an in-cluster service FQDN, or undefined for external and wildcard hosts. */
 export function serviceNamespace(fqdn: string): string | undefined {
   if (!fqdn.endsWith(SERVICE_SUFFIX)) return undefined;
@@ -18,8 +20,6 @@ export function serviceNamespace(fqdn: string): string | undefined {
   if (dot >= end || fqdn.indexOf('.', dot + 1) !== end) return undefined;
   return fqdn.slice(0, dot) === '*' ? undefined : fqdn.slice(dot + 1, end);
 }
-
-const SERVICE_SUFFIX = `.${CLUSTER_DOMAIN}`;
 
 /** The short service name of an in-cluster FQDN ("reviews" for reviews.default.svc.cluster.local). */
 export function serviceName(fqdn: string): string {

@@ -35,11 +35,8 @@ export function lookupSubsets(
   const order = [clientNamespace, serviceNamespace(hostFqdn), rootNamespace].filter((n): n is string => !!n);
   const index = destinationRulesByNamespaceAndHost(destinationRules);
   const rules: DestinationRule[] = [];
-  const seen = new Set<string>();
   const applies = (dr: DestinationRule, ns: string) => visibleFrom(dr, clientNamespace) && hostMatches(resolveHost(dr.spec?.host ?? '', ns), hostFqdn);
-  for (const ns of order) {
-    if (seen.has(ns)) continue;
-    seen.add(ns);
+  for (const ns of new Set(order)) {
     const inNs = index.get(ns);
     // An exact host beats a wildcard within one namespace; within each, the order of the list (the rule that
     // stands in for another comes last, as if just added).

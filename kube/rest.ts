@@ -145,11 +145,10 @@ function primeRootStore(): void {
 /** Node's bundled roots, plus the extra CA file the launcher kept from Node's start-up (see extra-ca.ts). */
 function defaultTrust(): string[] | undefined {
   const file = extraCaFileNotLoaded();
-  const roots = bundledRootsNotLoaded() ? [...rootCertificates] : undefined;
-  if (file === undefined) return roots;
+  if (file === undefined) return bundledRootsNotLoaded() ? [...rootCertificates] : undefined;
   try {
     return [...rootCertificates, readFileSync(file, 'utf8')];
   } catch {
-    return roots; // unreadable now: Node's roots alone, as Node does when it cannot load the file
+    return [...rootCertificates]; // unreadable now: Node's roots alone, as Node does when it cannot load the file
   }
 }

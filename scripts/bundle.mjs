@@ -290,7 +290,7 @@ await mkdir('dist/static', { recursive: true });
   const top = render(['--help']);
   const commands = [...top.stdout.matchAll(/^ {2}kubectl gray ([a-z-]+)/gm)].map((m) => m[1]);
   if (top.status !== 0 || commands.length < 5) throw new Error(`kubectl-gray --help did not list the commands:\n${top.stdout}${top.stderr}`);
-  for (const args of [['--help'], ['-h'], ...commands.flatMap((c) => (c === 'version' ? [['version']] : [])), ...commands.flatMap((c) => [[c, '--help'], [c, '-h']])]) {
+  for (const args of [['--help'], ['-h'], ['version'], ...commands.flatMap((c) => [[c, '--help'], [c, '-h']])]) {
     const page = render(args);
     if (page.status !== 0 || page.stderr !== '' || page.stdout === '') throw new Error(`kubectl-gray ${args.join(' ')}: exit ${page.status}\n${page.stderr}`);
     await writeFile(`dist/static/${args.join('_')}`, page.stdout);

@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from '../median.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const RUNS = Math.max(1, Number(process.env['BENCH_RUNS'] ?? 21));
@@ -46,11 +47,6 @@ function once(argv: string[], env: NodeJS.ProcessEnv, ok = [0]): number {
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (!ok.includes(r.status ?? -1)) throw new Error(`${argv.join(' ')}: exit ${r.status}\n${r.stderr}`);
   return ms;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 function measure(rows: Row[], env: NodeJS.ProcessEnv): Map<string, number> {

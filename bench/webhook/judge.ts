@@ -4,6 +4,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from '../median.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
 import { mutateDeployment, validateIstio } from '../../webhook/admission/handlers.js';
 import type { AdmissionRequest } from '../../webhook/admission/review.js';
@@ -13,7 +14,6 @@ const reviewsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..
 const COUNT = Number(process.env['BENCH_REQUESTS'] ?? 20_000);
 const { virtualServices, destinationRules } = world();
 const store = { virtualServices: () => virtualServices, destinationRules: () => destinationRules };
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 console.log(`webhook judgement, in-process: 5,000 VirtualServices + 5,000 DestinationRules cached; medians of 5 rounds of ${COUNT}`);
 console.log(`${'review'.padEnd(32)}${'parse µs'.padEnd(12)}${'judge µs'.padEnd(12)}judge / parse`);

@@ -6,6 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from '../median.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
@@ -61,7 +62,6 @@ async function measure(pick: (i: number) => { path: string; body: Buffer }, coun
 const pathFor = (name: string) => (name.startsWith('deployment') ? '/mutate' : '/validate');
 const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 5));
 const PER_ROUND = Math.max(200, Math.floor(REQUESTS / ROUNDS));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 // Warm up the JIT and the TLS sessions on every route before anything counts.
 for (let i = 0; i < 3; i++) {

@@ -2,6 +2,7 @@
 // their CRD's schema before a validating webhook sees them, so a wrong type here means a cluster without
 // Istio's schemas, a broken client or an attack: the webhook names the field instead of failing inside the
 // rules (found by bench/fuzz). Only the fields kubectl-gray reads are checked; anything else may be anything.
+import { fieldOf } from '../../core/schema/validate.js';
 
 type Shape = 'string' | 'number' | 'any' | 'object-or-null' | { object: Record<string, Shape>; required?: string[] } | { array: Shape } | { map: Shape };
 
@@ -51,47 +52,37 @@ function problemAt(value: unknown, shape: Shape, at: Array<string | number>): st
   if (shape === 'string' || shape === 'number') return typeof value === shape && (shape === 'string' || Number.isFinite(value)) ? undefined : `${pathOf(at)}: expected a ${shape}, got ${describe(value)}`;
   if ('array' in shape) {
     if (!Array.isArray(value)) return `${pathOf(at)}: expected an array, got ${describe(value)}`;
-    return each(value.length, (i) => {
-      at.push(i);
-      const p = problemAt(value[i], shape.array, at);
-      at.pop();
-      return p;
-    });
+    for (let i = 0; i < value.length; i++) {
+      const p = problemWithin(value[i], shape.array, at, i);
+      if (p) return p;
+    }
+    return undefined;
   }
   if (!isObject(value)) return `${pathOf(at)}: expected an object, got ${describe(value)}`;
   if ('map' in shape) {
-    const keys = Object.keys(value);
-    return each(keys.length, (i) => {
-      at.push(keys[i]!);
-      const p = problemAt(value[keys[i]!], shape.map, at);
-      at.pop();
-      return p;
-    });
+    for (const key of Object.keys(value)) {
+      const p = problemWithin(value[key], shape.map, at, key);
+      if (p) return p;
+    }
+    return undefined;
   }
   for (const key of shape.required ?? []) {
     if (!(key in value)) return `${pathOf([...at, key])}: required`;
   }
   for (const key in shape.object) {
     if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
-    at.push(key);
-    const p = problemAt(value[key], shape.object[key]!, at);
-    at.pop();
+    const p = problemWithin(value[key], shape.object[key]!, at, key);
     if (p) return p;
   }
   return undefined;
 }
 
-function each(n: number, problem: (i: number) => string | undefined): string | undefined {
-  for (let i = 0; i < n; i++) {
-    const p = problem(i);
-    if (p) return p;
-  }
-  return undefined;
+/** problemAt one level down: `segment` is on the path while the value under it is walked. */
+function problemWithin(value: unknown, shape: Shape, at: Array<string | number>, segment: string | number): string | undefined {
+  at.push(segment);
+  const p = problemAt(value, shape, at);
+  at.pop();
+  return p;
 }
 
-/** ["spec", "http", 0, "route"] -> "spec.http[0].route"; "(the object)" for the top. */
-function pathOf(at: ReadonlyArray<string | number>): string {
-  let out = '';
-  for (const s of at) out += typeof s === 'number' ? `[${s}]` : out ? `.${s}` : s;
-  return out || '(the object)';
-}
+const pathOf = (at: ReadonlyArray<string | number>) => fieldOf(at) || '(the object)';
