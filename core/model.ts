@@ -94,10 +94,10 @@ export interface DestinationRule extends KubeObject {
 export const ISTIO_GROUP = 'networking.istio.io';
 export const SERVED_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'] as const;
 
+const SERVED_API_VERSIONS = new Set(SERVED_VERSIONS.map((v) => `${ISTIO_GROUP}/${v}`));
+
 export function isIstioNetworking(apiVersion: string | undefined): boolean {
-  if (!apiVersion) return false;
-  const [group, version] = apiVersion.split('/');
-  return group === ISTIO_GROUP && (SERVED_VERSIONS as readonly string[]).includes(version ?? '');
+  return typeof apiVersion === 'string' && SERVED_API_VERSIONS.has(apiVersion);
 }
 
 export function isVirtualService(obj: unknown): obj is VirtualService {

@@ -1,21 +1,12 @@
 // Envoy compiles Istio's regex matches with RE2, so validity is judged by an RE2 implementation,
 // not JavaScript's RegExp (which accepts lookbehind and backreferences that Envoy rejects).
 import { RE2JS } from 're2js';
+import { memoized } from './memo.js';
 
 export const MAX_REGEX_LENGTH = 1024;
 
-/** Verdicts by pattern: the webhook sees the same few patterns again and again; compiling is the costly part. */
-const verdicts = new Map<string, string | undefined>();
-const MAX_VERDICTS = 2048;
-
-/** undefined when the pattern is acceptable to Istio, else the reason it is not. */
-export function re2Problem(pattern: string): string | undefined {
-  if (verdicts.has(pattern)) return verdicts.get(pattern);
-  const verdict = judge(pattern);
-  if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
-  verdicts.set(pattern, verdict);
-  return verdict;
-}
+/** undefined when the pattern is acceptable to Istio, else the reason it is not (remembered: compiling is the costly part). */
+export const re2Problem: (pattern: string) => string | undefined = memoized(judge);
 
 function judge(pattern: string): string | undefined {
   if (pattern.length === 0) return 'the regex is empty';

@@ -32,27 +32,40 @@ export function lookupSubsets(
   replacement?: Replacement,
   rootNamespace = ISTIO_ROOT_NAMESPACE,
 ): SubsetLookup {
-  const order = [clientNamespace, serviceNamespace(hostFqdn), rootNamespace].filter((n): n is string => !!n);
   const index = destinationRulesByNamespaceAndHost(destinationRules);
   const rules: DestinationRule[] = [];
-  const applies = (dr: DestinationRule, ns: string) => visibleFrom(dr, clientNamespace) && hostMatches(resolveHost(dr.spec?.host ?? '', ns), hostFqdn);
-  for (const ns of new Set(order)) {
+  const serviceNs = serviceNamespace(hostFqdn);
+  // Every review makes a lookup per destination: the three namespaces are walked without building a list of them.
+  for (let step = 0; step < 3; step++) {
+    const ns = step === 0 ? clientNamespace : step === 1 ? serviceNs : rootNamespace;
+    if (!ns || (step >= 1 && ns === clientNamespace) || (step === 2 && ns === serviceNs)) continue;
     const inNs = index.get(ns);
     // An exact host beats a wildcard within one namespace; within each, the order of the list (the rule that
     // stands in for another comes last, as if just added).
     const extra = replacement?.with && namespaceOf(replacement.with) === ns ? replacement.with : undefined;
     const extraIsWildcard = !!extra && (extra.spec?.host ?? '').startsWith('*');
-    for (const [group, wildcard] of [[inNs?.exact.get(hostFqdn) ?? [], false], [inNs?.wildcard ?? [], true]] as const) {
-      for (const dr of group) {
-        if (replacement && objectKey(dr) === replacement.key) continue;
-        if (applies(dr, ns)) rules.push(dr);
-      }
-      if (extra && extraIsWildcard === wildcard && applies(extra, ns)) rules.push(extra);
-    }
+    collect(rules, inNs?.exact.get(hostFqdn), extra && !extraIsWildcard ? extra : undefined, ns, hostFqdn, clientNamespace, replacement);
+    collect(rules, inNs?.wildcard, extraIsWildcard ? extra : undefined, ns, hostFqdn, clientNamespace, replacement);
   }
   const subsets: string[] = [];
   for (const dr of rules) {
     for (const s of dr.spec.subsets ?? []) if (s?.name && !subsets.includes(s.name)) subsets.push(s.name);
   }
   return { rules, subsets };
+}
+
+/** Appends the rules of `group` (then `extra`) in namespace `ns` that apply to the host from the client's namespace. */
+function collect(
+  into: DestinationRule[], group: readonly DestinationRule[] | undefined, extra: DestinationRule | undefined,
+  ns: string, hostFqdn: string, clientNamespace: string, replacement: Replacement | undefined,
+): void {
+  for (const dr of group ?? []) {
+    if (replacement && objectKey(dr) === replacement.key) continue;
+    if (applies(dr, ns, hostFqdn, clientNamespace)) into.push(dr);
+  }
+  if (extra && applies(extra, ns, hostFqdn, clientNamespace)) into.push(extra);
+}
+
+function applies(dr: DestinationRule, ns: string, hostFqdn: string, clientNamespace: string): boolean {
+  return visibleFrom(dr, clientNamespace) && hostMatches(resolveHost(dr.spec?.host ?? '', ns), hostFqdn);
 }

@@ -3,6 +3,7 @@
 // Each check returns problems as plain strings; the kind-specific files turn them into findings.
 import { type KubeObject, describeObject } from '../model.js';
 import { type Finding, type RuleName, finding } from '../rules.js';
+import { memoized } from '../memo.js';
 import { durationProblem } from '../schema/duration.js';
 
 /** The hint plugin, webhook and analyze all give for a route entry with no destination (issue 15). */
@@ -79,7 +80,9 @@ export function fqdnProblem(name: string): string | undefined {
 }
 
 /** A DNS name whose first label may be a wildcard ("*", "*.example.com", "*-foo.bar"). */
-export function wildcardDomainProblem(domain: string): string | undefined {
+export const wildcardDomainProblem: (domain: string) => string | undefined = memoized(judgeWildcardDomain);
+
+function judgeWildcardDomain(domain: string): string | undefined {
   const pre = preconditions(domain);
   if (pre) return pre;
   const dot = domain.indexOf('.');

@@ -31,7 +31,7 @@ export function validateIstio(req: AdmissionRequest, store: IstioSnapshot, polic
   }
   // Some API servers omit apiVersion/kind inside the embedded objects of older reviews: restore them.
   const apiVersion = `${req.kind.group}/${req.kind.version}`;
-  const complete = (o: AdmissionRequest['object']) => (o ? { ...o, apiVersion: o.apiVersion ?? apiVersion, kind: o.kind ?? req.kind.kind } : o);
+  const complete = (o: AdmissionRequest['object']) => (o && (o.apiVersion == null || o.kind == null) ? { ...o, apiVersion: o.apiVersion ?? apiVersion, kind: o.kind ?? req.kind.kind } : o);
   // Objects of the wrong shape never reach a webhook through an API server with Istio's schemas; name the field.
   const shapeOf = (o: object) => SHAPES[typeof (o as { kind?: unknown }).kind === 'string' ? (o as { kind: string }).kind : req.kind.kind];
   const problem = (o: AdmissionRequest['object']) => (o == null ? undefined : (s => s && shapeProblem(o, s))(shapeOf(o)));
