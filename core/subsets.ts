@@ -1,5 +1,6 @@
 // Which DestinationRules a route's destination sees, the way Istio looks them up: the client's
 // (VirtualService's) namespace first, then the service's namespace, then the Istio root namespace.
+// Like the index, a lookup is remembered per array of rules: callers hand over a new array when anything changes.
 
 import { hostMatches, ISTIO_ROOT_NAMESPACE, resolveHost, serviceNamespace } from './hosts.js';
 import { destinationRulesByNamespaceAndHost } from './indexes.js';
@@ -7,9 +8,9 @@ import { type DestinationRule, namespaceOf, objectKey } from './model.js';
 
 export interface SubsetLookup {
   /** DestinationRules that apply, most specific namespace first. */
-  rules: DestinationRule[];
+  readonly rules: readonly DestinationRule[];
   /** Subset names they define, in order of appearance; a name defined twice counts once (the first wins). */
-  subsets: string[];
+  readonly subsets: readonly string[];
 }
 
 function visibleFrom(dr: DestinationRule, clientNamespace: string): boolean {
@@ -25,12 +26,35 @@ export interface Replacement {
   with: DestinationRule | undefined;
 }
 
+/**
+ * Lookups already made in one snapshot of the rules (an array, by identity, as the index): the webhook's reviews
+ * of one release ask about the same few hosts over and over, and a lookup touches rules spread over the heap.
+ */
+const remembered = new WeakMap<readonly DestinationRule[], Map<string, SubsetLookup>>();
+const MAX_REMEMBERED = 4096;
+
 export function lookupSubsets(
   hostFqdn: string,
   clientNamespace: string,
   destinationRules: readonly DestinationRule[],
   replacement?: Replacement,
   rootNamespace = ISTIO_ROOT_NAMESPACE,
+): SubsetLookup {
+  if (replacement || rootNamespace !== ISTIO_ROOT_NAMESPACE) return lookUp(hostFqdn, clientNamespace, destinationRules, replacement, rootNamespace);
+  let memo = remembered.get(destinationRules);
+  if (!memo) remembered.set(destinationRules, memo = new Map());
+  const key = `${clientNamespace} ${hostFqdn}`; // neither a namespace nor a host has a space
+  let found = memo.get(key);
+  if (!found) {
+    if (memo.size >= MAX_REMEMBERED) memo.clear();
+    memo.set(key, found = lookUp(hostFqdn, clientNamespace, destinationRules, undefined, rootNamespace));
+  }
+  return found;
+}
+
+function lookUp(
+  hostFqdn: string, clientNamespace: string, destinationRules: readonly DestinationRule[],
+  replacement: Replacement | undefined, rootNamespace: string,
 ): SubsetLookup {
   const index = destinationRulesByNamespaceAndHost(destinationRules);
   const rules: DestinationRule[] = [];

@@ -42,11 +42,18 @@ const CACHE_RULES = new Set(['subset-undefined', 'subset-in-use', 'destinationru
  *  DestinationRule above a VirtualService in one file) may still be on its way. */
 export const SETTLE_WAITS_MS = [20, 60, 120, 300];
 
-async function settled(decide: () => Decision, waits: readonly number[]): Promise<Decision> {
-  let decision = decide();
+function settled(decide: () => Decision, waits: readonly number[]): Decision | Promise<Decision> {
+  const decision = decide();
+  // Nearly every review is decided at once: no promise for those.
+  return refusedByCache(decision) ? settleLater(decision, decide, waits) : decision;
+}
+
+const refusedByCache = (d: Decision) => !d.response.allowed && d.findings.some((f) => f.severity === 'error' && CACHE_RULES.has(f.rule));
+
+async function settleLater(first: Decision, decide: () => Decision, waits: readonly number[]): Promise<Decision> {
+  let decision = first;
   for (const wait of waits) {
-    const dependsOnCache = decision.findings.some((f) => f.severity === 'error' && CACHE_RULES.has(f.rule));
-    if (decision.response.allowed || !dependsOnCache) break;
+    if (!refusedByCache(decision)) break;
     await new Promise((r) => setTimeout(r, wait));
     decision = decide();
   }
@@ -94,7 +101,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     if (requestProblem) return reply.code(400).send({ statusCode: 400, message: `malformed AdmissionReview: ${requestProblem}` });
     let decision: Decision;
     try {
-      decision = await handler(req);
+      const pending = handler(req);
+      decision = pending instanceof Promise ? await pending : pending;
     } catch (err) {
       request.log.error({ err, uid: req.uid }, 'handler failed');
       decision = failOpen
@@ -112,7 +120,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     }
     metrics.latency(name, seconds);
     const obj = req.object ?? req.oldObject;
-    request.log.info({
+    // pino's check; fastify's stand-in for no logger has none, and then nothing is built for nobody.
+    if ((request.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info')) request.log.info({
       uid: req.uid, kind: req.kind.kind, namespace: req.namespace, name: req.name ?? obj?.metadata?.name,
       operation: req.operation, user: req.userInfo?.username, dryRun: req.dryRun ?? false, decision: outcome,
       rules: decision.findings.map((f) => f.code), latencyMs: Math.round(seconds * 1e5) / 100,
@@ -125,9 +134,13 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   const policy = options.policy;
   const fresh = options.freshVirtualServices;
-  const validate = async (req: AdmissionRequest, rulesOf: () => Policy): Promise<Decision> => {
-    const decision = await settled(() => validateIstio(req, options.cache, rulesOf(), now()), options.settleWaitsMs ?? SETTLE_WAITS_MS);
-    if (!decision.response.allowed || !fresh || !takesSubsetsAway(req)) return decision;
+  const validate = (req: AdmissionRequest, rulesOf: () => Policy): Decision | Promise<Decision> => {
+    const decision = settled(() => validateIstio(req, options.cache, rulesOf(), now()), options.settleWaitsMs ?? SETTLE_WAITS_MS);
+    return decision instanceof Promise ? decision.then((d) => confirm(req, d, rulesOf)) : confirm(req, decision, rulesOf);
+  };
+  const confirm = (req: AdmissionRequest, decision: Decision, rulesOf: () => Policy): Decision | Promise<Decision> =>
+    (!decision.response.allowed || !fresh || !takesSubsetsAway(req) ? decision : confirmed(req, rulesOf, fresh));
+  const confirmed = async (req: AdmissionRequest, rulesOf: () => Policy, fresh: () => Promise<readonly VirtualService[]>): Promise<Decision> => {
     let virtualServices: readonly VirtualService[];
     try {
       virtualServices = await fresh();

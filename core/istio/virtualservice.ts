@@ -69,8 +69,8 @@ function checkRouteDestinations(r: Report, entries: unknown, field: string, http
       return;
     }
     if (!set(e['destination'])) r.add('destination-required', `${f}.destination`, DESTINATION_REQUIRED.problem, DESTINATION_REQUIRED.fix);
-    if (http) checkHeaderOperations(r, e['headers'], `${f}.headers`);
-    checkDestination(r, e['destination'], `${f}.destination`);
+    if (http && e['headers'] !== undefined) checkHeaderOperations(r, e['headers'], `${f}.headers`);
+    if (isObj(e['destination'])) checkDestination(r, e['destination'], `${f}.destination`);
   });
 }
 
@@ -100,8 +100,8 @@ function checkMatch(r: Report, m: unknown, field: string, gatewayBound: boolean)
     }
   }
   if (typeof m['port'] === 'number' && m['port'] !== 0) r.port(m['port'], `${field}.port`);
-  checkLabels(r, m['sourceLabels'], `${field}.sourceLabels`);
-  checkGatewayNames(r, m['gateways'], `${field}.gateways`);
+  if (m['sourceLabels'] !== undefined) checkLabels(r, m['sourceLabels'], `${field}.sourceLabels`);
+  if (m['gateways'] !== undefined) checkGatewayNames(r, m['gateways'], `${field}.gateways`);
   const ns = str(m['sourceNamespace']);
   if (ns && !isDns1123Label(ns)) r.add('match-invalid', `${field}.sourceNamespace`, `sourceNamespace "${ns}" is not a namespace name`, 'use a namespace name');
 }
@@ -258,15 +258,16 @@ function checkHttpRoute(r: Report, route: Obj, field: string, delegateVs: boolea
       r.add('route-action', field, 'has no route, redirect or directResponse', 'add route: with at least one destination');
     }
   }
-  checkHeaderOperations(r, route['headers'], `${field}.headers`);
-  checkCors(r, route['corsPolicy'], `${field}.corsPolicy`);
-  checkFault(r, route['fault'], `${field}.fault`);
+  // Most routes set few of these: the field names are written out only for those present.
+  if (route['headers'] !== undefined) checkHeaderOperations(r, route['headers'], `${field}.headers`);
+  if (route['corsPolicy'] !== undefined) checkCors(r, route['corsPolicy'], `${field}.corsPolicy`);
+  if (route['fault'] !== undefined) checkFault(r, route['fault'], `${field}.fault`);
   if (set(route['mirrorPercent'])) {
     const v = num(route['mirrorPercent']);
     if (v > 100) r.add('mirror-percentage', `${field}.mirrorPercent`, `mirrorPercent ${v} is above 100`, 'use mirrorPercentage: {value: N} with N in [0, 100]');
     r.add('istio-warning', `${field}.mirrorPercent`, 'mirrorPercent is deprecated', 'use mirrorPercentage: {value: N}');
   }
-  checkDestination(r, route['mirror'], `${field}.mirror`);
+  if (route['mirror'] !== undefined) checkDestination(r, route['mirror'], `${field}.mirror`);
   list(route['mirrors']).forEach((m, i) => {
     const f = `${field}.mirrors[${i}]`;
     if (!isObj(m) || !set(m['destination'])) {
@@ -277,13 +278,13 @@ function checkHttpRoute(r: Report, route: Obj, field: string, delegateVs: boolea
     const v = isObj(m['percentage']) ? num(m['percentage']['value']) : undefined;
     if (v !== undefined && (v < 0 || v > 100)) r.add('mirror-percentage', `${f}.percentage.value`, `${v} is outside [0, 100]`, 'use a percentage between 0 and 100');
   });
-  checkRedirect(r, route['redirect'], route['match'], `${field}.redirect`);
-  checkDirectResponse(r, route['directResponse'], `${field}.directResponse`);
-  checkRetries(r, route['retries'], `${field}.retries`);
-  checkRewrite(r, route['rewrite'], `${field}.rewrite`);
-  checkAuthorityRewrite(r, route, field);
+  if (route['redirect'] !== undefined) checkRedirect(r, route['redirect'], route['match'], `${field}.redirect`);
+  if (route['directResponse'] !== undefined) checkDirectResponse(r, route['directResponse'], `${field}.directResponse`);
+  if (route['retries'] !== undefined) checkRetries(r, route['retries'], `${field}.retries`);
+  if (route['rewrite'] !== undefined) checkRewrite(r, route['rewrite'], `${field}.rewrite`);
+  if (route['rewrite'] !== undefined || route['headers'] !== undefined) checkAuthorityRewrite(r, route, field);
   checkRouteDestinations(r, route['route'], `${field}.route`, true);
-  r.duration(route['timeout'], `${field}.timeout`);
+  if (route['timeout'] != null) r.duration(route['timeout'], `${field}.timeout`);
 }
 
 function checkAuthorityRewrite(r: Report, route: Obj, field: string): void {
