@@ -26,5 +26,6 @@ const port = (app.server.address() as AddressInfo).port;
 process.send!({ port, ca: ca.cert, rss: process.memoryUsage().rss });
 process.on('message', (m) => {
   if (m === 'rss') process.send!({ rss: process.memoryUsage().rss });
+  if (m === 'cpu') { const { user, system } = process.cpuUsage(); process.send!({ cpuMicros: user + system }); }
   if (m === 'stop') void app.close().then(() => process.exit(0));
 });
