@@ -39,8 +39,10 @@ export function validateIstio(req: AdmissionRequest, store: IstioSnapshot, polic
   if (objectProblem) {
     return { response: { uid: req.uid, allowed: false, status: { code: 400, reason: 'BadRequest', message: `kubectl-gray cannot judge this ${req.kind.kind}: ${objectProblem}` } }, findings: [] };
   }
-  // A malformed old object (stored before a schema existed) is not held against the change.
-  const oldObject = problem(req.oldObject) ? null : req.oldObject;
+  // A malformed old object (stored before a schema existed) is not held against the change. Of a VirtualService
+  // update the rules read the old spec only to compare it (any JSON will do) unless a weight-step policy is set.
+  const oldIsRead = req.kind.kind !== 'VirtualService' || req.operation !== 'UPDATE' || policy.maxWeightStep !== undefined;
+  const oldObject = oldIsRead && problem(req.oldObject) ? null : req.oldObject;
   if (req.operation === 'DELETE' && !oldObject && req.oldObject != null) return { response: allowed(req.uid), findings: [] };
   const findings = reviewIstioObject({
     operation: req.operation,
