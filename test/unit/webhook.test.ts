@@ -10,6 +10,7 @@ import { mutateDeployment } from '../../webhook/admission/handlers.js';
 import type { AdmissionRequest } from '../../webhook/admission/review.js';
 import { staticCache } from '../../webhook/cache.js';
 import { generateCa, generateServing } from '../../webhook/certs.js';
+import { Metrics } from '../../webhook/metrics.js';
 import { buildServer } from '../../webhook/server.js';
 import { bookinfo, weightedVs } from '../support/fixtures.js';
 import { fixtureKeys } from '../support/keys.js';
@@ -224,6 +225,25 @@ describe('webhook', () => {
       const metrics = (await server.inject({ method: 'GET', url: '/metrics' })).body;
       expect(metrics).to.contain('kubectl_gray_admission_decisions_total{webhook="validate",rule="weight-total",outcome="denied"} 1');
       expect(metrics).to.match(/kubectl_gray_admission_duration_seconds_count\{webhook="validate"\} 1/);
+    });
+
+    it('counts each admission latency in the first bucket at or above it, cumulatively, as Prometheus reads a histogram', async () => {
+      const metrics = new Metrics();
+      for (const seconds of [0.0005, 0.0007, 0.3, 7]) metrics.latency('validate', seconds);
+      metrics.latency('mutate', 0.002);
+      const lines = (await metrics.render()).split('\n').filter((l) => l.startsWith('kubectl_gray_admission_duration_seconds'));
+      const value = (series: string) => lines.find((l) => l.startsWith(`kubectl_gray_admission_duration_seconds${series} `))?.split(' ')[1];
+      expect(value('_bucket{le="0.0005",webhook="validate"}')).to.equal('1'); // a bound is inside its bucket
+      expect(value('_bucket{le="0.001",webhook="validate"}')).to.equal('2');
+      expect(value('_bucket{le="0.25",webhook="validate"}')).to.equal('2');
+      expect(value('_bucket{le="0.5",webhook="validate"}')).to.equal('3');
+      expect(value('_bucket{le="1",webhook="validate"}')).to.equal('3');
+      expect(value('_bucket{le="+Inf",webhook="validate"}')).to.equal('4');
+      expect(value('_count{webhook="validate"}')).to.equal('4');
+      expect(Number(value('_sum{webhook="validate"}'))).to.be.closeTo(7.3012, 1e-9);
+      expect(value('_bucket{le="0.0025",webhook="mutate"}')).to.equal('1');
+      expect(value('_bucket{le="0.001",webhook="mutate"}')).to.equal('0');
+      expect(await metrics.render()).to.contain('# TYPE kubectl_gray_admission_duration_seconds histogram');
     });
   });
 
