@@ -41,9 +41,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 type Check = (value: unknown, at: Array<string | number>) => string | undefined;
 
 /**
- * Each shape is turned once into a tree of small closures, one per node, each of one kind: on every review
- * they walk object and oldObject. A generic walk that asked each node which kind it was cost a third of the
- * review's judgement; these stay monomorphic, and V8 inlines them.
+ * Each shape is turned once into a tree of small checks, one per node, each of one kind: on every review they
+ * walk the object (and the old one where the rules read it). A generic walk that asked each node which kind it
+ * was cost a third of the review's judgement.
  */
 const compiled = new WeakMap<object, Check>();
 
@@ -80,26 +80,30 @@ function compile(shape: Shape): Check {
       return undefined;
     };
   } else {
-    const required = shape.required ?? [];
-    const fields = new Map(Object.entries(shape.object).map(([key, s]) => [key, compile(s)]));
-    check = (v, at) => {
-      if (!isObject(v)) return misfit(at, 'an object', v);
-      for (const key of required) if (!(key in v)) return `${pathOf([...at, key])}: required`;
-      // The object's own keys, in its order (for-in reads them from V8's enum cache, where looking up each of
-      // the shape's keys in objects of many layouts was a third of the walk); keys not in the shape are anything.
-      for (const key in v) {
-        const field = fields.get(key);
-        if (field === undefined || !Object.prototype.hasOwnProperty.call(v, key)) continue;
-        at.push(key);
-        const p = field(v[key], at);
-        at.pop();
-        if (p) return p;
-      }
-      return undefined;
-    };
+    check = objectCheck(shape.object, shape.required ?? []);
   }
   compiled.set(shape, check);
   return check;
+}
+
+/**
+ * An object's check is generated as straight-line code, one property read per field the shape names, in the
+ * shape's order: each read is a site of its own that sees one layout of object (the API server's), where one
+ * loop reading every field through a variable key saw them all and was most of the walk.
+ */
+function objectCheck(fields: Record<string, Shape>, required: readonly string[]): Check {
+  const keys = Object.keys(fields);
+  const lines = ['if (!isObject(v)) return misfit(at, "an object", v);'];
+  for (const key of required) lines.push(`if (!(${JSON.stringify(key)} in v)) return requiredAt(at, ${JSON.stringify(key)});`);
+  keys.forEach((key, i) => {
+    const k = JSON.stringify(key);
+    // Undefined is absent unless it is the object's own (JSON objects inherit none of these keys).
+    lines.push(`x = v[${k}]; if (x !== undefined || hasOwn(v, ${k})) { at.push(${k}); p = checks[${i}](x, at); at.pop(); if (p) return p; }`);
+  });
+  lines.push('return undefined;');
+  // Keys come from the shapes above (this file's constants), never from input.
+  const make = new Function('isObject', 'misfit', 'requiredAt', 'hasOwn', 'checks', `return function check(v, at) { let x, p;\n${lines.join('\n')}\n};`);
+  return make(isObject, misfit, requiredAt, (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k), keys.map((k) => compile(fields[k]!))) as Check;
 }
 
 /** The first field whose type is not what the rules read, as "path: expected X, got Y"; undefined when all fit. */
@@ -107,5 +111,6 @@ export function shapeProblem(value: unknown, shape: Shape, path = ''): string | 
   return compile(shape)(value, path ? [path] : []);
 }
 
+const requiredAt = (at: ReadonlyArray<string | number>, key: string) => `${pathOf([...at, key])}: required`;
 const misfit = (at: ReadonlyArray<string | number>, expected: string, got: unknown) => `${pathOf(at)}: expected ${expected}, got ${describe(got)}`;
 const pathOf = (at: ReadonlyArray<string | number>) => fieldOf(at) || '(the object)';
