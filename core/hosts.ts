@@ -4,9 +4,23 @@
 export const CLUSTER_DOMAIN = 'svc.cluster.local';
 export const ISTIO_ROOT_NAMESPACE = 'istio-system';
 
+/** Short names already resolved, by namespace: every review resolves the same few again (one string each, hashed once). */
+const resolved = new Map<string, Map<string, string>>();
+const MAX_RESOLVED = 4096;
+
 export function resolveHost(host: string, objectNamespace: string): string {
   if (host === '*' || host.includes('.') || host.includes(':') || /^\d+$/.test(host)) return host;
-  return `${host}.${objectNamespace}.${CLUSTER_DOMAIN}`;
+  let inNamespace = resolved.get(objectNamespace);
+  if (!inNamespace) {
+    if (resolved.size >= MAX_RESOLVED) resolved.clear();
+    resolved.set(objectNamespace, inNamespace = new Map());
+  }
+  let fqdn = inNamespace.get(host);
+  if (fqdn === undefined) {
+    if (inNamespace.size >= MAX_RESOLVED) inNamespace.clear();
+    inNamespace.set(host, fqdn = `${host}.${objectNamespace}.${CLUSTER_DOMAIN}`);
+  }
+  return fqdn;
 }
 
 const SERVICE_SUFFIX = `.${CLUSTER_DOMAIN}`;

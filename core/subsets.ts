@@ -30,7 +30,7 @@ export interface Replacement {
  * Lookups already made in one snapshot of the rules (an array, by identity, as the index): the webhook's reviews
  * of one release ask about the same few hosts over and over, and a lookup touches rules spread over the heap.
  */
-const remembered = new WeakMap<readonly DestinationRule[], Map<string, SubsetLookup>>();
+const remembered = new WeakMap<readonly DestinationRule[], Map<string, Map<string, SubsetLookup>>>();
 const MAX_REMEMBERED = 4096;
 
 export function lookupSubsets(
@@ -41,13 +41,17 @@ export function lookupSubsets(
   rootNamespace = ISTIO_ROOT_NAMESPACE,
 ): SubsetLookup {
   if (replacement || rootNamespace !== ISTIO_ROOT_NAMESPACE) return lookUp(hostFqdn, clientNamespace, destinationRules, replacement, rootNamespace);
-  let memo = remembered.get(destinationRules);
-  if (!memo) remembered.set(destinationRules, memo = new Map());
-  const key = `${clientNamespace} ${hostFqdn}`; // neither a namespace nor a host has a space
-  let found = memo.get(key);
+  let byClient = remembered.get(destinationRules);
+  if (!byClient) remembered.set(destinationRules, byClient = new Map());
+  let memo = byClient.get(clientNamespace);
+  if (!memo) {
+    if (byClient.size >= MAX_REMEMBERED) byClient.clear();
+    byClient.set(clientNamespace, memo = new Map());
+  }
+  let found = memo.get(hostFqdn);
   if (!found) {
     if (memo.size >= MAX_REMEMBERED) memo.clear();
-    memo.set(key, found = lookUp(hostFqdn, clientNamespace, destinationRules, undefined, rootNamespace));
+    memo.set(hostFqdn, found = lookUp(hostFqdn, clientNamespace, destinationRules, undefined, rootNamespace));
   }
   return found;
 }

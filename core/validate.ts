@@ -54,12 +54,14 @@ export function checkWeights(vs: VirtualService): Finding[] {
   return out;
 }
 
-function checkStringMatch(m: StringMatch | undefined, object: string, field: string): Finding[] {
-  if (!m || typeof m !== 'object' || typeof m.regex !== 'string') return [];
+const NONE: readonly Finding[] = [];
+
+function checkStringMatch(m: StringMatch | undefined, object: string, field: () => string): readonly Finding[] {
+  if (!m || typeof m !== 'object' || typeof m.regex !== 'string') return NONE;
   const problem = re2Problem(m.regex);
   return problem
-    ? [finding('regex-invalid', object, `${field}.regex`, problem, 'write the pattern in RE2 syntax (no lookaround, no backreferences)')]
-    : [];
+    ? [finding('regex-invalid', object, `${field()}.regex`, problem, 'write the pattern in RE2 syntax (no lookaround, no backreferences)')]
+    : NONE;
 }
 
 export function checkMatches(vs: VirtualService): Finding[] {
@@ -68,18 +70,21 @@ export function checkMatches(vs: VirtualService): Finding[] {
   (vs.spec?.http ?? []).forEach((route, r) => {
     (route?.match ?? []).forEach((m, j) => {
       if (!m || typeof m !== 'object') return;
-      const base = `spec.http[${r}].match[${j}]`;
+      // Every review walks every match: a field's name is written out only for a finding.
+      const base = () => `spec.http[${r}].match[${j}]`;
       for (const key of ['uri', 'scheme', 'method', 'authority'] as const) {
-        out.push(...checkStringMatch(m[key] as StringMatch | undefined, object, `${base}.${key}`));
+        if (m[key] !== undefined) out.push(...checkStringMatch(m[key] as StringMatch | undefined, object, () => `${base()}.${key}`));
       }
       for (const group of ['headers', 'withoutHeaders', 'queryParams'] as const) {
         const entries = m[group];
         if (!entries || typeof entries !== 'object') continue;
-        for (const [name, sm] of Object.entries(entries as Record<string, StringMatch>)) {
-          const field = `${base}.${group}.${name}`;
+        for (const name in entries as Record<string, StringMatch>) {
+          if (!Object.prototype.hasOwnProperty.call(entries, name)) continue;
+          const sm = (entries as Record<string, StringMatch>)[name];
+          const field = () => `${base()}.${group}.${name}`;
           const nameProblem = group === 'queryParams' ? undefined : matchHeaderNameProblem(name);
           if (nameProblem) {
-            out.push(finding('header-name', object, field, nameProblem,
+            out.push(finding('header-name', object, field(), nameProblem,
               'use letters, digits and -_.!#$%&\'*+^`|~ only (or one of :method, :scheme, :authority, :path, :status)'));
           }
           // In withoutHeaders, regex "*" means "present" and is not a regex.
