@@ -35,7 +35,7 @@ const stand = () => true;
 
 function newAjv() {
   const ajv = new Ajv({
-    allErrors: true, strict: false, validateFormats: true,
+    allErrors: true, strict: false, validateFormats: true, inlineRefs: false,
     code: { source: true, esm: true, formats: _`formats`, lines: true },
   });
   for (const [name, type] of Object.entries(FORMAT_TYPES)) ajv.addFormat(name, { type, validate: stand });
@@ -82,6 +82,49 @@ export function bodyLine(body) {
   return `// Body sha256 ${createHash('sha256').update(body).digest('hex')}.`;
 }
 
+// Ajv writes a schema out as one function, every nested schema inline: DestinationRule's traffic policy (twice,
+// at the top and per subset, with its load balancer four times over) made a 375 KB function that a command
+// compiles whole, or deserialises whole from a code cache, though most DestinationRules use a fraction of it.
+// So nested object schemas of some size become definitions the schema refers to ($ref, not inlined): one
+// function each, written once however often the schema repeats it, and compiled only when an object has the
+// field. Nothing under oneOf/anyOf/allOf/not moves: the findings group a oneOf's errors by its schema path.
+const MIN_DEFINITION_CHARS = 400;
+const SCHEMA_MAPS = new Set(['properties', 'patternProperties']);
+const SCHEMA_VALUES = new Set(['items', 'additionalProperties']);
+const COMBINATORS = new Set(['oneOf', 'anyOf', 'allOf', 'not']);
+
+export function withDefinitions(schema) {
+  const definitions = {};
+  const names = new Map(); // a nested schema's JSON -> its definition's name
+  const share = (node) => {
+    const json = JSON.stringify(node);
+    if (json.length < MIN_DEFINITION_CHARS || !node || typeof node !== 'object' || Array.isArray(node) || node.type !== 'object') return node;
+    let name = names.get(json);
+    if (!name) {
+      name = `d${names.size}`;
+      names.set(json, name);
+      definitions[name] = node;
+    }
+    return { $ref: `#/definitions/${name}` };
+  };
+  // Bottom-up: a schema is measured with its own nested schemas already moved out.
+  const visit = (node, key) => {
+    if (Array.isArray(node)) return node.map((n) => visit(n));
+    if (!node || typeof node !== 'object') return node;
+    if (COMBINATORS.has(key)) return node;
+    const out = {};
+    for (const [k, v] of Object.entries(node)) {
+      if (COMBINATORS.has(k)) out[k] = v;
+      else if (SCHEMA_MAPS.has(k) && v && typeof v === 'object') out[k] = Object.fromEntries(Object.entries(v).map(([p, s]) => [p, share(visit(s))]));
+      else if (SCHEMA_VALUES.has(k) && v && typeof v === 'object') out[k] = share(visit(v));
+      else out[k] = visit(v, k);
+    }
+    return out;
+  };
+  const root = visit(schema);
+  return names.size === 0 ? root : { ...root, definitions };
+}
+
 /** The module's text for a bundle's text (compiles every schema: a few seconds). */
 export async function validatorsText(bundleJson) {
   await loadAjv();
@@ -89,7 +132,7 @@ export async function validatorsText(bundleJson) {
   const ajv = newAjv();
   const exports = {};
   bundle.schemas.forEach((schema, id) => {
-    ajv.addSchema(schema, `s${id}`);
+    ajv.addSchema(withDefinitions(schema), `s${id}`);
     exports[`s${id}`] = `s${id}`;
   });
   const code = standaloneCode(ajv, exports).replace(/^"use strict";\n?/, '');
