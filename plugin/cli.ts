@@ -1,21 +1,8 @@
-// The root command: a list of registrations, one error policy, and exit codes scripts can trust.
+// The root command: the registrations it is given, one error policy, and exit codes scripts can trust.
 import yargs from 'yargs';
 import { IntentError, OwnedElsewhere, RuleViolation } from '../core/errors.js';
 import { formatFinding } from '../core/rules.js';
 import type { GrayCommand } from './command.js';
-import { analyzeCommand } from './commands/analyze.js';
-import { canaryCommand } from './commands/canary.js';
-import { colorCommand } from './commands/color.js';
-import { historyCommand } from './commands/history.js';
-import { laneCommand } from './commands/lane.js';
-import { matchCookieCommand } from './commands/match-cookie.js';
-import { matchHeaderCommand } from './commands/match-header.js';
-import { mirrorCommand } from './commands/mirror.js';
-import { rollbackCommand } from './commands/rollback.js';
-import { setWeightCommand } from './commands/set-weight.js';
-import { statusCommand } from './commands/status.js';
-import { switchCommand } from './commands/switch.js';
-import { undoCommand } from './commands/undo.js';
 import { type CommandContext, EXIT } from './context.js';
 import { ApiError, ConfigError, ConnectionError } from '../kube/errors.js';
 import { withConnectionFlags } from './options.js';
@@ -25,11 +12,6 @@ export const VERSION = '0.1.0';
 /** What a lone "-" (standard input) becomes while yargs parses. */
 export const STDIN_ARG = '\u0000stdin';
 
-export const COMMANDS: GrayCommand[] = [
-  statusCommand, setWeightCommand, switchCommand, matchHeaderCommand, matchCookieCommand, mirrorCommand,
-  rollbackCommand, historyCommand, undoCommand, canaryCommand, laneCommand, colorCommand, analyzeCommand,
-];
-
 const versionCommand: GrayCommand = {
   command: 'version', describe: 'Print the kubectl-gray version', builder: (y) => y,
   async run(_args, ctx) {
@@ -38,10 +20,14 @@ const versionCommand: GrayCommand = {
   },
 };
 
-export async function runCli(args: string[], ctx: CommandContext): Promise<number> {
+/**
+ * Parses args and runs the chosen command (`version` is always registered besides `commands`: all of them,
+ * plugin/all-commands.ts, or fewer for an entry that serves only some).
+ */
+export async function runCli(args: string[], ctx: CommandContext, commands: readonly GrayCommand[]): Promise<number> {
   let chosen: { command: GrayCommand; argv: Record<string, unknown> } | undefined;
   const verb = args.find((a) => !a.startsWith('-'));
-  const hint = `See 'kubectl gray${verb && COMMANDS.some((c) => c.command.startsWith(`${verb} `) || c.command === verb) ? ` ${verb}` : ''} -h' for help and examples.`;
+  const hint = `See 'kubectl gray${verb && commands.some((c) => c.command.startsWith(`${verb} `) || c.command === verb) ? ` ${verb}` : ''} -h' for help and examples.`;
 
   let parser = withConnectionFlags(yargs())
     .scriptName('kubectl gray')
@@ -58,7 +44,7 @@ export async function runCli(args: string[], ctx: CommandContext): Promise<numbe
   parser = parser.command('version', 'Print the kubectl-gray version', (y) => y, () => {
     chosen = { command: versionCommand, argv: {} };
   });
-  for (const command of COMMANDS) {
+  for (const command of commands) {
     parser = parser.command(command.command, command.describe, (y) => command.builder(y), (argv) => {
       chosen = { command, argv: argv as Record<string, unknown> };
     });

@@ -1,4 +1,5 @@
 // The plain entry point (bin/kubectl-gray without a startup snapshot).
+import { FULL_PLUGIN } from './all-commands.js';
 import { main } from './main.js';
 
-void main();
+void main(process.argv.slice(2), FULL_PLUGIN);

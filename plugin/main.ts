@@ -1,11 +1,19 @@
 // The only file that touches the process: argv, streams, environment, exit code.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs';
+import { promisify } from 'node:util';
 import { runCli } from './cli.js';
+import type { GrayCommand } from './command.js';
 import type { CommandContext } from './context.js';
 import { takeBackExtraCaCerts } from '../kube/extra-ca.js';
 
+/** What an entry point serves: its commands, and how they reach a cluster (plugin/all-commands.ts: all of them). */
+export interface Entry {
+  commands: readonly GrayCommand[];
+  connect: CommandContext['connect'];
+}
+
 /** Runs one command with this process's argv, streams and environment; sets the exit code. */
-export function main(args: string[] = process.argv.slice(2)): Promise<void> {
+export function main(args: string[], entry: Entry): Promise<void> {
   takeBackExtraCaCerts(process.env);
   // A reader that stops early (`kubectl gray status | head`) closes the pipe. The command still runs to its end
   // (a plan half written because nobody read its output would be worse), silently from then on, and exits with
@@ -29,19 +37,17 @@ export function main(args: string[] = process.argv.slice(2)): Promise<void> {
       err: (t) => { if (!pipeClosed) process.stderr.write(t); },
       color: colorWanted,
     },
-    async connect(flags) {
-      const { connectCluster } = await import('./kube/connect.js');
-      return connectCluster(flags);
-    },
+    connect: entry.connect,
     now: () => new Date(),
-    readFile: (path) => (path === '-' ? readStdin() : readFile(path, 'utf8')),
+    // node:fs's callbacks, promisified: node:fs/promises loads a dozen modules more at start-up (readline among them).
+    readFile: (path) => (path === '-' ? readStdin() : promisify(readFile)(path, 'utf8')),
     async listDirectory(path) {
-      const s = await stat(path).catch(() => undefined);
-      return s?.isDirectory() ? readdir(path) : undefined;
+      const s = await promisify(stat)(path).catch(() => undefined);
+      return s?.isDirectory() ? promisify(readdir)(path) : undefined;
     },
   };
 
-  return runCli(args, ctx).then((code) => {
+  return runCli(args, ctx, entry.commands).then((code) => {
     process.exitCode = code;
   });
 }

@@ -1,6 +1,7 @@
 // The startup-snapshot entry: `node --snapshot-blob F --build-snapshot` evaluates the whole plugin,
 // client library included, once at build time; each run deserialises that heap and calls main.
 import { startupSnapshot } from 'node:v8';
+import { COMMANDS, FULL_PLUGIN } from './all-commands.js';
 import { runCli } from './cli.js';
 import type { CommandContext } from './context.js';
 import { main } from './main.js';
@@ -16,7 +17,7 @@ async function warmUp(): Promise<void> {
   };
   // Not analyze: its schema validators stay out of the snapshot (scripts/bundle.mjs, lazy-validators).
   for (const args of [['--help'], ['version'], ['set-weight', '-h'], ['status', '-h'], ['nosuch']]) {
-    await runCli(args, ctx);
+    await runCli(args, ctx, COMMANDS);
   }
 }
 
@@ -30,5 +31,5 @@ startupSnapshot.addSerializeCallback(() => {
 startupSnapshot.setDeserializeMainFunction(() => {
   // Node 20 puts the first user argument at argv[1]; newer versions repeat argv[0] there.
   const argv = process.argv;
-  void main(argv[1] === argv[0] ? argv.slice(2) : argv.slice(1));
+  void main(argv[1] === argv[0] ? argv.slice(2) : argv.slice(1), FULL_PLUGIN);
 });

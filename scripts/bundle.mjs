@@ -3,12 +3,17 @@
 //    path: bin/kubectl-gray runs it when the snapshot does not fit the Node it finds.
 //  - dist/snapshot/: the whole plugin as one CommonJS script, evaluated once by `node --build-snapshot`; each run
 //    deserialises that heap instead of compiling and evaluating ~1.3 MB of JavaScript.
+//  - dist/analyze/: analyze alone, which the launcher runs with plain node (no snapshot) from a V8 code cache.
+//  - dist/lazy/, dist/validators/: what both of those load only when a command needs it, each with a code cache.
 import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { chmod, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
+// UNMINIFIED=1: the CommonJS bundles readable, with names and comments, for a CPU profile (not for use: their
+// comments are not all ASCII, which the launchers' latin1 reads need).
+const UNMINIFIED = process.env.UNMINIFIED === '1';
 
 // cliui's string-width measures every help line with Intl.Segmenter, whose first use loads ICU's break
 // iterators (~40 ms). The newer string-width returns early for printable ASCII (width = length, the same
@@ -24,7 +29,29 @@ const stringWidth = {
         contents = contents.replace(/(\n\tif \(string\.length === 0\) \{\n\t\treturn 0;\n\t\}\n)/,
           '$1\n\t// Fast path: printable ASCII: width equals length.\n\tif (/^[\\u0020-\\u007E]*$/.test(string)) {\n\t\treturn string.length;\n\t}\n');
       }
+      // Its Unicode-property regexes are built on first use rather than at load: \p{RGI_Emoji} alone takes
+      // ~10 ms to build, and the ASCII fast path means most runs never use them.
+      for (const [line, name, literal] of [...contents.matchAll(/^const (\w+) = (\/.*\\p\{.*\/[a-z]*);$/gm)]) {
+        contents = `${contents.replace(line, '').replace(new RegExp(`\\b${name}\\b`, 'g'), `${name}()`)}
+var ${name}$; function ${name}() { return (${name}$ ??= ${literal}); }`;
+      }
       if (contents === source || !contents.includes('printable ASCII')) throw new Error(`${args.path}: unexpected source; check the string-width plugin in scripts/bundle.mjs`);
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
+// yargs's constructor calls .version(), which guesses the version from the nearest package.json: a directory walk
+// up from the working directory and, where none is found, an AssertionError formatted and thrown away (~3 ms).
+// kubectl gray turns yargs's --version off (.version(false), plugin/cli.ts) before any parse, so the guess is
+// never shown: every bundle gets "unknown", the guess's own answer when no package.json has a version.
+const yargsNoVersionGuess = {
+  name: 'yargs-no-version-guess',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const contents = source.replace('ver = this[kGuessVersion]();', "ver = 'unknown';");
+      if (contents === source) throw new Error(`${args.path}: unexpected source; check the yargs-no-version-guess plugin in scripts/bundle.mjs`);
       return { contents, loader: 'js' };
     });
   },
@@ -81,7 +108,7 @@ await build({
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [stringWidth, kubeConfigAlone, clientNodeTreeShaken],
+  plugins: [stringWidth, yargsNoVersionGuess, kubeConfigAlone, clientNodeTreeShaken],
   // Some CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __gray_createRequire } from 'node:module'; const require = __gray_createRequire(import.meta.url);" },
 });
@@ -92,10 +119,10 @@ await build({
 const NOT_IN_SNAPSHOT = ['_http_agent', '_http_client', '_http_common', '_http_incoming', '_http_outgoing', '_http_server',
   '_tls_common', '_tls_wrap', 'async_hooks', 'child_process', 'cluster', 'dgram', 'dns/promises', 'domain', 'http', 'http2',
   'https', 'inspector', 'module', 'perf_hooks', 'readline', 'repl', 'tls', 'trace_events', 'tty', 'vm', 'worker_threads'];
-const lazyBuiltins = {
+const lazyBuiltins = (modules) => ({
   name: 'lazy-builtins',
   setup(b) {
-    const filter = new RegExp(`^(node:)?(${NOT_IN_SNAPSHOT.map((m) => m.replace('/', '\\/')).join('|')})$`);
+    const filter = new RegExp(`^(node:)?(${modules.map((m) => m.replace('/', '\\/')).join('|')})$`);
     b.onResolve({ filter }, (args) => (args.namespace === 'lazy-builtin'
       ? { path: args.path, external: true } // the shim's own require of the real module
       : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' }));
@@ -119,7 +146,7 @@ const lazyBuiltins = {
         contents: `var real;
 function load() {
   if (real) return real;
-  if (require('node:v8').startupSnapshot.isBuildingSnapshot()) throw new Error('node:${args.path} used while building the startup snapshot');
+  if (process.execArgv.includes('--build-snapshot')) throw new Error('node:${args.path} used while building the startup snapshot');
   return (real = require('node:${args.path}'));
 }
 var lazy = ${JSON.stringify(data)};
@@ -128,6 +155,21 @@ ${createRequire}
 module.exports = lazy;`,
       };
     });
+  },
+});
+
+// yargs checks its own invariants with node:assert's strictEqual and notStrictEqual on every parse, and loading
+// node:assert loads its error formatting too (~1.5 ms of a 25 ms start-up). The analyze bundle gets both as
+// Object.is comparisons that hand a failure to the real assert, which then throws its own AssertionError.
+const assertOnFailure = {
+  name: 'assert-on-failure',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?assert$/ }, (args) => (args.importer.includes(`${'/'}yargs${'/'}`) ? { path: 'assert', namespace: 'assert-on-failure' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'assert-on-failure' }, () => ({
+      loader: 'js',
+      contents: `export function strictEqual(a, b, message) { if (!Object.is(a, b)) require('node:assert').strictEqual(a, b, message); }
+export function notStrictEqual(a, b, message) { if (Object.is(a, b)) require('node:assert').notStrictEqual(a, b, message); }`,
+    }));
   },
 };
 
@@ -139,18 +181,53 @@ function isJson(v) {
   }
 }
 
-/**
- * The start of a shim's load() for a file kept out of the snapshot: refuses while the snapshot is being built
- * (the file would be evaluated into the heap after all), and sets `path` and `dir`, the folder of the blob this
- * process started from (the launcher passes its path), else where the build put the snapshot script.
- */
-const outsideSnapshot = (what) => `if (real) return real;
-  if (require('node:v8').startupSnapshot.isBuildingSnapshot()) throw new Error(${JSON.stringify(`${what} used while building the startup snapshot`)});
+// Files kept out of both the snapshot and the analyze bundle (dist/snapshot, dist/analyze) live beside them in
+// dist/lazy and dist/validators, each a CommonJS file loaded on first use. A shim's load() starts with this:
+// it refuses while the snapshot is being built (the file would be evaluated into the heap after all) and sets
+// `shared` to dist/: the parent of the folder of the blob this process started from (the launcher passes its
+// path), else of the bundle's own folder.
+const findShared = (what) => `if (process.execArgv.includes('--build-snapshot')) throw new Error(${JSON.stringify(`${what} used while building the startup snapshot`)});
   var path = require('node:path'), argv = process.execArgv, i = argv.indexOf('--snapshot-blob');
-  var dir = i >= 0 ? path.dirname(argv[i + 1]) : __dirname;`;
+  var shared = path.dirname(i >= 0 ? path.dirname(argv[i + 1]) : __dirname);`;
 
-// Packages the snapshot leaves out: each is built into dist/snapshot/lazy/<name>.cjs and required from there
-// (next to the blob) on first use, so their source and objects are not in the heap every run deserialises.
+// CommonJS's wrapper, written out: a code cache is valid only for the very same source text.
+const MODULE_WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n});'];
+/**
+ * runWithCodeCache(file): compiles a CommonJS file with the V8 code cache the build wrote beside it (file.cache;
+ * a cache this V8 rejects only costs the compile) and runs it as a module. A process started from a snapshot has
+ * a require for built-in modules only: the module gets a real one.
+ */
+const RUN_WITH_CODE_CACHE = `function runWithCodeCache(file) {
+  var fs = require('node:fs'), cachedData;
+  try { cachedData = fs.readFileSync(file + '.cache'); } catch (e) {}
+  // latin1: the build wrote ASCII alone (asciiOnly), which needs no UTF-8 decoding.
+  var script = new (require('node:vm').Script)(${JSON.stringify(MODULE_WRAPPER[0])} + fs.readFileSync(file, 'latin1') + ${JSON.stringify(MODULE_WRAPPER[1])}, { filename: file, cachedData: cachedData });
+  var mod = { exports: {} };
+  script.runInThisContext()(mod.exports, require('node:module').createRequire(file), mod, file, require('node:path').dirname(file));
+  return mod.exports;
+}`;
+
+/** Throws unless a file the bundles read as latin1 is ASCII alone (esbuild escapes other characters; comments it may keep). */
+async function asciiOnly(file) {
+  const source = await readFile(file, 'utf8');
+  const wide = /[^\u0000-\u007f]/.exec(source);
+  if (wide && !UNMINIFIED) throw new Error(`${file}: character U+${wide[0].codePointAt(0).toString(16).toUpperCase()} near "${source.slice(Math.max(0, wide.index - 40), wide.index + 20)}": the file must be ASCII`);
+  return source;
+}
+
+/** Writes file.cache: the code cache of the file's script after `exercise(exports)` has compiled what it runs. */
+async function writeCodeCache(file, exercise) {
+  const vm = await import('node:vm');
+  const { createRequire: makeRequire } = await import('node:module');
+  const script = new vm.Script(MODULE_WRAPPER[0] + await asciiOnly(file) + MODULE_WRAPPER[1], { filename: file });
+  const mod = { exports: {} };
+  script.runInThisContext()(mod.exports, makeRequire(file), mod, file, file.slice(0, file.lastIndexOf('/')));
+  exercise(mod.exports);
+  await writeFile(`${file}.cache`, script.createCachedData());
+}
+
+// Packages left out of the snapshot and the analyze bundle: each is built into dist/lazy/<name>.cjs and required
+// from there on first use, so their source and objects are not in the heap every run deserialises.
 //  - client-node's proxy agents (socks-proxy-agent, hpagent): their top level subclasses http.Agent, which a
 //    snapshot cannot hold; used only with a proxy-url;
 //  - node-fetch, with whatwg-url and tr46's Unicode tables (290 KB): client-node's config module imports
@@ -166,7 +243,7 @@ const LAZY_PACKAGES = {
   yaml: { functions: ['LineCounter', 'parseAllDocuments', 'isMap', 'isPair', 'isScalar', 'isSeq'] },
   re2js: { statics: { RE2JS: ['compile'] } },
 };
-/** name -> the file esbuild resolved it to, for building dist/snapshot/lazy/<name>.cjs after the snapshot script. */
+/** name -> the file esbuild resolved it to, for building dist/lazy/<name>.cjs after the bundles. */
 const lazyPackagePaths = new Map();
 const lazyPackages = {
   name: 'lazy-packages',
@@ -185,11 +262,11 @@ const lazyPackages = {
       return {
         loader: 'js',
         contents: `var real;
+${RUN_WITH_CODE_CACHE}
 function load() {
-  ${outsideSnapshot(args.path)}
-  var file = path.join(dir, 'lazy', ${JSON.stringify(`${args.path}.cjs`)});
-  // A process started from a snapshot has a require for built-in modules only: a real one for the file.
-  return (real = require('node:module').createRequire(file)(file));
+  if (real) return real;
+  ${findShared(args.path)}
+  return (real = runWithCodeCache(path.join(shared, 'lazy', ${JSON.stringify(`${args.path}.cjs`)})));
 }
 ${functions.map((name) => `export const ${name} = ${forward(name)};`).join('\n')}
 ${Object.entries(statics).map(([obj, methods]) => `export const ${obj} = { ${methods.map((m) => `${m}: (...a) => load().${obj}.${m}(...a)`).join(', ')} };`).join('\n')}
@@ -199,63 +276,117 @@ ${defaultFunction ? 'export default function (...a) { return load()(...a); }' : 
   },
 };
 
-// analyze's precompiled schema validators are a megabyte of code that only analyze runs. Held in the snapshot,
-// they would be deserialised by every command; so the snapshot script reaches them through a shim that
-// requires dist/snapshot/istio-validators.cjs (its own bundle, next to the blob) on analyze's first use.
-// CommonJS's wrapper, written out: the code cache is valid only for the very same source text.
-const MODULE_WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n});'];
+// The precompiled schema validators (core/schema/istio-validators.ts) are a megabyte of code, a validator a
+// schema; a command runs those of the kinds it reads, if any. So both bundles reach them through a shim that holds
+// the kind index and loads dist/validators/<n>.cjs (that validator alone, with its code cache) on first use of
+// validators[n]: analyze of VirtualServices and DestinationRules compiles 0.5 MB of the 1.
+const validatorsModule = await (async () => {
+  await build({ entryPoints: ['core/schema/istio-validators.ts'], bundle: true, platform: 'node', format: 'cjs', logLevel: 'warning', outfile: 'dist/validators/all.cjs' });
+  const all = require(`${process.cwd()}/dist/validators/all.cjs`);
+  await rm('dist/validators', { recursive: true, force: true });
+  return { kinds: all.kinds, source: all.source, count: all.validators.length };
+})();
 const lazyValidators = {
   name: 'lazy-validators',
   setup(b) {
     b.onResolve({ filter: /[\\/]istio-validators\.js$/ }, () => ({ path: 'istio-validators', namespace: 'lazy-validators' }));
     b.onLoad({ filter: /.*/, namespace: 'lazy-validators' }, () => ({
       loader: 'js',
-      contents: `var real;
-function load() {
-  ${outsideSnapshot('the schema validators')}
-  var fs = require('node:fs'), file = path.join(dir, 'istio-validators.cjs');
-  // Compiled with the V8 code cache made at build time (a cache this V8 rejects only costs the compile).
-  var cachedData; try { cachedData = fs.readFileSync(file + '.cache'); } catch (e) {}
-  var script = new (require('node:vm').Script)(${JSON.stringify(MODULE_WRAPPER[0])} + fs.readFileSync(file, 'utf8') + ${JSON.stringify(MODULE_WRAPPER[1])}, { filename: file, cachedData: cachedData });
-  var mod = { exports: {} };
-  // A process started from a snapshot has a require for built-in modules only: the module gets a real one.
-  script.runInThisContext()(mod.exports, require('node:module').createRequire(file), mod, file, dir);
-  return (real = mod.exports);
+      contents: `${RUN_WITH_CODE_CACHE}
+function load(n) {
+  ${findShared('the schema validators')}
+  return runWithCodeCache(path.join(shared, 'validators', n + '.cjs')).validate;
 }
-module.exports = { get kinds() { return load().kinds; }, get source() { return load().source; }, get validators() { return load().validators; } };`,
+var validators = [];
+for (let n = 0; n < ${validatorsModule.count}; n++) {
+  Object.defineProperty(validators, n, { enumerable: true, configurable: true, get() {
+    var v = load(n);
+    Object.defineProperty(validators, n, { value: v, enumerable: true });
+    return v;
+  } });
+}
+module.exports = { kinds: ${JSON.stringify(validatorsModule.kinds)}, source: ${JSON.stringify(validatorsModule.source)}, validators: validators };`,
     }));
   },
 };
 
-// Both scripts under dist/snapshot/ are single minified CommonJS files for this Node.
-const snapshotScript = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', minify: true, legalComments: 'none', logLevel: 'warning' };
+// The scripts under dist/snapshot/, dist/analyze/, dist/lazy/ and dist/validators/ are minified CommonJS for this Node.
+const cjsScript = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', minify: !UNMINIFIED, legalComments: 'none', logLevel: 'warning' };
+
+await rm('dist/validators', { recursive: true, force: true });
+await mkdir('dist/validators', { recursive: true });
+for (let n = 0; n < validatorsModule.count; n++) {
+  const file = `${process.cwd()}/dist/validators/${n}.cjs`;
+  await build({
+    ...cjsScript,
+    stdin: { contents: `export { s${n} as validate } from './core/schema/istio-validators.ts';`, resolveDir: process.cwd(), loader: 'ts' },
+    outfile: file,
+  });
+  // Its code cache, made after a validation has compiled its functions.
+  await writeCodeCache(file, ({ validate }) => validate({ apiVersion: 'x', kind: 'x', metadata: { name: 'x' }, spec: { hosts: ['x'] } }));
+}
 
 await rm('dist/snapshot', { recursive: true, force: true });
-await build({ ...snapshotScript, entryPoints: ['core/schema/istio-validators.ts'], outfile: 'dist/snapshot/istio-validators.cjs' });
-// The validators' V8 code cache, made after a validation of every kind has compiled their functions.
-{
-  const vm = await import('node:vm');
-  const { createRequire: makeRequire } = await import('node:module');
-  const wrap = (source) => MODULE_WRAPPER[0] + source + MODULE_WRAPPER[1];
-  const file = `${process.cwd()}/dist/snapshot/istio-validators.cjs`;
-  const script = new vm.Script(wrap(await readFile(file, 'utf8')), { filename: file });
-  const mod = { exports: {} };
-  script.runInThisContext()(mod.exports, makeRequire(file), mod, file, 'dist/snapshot');
-  for (const validate of mod.exports.validators) validate({ apiVersion: 'x', kind: 'x', metadata: { name: 'x' }, spec: { hosts: ['x'] } });
-  await writeFile(`${file}.cache`, script.createCachedData());
-}
 await build({
-  ...snapshotScript,
+  ...cjsScript,
   entryPoints: ['plugin/snapshot.ts'],
   outfile: 'dist/snapshot/kubectl-gray.cjs',
-  plugins: [stringWidth, lazyBuiltins, lazyPackages, lazyValidators, kubeConfigAlone, clientNodeTreeShaken],
+  plugins: [stringWidth, yargsNoVersionGuess, lazyBuiltins(NOT_IN_SNAPSHOT), lazyPackages, lazyValidators, kubeConfigAlone, clientNodeTreeShaken],
   // ESM dependencies read import.meta.url at load time (yargs: where its locale files would be).
   define: { 'import.meta.url': '__gray_import_meta_url' },
   banner: { js: "var __gray_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
 });
 
+// analyze alone (plugin/analyze-entry.ts: analyze and version registered, nothing of the other commands, the
+// client library or the REST client), run by bin/kubectl-gray for `kubectl gray analyze ...` with plain node:
+// a startup snapshot costs its deserialisation, more than analyze's own work, and analyze connects nowhere,
+// so none of what the snapshot saves (client library, TLS set-up) is needed. dist/analyze/run.cjs compiles
+// the bundle with its V8 code cache (made below, after an analyze that reports findings has compiled what
+// analyze runs), as the shims do for the validators and lazy packages.
+await rm('dist/analyze', { recursive: true, force: true });
+await build({
+  ...cjsScript,
+  entryPoints: ['plugin/analyze-entry.ts'],
+  outfile: 'dist/analyze/analyze.cjs',
+  plugins: [stringWidth, yargsNoVersionGuess, assertOnFailure, lazyPackages, lazyValidators],
+  define: { 'import.meta.url': '__gray_import_meta_url' },
+  banner: { js: "var __gray_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+});
+await asciiOnly('dist/analyze/analyze.cjs');
+// KUBECTL_GRAY_WRITE_CODE_CACHE (the build's alone): when the command is done, write the code cache of what it ran.
+await writeFile('dist/analyze/run.cjs', `'use strict';
+// Runs dist/analyze/analyze.cjs with its V8 code cache (written by scripts/bundle.mjs).
+var fs = require('node:fs'), path = require('node:path'), file = path.join(__dirname, 'analyze.cjs'), cachedData;
+if (!process.env.KUBECTL_GRAY_WRITE_CODE_CACHE) try { cachedData = fs.readFileSync(file + '.cache'); } catch (e) {}
+var script = new (require('node:vm').Script)(${JSON.stringify(MODULE_WRAPPER[0])} + fs.readFileSync(file, 'latin1') + ${JSON.stringify(MODULE_WRAPPER[1])}, { filename: file, cachedData: cachedData });
+if (process.env.KUBECTL_GRAY_WRITE_CODE_CACHE) process.on('exit', function () { fs.writeFileSync(file + '.cache', script.createCachedData()); });
+var mod = { exports: {} };
+script.runInThisContext()(mod.exports, require, mod, file, __dirname);
+`);
+
 for (const [name, file] of lazyPackagePaths) {
-  await build({ ...snapshotScript, entryPoints: [file], outfile: `dist/snapshot/lazy/${name}.cjs` });
+  const out = `${process.cwd()}/dist/lazy/${name}.cjs`;
+  await build({ ...cjsScript, entryPoints: [file], outfile: out });
+  await writeCodeCache(out, () => {});
+}
+{
+  // The analyze bundle's code cache, after an analyze that parses, validates, reports findings with line
+  // numbers (yaml) and judges a regex (re2js); then a check that it prints exactly what the full plugin prints.
+  const fixture = 'dist/analyze/smoke.yaml';
+  await writeFile(fixture, 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: x}\nspec:\n  hosts: [a]\n'
+    + '  http:\n  - match: [{headers: {user: {regex: "(?<=x)y"}}}]\n    route: [{destination: {host: a, subset: v2}}]\n  - route: [{destination: {host: a}, weight: "x"}]\n'
+    + '---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a}\nspec:\n  host: a\n  subsets: [{name: v1, labels: {version: v1}}]\n');
+  const env = { ...process.env, NO_COLOR: '1' };
+  const cached = spawnSync(process.execPath, ['dist/analyze/run.cjs', 'analyze', fixture], { encoding: 'utf8', env: { ...env, KUBECTL_GRAY_WRITE_CODE_CACHE: '1' } });
+  if (cached.status !== 3 || !cached.stdout.includes('v2')) throw new Error(`dist/analyze: analyze of the smoke test exited ${cached.status}:\n${cached.stdout}${cached.stderr}`);
+  for (const args of [['version'], ['analyze', fixture], ['analyze', fixture, '-o', 'json'], ['analyze'], ['analyze', '--nosuch', fixture]]) {
+    const a = spawnSync(process.execPath, ['dist/analyze/run.cjs', ...args], { encoding: 'utf8', env });
+    const b = spawnSync(process.execPath, ['dist/bundle/kubectl-gray.mjs', ...args], { encoding: 'utf8', env });
+    if (a.status !== b.status || a.stdout !== b.stdout || a.stderr !== b.stderr) {
+      throw new Error(`dist/analyze/run.cjs ${args.join(' ')} differs from the full plugin: exit ${a.status} (plugin: ${b.status})\n${a.stdout}${a.stderr}\n--- plugin:\n${b.stdout}${b.stderr}`);
+    }
+  }
+  await rm(fixture, { force: true });
 }
 
 // V8 keeps the script's source in the snapshot heap, as a one-byte string only when every character is Latin-1;
@@ -264,7 +395,7 @@ for (const [name, file] of lazyPackagePaths) {
 {
   const source = await readFile('dist/snapshot/kubectl-gray.cjs', 'utf8');
   const wide = /[^\u0000-\u00ff]/.exec(source);
-  if (wide) throw new Error(`dist/snapshot/kubectl-gray.cjs: character U+${wide[0].codePointAt(0).toString(16).toUpperCase()} near "${source.slice(Math.max(0, wide.index - 40), wide.index + 20)}": write it as a \\u escape in the source`);
+  if (wide && !UNMINIFIED) throw new Error(`dist/snapshot/kubectl-gray.cjs: character U+${wide[0].codePointAt(0).toString(16).toUpperCase()} near "${source.slice(Math.max(0, wide.index - 40), wide.index + 20)}": write it as a \\u escape in the source`);
 }
 
 const blob = 'dist/snapshot/kubectl-gray.blob';
@@ -332,6 +463,13 @@ if [ $# -le 2 ]; then
     *) page=$dist/static/$1\${2:+_$2}
        if [ -f "$page" ] && { ! [ -t 1 ] || [ "$(stty size 2>/dev/null </dev/tty | cut -d' ' -f2)" -ge 110 ] 2>/dev/null; }; then exec cat "$page"; fi ;;
   esac
+fi
+# analyze reads files and connects nowhere: dist/analyze/ (analyze alone, compiled from its code cache) with plain
+# node, a start-up that costs less than deserialising the snapshot, and without NODE_EXTRA_CA_CERTS, which node
+# would parse for nothing.
+if [ "$1" = analyze ] && [ -r "$dist/analyze/run.cjs" ]; then
+  unset NODE_EXTRA_CA_CERTS
+  exec node "$dist/analyze/run.cjs" "$@"
 fi
 built_with=${q(node)}
 if [ -n "$built_with" ] && [ -z "\${NODE_OPTIONS:-}" ] && node=$(command -v node) && [ "$node" -ef "$built_with" ] \\

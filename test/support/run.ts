@@ -1,4 +1,5 @@
 // Runs the real CLI in-process against a FakeCluster and captures what it prints.
+import { COMMANDS } from '../../plugin/all-commands.js';
 import { runCli } from '../../plugin/cli.js';
 import type { CommandContext } from '../../plugin/context.js';
 import { ConfigError } from '../../kube/errors.js';
@@ -36,6 +37,6 @@ export async function run(cluster: FakeCluster | undefined, args: string[], file
       return names.length > 0 ? [...new Set(names)] : undefined;
     },
   };
-  const code = await runCli(args, ctx);
+  const code = await runCli(args, ctx, COMMANDS);
   return { code, stdout, stderr };
 }

@@ -3,6 +3,7 @@
 // ask for, a fallback to discovery on an older control plane, and one discovery request (/apis) to learn
 // whether any controller that may own the objects (Argo CD, Argo Rollouts, OpenKruise) is installed at all.
 import { expect } from 'chai';
+import { COMMANDS } from '../../plugin/all-commands.js';
 import { runCli } from '../../plugin/cli.js';
 import type { CommandContext } from '../../plugin/context.js';
 import { connectCluster } from '../../plugin/kube/connect.js';
@@ -26,7 +27,7 @@ async function gray(args: string[]): Promise<{ code: number; stdout: string; std
     now: () => FIXED_NOW,
     readFile: async () => { throw new Error('no files here'); },
   };
-  const code = await runCli(args, ctx);
+  const code = await runCli(args, ctx, COMMANDS);
   return { code, stdout, stderr };
 }
 

@@ -1,5 +1,6 @@
-// bin/kubectl-gray: the startup snapshot when it fits the node on PATH, the plain bundle otherwise, and the
-// same output either way. Needs `npm run build` (the unit tests run from dist/ anyway).
+// bin/kubectl-gray: the startup snapshot when it fits the node on PATH, the plain bundle otherwise, analyze from
+// its own bundle (dist/analyze), and the same output every way. Needs `npm run build` (the unit tests run from
+// dist/ anyway).
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
@@ -18,14 +19,14 @@ const cleanEnv = (): NodeJS.ProcessEnv => {
   return env;
 };
 
-interface Ran extends Output { snapshot: boolean; trace: string }
+interface Ran extends Output { snapshot: boolean; analyzeBundle: boolean; trace: string }
 
 /** Runs the launcher under `sh -x` to see which way it went (the trace is on stderr, each line starting with +). */
 async function launch(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), bin = launcher): Promise<Ran> {
   const t = await exec('sh', ['-x', bin, ...args], env);
   const trace = t.stderr.split('\n').filter((l) => l.startsWith('+')).join('\n');
   const stderr = t.stderr.split('\n').filter((l) => !l.startsWith('+')).join('\n');
-  return { status: t.status, stdout: t.stdout, stderr, snapshot: / --snapshot-blob /.test(trace), trace };
+  return { status: t.status, stdout: t.stdout, stderr, snapshot: / --snapshot-blob /.test(trace), analyzeBundle: /\/dist\/analyze\/run\.cjs /.test(trace), trace };
 }
 
 function plain(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): Promise<Output> {
@@ -50,15 +51,33 @@ function exec(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Outp
 const same = (a: Output, b: Output) =>
   expect({ status: a.status, stdout: a.stdout, stderr: a.stderr }).to.deep.equal({ status: b.status, stdout: b.stdout, stderr: b.stderr });
 
-/** A copy of the launcher beside a dist/ whose snapshot folder the test arranges. */
-function layout(arrange: (snapshotDir: string) => void): string {
+/** A copy of the launcher beside a dist/ whose snapshot folder (and, if asked, analyze folder) the test arranges. */
+function layout(arrange: (snapshotDir: string) => void, arrangeAnalyze?: (analyzeDir: string) => void): string {
   const dir = mkdtempSync(join(tmpdir(), 'gray-layout-'));
   mkdirSync(join(dir, 'bin'));
   mkdirSync(join(dir, 'dist', 'snapshot'), { recursive: true });
   copyFileSync(launcher, join(dir, 'bin', 'kubectl-gray'));
-  symlinkSync(join(root, 'dist', 'bundle'), join(dir, 'dist', 'bundle'));
+  for (const shared of ['bundle', 'lazy', 'validators']) symlinkSync(join(root, 'dist', shared), join(dir, 'dist', shared));
   arrange(join(dir, 'dist', 'snapshot'));
+  if (arrangeAnalyze) {
+    mkdirSync(join(dir, 'dist', 'analyze'));
+    arrangeAnalyze(join(dir, 'dist', 'analyze'));
+  }
   return join(dir, 'bin', 'kubectl-gray');
+}
+
+/** A VirtualService with a schema error on line 9 (its position comes from the yaml package) and a regex re2js refuses. */
+function badVirtualService(): string {
+  const bad = join(mkdtempSync(join(tmpdir(), 'gray-analyze-')), 'bad.yaml');
+  writeFileSync(bad, 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: x}\nspec:\n  hosts: [a]\n'
+    + '  http:\n  - match: [{headers: {user: {regex: "(?<=x)y"}}}]\n    route: [{destination: {host: a}}]\n  - route: [{destination: {host: a}, weight: "x"}]\n');
+  return bad;
+}
+
+function expectBadVirtualServiceReport(r: Output): void {
+  expect(r.status).to.equal(3);
+  expect(r.stdout).to.contain('GRAY304').and.contain('spec.http[1].route[0].weight').and.contain('not valid RE2')
+    .and.match(/bad\.yaml:9:\d+: /);
 }
 
 describe('bin/kubectl-gray (launcher)', function () {
@@ -75,7 +94,7 @@ describe('bin/kubectl-gray (launcher)', function () {
   });
 
   it('starts from the snapshot with the node it was built with, and prints exactly what the plain bundle prints', async () => {
-    for (const args of [['analyze', bookinfoFile], ['set-weight', 'reviews'], ['nosuch'], ['status', '-h', '-n', 'x'], ['version', 'x'], []]) {
+    for (const args of [['-n', 'x', 'analyze', bookinfoFile], ['set-weight', 'reviews'], ['nosuch'], ['status', '-h', '-n', 'x'], ['version', 'x'], []]) {
       const fast = await launch(args);
       expect(fast.snapshot, `${args.join(' ')}: ${fast.trace}`).to.equal(true);
       same(fast, await plain(args));
@@ -98,15 +117,36 @@ describe('bin/kubectl-gray (launcher)', function () {
   });
 
   it('runs what the snapshot leaves out (schema validators, yaml positions, re2js) exactly as the plain bundle does', async () => {
-    const bad = join(mkdtempSync(join(tmpdir(), 'gray-analyze-')), 'bad.yaml');
-    writeFileSync(bad, 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: x}\nspec:\n  hosts: [a]\n'
-      + '  http:\n  - match: [{headers: {user: {regex: "(?<=x)y"}}}]\n    route: [{destination: {host: a}}]\n  - route: [{destination: {host: a}, weight: "x"}]\n');
-    const fast = await launch(['analyze', bad]);
+    const bad = badVirtualService();
+    // The snapshot serves analyze when the command line does not start with it.
+    const args = ['--namespace=x', 'analyze', bad];
+    const fast = await launch(args);
     expect(fast.snapshot).to.equal(true);
-    expect(fast.status).to.equal(3);
-    expect(fast.stdout).to.contain('GRAY304').and.contain('spec.http[1].route[0].weight').and.contain('not valid RE2')
-      .and.match(/bad\.yaml:9:\d+: /); // the line, from the yaml package
-    same(fast, await plain(['analyze', bad]));
+    expectBadVirtualServiceReport(fast);
+    same(fast, await plain(args));
+  });
+
+  it('runs analyze from its own bundle, with plain node and no NODE_EXTRA_CA_CERTS, exactly as the plain bundle does', async () => {
+    const bad = badVirtualService();
+    for (const args of [['analyze', bad], ['analyze', bookinfoFile, '-o', 'json'], ['analyze', bad, '--fail-on', 'nosuch'], ['analyze', '--nosuch', bad], ['analyze'], ['analyze', '/nonexistent.yaml'], ['analyze', '-h', bad]]) {
+      const r = await launch(args, { ...cleanEnv(), NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt' });
+      expect(r.analyzeBundle, `${args.join(' ')}: ${r.trace}`).to.equal(true);
+      expect(r.trace).to.contain('unset NODE_EXTRA_CA_CERTS');
+      same(r, await plain(args));
+    }
+    expectBadVirtualServiceReport(await launch(['analyze', bad]));
+  });
+
+  it('analyze from its own bundle: a code cache this node rejects only costs the compile', async () => {
+    const bad = badVirtualService();
+    const bin = layout(() => undefined, (dir) => {
+      for (const f of ['run.cjs', 'analyze.cjs']) copyFileSync(join(root, 'dist', 'analyze', f), join(dir, f));
+      writeFileSync(join(dir, 'analyze.cjs.cache'), 'not a code cache');
+    });
+    const r = await launch(['analyze', bad], cleanEnv(), bin);
+    expect(r.analyzeBundle).to.equal(true);
+    expectBadVirtualServiceReport(r);
+    same(r, await plain(['analyze', bad]));
   });
 
   it('stops quietly (141, no stack) when the reader closes the pipe early, like kubectl | head', async () => {
