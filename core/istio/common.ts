@@ -119,18 +119,28 @@ const QUALIFIED = '(?:[A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';
 const LABEL_KEY = new RegExp(`^((?:[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?)*)/)?(${QUALIFIED})$`);
 const LABEL_VALUE = new RegExp(`^(${QUALIFIED})?$`);
 
-export function labelsProblems(labels: unknown): string[] {
+/** What is wrong with a label key, if anything (remembered: every review repeats the keys of the last). */
+const labelKeyProblem = memoized((k: string): string | undefined => {
+  const m = LABEL_KEY.exec(k);
+  if (!m) return `invalid label key "${k}"`;
+  if (m[1] && m[1].length - 1 > 253) return `invalid label key "${k}" (DNS prefix is too long)`;
+  if (m[2]!.length > 63) return `invalid label key "${k}" (name is too long)`;
+  return undefined;
+});
+const labelValueValid = memoized((v: string) => LABEL_VALUE.test(v));
+
+export function labelsProblems(labels: unknown): readonly string[] {
   if (!isObj(labels)) return [];
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(labels)) {
-    const m = LABEL_KEY.exec(k);
-    if (!m) out.push(`invalid label key "${k}"`);
-    else if (m[1] && m[1].length - 1 > 253) out.push(`invalid label key "${k}" (DNS prefix is too long)`);
-    else if (m[2]!.length > 63) out.push(`invalid label key "${k}" (name is too long)`);
-    if (typeof v === 'string' && !LABEL_VALUE.test(v)) out.push(`invalid label value "${v}"`);
+  let out: string[] | undefined;
+  for (const k in labels) {
+    const v = labels[k];
+    const keyProblem = labelKeyProblem(k);
+    if (keyProblem) (out ??= []).push(keyProblem);
+    if (typeof v === 'string' && !labelValueValid(v)) (out ??= []).push(`invalid label value "${v}"`);
   }
-  return out;
+  return out ?? NO_PROBLEMS;
 }
+const NO_PROBLEMS: readonly string[] = Object.freeze([]);
 
 export function checkLabels(r: Report, labels: unknown, field: string): void {
   for (const p of labelsProblems(labels)) {

@@ -54,36 +54,33 @@ function compile(shape: Shape): Check {
   if (shape === 'number') return (v, at) => (typeof v === 'number' && Number.isFinite(v) ? undefined : misfit(at, 'a number', v));
   const known = compiled.get(shape);
   if (known) return known;
-  let check: Check;
-  if ('array' in shape) {
-    const item = compile(shape.array);
-    check = (v, at) => {
-      if (!Array.isArray(v)) return misfit(at, 'an array', v);
-      for (let i = 0; i < v.length; i++) {
-        at.push(i);
-        const p = item(v[i], at);
-        at.pop();
-        if (p) return p;
-      }
-      return undefined;
-    };
-  } else if ('map' in shape) {
-    const entry = compile(shape.map);
-    check = (v, at) => {
-      if (!isObject(v)) return misfit(at, 'an object', v);
-      for (const key of Object.keys(v)) {
-        at.push(key);
-        const p = entry(v[key], at);
-        at.pop();
-        if (p) return p;
-      }
-      return undefined;
-    };
-  } else {
-    check = objectCheck(shape.object, shape.required ?? []);
-  }
+  const check = 'array' in shape ? arrayCheck(compile(shape.array))
+    : 'map' in shape ? mapCheck(compile(shape.map))
+      : objectCheck(shape.object, shape.required ?? []);
   compiled.set(shape, check);
   return check;
+}
+
+// Array and map checks are generated too, each its own function: a single closure shared by every array in
+// every shape had one call site for all their item checks, which V8 could not inline.
+// Keys come from the shapes above (this file's constants), never from input.
+function arrayCheck(item: Check): Check {
+  const make = new Function('misfit', 'item', `return function checkArray(v, at) {
+  if (!Array.isArray(v)) return misfit(at, "an array", v);
+  for (let i = 0; i < v.length; i++) { at.push(i); const p = item(v[i], at); at.pop(); if (p) return p; }
+  return undefined;
+};`);
+  return make(misfit, item) as Check;
+}
+
+/** A map's entries in for-in order, which is Object.keys's order: JSON objects inherit no enumerable keys. */
+function mapCheck(entry: Check): Check {
+  const make = new Function('isObject', 'misfit', 'entry', `return function checkMap(v, at) {
+  if (!isObject(v)) return misfit(at, "an object", v);
+  for (const key in v) { at.push(key); const p = entry(v[key], at); at.pop(); if (p) return p; }
+  return undefined;
+};`);
+  return make(isObject, misfit, entry) as Check;
 }
 
 /**
@@ -101,7 +98,6 @@ function objectCheck(fields: Record<string, Shape>, required: readonly string[])
     lines.push(`x = v[${k}]; if (x !== undefined || hasOwn(v, ${k})) { at.push(${k}); p = checks[${i}](x, at); at.pop(); if (p) return p; }`);
   });
   lines.push('return undefined;');
-  // Keys come from the shapes above (this file's constants), never from input.
   const make = new Function('isObject', 'misfit', 'requiredAt', 'hasOwn', 'checks', `return function check(v, at) { let x, p;\n${lines.join('\n')}\n};`);
   return make(isObject, misfit, requiredAt, (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k), keys.map((k) => compile(fields[k]!))) as Check;
 }
