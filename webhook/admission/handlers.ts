@@ -1,6 +1,6 @@
 // Handlers: AdmissionRequest in, AdmissionResponse out. No HTTP, no JSON text, no I/O: the caches
 // are read through a snapshot function and the clock is passed in.
-import { reviewIstioObject } from '../../core/admission.js';
+import { type AdmissionInput, reviewIstioObject } from '../../core/admission.js';
 import { planDeploymentLabels, type DeploymentLike } from '../../core/deployment-labels.js';
 import type { DestinationRule, VirtualService } from '../../core/model.js';
 import type { Policy } from '../../core/policy.js';
@@ -25,35 +25,44 @@ function warningText(f: Finding): string {
   return `${f.code} ${f.rule}: ${f.field}: ${f.problem}`;
 }
 
+// Some API servers omit apiVersion/kind inside the embedded objects of older reviews: restore them.
+function complete(o: AdmissionRequest['object'], req: AdmissionRequest): AdmissionRequest['object'] {
+  return o && (o.apiVersion == null || o.kind == null)
+    ? { ...o, apiVersion: o.apiVersion ?? `${req.kind.group}/${req.kind.version}`, kind: o.kind ?? req.kind.kind } : o;
+}
+
+// Objects of the wrong shape never reach a webhook through an API server with Istio's schemas; name the field.
+function problemOf(o: AdmissionRequest['object'], req: AdmissionRequest): string | undefined {
+  if (o == null) return undefined;
+  const shape = SHAPES[typeof (o as { kind?: unknown }).kind === 'string' ? (o as { kind: string }).kind : req.kind.kind];
+  return shape && shapeProblem(o, shape);
+}
+
 export function validateIstio(req: AdmissionRequest, store: IstioSnapshot, policy: Policy, now: Date): Decision {
   if (req.kind?.group !== 'networking.istio.io' || !ISTIO_KINDS.has(req.kind.kind)) {
     return { response: allowed(req.uid), findings: [] };
   }
-  // Some API servers omit apiVersion/kind inside the embedded objects of older reviews: restore them.
-  const apiVersion = `${req.kind.group}/${req.kind.version}`;
-  const complete = (o: AdmissionRequest['object']) => (o && (o.apiVersion == null || o.kind == null) ? { ...o, apiVersion: o.apiVersion ?? apiVersion, kind: o.kind ?? req.kind.kind } : o);
-  // Objects of the wrong shape never reach a webhook through an API server with Istio's schemas; name the field.
-  const shapeOf = (o: object) => SHAPES[typeof (o as { kind?: unknown }).kind === 'string' ? (o as { kind: string }).kind : req.kind.kind];
-  const problem = (o: AdmissionRequest['object']) => (o == null ? undefined : (s => s && shapeProblem(o, s))(shapeOf(o)));
-  const objectProblem = problem(req.object);
+  const objectProblem = problemOf(req.object, req);
   if (objectProblem) {
     return { response: { uid: req.uid, allowed: false, status: { code: 400, reason: 'BadRequest', message: `kubectl-gray cannot judge this ${req.kind.kind}: ${objectProblem}` } }, findings: [] };
   }
   // A malformed old object (stored before a schema existed) is not held against the change. Of a VirtualService
   // update the rules read the old spec only to compare it (any JSON will do) unless a weight-step policy is set.
   const oldIsRead = req.kind.kind !== 'VirtualService' || req.operation !== 'UPDATE' || policy.maxWeightStep !== undefined;
-  const oldObject = oldIsRead && problem(req.oldObject) ? null : req.oldObject;
+  const oldObject = oldIsRead && problemOf(req.oldObject, req) ? null : req.oldObject;
   if (req.operation === 'DELETE' && !oldObject && req.oldObject != null) return { response: allowed(req.uid), findings: [] };
-  const findings = reviewIstioObject({
+  const input: AdmissionInput = {
     operation: req.operation,
-    object: complete(req.object),
-    oldObject: complete(oldObject),
+    object: complete(req.object, req),
+    oldObject: complete(oldObject, req),
     virtualServices: store.virtualServices(),
     destinationRules: store.destinationRules(),
     policy,
     now,
-    ...(req.userInfo?.username ? { requester: req.userInfo.username } : {}),
-  });
+  };
+  if (req.userInfo?.username) input.requester = req.userInfo.username;
+  const findings = reviewIstioObject(input);
+  if (findings.length === 0) return { response: allowed(req.uid), findings };
   const warnings = warningsOf(findings).map(warningText);
   const errors = errorsOf(findings);
   if (errors.length === 0) return { response: allowed(req.uid, warnings), findings };

@@ -94,12 +94,12 @@ function objectCheck(fields: Record<string, Shape>, required: readonly string[])
   for (const key of required) lines.push(`if (!(${JSON.stringify(key)} in v)) return requiredAt(at, ${JSON.stringify(key)});`);
   keys.forEach((key, i) => {
     const k = JSON.stringify(key);
-    // Undefined is absent unless it is the object's own (JSON objects inherit none of these keys).
-    lines.push(`x = v[${k}]; if (x !== undefined || hasOwn(v, ${k})) { at.push(${k}); p = checks[${i}](x, at); at.pop(); if (p) return p; }`);
+    // What reads undefined is absent: JSON has no undefined, and a JSON object inherits none of these keys.
+    lines.push(`x = v[${k}]; if (x !== undefined) { at.push(${k}); p = checks[${i}](x, at); at.pop(); if (p) return p; }`);
   });
   lines.push('return undefined;');
-  const make = new Function('isObject', 'misfit', 'requiredAt', 'hasOwn', 'checks', `return function check(v, at) { let x, p;\n${lines.join('\n')}\n};`);
-  return make(isObject, misfit, requiredAt, (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k), keys.map((k) => compile(fields[k]!))) as Check;
+  const make = new Function('isObject', 'misfit', 'requiredAt', 'checks', `return function check(v, at) { let x, p;\n${lines.join('\n')}\n};`);
+  return make(isObject, misfit, requiredAt, keys.map((k) => compile(fields[k]!))) as Check;
 }
 
 /** The first field whose type is not what the rules read, as "path: expected X, got Y"; undefined when all fit. */
