@@ -18,14 +18,12 @@ export interface MetricsOptions {
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly decisions: Counter<'webhook' | 'rule' | 'outcome'>;
+  private readonly decisions: DecisionCounter;
   private readonly durations: LatencyHistogram;
 
   constructor(options: MetricsOptions = {}) {
-    this.decisions = new Counter({
-      name: 'kubectl_gray_admission_decisions_total', help: 'Admission decisions by webhook, rule and outcome.',
-      labelNames: ['webhook', 'rule', 'outcome'], registers: [this.registry],
-    });
+    this.decisions = new DecisionCounter('kubectl_gray_admission_decisions_total', 'Admission decisions by webhook, rule and outcome.');
+    this.registry.registerMetric(this.decisions as unknown as Parameters<Registry['registerMetric']>[0]);
     this.durations = new LatencyHistogram('kubectl_gray_admission_duration_seconds', 'Time to decide one AdmissionReview.', BUCKETS);
     this.registry.registerMetric(this.durations as unknown as Parameters<Registry['registerMetric']>[0]);
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
@@ -33,7 +31,7 @@ export class Metrics {
 
   /** One review's outcome; rule is "none" when no rule fired. */
   decision(webhook: string, rule: string, outcome: Outcome): void {
-    this.decisions.inc({ webhook, rule, outcome });
+    this.decisions.inc(webhook, rule, outcome);
   }
 
   latency(webhook: string, seconds: number): void {
@@ -64,6 +62,35 @@ export class Metrics {
 
   render(): Promise<string> {
     return this.registry.metrics();
+  }
+}
+
+/**
+ * The admission decisions counter, kept like the latency histogram below and for the same reason: prom-client's
+ * inc validated and hashed its label object on every review. Series in the order they first occurred, labels in
+ * prom-client's order (webhook, rule, outcome): the same text.
+ */
+class DecisionCounter {
+  readonly type = 'counter';
+  readonly aggregator = 'sum';
+  private readonly series = new Map<string, { labels: { webhook: string; rule: string; outcome: Outcome }; value: number }>();
+
+  constructor(readonly name: string, readonly help: string) {}
+
+  inc(webhook: string, rule: string, outcome: Outcome): void {
+    const key = `${webhook}\u0000${rule}\u0000${outcome}`;
+    const s = this.series.get(key);
+    if (s) s.value++;
+    else this.series.set(key, { labels: { webhook, rule, outcome }, value: 1 });
+  }
+
+  get(): { name: string; help: string; type: string; aggregator: string; values: Array<{ labels: Record<string, string>; value: number }> } {
+    const values = [...this.series.values()].map((s) => ({ labels: { ...s.labels }, value: s.value }));
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  reset(): void {
+    this.series.clear();
   }
 }
 
