@@ -6,6 +6,11 @@ import type { GrayCommand } from './command.js';
 import type { CommandContext } from './context.js';
 import { takeBackExtraCaCerts } from '../kube/extra-ca.js';
 
+// node:fs's callbacks, promisified: node:fs/promises loads a dozen modules more at start-up (readline among them).
+const readText = promisify(readFile);
+const statOf = promisify(stat);
+const entriesOf = promisify(readdir);
+
 /** What an entry point serves: its commands, and how they reach a cluster (plugin/all-commands.ts: all of them). */
 export interface Entry {
   commands: readonly GrayCommand[];
@@ -39,11 +44,10 @@ export function main(args: string[], entry: Entry): Promise<void> {
     },
     connect: entry.connect,
     now: () => new Date(),
-    // node:fs's callbacks, promisified: node:fs/promises loads a dozen modules more at start-up (readline among them).
-    readFile: (path) => (path === '-' ? readStdin() : promisify(readFile)(path, 'utf8')),
+    readFile: (path) => (path === '-' ? readStdin() : readText(path, 'utf8')),
     async listDirectory(path) {
-      const s = await promisify(stat)(path).catch(() => undefined);
-      return s?.isDirectory() ? promisify(readdir)(path) : undefined;
+      const s = await statOf(path).catch(() => undefined);
+      return s?.isDirectory() ? entriesOf(path) : undefined;
     },
   };
 

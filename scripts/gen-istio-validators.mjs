@@ -108,16 +108,15 @@ export function withDefinitions(schema) {
     return { $ref: `#/definitions/${name}` };
   };
   // Bottom-up: a schema is measured with its own nested schemas already moved out.
-  const visit = (node, key) => {
-    if (Array.isArray(node)) return node.map((n) => visit(n));
+  const visit = (node) => {
+    if (Array.isArray(node)) return node.map(visit);
     if (!node || typeof node !== 'object') return node;
-    if (COMBINATORS.has(key)) return node;
     const out = {};
     for (const [k, v] of Object.entries(node)) {
       if (COMBINATORS.has(k)) out[k] = v;
       else if (SCHEMA_MAPS.has(k) && v && typeof v === 'object') out[k] = Object.fromEntries(Object.entries(v).map(([p, s]) => [p, share(visit(s))]));
       else if (SCHEMA_VALUES.has(k) && v && typeof v === 'object') out[k] = share(visit(v));
-      else out[k] = visit(v, k);
+      else out[k] = visit(v);
     }
     return out;
   };

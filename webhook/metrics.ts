@@ -22,10 +22,10 @@ export class Metrics {
   private readonly durations: LatencyHistogram;
 
   constructor(options: MetricsOptions = {}) {
+    // Both kept in plain maps and arrays, rendered by the registry like any metric (see the classes below).
     this.decisions = new DecisionCounter('kubectl_gray_admission_decisions_total', 'Admission decisions by webhook, rule and outcome.');
-    this.registry.registerMetric(this.decisions as unknown as Parameters<Registry['registerMetric']>[0]);
     this.durations = new LatencyHistogram('kubectl_gray_admission_duration_seconds', 'Time to decide one AdmissionReview.', BUCKETS);
-    this.registry.registerMetric(this.durations as unknown as Parameters<Registry['registerMetric']>[0]);
+    for (const metric of [this.decisions, this.durations]) this.registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
   }
 

@@ -129,8 +129,10 @@ const labelKeyProblem = memoized((k: string): string | undefined => {
 });
 const labelValueValid = memoized((v: string) => LABEL_VALUE.test(v));
 
+const NO_PROBLEMS: readonly string[] = Object.freeze([]);
+
 export function labelsProblems(labels: unknown): readonly string[] {
-  if (!isObj(labels)) return [];
+  if (!isObj(labels)) return NO_PROBLEMS;
   let out: string[] | undefined;
   for (const k in labels) {
     const v = labels[k];
@@ -140,7 +142,6 @@ export function labelsProblems(labels: unknown): readonly string[] {
   }
   return out ?? NO_PROBLEMS;
 }
-const NO_PROBLEMS: readonly string[] = Object.freeze([]);
 
 export function checkLabels(r: Report, labels: unknown, field: string): void {
   for (const p of labelsProblems(labels)) {
