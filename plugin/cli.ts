@@ -1,11 +1,11 @@
 // The root command: the registrations it is given, one error policy, and exit codes scripts can trust.
-import yargs from 'yargs';
 import { IntentError, OwnedElsewhere, RuleViolation } from '../core/errors.js';
 import { formatFinding } from '../core/rules.js';
 import type { GrayCommand } from './command.js';
 import { type CommandContext, EXIT } from './context.js';
 import { ApiError, ConfigError, ConnectionError } from '../kube/errors.js';
 import { withConnectionFlags } from './options.js';
+import { readQuickArgs } from './quick-args.js';
 
 export const VERSION = '0.1.0';
 
@@ -25,20 +25,46 @@ const versionCommand: GrayCommand = {
  * plugin/all-commands.ts, or fewer for an entry that serves only some).
  */
 export async function runCli(args: string[], ctx: CommandContext, commands: readonly GrayCommand[]): Promise<number> {
-  let chosen: { command: GrayCommand; argv: Record<string, unknown> } | undefined;
   const verb = args.find((a) => !a.startsWith('-'));
   const hint = `See 'kubectl gray${verb && commands.some((c) => c.command.startsWith(`${verb} `) || c.command === verb) ? ` ${verb}` : ''} -h' for help and examples.`;
+  const chosen = quickChoice(args, commands) ?? (await parseWithYargs(args, ctx, commands, hint));
+  if (typeof chosen === 'number') return chosen;
+  try {
+    return await chosen.command.run(chosen.argv, ctx);
+  } catch (err) {
+    return reportError(ctx, err, hint);
+  }
+}
 
+interface Choice { command: GrayCommand; argv: Record<string, unknown> }
+
+/** The command and its arguments when a command that allows it can take args without yargs (plugin/quick-args.ts). */
+function quickChoice(args: string[], commands: readonly GrayCommand[]): Choice | undefined {
+  for (const command of commands) {
+    if (!command.quickArgs) continue;
+    const argv = readQuickArgs(args, command.command.split(' ')[0]!, command.quickArgs, STDIN_ARG);
+    if (argv) return { command, argv };
+  }
+  return undefined;
+}
+
+/** The command yargs chose, or the exit code once yargs has printed help or a usage error. */
+async function parseWithYargs(args: string[], ctx: CommandContext, commands: readonly GrayCommand[], hint: string): Promise<Choice | number> {
+  // Loaded on use: a command line quickChoice takes needs none of yargs.
+  const { default: yargs } = await import('yargs');
+  let chosen: Choice | undefined;
   let parser = withConnectionFlags(yargs())
     .scriptName('kubectl gray')
     .usage('kubectl gray: safe gray releases (canary, blue-green, A/B, mirror) for Istio\n\nUsage: kubectl gray <command> [options]')
     .strict()
+    // --no-color is a flag of its own: yargs would read it as --color=false, a flag no command has.
+    .parserConfiguration({ 'boolean-negation': false })
     .demandCommand(1, 'name a command')
     .recommendCommands()
     .help().alias('h', 'help')
     // `--version` belongs to `canary` (the canary's version label); like kubectl, the tool's own is a command.
     .version(false)
-    .wrap(Math.min(110, process.stdout.columns || 110))
+    .wrap(Math.min(110, ctx.io.columns || 110))
     .exitProcess(false)
     .epilogue('Exit codes: 0 done, 1 API server failed, 2 usage error, 3 refused by the rules (or status/analyze found an error or a 503 risk).');
   parser = parser.command('version', 'Print the kubectl-gray version', (y) => y, () => {
@@ -72,11 +98,7 @@ export async function runCli(args: string[], ctx: CommandContext, commands: read
     if (output) ctx.io.out(`${output}\n`);
     return EXIT.ok;
   }
-  try {
-    return await chosen.command.run(chosen.argv, ctx);
-  } catch (err) {
-    return reportError(ctx, err, hint);
-  }
+  return chosen;
 }
 
 function reportError(ctx: CommandContext, err: unknown, hint: string): number {

@@ -8,6 +8,8 @@ export interface Io {
   err(text: string): void;
   /** Colour and bars only on a terminal (and never with --no-color or TERM=dumb). */
   color: boolean;
+  /** The terminal's width when standard output is one (help text is wrapped to it, at most 110 columns). */
+  columns?: number;
 }
 
 export interface CommandContext {

@@ -5,6 +5,7 @@ import { runCli } from './cli.js';
 import type { GrayCommand } from './command.js';
 import type { CommandContext } from './context.js';
 import { takeBackExtraCaCerts } from '../kube/extra-ca.js';
+import { isTerminal, stdWriter, streamOf } from './stdio.js';
 
 // node:fs's callbacks, promisified: node:fs/promises loads a dozen modules more at start-up (readline among them).
 const readText = promisify(readFile);
@@ -24,23 +25,25 @@ export function main(args: string[], entry: Entry): Promise<void> {
   // (a plan half written because nobody read its output would be worse), silently from then on, and exits with
   // what a shell reports for a writer killed by SIGPIPE (128 + 13), as kubectl's is, unless it failed itself.
   let pipeClosed = false;
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EPIPE') throw err;
-      pipeClosed = true;
-    });
-  }
-  // The error may come after the command's end (a write's EPIPE is reported on a later tick).
+  const closed = (): void => {
+    pipeClosed = true;
+  };
+  // A stream's EPIPE may come after the command's end (it is reported on a later tick).
   process.on('exit', (code) => {
     if (pipeClosed && code === 0) process.exitCode = 141;
   });
-  const colorWanted = !!process.stdout.isTTY && process.env['TERM'] !== 'dumb' && !process.env['NO_COLOR'] && !args.includes('--no-color');
+  const outTerminal = isTerminal(1);
+  const out = stdWriter(1, { terminal: outTerminal, onClosed: closed });
+  const err = stdWriter(2, { terminal: isTerminal(2), onClosed: closed });
+  const colorWanted = outTerminal && process.env['TERM'] !== 'dumb' && !process.env['NO_COLOR'] && !args.includes('--no-color');
 
   const ctx: CommandContext = {
     io: {
-      out: (t) => { if (!pipeClosed) process.stdout.write(t); },
-      err: (t) => { if (!pipeClosed) process.stderr.write(t); },
+      // Once either reader has gone, the command goes on silently.
+      out: (t) => { if (!pipeClosed) out(t); },
+      err: (t) => { if (!pipeClosed) err(t); },
       color: colorWanted,
+      columns: outTerminal ? streamOf(1).columns : undefined,
     },
     connect: entry.connect,
     now: () => new Date(),

@@ -38,19 +38,30 @@ var ${name}$; function ${name}() { return (${name}$ ??= ${literal}); }`;
   },
 };
 
-// yargs's constructor calls .version(), which guesses the version from the nearest package.json: a directory walk
-// up from the working directory and, where none is found, an AssertionError formatted and thrown away (~3 ms).
-// kubectl gray turns yargs's --version off (.version(false), plugin/cli.ts) before any parse, so the guess is
-// never shown: every bundle gets "unknown", the guess's own answer when no package.json has a version.
-const yargsNoVersionGuess = {
-  name: 'yargs-no-version-guess',
+// Two patches of yargs's source, each failing the build if that source changes:
+//  - its constructor calls .version(), which guesses the version from the nearest package.json: a directory walk
+//    up from the working directory and, where none is found, an AssertionError formatted and thrown away (~3 ms).
+//    kubectl gray turns yargs's --version off (.version(false), plugin/cli.ts) before any parse, so the guess is
+//    never shown: every bundle gets "unknown", the guess's own answer when no package.json has a version;
+//  - its platform shim reads process.stdout.columns when loaded, which builds node's stdout stream (the stream
+//    modules; for a pipe, net too) in a command that writes its descriptors directly (plugin/stdio.ts): now read
+//    when yargs asks for the width, which plugin/cli.ts gives it (.wrap) anyway.
+const yargsPatches = [
+  [/[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/, 'ver = this[kGuessVersion]();', "ver = 'unknown';"],
+  [/[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/, "stdColumns: typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null",
+    "get stdColumns() { return typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null; }"],
+];
+const yargsPatched = {
+  name: 'yargs-patched',
   setup(b) {
-    b.onLoad({ filter: /[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/ }, async (args) => {
-      const source = await readFile(args.path, 'utf8');
-      const contents = source.replace('ver = this[kGuessVersion]();', "ver = 'unknown';");
-      if (contents === source) throw new Error(`${args.path}: unexpected source; check the yargs-no-version-guess plugin in scripts/bundle.mjs`);
-      return { contents, loader: 'js' };
-    });
+    for (const [filter, from, to] of yargsPatches) {
+      b.onLoad({ filter }, async (args) => {
+        const source = await readFile(args.path, 'utf8');
+        const contents = source.replace(from, to);
+        if (contents === source) throw new Error(`${args.path}: unexpected source; check the yargs-patched plugin in scripts/bundle.mjs`);
+        return { contents, loader: 'js' };
+      });
+    }
   },
 };
 
@@ -105,7 +116,7 @@ await build({
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [stringWidth, yargsNoVersionGuess, kubeConfigAlone, clientNodeTreeShaken],
+  plugins: [stringWidth, yargsPatched, kubeConfigAlone, clientNodeTreeShaken],
   // Some CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __gray_createRequire } from 'node:module'; const require = __gray_createRequire(import.meta.url);" },
 });
@@ -330,7 +341,7 @@ await build({
   ...cjsScript,
   entryPoints: ['plugin/snapshot.ts'],
   outfile: 'dist/snapshot/kubectl-gray.cjs',
-  plugins: [stringWidth, yargsNoVersionGuess, lazyBuiltins(NOT_IN_SNAPSHOT), lazyPackages, lazyValidators, kubeConfigAlone, clientNodeTreeShaken],
+  plugins: [stringWidth, yargsPatched, lazyBuiltins(NOT_IN_SNAPSHOT), lazyPackages, lazyValidators, kubeConfigAlone, clientNodeTreeShaken],
   // ESM dependencies read import.meta.url at load time (yargs: where its locale files would be).
   define: { 'import.meta.url': '__gray_import_meta_url' },
   banner: { js: "var __gray_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
@@ -347,7 +358,7 @@ await build({
   ...cjsScript,
   entryPoints: ['plugin/analyze-entry.ts'],
   outfile: 'dist/analyze/analyze.cjs',
-  plugins: [stringWidth, yargsNoVersionGuess, assertOnFailure, lazyPackages, lazyValidators],
+  plugins: [stringWidth, yargsPatched, assertOnFailure, lazyPackages, lazyValidators],
   define: { 'import.meta.url': '__gray_import_meta_url' },
   banner: { js: "var __gray_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
 });

@@ -1,5 +1,6 @@
 // Runs the real CLI in-process against a FakeCluster and captures what it prints.
 import { COMMANDS } from '../../plugin/all-commands.js';
+import type { GrayCommand } from '../../plugin/command.js';
 import { runCli } from '../../plugin/cli.js';
 import type { CommandContext } from '../../plugin/context.js';
 import { ConfigError } from '../../kube/errors.js';
@@ -13,7 +14,7 @@ export interface RunResult {
   stderr: string;
 }
 
-export async function run(cluster: FakeCluster | undefined, args: string[], files: Record<string, string> = {}): Promise<RunResult> {
+export async function run(cluster: FakeCluster | undefined, args: string[], files: Record<string, string> = {}, commands: readonly GrayCommand[] = COMMANDS): Promise<RunResult> {
   let stdout = '';
   let stderr = '';
   const ctx: CommandContext = {
@@ -37,6 +38,6 @@ export async function run(cluster: FakeCluster | undefined, args: string[], file
       return names.length > 0 ? [...new Set(names)] : undefined;
     },
   };
-  const code = await runCli(args, ctx, COMMANDS);
+  const code = await runCli(args, ctx, commands);
   return { code, stdout, stderr };
 }

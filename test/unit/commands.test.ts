@@ -297,6 +297,12 @@ describe('kubectl gray commands', () => {
       expect(r.stderr).to.contain("See 'kubectl gray -h' for help and examples.");
       expect((await run(shop(), ['status', '--bogus'])).stderr).to.contain('Unknown argument: bogus');
     });
+    it('every command takes the global --no-color (not read as --color=false, a flag no command has)', async () => {
+      const fake = shop();
+      expect(await run(fake, ['status', 'reviews', '--no-color'])).to.deep.equal(await run(fake, ['status', 'reviews']));
+      const set = await run(fake, ['--no-color', 'set-weight', 'reviews', 'v2=10', '--dry-run=client']);
+      expect([set.code, set.stderr]).to.deep.equal([0, '']);
+    });
     it('no VirtualService for the host: exit 2 naming the namespace and --vs', async () => {
       const r = await run(shop(), ['set-weight', 'nothere', 'v2=1']);
       expect(r.code).to.equal(2);
