@@ -379,8 +379,9 @@ await build({
   entryPoints: ['plugin/analyze-entry.ts'],
   outfile: 'dist/analyze/analyze.cjs',
   plugins: [stringWidth, yargsPatched, assertOnFailure, lazyPackages, lazyValidators],
-  define: { 'import.meta.url': '__gray_import_meta_url' },
-  banner: { js: "var __gray_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__gray_import_meta.url' },
+  // Only yargs asks for it, and a plain analyze command line does not load yargs (plugin/quick-args.ts).
+  banner: { js: "var __gray_import_meta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
 });
 await asciiOnly('dist/analyze/analyze.cjs');
 // KUBECTL_GRAY_WRITE_CODE_CACHE (the build's alone): when the command is done, write the code cache of what it ran.
@@ -397,11 +398,14 @@ for (const [name, file] of lazyPackagePaths) {
 }
 {
   // The analyze bundle's code cache, after an analyze that parses, validates, reports findings with line
-  // numbers (yaml) and judges a regex (re2js). (test/unit/launcher.test.ts compares its output with the plugin's.)
+  // numbers (yaml), judges a regex (re2js) and skips another kind. (test/unit/launcher.test.ts compares its output with the plugin's.)
   const fixture = 'dist/analyze/smoke.yaml';
   await writeFile(fixture, 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: x}\nspec:\n  hosts: [a]\n'
     + '  http:\n  - match: [{headers: {user: {regex: "(?<=x)y"}}}]\n    route: [{destination: {host: a, subset: v2}}]\n  - route: [{destination: {host: a}, weight: "x"}]\n'
-    + '---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a}\nspec:\n  host: a\n  subsets: [{name: v1, labels: {version: v1}}]\n');
+    + '---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a}\nspec:\n  host: a\n  subsets: [{name: v1, labels: {version: v1}}]\n'
+    // What manifests hold besides: comments, other kinds (skipped), block styles, quoted and block scalars.
+    + '---\n# a comment\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: \'a-v1\'\n  labels:\n    app: a # trailing\n'
+    + 'spec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n      - name: a\n        args:\n        - "--flag=1"\n        command: |\n          run\n');
   const cached = spawnSync(process.execPath, ['dist/analyze/run.cjs', 'analyze', fixture], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', KUBECTL_GRAY_WRITE_CODE_CACHE: '1' } });
   if (cached.status !== 3 || !cached.stdout.includes('v2')) throw new Error(`dist/analyze: analyze of the smoke test exited ${cached.status}:\n${cached.stdout}${cached.stderr}`);
   await rm(fixture, { force: true });
