@@ -31,10 +31,10 @@ if alive istiod; then
   kill -KILL -- "-$pid" 2>/dev/null || true
 fi
 
-xds_port=${ISTIOD_XDS_PORT:-$(free_port)}
-http_port=${ISTIOD_HTTP_PORT:-$(free_port)}
-webhook_port=${ISTIOD_WEBHOOK_PORT:-$(free_port)}
-secure_port=$(free_port); monitoring_port=$(free_port); ctrlz_port=$(free_port)
+read -r xds_port http_port webhook_port secure_port monitoring_port ctrlz_port <<< "$(free_ports 6)"
+xds_port=${ISTIOD_XDS_PORT:-$xds_port}
+http_port=${ISTIOD_HTTP_PORT:-$http_port}
+webhook_port=${ISTIOD_WEBHOOK_PORT:-$webhook_port}
 echo "$xds_port" > "$state/istiod-xds-port"
 echo "$http_port" > "$state/istiod-http-port"
 echo "$webhook_port" > "$state/istiod-webhook-port"

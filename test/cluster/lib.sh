@@ -25,8 +25,15 @@ die() { echo "cluster: error: $*" >&2; exit 1; }
 alive() { [ -f "$state/$1.pid" ] && kill -0 "$(cat "$state/$1.pid")" 2>/dev/null; }
 tail_log() { echo "---- last lines of $state/$1.log ----" >&2; tail -n 25 "$state/$1.log" >&2 || true; }
 
-free_port() {
-  node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'
+# free_ports N: N distinct free loopback ports on one line. Every socket stays open until all N are chosen: a port
+# asked for alone, one call after another, can come back twice (etcd and kube-apiserver were once given the same).
+free_ports() {
+  node -e 'const net = require("net"); const n = Number(process.argv[1]); const held = [];
+    const next = () => {
+      if (held.length < n) { held.push(net.createServer().listen(0, "127.0.0.1", next)); return; }
+      console.log(held.map((s) => s.address().port).join(" ")); held.forEach((s) => s.close());
+    };
+    next();' "$1"
 }
 
 # wait_until SECONDS NAME COMMAND...: polls COMMAND every 0.2 s; gives up with the NAME's log tail.

@@ -25,9 +25,10 @@ trap cleanup EXIT
 # name app version ip grpc-port http-port [NEXT] (ports are free ones, so two runs can share the host)
 workloads=()
 i=11
+read -r -a ports <<< "$(free_ports 10)"
 for spec in "mocka base mockb" "mocka canary mockb" "mockb base mockc" "mockb canary mockc" "mockc base"; do
   read -r app version next <<< "$spec"
-  workloads+=("$app-$version $app $version 127.0.0.$i $(free_port) $(free_port) ${next:+$next.$ns.svc.cluster.local:8080}")
+  workloads+=("$app-$version $app $version 127.0.0.$i ${ports[2*(i-11)]} ${ports[2*(i-11)+1]} ${next:+$next.$ns.svc.cluster.local:8080}")
   i=$((i+1))
 done
 

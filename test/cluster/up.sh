@@ -52,8 +52,7 @@ ip addr add "$NODE_IP/32" dev "$NODE_BRIDGE"
 ip link set "$NODE_BRIDGE" up
 
 # ---- control plane ----------------------------------------------------------------------------------
-etcd_port=$(free_port); peer_port=$(free_port); api_port=$(free_port)
-kubelet_port=$(free_port); kubelet_healthz_port=$(free_port); proxy_healthz_port=$(free_port); proxy_metrics_port=$(free_port)
+read -r etcd_port peer_port api_port kubelet_port kubelet_healthz_port proxy_healthz_port proxy_metrics_port <<< "$(free_ports 7)"
 echo "$api_port" > "$state/api-port"
 
 start etcd "$bin/etcd" --name default --data-dir "$state/etcd-data" \

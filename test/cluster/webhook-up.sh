@@ -11,7 +11,7 @@ if alive webhook; then
   kill -TERM -- "-$(cat "$state/webhook.pid")" 2>/dev/null || true
   sleep 0.5
 fi
-port=$(free_port)
+port=$(free_ports 1)
 echo "$port" > "$state/webhook-port"
 node "$main" certs --out "$state/webhook-certs" --dns localhost --ip 127.0.0.1 >/dev/null
 
