@@ -1,4 +1,4 @@
-// The only file that touches the process: argv, streams, environment, exit code.
+// The only file that touches the process: argv, environment, exit code, and (through plugin/stdio.ts) the streams.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { runCli } from './cli.js';
 import type { GrayCommand } from './command.js';

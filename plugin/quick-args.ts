@@ -3,7 +3,7 @@
 // decide is taken: the verb first, then plain words (the positionals) and the command's or the global string
 // flags, each once, as --flag VALUE, --flag=VALUE or -f VALUE, and --no-color. Anything else (help, an unknown,
 // repeated or empty flag, a value starting with "-", "--", no word at all) is left to yargs, to parse or to
-// explain; test/unit/launcher.test.ts requires the same output both ways.
+// explain; test/unit/quick-args.test.ts requires the same output both ways.
 
 /** What a command tells the quick reader: its words and its string flags (those of plugin/options.ts are added). */
 export interface QuickArgs {

@@ -398,7 +398,8 @@ for (const [name, file] of lazyPackagePaths) {
 }
 {
   // The analyze bundle's code cache, after an analyze that parses, validates, reports findings with line
-  // numbers (yaml), judges a regex (re2js) and skips another kind. (test/unit/launcher.test.ts compares its output with the plugin's.)
+  // numbers (yaml), judges a regex (re2js) and skips another kind. (test/unit/launcher.test.ts compares its
+  // output with the plugin's.)
   const fixture = 'dist/analyze/smoke.yaml';
   await writeFile(fixture, 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: x}\nspec:\n  hosts: [a]\n'
     + '  http:\n  - match: [{headers: {user: {regex: "(?<=x)y"}}}]\n    route: [{destination: {host: a, subset: v2}}]\n  - route: [{destination: {host: a}, weight: "x"}]\n'
