@@ -127,10 +127,10 @@ await build({
 const NOT_IN_SNAPSHOT = ['_http_agent', '_http_client', '_http_common', '_http_incoming', '_http_outgoing', '_http_server',
   '_tls_common', '_tls_wrap', 'async_hooks', 'child_process', 'cluster', 'dgram', 'dns/promises', 'domain', 'http', 'http2',
   'https', 'inspector', 'module', 'perf_hooks', 'readline', 'repl', 'tls', 'trace_events', 'tty', 'vm', 'worker_threads'];
-const lazyBuiltins = (modules) => ({
+const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {
-    const filter = new RegExp(`^(node:)?(${modules.map((m) => m.replace('/', '\\/')).join('|')})$`);
+    const filter = new RegExp(`^(node:)?(${NOT_IN_SNAPSHOT.map((m) => m.replace('/', '\\/')).join('|')})$`);
     b.onResolve({ filter }, (args) => (args.namespace === 'lazy-builtin'
       ? { path: args.path, external: true } // the shim's own require of the real module
       : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' }));
@@ -164,7 +164,7 @@ module.exports = lazy;`,
       };
     });
   },
-});
+};
 
 // yargs checks its own invariants with node:assert's strictEqual and notStrictEqual on every parse, and loading
 // node:assert loads its error formatting too (~1.5 ms of a 25 ms start-up). The analyze bundle gets both as
@@ -290,12 +290,10 @@ ${defaultFunction ? 'export default function (...a) { return load()(...a); }' : 
 // a command runs those of the kinds it reads, if any. So both bundles reach them through a shim that holds the
 // kind index and loads dist/validators/<n>.cjs (that validator alone, with its code cache) on first use of
 // validators[n]: analyze of VirtualServices and DestinationRules loads 2 of the 15.
-const validatorsModule = await (async () => {
-  const { outputFiles: [bundled] } = await build({ entryPoints: ['core/schema/istio-validators.ts'], bundle: true, platform: 'node', format: 'cjs', write: false, logLevel: 'warning' });
-  const all = { exports: {} };
-  new Function('module', 'exports', 'require', bundled.text)(all, all.exports, require);
-  return { kinds: all.exports.kinds, source: all.exports.source, count: all.exports.validators.length };
-})();
+// The validators module is generated from the schema bundle core/schema/istio-crds.json (validator n checks
+// schemas[n]; its kinds and source are the bundle's), so the index comes from the bundle itself.
+const istioCrds = JSON.parse(await readFile('core/schema/istio-crds.json', 'utf8'));
+const validatorsModule = { kinds: istioCrds.kinds, source: istioCrds.source, count: istioCrds.schemas.length };
 const lazyValidators = {
   name: 'lazy-validators',
   setup(b) {
@@ -327,7 +325,6 @@ const cjsScript = { bundle: true, platform: 'node', format: 'cjs', target: 'node
 // schema Ajv made a function of ($ref'd definitions) is called once, so the code cache holds them all and no
 // object a user gives leaves V8 functions to compile at run time (the first VirtualService validated spent
 // ~1.3 ms on it when the cache held only what a bare object reaches). The values need not be valid.
-const istioSchemas = JSON.parse(await readFile('core/schema/istio-crds.json', 'utf8')).schemas;
 function everyField(schema, depth = 0) {
   if (!schema || typeof schema !== 'object' || depth > 32) return {};
   const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
@@ -352,7 +349,7 @@ for (let n = 0; n < validatorsModule.count; n++) {
   // Its code cache, made after validations that called every one of its functions.
   await writeCodeCache(file, ({ validate }) => {
     validate({ apiVersion: 'x', kind: 'x', metadata: { name: 'x' }, spec: { hosts: ['x'] } });
-    validate({ ...everyField(istioSchemas[n]), metadata: { name: 'x' } });
+    validate({ ...everyField(istioCrds.schemas[n]), metadata: { name: 'x' } });
   });
 }
 
@@ -361,7 +358,7 @@ await build({
   ...cjsScript,
   entryPoints: ['plugin/snapshot.ts'],
   outfile: 'dist/snapshot/kubectl-gray.cjs',
-  plugins: [stringWidth, yargsPatched, lazyBuiltins(NOT_IN_SNAPSHOT), lazyPackages, lazyValidators, kubeConfigAlone, clientNodeTreeShaken],
+  plugins: [stringWidth, yargsPatched, lazyBuiltins, lazyPackages, lazyValidators, kubeConfigAlone, clientNodeTreeShaken],
   // ESM dependencies read import.meta.url at load time (yargs: where its locale files would be).
   define: { 'import.meta.url': '__gray_import_meta_url' },
   banner: { js: "var __gray_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
