@@ -201,19 +201,20 @@ const findShared = (what) => `if (process.execArgv.includes('--build-snapshot'))
 // CommonJS's wrapper, written out: a code cache is valid only for the very same source text.
 const MODULE_WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n});'];
 /**
- * runWithCodeCache(file, writeCache): compiles a CommonJS file with the V8 code cache the build wrote beside it
- * (file.cache; a cache this V8 rejects only costs the compile) and runs it as a module. A process started from a
- * snapshot has a require for built-in modules only: the module gets a real one. With writeCache (the build's
- * own run of dist/analyze), it compiles without the cache and writes one at exit, of what the run compiled.
+ * runWithCodeCache(file, writeCache, builtinsOnly): compiles a CommonJS file with the V8 code cache the build
+ * wrote beside it (file.cache; a cache this V8 rejects only costs the compile) and runs it as a module. A process
+ * started from a snapshot has a require for built-in modules only: the module gets a real one, unless it needs
+ * built-in modules alone (builtinsOnly: the caller's require then, which saves making one). With writeCache (the
+ * build's own run of dist/analyze), it compiles without the cache and writes one at exit, of what the run compiled.
  */
-const RUN_WITH_CODE_CACHE = `function runWithCodeCache(file, writeCache) {
+const RUN_WITH_CODE_CACHE = `function runWithCodeCache(file, writeCache, builtinsOnly) {
   var fs = require('node:fs'), cachedData;
   if (!writeCache) try { cachedData = fs.readFileSync(file + '.cache'); } catch (e) {}
   // latin1: the build wrote ASCII alone (asciiOnly), which needs no UTF-8 decoding.
   var script = new (require('node:vm').Script)(${JSON.stringify(MODULE_WRAPPER[0])} + fs.readFileSync(file, 'latin1') + ${JSON.stringify(MODULE_WRAPPER[1])}, { filename: file, cachedData: cachedData });
   if (writeCache) process.on('exit', function () { fs.writeFileSync(file + '.cache', script.createCachedData()); });
   var mod = { exports: {} };
-  script.runInThisContext()(mod.exports, require('node:module').createRequire(file), mod, file, require('node:path').dirname(file));
+  script.runInThisContext()(mod.exports, builtinsOnly ? require : require('node:module').createRequire(file), mod, file, require('node:path').dirname(file));
   return mod.exports;
 }`;
 
@@ -243,22 +244,32 @@ async function writeCodeCache(file, exercise) {
 //  - node-fetch, with whatwg-url and tr46's Unicode tables (290 KB): client-node's config module imports
 //    Headers from it for the generated client's fetch options, which the plugin never asks for;
 //  - yaml: analyze asks it for a line and column only when a finding needs one (js-yaml reads the objects);
-//  - re2js: only a regex match in a VirtualService is judged by it.
-// Each export becomes a forwarder: a function (a class called with new gets its instance back), or an object
-// with the static methods used.
+//  - re2js: only a regex match in a VirtualService is judged by it;
+//  - js-yaml, in the analyze bundle alone: core/plain-yaml.ts reads manifests as people write them, js-yaml the
+//    rest (and -o yaml writes with it). The snapshot keeps it: most commands can print YAML.
+// Each export becomes a forwarder: a function (a class called with new gets its instance back), an object with
+// the static methods used, or (values) a getter, for which the shim is a CommonJS module: esbuild reads an
+// import from one as a property access where it is used, so the getter runs then, not when the bundle loads.
 const LAZY_PACKAGES = {
   'socks-proxy-agent': { functions: ['SocksProxyAgent'] },
   hpagent: { functions: ['HttpProxyAgent', 'HttpsProxyAgent'] },
   'node-fetch': { functions: ['Headers', 'AbortError', 'FetchError'], defaultFunction: true },
   yaml: { functions: ['LineCounter', 'parseAllDocuments', 'isMap', 'isPair', 'isScalar', 'isSeq'] },
   re2js: { statics: { RE2JS: ['compile'] } },
+  'js-yaml': {
+    functions: ['loadAll', 'load', 'dump'], values: ['CORE_SCHEMA'],
+    // What the code cache should hold: a read of what the plain reader leaves to it, and -o yaml's dump.
+    exercise: (m) => m.dump(m.loadAll('a: &x [1, {b: c}]\nd: >\n  x\n\n   y\ne: *x\n', undefined, { schema: m.CORE_SCHEMA, json: true })),
+  },
 };
+/** What the snapshot leaves out; the analyze bundle leaves out all of LAZY_PACKAGES. */
+const SNAPSHOT_LAZY = Object.keys(LAZY_PACKAGES).filter((name) => name !== 'js-yaml');
 /** name -> the file esbuild resolved it to, for building dist/lazy/<name>.cjs after the bundles. */
 const lazyPackagePaths = new Map();
-const lazyPackages = {
+const lazyPackages = (names) => ({
   name: 'lazy-packages',
   setup(b) {
-    const filter = new RegExp(`^(${Object.keys(LAZY_PACKAGES).join('|')})$`);
+    const filter = new RegExp(`^(${names.join('|')})$`);
     b.onResolve({ filter }, async (args) => {
       if (args.pluginData === 'real') return undefined;
       const real = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, importer: args.importer, pluginData: 'real' });
@@ -267,8 +278,11 @@ const lazyPackages = {
       return { path: args.path, namespace: 'lazy-package' };
     });
     b.onLoad({ filter: /.*/, namespace: 'lazy-package' }, (args) => {
-      const { functions = [], statics = {}, defaultFunction = false } = LAZY_PACKAGES[args.path];
+      const { functions = [], statics = {}, values = [], defaultFunction = false } = LAZY_PACKAGES[args.path];
       const forward = (name) => `function (...a) { return new.target ? new (load().${name})(...a) : load().${name}(...a); }`;
+      const cjs = values.length > 0;
+      if (cjs && defaultFunction) throw new Error(`${args.path}: a lazy package with values has no default export`);
+      const exported = (name, value) => (cjs ? `exports.${name} = ${value};` : `export const ${name} = ${value};`);
       return {
         loader: 'js',
         contents: `var real;
@@ -278,13 +292,14 @@ function load() {
   ${findShared(args.path)}
   return (real = runWithCodeCache(path.join(shared, 'lazy', ${JSON.stringify(`${args.path}.cjs`)})));
 }
-${functions.map((name) => `export const ${name} = ${forward(name)};`).join('\n')}
-${Object.entries(statics).map(([obj, methods]) => `export const ${obj} = { ${methods.map((m) => `${m}: (...a) => load().${obj}.${m}(...a)`).join(', ')} };`).join('\n')}
+${functions.map((name) => exported(name, forward(name))).join('\n')}
+${Object.entries(statics).map(([obj, methods]) => exported(obj, `{ ${methods.map((m) => `${m}: (...a) => load().${obj}.${m}(...a)`).join(', ')} }`)).join('\n')}
+${values.map((name) => `Object.defineProperty(exports, ${JSON.stringify(name)}, { enumerable: true, get() { return load().${name}; } });`).join('\n')}
 ${defaultFunction ? 'export default function (...a) { return load()(...a); }' : ''}`,
       };
     });
   },
-};
+});
 
 // The precompiled schema validators (core/schema/istio-validators.ts) are 0.8 MB of code, a validator a schema;
 // a command runs those of the kinds it reads, if any. So both bundles reach them through a shim that holds the
@@ -303,7 +318,7 @@ const lazyValidators = {
       contents: `${RUN_WITH_CODE_CACHE}
 function load(n) {
   ${findShared('the schema validators')}
-  return runWithCodeCache(path.join(shared, 'validators', n + '.cjs')).validate;
+  return runWithCodeCache(path.join(shared, 'validators', n + '.cjs'), false, true).validate;
 }
 var validators = [];
 for (let n = 0; n < ${validatorsModule.count}; n++) {
@@ -358,7 +373,7 @@ await build({
   ...cjsScript,
   entryPoints: ['plugin/snapshot.ts'],
   outfile: 'dist/snapshot/kubectl-gray.cjs',
-  plugins: [stringWidth, yargsPatched, lazyBuiltins, lazyPackages, lazyValidators, kubeConfigAlone, clientNodeTreeShaken],
+  plugins: [stringWidth, yargsPatched, lazyBuiltins, lazyPackages(SNAPSHOT_LAZY), lazyValidators, kubeConfigAlone, clientNodeTreeShaken],
   // ESM dependencies read import.meta.url at load time (yargs: where its locale files would be).
   define: { 'import.meta.url': '__gray_import_meta_url' },
   banner: { js: "var __gray_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
@@ -375,7 +390,7 @@ await build({
   ...cjsScript,
   entryPoints: ['plugin/analyze-entry.ts'],
   outfile: 'dist/analyze/analyze.cjs',
-  plugins: [stringWidth, yargsPatched, assertOnFailure, lazyPackages, lazyValidators],
+  plugins: [stringWidth, yargsPatched, assertOnFailure, lazyPackages(Object.keys(LAZY_PACKAGES)), lazyValidators],
   define: { 'import.meta.url': '__gray_import_meta.url' },
   // Only yargs asks for it, and a plain analyze command line does not load yargs (plugin/quick-args.ts).
   banner: { js: "var __gray_import_meta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
@@ -385,13 +400,13 @@ await asciiOnly('dist/analyze/analyze.cjs');
 await writeFile('dist/analyze/run.cjs', `'use strict';
 // Runs dist/analyze/analyze.cjs with its V8 code cache (written by scripts/bundle.mjs).
 ${RUN_WITH_CODE_CACHE}
-runWithCodeCache(require('node:path').join(__dirname, 'analyze.cjs'), !!process.env.KUBECTL_GRAY_WRITE_CODE_CACHE);
+runWithCodeCache(require('node:path').join(__dirname, 'analyze.cjs'), !!process.env.KUBECTL_GRAY_WRITE_CODE_CACHE, true);
 `);
 
 for (const [name, file] of lazyPackagePaths) {
   const out = `${process.cwd()}/dist/lazy/${name}.cjs`;
   await build({ ...cjsScript, entryPoints: [file], outfile: out });
-  await writeCodeCache(out, () => {});
+  await writeCodeCache(out, LAZY_PACKAGES[name].exercise ?? (() => {}));
 }
 {
   // The analyze bundle's code cache, after an analyze that parses, validates, reports findings with line
