@@ -9,15 +9,15 @@
 //
 //   node dist/bench/soak/local.js [--seconds 40] [--rate 40]
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiError } from '../../kube/errors.js';
 import { FakeRest } from '../../test/support/fake-rest.js';
+import { tempDir } from '../../test/support/temp.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const MAIN = join(here, '..', '..', 'webhook', 'main.js');
@@ -129,7 +129,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
 const api = createServer((req, res) => { handle(req, res).catch((err) => { res.writeHead(500); res.end(String(err)); }); });
 await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
 const apiPort = (api.address() as AddressInfo).port;
-const dir = mkdtempSync(join(tmpdir(), 'gray-local-soak-'));
+const dir = tempDir('local-soak');
 const kubeconfig = join(dir, 'kubeconfig');
 writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: fake, cluster: {server: "http://127.0.0.1:${apiPort}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: c, context: {cluster: fake, user: u}}]\ncurrent-context: c\n`);
 

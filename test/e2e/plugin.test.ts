@@ -7,6 +7,7 @@ import type { VirtualService } from '../../core/model.js';
 import { HISTORY_ANNOTATION } from '../../core/history.js';
 import { fixturePath } from '../support/fixtures.js';
 import { apply, freshNamespace, getJson, k, kubectl, setReadiness, waitForPods } from '../support/kubectl.js';
+import { tempDir } from '../support/temp.js';
 
 const BOOKINFO = readFileSync(fixturePath('bookinfo.yaml'), 'utf8');
 
@@ -210,10 +211,9 @@ describe('e2e: kubectl gray on a real API server', function () {
 });
 
 async function writeTemp(text: string): Promise<string> {
-  const { mkdtemp, writeFile } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
+  const { writeFile } = await import('node:fs/promises');
   const { join } = await import('node:path');
-  const dir = await mkdtemp(join(tmpdir(), 'gray-'));
+  const dir = tempDir('kubeconfig');
   await writeFile(join(dir, 'kubeconfig'), text);
   return join(dir, 'kubeconfig');
 }

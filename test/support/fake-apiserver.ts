@@ -7,11 +7,11 @@
 // connections.
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../../core/model.js';
 import { generateCa, generateServing, type Pem } from '../../webhook/certs.js';
+import { tempDir } from './temp.js';
 
 export interface FakeApiServer {
   url: string;
@@ -129,7 +129,7 @@ export async function startFakeApiServer(objects: KubeObject[], options: FakeApi
   server.on('secureConnection', () => { state.connections++; });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   state.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const dir = mkdtempSync(join(tmpdir(), 'gray-apiserver-'));
+  const dir = tempDir('apiserver');
   state.kubeconfig = ({ caData = true, namespace = 'default' } = {}) => {
     const file = join(dir, `kubeconfig-${caData ? 'ca' : 'noca'}-${namespace}`);
     writeFileSync(file, `apiVersion: v1

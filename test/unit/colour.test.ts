@@ -2,10 +2,10 @@
 // request-handle API: headers():get/replace/remove, keyed case-insensitively as Envoy does.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ColourRule, bucketOf, colourEnvoyFilter, colourLua, luaString, parseBy, parseHeaderValue } from '../../core/colour.js';
+import { tempDir } from '../support/temp.js';
 
 const STUB = `
 local function request(init)
@@ -25,7 +25,7 @@ end
 function runLua(rule: ColourRule, requests: Array<Record<string, string>>, header: string): Array<string | null> {
   const cases = requests.map((r) => `{${Object.entries(r).map(([k, v]) => `[${luaString(k)}] = ${luaString(v)}`).join(', ')}}`).join(',\n');
   const script = `${STUB}\n${colourLua(rule)}\nlocal cases = {\n${cases}\n}\nfor _, init in ipairs(cases) do\n  local handle, data = request(init)\n  envoy_on_request(handle)\n  local v = data[${luaString(header)}]\n  if v == nil then print("<nil>") else print("=" .. v) end\nend\n`;
-  const dir = mkdtempSync(join(tmpdir(), 'gray-lua-'));
+  const dir = tempDir('lua');
   writeFileSync(join(dir, 'test.lua'), script);
   const r = spawnSync('luajit', [join(dir, 'test.lua')], { encoding: 'utf8' });
   if (r.error) throw new Error(`luajit is needed for this test (make test installs it): ${r.error.message}`);

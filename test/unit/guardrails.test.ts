@@ -3,8 +3,7 @@
 // reads. The API server is test/support/fake-rest.ts; the webhook answers through fastify's inject().
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DestinationRule, VirtualService } from '../../core/model.js';
 import { DEFAULT_POLICY, parsePolicy } from '../../core/policy.js';
@@ -21,6 +20,7 @@ import { buildServer } from '../../webhook/server.js';
 import { FakeRest } from '../support/fake-rest.js';
 import { bookinfo } from '../support/fixtures.js';
 import { fixtureKeys } from '../support/keys.js';
+import { tempDir } from '../support/temp.js';
 
 const quiet = { info: () => undefined, warn: () => undefined };
 const NS = 'kubectl-gray-system';
@@ -204,7 +204,7 @@ describe('guardrails: certificates shared by replicas', () => {
       dnsNames: ['kubectl-gray-webhook.kubectl-gray-system.svc'], caDays: 3650, certDays: 365, keySource: keys,
     });
     const replica = (leader: boolean) => {
-      const dir = mkdtempSync(join(tmpdir(), 'gray-replica-'));
+      const dir = tempDir('replica');
       const elector = { isLeader: () => leader, tryAcquireOrRenew: async () => leader };
       return { dir, keeper: new CertificateKeeper(rest.asKubeRest, options(dir), elector, quiet), served: () => readFileSync(join(dir, 'tls.crt'), 'utf8') };
     };

@@ -9,12 +9,12 @@ import type { CommandContext } from '../../plugin/context.js';
 import { connectCluster } from '../../plugin/kube/connect.js';
 import { takeBackExtraCaCerts } from '../../kube/extra-ca.js';
 import type { KubeObject } from '../../core/model.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type FakeApiServer, type FakeApiServerOptions, startFakeApiServer } from '../support/fake-apiserver.js';
 import { bookinfo } from '../support/fixtures.js';
 import { FIXED_NOW } from '../support/run.js';
+import { tempDir } from '../support/temp.js';
 
 const objects = (): KubeObject[] => bookinfo('shop').objects.map((o) => ({ ...o, metadata: { ...o.metadata, resourceVersion: '7' } }));
 
@@ -146,7 +146,7 @@ describe('kube/rest + plugin/kube/cluster against a TLS API server', function ()
     expect(refused.code).to.equal(1);
     expect(refused.stderr).to.match(/^error: Unable to connect to the server 127\.0\.0\.1:\d+: /);
 
-    const dir = mkdtempSync(join(tmpdir(), 'gray-ca-'));
+    const dir = tempDir('ca');
     writeFileSync(join(dir, 'extra.pem'), api.ca.cert);
     const env: NodeJS.ProcessEnv = { KUBECTL_GRAY_EXTRA_CA_CERTS: join(dir, 'extra.pem') };
     takeBackExtraCaCerts(env);

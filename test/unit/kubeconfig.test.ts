@@ -1,9 +1,9 @@
 // Finding the kubeconfig: never a silent fallback to localhost:8080, and the context's namespace.
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadKubeConfig } from '../../plugin/kube/config.js';
+import { tempDir } from '../support/temp.js';
 
 const CONFIG = `apiVersion: v1
 kind: Config
@@ -16,7 +16,7 @@ current-context: shop
 `;
 
 describe('plugin/kube/config', () => {
-  const home = mkdtempSync(join(tmpdir(), 'gray-home-'));
+  const home = tempDir('home');
   const file = join(home, 'config.yaml');
   writeFileSync(file, CONFIG);
 

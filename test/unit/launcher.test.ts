@@ -3,12 +3,12 @@
 // dist/ anyway).
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type FakeApiServer, startFakeApiServer } from '../support/fake-apiserver.js';
 import { bookinfo } from '../support/fixtures.js';
+import { tempDir } from '../support/temp.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const launcher = join(root, 'bin', 'kubectl-gray');
@@ -53,7 +53,7 @@ const same = (a: Output, b: Output) =>
 
 /** A copy of the launcher beside a dist/ whose snapshot folder (and, if asked, analyze folder) the test arranges. */
 function layout(arrange: (snapshotDir: string) => void, arrangeAnalyze?: (analyzeDir: string) => void): string {
-  const dir = mkdtempSync(join(tmpdir(), 'gray-layout-'));
+  const dir = tempDir('layout');
   mkdirSync(join(dir, 'bin'));
   mkdirSync(join(dir, 'dist', 'snapshot'), { recursive: true });
   copyFileSync(launcher, join(dir, 'bin', 'kubectl-gray'));
@@ -68,7 +68,7 @@ function layout(arrange: (snapshotDir: string) => void, arrangeAnalyze?: (analyz
 
 /** A VirtualService with a schema error on line 9 (its position comes from the yaml package) and a regex re2js refuses. */
 function badVirtualService(): string {
-  const bad = join(mkdtempSync(join(tmpdir(), 'gray-analyze-')), 'bad.yaml');
+  const bad = join(tempDir('analyze'), 'bad.yaml');
   writeFileSync(bad, 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: x}\nspec:\n  hosts: [a]\n'
     + '  http:\n  - match: [{headers: {user: {regex: "(?<=x)y"}}}]\n    route: [{destination: {host: a}}]\n  - route: [{destination: {host: a}, weight: "x"}]\n');
   return bad;
@@ -174,7 +174,7 @@ describe('bin/kubectl-gray (launcher)', function () {
   });
 
   it('falls back to the plain bundle: another node first on PATH', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gray-node-'));
+    const dir = tempDir('node');
     writeFileSync(join(dir, 'node'), `#!/bin/sh\nexec "${process.execPath}" "$@"\n`, { mode: 0o755 });
     const r = await launch(['analyze', bookinfoFile], { ...cleanEnv(), PATH: `${dir}:${process.env['PATH']}` });
     expect(r.snapshot).to.equal(false);
@@ -194,7 +194,7 @@ describe('bin/kubectl-gray (launcher)', function () {
   });
 
   it('a symlink to the launcher (as krew installs it) finds its dist/', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gray-link-'));
+    const dir = tempDir('link');
     symlinkSync(launcher, join(dir, 'kubectl-gray'));
     const r = await launch(['nosuch'], cleanEnv(), join(dir, 'kubectl-gray'));
     expect(r.snapshot).to.equal(true);
@@ -209,7 +209,7 @@ describe('bin/kubectl-gray (launcher)', function () {
     let caFile: string;
     before(async () => {
       api = await startFakeApiServer(bookinfo('shop').objects.map((o) => ({ ...o, metadata: { ...o.metadata, resourceVersion: '7' } })));
-      caFile = join(mkdtempSync(join(tmpdir(), 'gray-ca-')), 'ca.pem');
+      caFile = join(tempDir('ca'), 'ca.pem');
       writeFileSync(caFile, api.ca.cert);
     });
     after(() => api.close());
@@ -236,7 +236,7 @@ describe('bin/kubectl-gray (launcher)', function () {
     it('an exec credential plugin gets the environment the user gave, not what the launcher handed over', async () => {
       // The fast path moves NODE_EXTRA_CA_CERTS aside and starts node with --use-openssl-ca, changing
       // SSL_CERT_FILE for the moment the root store is made: the plugin a kubeconfig runs must see neither.
-      const dir = mkdtempSync(join(tmpdir(), 'gray-exec-'));
+      const dir = tempDir('exec');
       const seen = join(dir, 'env');
       writeFileSync(join(dir, 'credential.sh'), `#!/bin/sh
 env > ${seen}

@@ -1,11 +1,11 @@
 // plugin/stdio.ts: standard output and error written on their descriptors, and handed to node's stream when the
 // descriptor refuses a write for now. Real pipes (a reader that stops early) are in launcher.test.ts.
 import { expect } from 'chai';
-import { closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { isTerminal, stdWriter } from '../../plugin/stdio.js';
+import { tempDir } from '../support/temp.js';
 
 const errno = (code: string): NodeJS.ErrnoException => Object.assign(new Error(code), { code });
 
@@ -76,7 +76,7 @@ describe('stdio', () => {
   });
 
   it('tells neither a file nor /dev/null for a terminal', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'gray-stdio-')), 'out');
+    const file = join(tempDir('stdio'), 'out');
     writeFileSync(file, '');
     for (const path of [file, '/dev/null']) {
       const fd = openSync(path, 'w');

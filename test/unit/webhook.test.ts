@@ -16,6 +16,7 @@ import { buildServer } from '../../webhook/server.js';
 import { bookinfo, weightedVs } from '../support/fixtures.js';
 import { fixtureKeys } from '../support/keys.js';
 import { eventually } from '../support/wait.js';
+import { tempDir } from '../support/temp.js';
 
 const NOW = new Date('2026-11-23T10:00:00Z');
 const istioKind = (kind: string) => ({ group: 'networking.istio.io', version: 'v1', kind });
@@ -316,12 +317,11 @@ describe('self-managed certificate plan', () => {
 describe('webhook TLS', () => {
   it('reloads its certificate when the files change, keeping open connections', async function () {
     this.timeout(20_000); // waits for the file watcher's reload: up to 15 s on a busy machine
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
+    const { writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const https = await import('node:https');
     const { readTls, watchTls, TLS_MIN_VERSION } = await import('../../webhook/tls.js');
-    const dir = mkdtempSync(join(tmpdir(), 'gray-tls-'));
+    const dir = tempDir('tls');
     const files = { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') };
     const keys = fixtureKeys();
     const caA = generateCa('a', 3650, new Date(), keys);
