@@ -190,19 +190,23 @@ function isJson(v) {
 }
 
 // Files kept out of both the snapshot and the analyze bundle (dist/snapshot, dist/analyze) live beside them in
-// dist/lazy and dist/validators, each a CommonJS file loaded on first use. A shim's load() starts with this:
-// it refuses while the snapshot is being built (the file would be evaluated into the heap after all) and sets
-// `shared` to dist/: the parent of the folder of the blob this process started from (the launcher passes its
-// path), else of the bundle's own folder.
+// dist/lazy and dist/validators, each a CommonJS module (written inside its wrapper, see MODULE_WRAPPER) loaded
+// on first use. A shim's load() starts with this: it refuses while the snapshot is being built (the file would
+// be evaluated into the heap after all) and sets `shared` to dist/: the parent of the folder of the blob this
+// process started from (the launcher passes its path), else of the bundle's own folder.
 const findShared = (what) => `if (process.execArgv.includes('--build-snapshot')) throw new Error(${JSON.stringify(`${what} used while building the startup snapshot`)});
   var path = require('node:path'), argv = process.execArgv, i = argv.indexOf('--snapshot-blob');
   var shared = path.dirname(i >= 0 ? path.dirname(argv[i + 1]) : __dirname);`;
 
-// CommonJS's wrapper, written out: a code cache is valid only for the very same source text.
+// CommonJS's wrapper, written out: a code cache is valid only for the very same source text. The files
+// runWithCodeCache runs are written inside it (esbuild's banner and footer), so a run compiles the text as read:
+// wrapping it at run time made a second copy of every file in the young generation (a VirtualService's
+// validator is 112 KB), enough to bring a scavenge into analyze's run.
 const MODULE_WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n});'];
 /**
- * runWithCodeCache(file, writeCache, builtinsOnly): compiles a CommonJS file with the V8 code cache the build
- * wrote beside it (file.cache; a cache this V8 rejects only costs the compile) and runs it as a module. A process
+ * runWithCodeCache(file, writeCache, builtinsOnly): compiles a CommonJS module written inside its wrapper with
+ * the V8 code cache the build wrote beside it (file.cache; a cache this V8 rejects only costs the compile) and
+ * runs it as a module. A process
  * started from a snapshot has a require for built-in modules only: the module gets a real one, unless it needs
  * built-in modules alone (builtinsOnly: the caller's require then, which saves making one). With writeCache (the
  * build's own run of dist/analyze), it compiles without the cache and writes one at exit, of what the run compiled.
@@ -211,7 +215,7 @@ const RUN_WITH_CODE_CACHE = `function runWithCodeCache(file, writeCache, builtin
   var fs = require('node:fs'), cachedData;
   if (!writeCache) try { cachedData = fs.readFileSync(file + '.cache'); } catch (e) {}
   // latin1: the build wrote ASCII alone (asciiOnly), which needs no UTF-8 decoding.
-  var script = new (require('node:vm').Script)(${JSON.stringify(MODULE_WRAPPER[0])} + fs.readFileSync(file, 'latin1') + ${JSON.stringify(MODULE_WRAPPER[1])}, { filename: file, cachedData: cachedData });
+  var script = new (require('node:vm').Script)(fs.readFileSync(file, 'latin1'), { filename: file, cachedData: cachedData });
   if (writeCache) process.on('exit', function () { fs.writeFileSync(file + '.cache', script.createCachedData()); });
   var mod = { exports: {} };
   script.runInThisContext()(mod.exports, builtinsOnly ? require : require('node:module').createRequire(file), mod, file, require('node:path').dirname(file));
@@ -230,7 +234,7 @@ async function asciiOnly(file) {
 async function writeCodeCache(file, exercise) {
   const vm = await import('node:vm');
   const { createRequire: makeRequire } = await import('node:module');
-  const script = new vm.Script(MODULE_WRAPPER[0] + await asciiOnly(file) + MODULE_WRAPPER[1], { filename: file });
+  const script = new vm.Script(await asciiOnly(file), { filename: file });
   const mod = { exports: {} };
   script.runInThisContext()(mod.exports, makeRequire(file), mod, file, file.slice(0, file.lastIndexOf('/')));
   exercise(mod.exports);
@@ -246,7 +250,9 @@ async function writeCodeCache(file, exercise) {
 //  - yaml: analyze asks it for a line and column only when a finding needs one (js-yaml reads the objects);
 //  - re2js: only a regex match in a VirtualService is judged by it;
 //  - js-yaml, in the analyze bundle alone: core/plain-yaml.ts reads manifests as people write them, js-yaml the
-//    rest (and -o yaml writes with it). The snapshot keeps it: most commands can print YAML.
+//    rest (and -o yaml writes with it). The snapshot keeps it: most commands can print YAML;
+//  - yargs, in the analyze bundle alone: a plain analyze command line is read without it (plugin/quick-args.ts).
+//    Its 110 KB of source, read as a string, took a tenth of the young generation a run has before a scavenge.
 // Each export becomes a forwarder: a function (a class called with new gets its instance back), an object with
 // the static methods used, or (values) a getter, for which the shim is a CommonJS module: esbuild reads an
 // import from one as a property access where it is used, so the getter runs then, not when the bundle loads.
@@ -261,9 +267,18 @@ const LAZY_PACKAGES = {
     // What the code cache should hold: a read of what the plain reader leaves to it, and -o yaml's dump.
     exercise: (m) => m.dump(m.loadAll('a: &x [1, {b: c}]\nd: >\n  x\n\n   y\ne: *x\n', undefined, { schema: m.CORE_SCHEMA, json: true })),
   },
+  // An ES module: its default export is the factory. Built with the analyze bundle's patches (it runs there).
+  yargs: {
+    defaultFunction: 'default',
+    build: {
+      plugins: [stringWidth, yargsPatched, assertOnFailure],
+      define: { 'import.meta.url': '__gray_import_meta.url' },
+      banner: { js: `${MODULE_WRAPPER[0]}var __gray_import_meta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };` },
+    },
+  },
 };
 /** What the snapshot leaves out; the analyze bundle leaves out all of LAZY_PACKAGES. */
-const SNAPSHOT_LAZY = Object.keys(LAZY_PACKAGES).filter((name) => name !== 'js-yaml');
+const SNAPSHOT_LAZY = Object.keys(LAZY_PACKAGES).filter((name) => name !== 'js-yaml' && name !== 'yargs');
 /** name -> the file esbuild resolved it to, for building dist/lazy/<name>.cjs after the bundles. */
 const lazyPackagePaths = new Map();
 const lazyPackages = (names) => ({
@@ -295,7 +310,7 @@ function load() {
 ${functions.map((name) => exported(name, forward(name))).join('\n')}
 ${Object.entries(statics).map(([obj, methods]) => exported(obj, `{ ${methods.map((m) => `${m}: (...a) => load().${obj}.${m}(...a)`).join(', ')} }`)).join('\n')}
 ${values.map((name) => `Object.defineProperty(exports, ${JSON.stringify(name)}, { enumerable: true, get() { return load().${name}; } });`).join('\n')}
-${defaultFunction ? 'export default function (...a) { return load()(...a); }' : ''}`,
+${defaultFunction ? `export default function (...a) { return load()${defaultFunction === true ? '' : `.${defaultFunction}`}(...a); }` : ''}`,
       };
     });
   },
@@ -335,6 +350,8 @@ module.exports = { kinds: ${JSON.stringify(validatorsModule.kinds)}, source: ${J
 
 // The scripts under dist/snapshot/, dist/analyze/, dist/lazy/ and dist/validators/ are minified CommonJS for this Node.
 const cjsScript = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', minify: true, legalComments: 'none', logLevel: 'warning' };
+/** The same, written inside the module wrapper: the files runWithCodeCache runs. */
+const wrappedModule = { ...cjsScript, banner: { js: MODULE_WRAPPER[0] }, footer: { js: MODULE_WRAPPER[1] } };
 
 // A value for every property a schema declares (a map gets one key) to warm a validator up with: each nested
 // schema Ajv made a function of ($ref'd definitions) is called once, so the code cache holds them all and no
@@ -357,7 +374,7 @@ await mkdir('dist/validators', { recursive: true });
 for (let n = 0; n < validatorsModule.count; n++) {
   const file = `${process.cwd()}/dist/validators/${n}.cjs`;
   await build({
-    ...cjsScript,
+    ...wrappedModule,
     stdin: { contents: `export { s${n} as validate } from './core/schema/istio-validators.ts';`, resolveDir: process.cwd(), loader: 'ts' },
     outfile: file,
   });
@@ -387,13 +404,13 @@ await build({
 // analyze runs), as the shims do for the validators and lazy packages.
 await rm('dist/analyze', { recursive: true, force: true });
 await build({
-  ...cjsScript,
+  ...wrappedModule,
   entryPoints: ['plugin/analyze-entry.ts'],
   outfile: 'dist/analyze/analyze.cjs',
   plugins: [stringWidth, yargsPatched, assertOnFailure, lazyPackages(Object.keys(LAZY_PACKAGES)), lazyValidators],
   define: { 'import.meta.url': '__gray_import_meta.url' },
   // Only yargs asks for it, and a plain analyze command line does not load yargs (plugin/quick-args.ts).
-  banner: { js: "var __gray_import_meta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
+  banner: { js: `${MODULE_WRAPPER[0]}var __gray_import_meta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };` },
 });
 await asciiOnly('dist/analyze/analyze.cjs');
 // KUBECTL_GRAY_WRITE_CODE_CACHE (the build's alone): when the command is done, write the code cache of what it ran.
@@ -405,7 +422,7 @@ runWithCodeCache(require('node:path').join(__dirname, 'analyze.cjs'), !!process.
 
 for (const [name, file] of lazyPackagePaths) {
   const out = `${process.cwd()}/dist/lazy/${name}.cjs`;
-  await build({ ...cjsScript, entryPoints: [file], outfile: out });
+  await build({ ...wrappedModule, ...LAZY_PACKAGES[name].build, entryPoints: [file], outfile: out });
   await writeCodeCache(out, LAZY_PACKAGES[name].exercise ?? (() => {}));
 }
 {

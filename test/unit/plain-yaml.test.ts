@@ -70,6 +70,9 @@ const EDGE_CASES = [
   'a: x\n\n  # c\nb: y', 'a:\n  # c\n  b: 1', 'a:  b  ', 'a: 1\nb: |\n  x\n', 'a: &x 1\nb: *x', 'a: !!str 1', 'a: @x', 'a: `x`', 'a: %x', 'a: ?x', 'a: :x', 'a: -',
   'a: - b', 'a: ? b', 'a: 1\na: 2', '__proto__: 1', 'a: {__proto__: 1}', '<<: 1', 'a\tb: 1', 'a: 1\r\nb: 2\r\n', '\uFEFFa: 1', 'a: é\nb: 日本\nc: "😀"',
   'image: docker.io/istio/examples-bookinfo-reviews-v1:1.20.1', 'regex: ^/api/v[0-9]+', 'a: b,c', 'a: x]', 'a: x}', 'a: [x', 'a: {x', 'a: "', "a: '", 'a: \'x\'\'',
+  // Other Unicode spaces are content to YAML, not indentation or separation.
+  'a: x\u00a0', '\u00a0a: 1', 'a:\u00a0x', '- \u00a0x', 'a: [x\u00a0]', 'a: {k\u00a0: v}', 'a: |\n  x\n\u00a0\n', 'a: x \u00a0', 'a: x\u2028y', '\u3000- x',
+  'a: "\\U0011FFFF"', 'a: "\\uD800"', '-: x', '?: x', ':x: y', 'a: [a b, c  d ,e]', 'a: {k  : v}', 'a: [x #c]', 'a: {b: c} #d',
   '1: a\n2: b', 'true: 1\nfalse: 2', '- 1\n- 1.5\n- -0.0\n- 1e2', 'a:\n  b:\n    c:\n      d: 1\n  e: 2\nf: 3', 'a: 1\n  # deeper comment\nb: 2',
 ];
 
