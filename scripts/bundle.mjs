@@ -206,10 +206,10 @@ const MODULE_WRAPPER = ['(function (exports, require, module, __filename, __dirn
 /**
  * runWithCodeCache(file, writeCache, builtinsOnly): compiles a CommonJS module written inside its wrapper with
  * the V8 code cache the build wrote beside it (file.cache; a cache this V8 rejects only costs the compile) and
- * runs it as a module. A process
- * started from a snapshot has a require for built-in modules only: the module gets a real one, unless it needs
- * built-in modules alone (builtinsOnly: the caller's require then, which saves making one). With writeCache (the
- * build's own run of dist/analyze), it compiles without the cache and writes one at exit, of what the run compiled.
+ * runs it as a module. A process started from a snapshot has a require for built-in modules only: the module gets
+ * a real one, unless it needs built-in modules alone (builtinsOnly: the caller's require then, which saves making
+ * one). With writeCache (the build's own run of dist/analyze), it compiles without the cache and writes one at
+ * exit, of what the run compiled.
  */
 const RUN_WITH_CODE_CACHE = `function runWithCodeCache(file, writeCache, builtinsOnly) {
   var fs = require('node:fs'), cachedData;
@@ -267,7 +267,8 @@ const LAZY_PACKAGES = {
     // What the code cache should hold: a read of what the plain reader leaves to it, and -o yaml's dump.
     exercise: (m) => m.dump(m.loadAll('a: &x [1, {b: c}]\nd: >\n  x\n\n   y\ne: *x\n', undefined, { schema: m.CORE_SCHEMA, json: true })),
   },
-  // An ES module: its default export is the factory. Built with the analyze bundle's patches (it runs there).
+  // An ES module: its default export is the factory (defaultFunction names the export). Built with the analyze
+  // bundle's patches: it runs there.
   yargs: {
     defaultFunction: 'default',
     build: {
