@@ -117,7 +117,7 @@ function blockNode(l: Lines, at: number, parent: number, depth: number): unknown
   if (depth > MAX_DEPTH) throw OUTSIDE;
   const t = l.text[l.i]!;
   if (isEntry(t)) return sequence(l, at, depth);
-  if (keyEnd(t) > 0) return mapping(l, at, depth);
+  if (keyEnd(t) >= 0) return mapping(l, at, depth);
   const value = inlineValue(l, t, 0, parent);
   continuesNot(l, parent);
   return value;
@@ -137,8 +137,7 @@ function sequence(l: Lines, at: number, depth: number): unknown[] {
     if (l.col[l.i]! > at) throw OUTSIDE;
     const t = l.text[l.i]!;
     if (!isEntry(t)) break; // a key of the mapping this sequence is the value of (both at one column)
-    const start = spaces(t, 1);
-    if (start === t.length || t.charCodeAt(start) === 35 /* # */) {
+    if (nothingAfter(t, 1)) {
       l.i++;
       items.push(nested(l, at, false, depth));
       // js-yaml takes an entry indented less than an empty one into the same sequence: left to it.
@@ -146,6 +145,7 @@ function sequence(l: Lines, at: number, depth: number): unknown[] {
       if (l.i < l.end && l.col[l.i]! < at && isEntry(l.text[l.i]!)) throw OUTSIDE;
     } else {
       // "- key: value": the entry's content is a node at its own column, as if the dash were a space.
+      const start = spaces(t, 1);
       const c = at + start;
       l.col[l.i] = c;
       l.text[l.i] = t.slice(start);
@@ -177,12 +177,11 @@ function mapping(l: Lines, at: number, depth: number): Record<string, unknown> {
     if (end < 0) throw OUTSIDE;
     const name = keyName(t, end);
     if (name === '__proto__') throw OUTSIDE;
-    const start = spaces(t, end + 1);
-    if (start === t.length || t.charCodeAt(start) === 35 /* # */) {
+    if (nothingAfter(t, end + 1)) {
       l.i++;
       object[name] = nested(l, at, true, depth);
     } else {
-      object[name] = inlineValue(l, t, start, at);
+      object[name] = inlineValue(l, t, spaces(t, end + 1), at);
       continuesNot(l, at);
     }
   }
@@ -425,7 +424,7 @@ function flowScalar(t: string, i: number, isKey: boolean): unknown {
 }
 
 /** A plain scalar's value in the core schema, with js-yaml's rules (null, bool, int, float, else a string). */
-export function resolvePlain(s: string): unknown {
+function resolvePlain(s: string): unknown {
   switch (s) {
     case '~': case 'null': case 'Null': case 'NULL': return null;
     case 'true': case 'True': case 'TRUE': return true;

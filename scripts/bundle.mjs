@@ -203,6 +203,13 @@ const findShared = (what) => `if (process.execArgv.includes('--build-snapshot'))
 // wrapping it at run time made a second copy of every file in the young generation (a VirtualService's
 // validator is 112 KB), enough to bring a scavenge into analyze's run.
 const MODULE_WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n});'];
+// ES modules bundled into such a module read import.meta.url (yargs: where its locale files would be); computed
+// only when asked, as only yargs asks and a plain analyze command line does not load it (plugin/quick-args.ts).
+const wrappedWithImportMeta = {
+  define: { 'import.meta.url': '__gray_import_meta.url' },
+  banner: { js: `${MODULE_WRAPPER[0]}var __gray_import_meta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };` },
+  footer: { js: MODULE_WRAPPER[1] },
+};
 /**
  * runWithCodeCache(file, writeCache, builtinsOnly): compiles a CommonJS module written inside its wrapper with
  * the V8 code cache the build wrote beside it (file.cache; a cache this V8 rejects only costs the compile) and
@@ -271,14 +278,10 @@ const LAZY_PACKAGES = {
   // bundle's patches: it runs there.
   yargs: {
     defaultFunction: 'default',
-    build: {
-      plugins: [stringWidth, yargsPatched, assertOnFailure],
-      define: { 'import.meta.url': '__gray_import_meta.url' },
-      banner: { js: `${MODULE_WRAPPER[0]}var __gray_import_meta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };` },
-    },
+    build: { ...wrappedWithImportMeta, plugins: [stringWidth, yargsPatched, assertOnFailure] },
   },
 };
-/** What the snapshot leaves out; the analyze bundle leaves out all of LAZY_PACKAGES. */
+/** What the snapshot leaves out (it holds js-yaml and yargs in its heap); the analyze bundle leaves out all of them. */
 const SNAPSHOT_LAZY = Object.keys(LAZY_PACKAGES).filter((name) => name !== 'js-yaml' && name !== 'yargs');
 /** name -> the file esbuild resolved it to, for building dist/lazy/<name>.cjs after the bundles. */
 const lazyPackagePaths = new Map();
@@ -409,9 +412,7 @@ await build({
   entryPoints: ['plugin/analyze-entry.ts'],
   outfile: 'dist/analyze/analyze.cjs',
   plugins: [stringWidth, yargsPatched, assertOnFailure, lazyPackages(Object.keys(LAZY_PACKAGES)), lazyValidators],
-  define: { 'import.meta.url': '__gray_import_meta.url' },
-  // Only yargs asks for it, and a plain analyze command line does not load yargs (plugin/quick-args.ts).
-  banner: { js: `${MODULE_WRAPPER[0]}var __gray_import_meta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };` },
+  ...wrappedWithImportMeta,
 });
 await asciiOnly('dist/analyze/analyze.cjs');
 // KUBECTL_GRAY_WRITE_CODE_CACHE (the build's alone): when the command is done, write the code cache of what it ran.
