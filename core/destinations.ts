@@ -7,31 +7,57 @@ export interface RouteRef {
   route: { route?: RouteDestination[]; [k: string]: unknown };
 }
 
+const ROUTE_KINDS = ['http', 'tcp', 'tls'] as const;
+
 export function routesOf(vs: VirtualService): RouteRef[] {
   const out: RouteRef[] = [];
-  for (const kind of ['http', 'tcp', 'tls'] as const) {
+  for (const kind of ROUTE_KINDS) {
     const list = vs.spec?.[kind];
-    if (Array.isArray(list)) list.forEach((route, index) => out.push({ kind, index, route: route as RouteRef['route'] }));
+    if (!Array.isArray(list)) continue;
+    for (let index = 0; index < list.length; index++) out.push({ kind, index, route: list[index] as RouteRef['route'] });
   }
   return out;
 }
 
+/**
+ * One destination or mirror of a VirtualService, and the field that names it. Every review walks every
+ * destination, and few of them end up in a finding: the field's name is written out only when asked for.
+ */
+export class DestinationRef {
+  constructor(
+    readonly destination: Destination,
+    private readonly kind: RouteRef['kind'],
+    private readonly index: number,
+    private readonly slot: 'route' | 'mirror' | 'mirrors',
+    private readonly position: number,
+  ) {}
+
+  get field(): string {
+    if (this.slot === 'mirror') return `spec.http[${this.index}].mirror`;
+    return `spec.${this.kind}[${this.index}].${this.slot}[${this.position}].destination`;
+  }
+}
+
 /** Every destination and mirror of a VirtualService with the field that names it. */
-export function destinationsOf(vs: VirtualService): Array<{ field: string; destination: Destination }> {
-  const out: Array<{ field: string; destination: Destination }> = [];
+export function destinationsOf(vs: VirtualService): DestinationRef[] {
+  const out: DestinationRef[] = [];
   for (const { kind, index, route } of routesOf(vs)) {
-    (route.route ?? []).forEach((d, i) => {
-      if (d?.destination) out.push({ field: `spec.${kind}[${index}].route[${i}].destination`, destination: d.destination });
-    });
-    if (kind === 'http') {
-      const http = route as HTTPRoute;
-      if (http.mirror) out.push({ field: `spec.http[${index}].mirror`, destination: http.mirror });
-      (Array.isArray(http.mirrors) ? http.mirrors : []).forEach((m, i) => {
-        const d = (m as { destination?: Destination })?.destination;
-        if (d) out.push({ field: `spec.http[${index}].mirrors[${i}].destination`, destination: d });
-      });
+    const dests = route.route;
+    if (Array.isArray(dests)) {
+      for (let i = 0; i < dests.length; i++) {
+        const d = dests[i]?.destination;
+        if (d) out.push(new DestinationRef(d, kind, index, 'route', i));
+      }
+    }
+    if (kind !== 'http') continue;
+    const http = route as HTTPRoute;
+    if (http.mirror) out.push(new DestinationRef(http.mirror, kind, index, 'mirror', 0));
+    if (Array.isArray(http.mirrors)) {
+      for (let i = 0; i < http.mirrors.length; i++) {
+        const d = (http.mirrors[i] as { destination?: Destination } | undefined)?.destination;
+        if (d) out.push(new DestinationRef(d, kind, index, 'mirrors', i));
+      }
     }
   }
   return out;
 }
-

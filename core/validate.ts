@@ -27,26 +27,30 @@ export function isCatchAll(route: HTTPRoute): boolean {
 }
 
 export function checkWeights(vs: VirtualService): Finding[] {
-  const object = describeObject(vs);
   const out: Finding[] = [];
+  // Every review passes here: names of the object and fields are written out only for a finding.
   for (const { kind, index, route } of routesOf(vs)) {
     const dests = Array.isArray(route.route) ? route.route : [];
-    const field = `spec.${kind}[${index}].route`;
-    dests.forEach((d, i) => {
-      if (typeof d?.weight === 'number' && d.weight < 0) {
-        out.push(finding('weight-negative', object, `${field}[${i}].weight`, `weight ${d.weight} is negative`,
+    let total = 0;
+    let anyNonZero = false;
+    for (let i = 0; i < dests.length; i++) {
+      const weight = dests[i]?.weight;
+      if (typeof weight !== 'number') continue;
+      total += weight;
+      if (weight !== 0) anyNonZero = true;
+      if (weight < 0) {
+        out.push(finding('weight-negative', describeObject(vs), `spec.${kind}[${index}].route[${i}].weight`, `weight ${weight} is negative`,
           'use a weight between 0 and 100'));
       }
-    });
+    }
     if (dests.length < 2) continue; // a single destination takes all traffic whatever its weight
-    const weights = dests.map((d) => (typeof d?.weight === 'number' ? d.weight : 0));
-    const total = weights.reduce((a, b) => a + b, 0);
-    if (weights.every((w) => w === 0)) {
-      out.push(finding('weight-all-zero', object, field, `all ${dests.length} destinations have weight 0, so no traffic can be sent`,
+    const field = `spec.${kind}[${index}].route`;
+    if (!anyNonZero) {
+      out.push(finding('weight-all-zero', describeObject(vs), field, `all ${dests.length} destinations have weight 0, so no traffic can be sent`,
         'give at least one destination a positive weight'));
     } else if (total !== 100) {
-      const parts = dests.map((d, i) => `${d?.destination?.subset ?? d?.destination?.host ?? '?'}=${weights[i]}`).join(', ');
-      out.push(finding('weight-total', object, field,
+      const parts = dests.map((d) => `${d?.destination?.subset ?? d?.destination?.host ?? '?'}=${typeof d?.weight === 'number' ? d.weight : 0}`).join(', ');
+      out.push(finding('weight-total', describeObject(vs), field,
         `weights total ${total} (${parts}), not 100; Istio itself would accept this as relative shares, but kubectl-gray policy requires exactly 100 so that every weight reads as a percentage`,
         `make the weights add up to 100, e.g. with kubectl gray set-weight`));
     }
@@ -54,109 +58,120 @@ export function checkWeights(vs: VirtualService): Finding[] {
   return out;
 }
 
-const NONE: readonly Finding[] = [];
+const REGEX_FIX = 'write the pattern in RE2 syntax (no lookaround, no backreferences)';
+const MATCH_FIELDS = ['uri', 'scheme', 'method', 'authority'] as const;
+const MATCH_GROUPS = ['headers', 'withoutHeaders', 'queryParams'] as const;
 
-function checkStringMatch(m: StringMatch | undefined, object: string, field: () => string): readonly Finding[] {
-  if (!m || typeof m !== 'object' || typeof m.regex !== 'string') return NONE;
+/** The finding for a string match whose regex RE2 would refuse, if it is one. */
+function regexFinding(m: StringMatch | undefined, vs: VirtualService, field: () => string): Finding | undefined {
+  if (!m || typeof m !== 'object' || typeof m.regex !== 'string') return undefined;
   const problem = re2Problem(m.regex);
-  return problem
-    ? [finding('regex-invalid', object, `${field()}.regex`, problem, 'write the pattern in RE2 syntax (no lookaround, no backreferences)')]
-    : NONE;
+  return problem ? finding('regex-invalid', describeObject(vs), `${field()}.regex`, problem, REGEX_FIX) : undefined;
 }
 
 export function checkMatches(vs: VirtualService): Finding[] {
-  const object = describeObject(vs);
   const out: Finding[] = [];
-  (vs.spec?.http ?? []).forEach((route, r) => {
-    (route?.match ?? []).forEach((m, j) => {
-      if (!m || typeof m !== 'object') return;
+  const http = vs.spec?.http;
+  if (!Array.isArray(http)) return out;
+  for (let r = 0; r < http.length; r++) {
+    const matches = http[r]?.match;
+    if (!Array.isArray(matches)) continue;
+    for (let j = 0; j < matches.length; j++) {
+      const m = matches[j];
+      if (!m || typeof m !== 'object') continue;
       // Every review walks every match: a field's name is written out only for a finding.
       const base = () => `spec.http[${r}].match[${j}]`;
-      for (const key of ['uri', 'scheme', 'method', 'authority'] as const) {
-        if (m[key] !== undefined) out.push(...checkStringMatch(m[key] as StringMatch | undefined, object, () => `${base()}.${key}`));
+      for (const key of MATCH_FIELDS) {
+        const sm = m[key] as StringMatch | undefined;
+        if (sm === undefined) continue;
+        const bad = regexFinding(sm, vs, () => `${base()}.${key}`);
+        if (bad) out.push(bad);
       }
-      for (const group of ['headers', 'withoutHeaders', 'queryParams'] as const) {
-        const entries = m[group];
+      for (const group of MATCH_GROUPS) {
+        const entries = m[group] as Record<string, StringMatch> | undefined;
         if (!entries || typeof entries !== 'object') continue;
-        for (const name in entries as Record<string, StringMatch>) {
+        for (const name in entries) {
           if (!Object.prototype.hasOwnProperty.call(entries, name)) continue;
-          const sm = (entries as Record<string, StringMatch>)[name];
+          const sm = entries[name];
           const field = () => `${base()}.${group}.${name}`;
           const nameProblem = group === 'queryParams' ? undefined : matchHeaderNameProblem(name);
           if (nameProblem) {
-            out.push(finding('header-name', object, field(), nameProblem,
+            out.push(finding('header-name', describeObject(vs), field(), nameProblem,
               'use letters, digits and -_.!#$%&\'*+^`|~ only (or one of :method, :scheme, :authority, :path, :status)'));
           }
           // In withoutHeaders, regex "*" means "present" and is not a regex.
           if (group === 'withoutHeaders' && sm?.regex === '*') continue;
-          out.push(...checkStringMatch(sm, object, field));
+          const bad = regexFinding(sm, vs, field);
+          if (bad) out.push(bad);
         }
       }
-    });
-  });
+    }
+  }
   return out;
 }
 
 export function checkMirrors(vs: VirtualService): Finding[] {
-  const object = describeObject(vs);
   const out: Finding[] = [];
-  (vs.spec?.http ?? []).forEach((route, r) => {
-    const field = `spec.http[${r}]`;
+  const http = vs.spec?.http;
+  if (!Array.isArray(http)) return out;
+  for (let r = 0; r < http.length; r++) {
+    const route = http[r];
     if (route?.mirror && Array.isArray(route.mirrors) && route.mirrors.length > 0) {
-      out.push(finding('mirror-conflict', object, field, 'sets both mirror and mirrors', 'keep one of them'));
+      out.push(finding('mirror-conflict', describeObject(vs), `spec.http[${r}]`, 'sets both mirror and mirrors', 'keep one of them'));
     }
     const value = route?.mirrorPercentage?.value;
     if (typeof value === 'number' && (value < 0 || value > 100)) {
-      out.push(finding('mirror-percentage', object, `${field}.mirrorPercentage.value`, `${value} is outside [0, 100]`,
+      out.push(finding('mirror-percentage', describeObject(vs), `spec.http[${r}].mirrorPercentage.value`, `${value} is outside [0, 100]`,
         'use a percentage between 0 and 100'));
     }
-  });
+  }
   return out;
 }
 
 export function checkReachability(vs: VirtualService): Finding[] {
-  const object = describeObject(vs);
   const out: Finding[] = [];
-  const http = vs.spec?.http ?? [];
+  const http = vs.spec?.http;
+  if (!Array.isArray(http)) return out;
   const first = http.findIndex((r) => r && isCatchAll(r));
   if (first < 0) return out;
   for (let i = first + 1; i < http.length; i++) {
     const name = http[i]?.name ? ` "${http[i]!.name}"` : '';
-    out.push(finding('route-unreachable', object, `spec.http[${i}]`,
+    out.push(finding('route-unreachable', describeObject(vs), `spec.http[${i}]`,
       `route${name} comes after the catch-all route spec.http[${first}] and can never match`,
       `move it before spec.http[${first}] (kubectl gray match-header inserts routes in the right place)`));
   }
   return out;
 }
 
-function subsetNameFinding(name: string, object: string, field: string): Finding | undefined {
-  if (DNS1123_LABEL.test(name) && name.length <= 63) return undefined;
+function isSubsetName(name: string): boolean {
+  return name.length <= 63 && DNS1123_LABEL.test(name);
+}
+
+function subsetNameFinding(name: string, object: string, field: string): Finding {
   return finding('subset-name', object, field, `"${name}" is not a DNS-1123 label`,
     'use at most 63 letters, digits and dashes, starting and ending with a letter or digit');
 }
 
 export function checkSubsetsDefined(vs: VirtualService, ctx: VirtualServiceContext): Finding[] {
-  const object = describeObject(vs);
   const ns = namespaceOf(vs);
   const out: Finding[] = [];
-  for (const { field, destination } of destinationsOf(vs)) {
-    const subset = destination.subset;
-    if (!subset || typeof destination.host !== 'string') continue;
-    const badName = subsetNameFinding(subset, object, `${field}.subset`);
-    if (badName) {
-      out.push(badName);
+  for (const ref of destinationsOf(vs)) {
+    const { subset, host: shortHost } = ref.destination;
+    if (!subset || typeof shortHost !== 'string') continue;
+    if (!isSubsetName(subset)) {
+      out.push(subsetNameFinding(subset, describeObject(vs), `${ref.field}.subset`));
       continue;
     }
-    const host = resolveHost(destination.host, ns);
+    const host = resolveHost(shortHost, ns);
     const { rules, subsets } = lookupSubsets(host, ns, ctx.destinationRules);
     if (subsets.includes(subset)) continue;
     if (rules.length === 0) {
-      out.push(finding('subset-undefined', object, `${field}.subset`,
+      out.push(finding('subset-undefined', describeObject(vs), `${ref.field}.subset`,
         `routes to subset "${subset}" of host ${host}, but no DestinationRule for that host defines any subset`,
         `create a DestinationRule for ${host} with subset "${subset}" and apply it before this VirtualService (a webhook cannot see objects later in the same apply)`));
     } else {
       const names = rules.map(objectKey).join(', ');
-      out.push(finding('subset-undefined', object, `${field}.subset`,
+      out.push(finding('subset-undefined', describeObject(vs), `${ref.field}.subset`,
         `routes to subset "${subset}" of host ${host}, which DestinationRule ${names} does not define (defined: ${subsets.join(', ') || 'none'})`,
         `add subset "${subset}" to DestinationRule ${names} first, or route to one of: ${subsets.join(', ') || 'none'}`));
     }
@@ -166,13 +181,7 @@ export function checkSubsetsDefined(vs: VirtualService, ctx: VirtualServiceConte
 
 /** Every check of a VirtualService on its own and against the DestinationRules it can see. */
 export function checkVirtualService(vs: VirtualService, ctx: VirtualServiceContext): Finding[] {
-  return [
-    ...checkWeights(vs),
-    ...checkMatches(vs),
-    ...checkMirrors(vs),
-    ...checkSubsetsDefined(vs, ctx),
-    ...checkReachability(vs),
-  ];
+  return checkWeights(vs).concat(checkMatches(vs), checkMirrors(vs), checkSubsetsDefined(vs, ctx), checkReachability(vs));
 }
 
 export function checkDestinationRule(dr: DestinationRule): Finding[] {
@@ -182,8 +191,7 @@ export function checkDestinationRule(dr: DestinationRule): Finding[] {
   (dr.spec?.subsets ?? []).forEach((s, i) => {
     const name = s?.name;
     if (typeof name !== 'string') return;
-    const badName = subsetNameFinding(name, object, `spec.subsets[${i}].name`);
-    if (badName) out.push(badName);
+    if (!isSubsetName(name)) out.push(subsetNameFinding(name, object, `spec.subsets[${i}].name`));
     if (seen.has(name)) {
       out.push(finding('subset-duplicate', object, `spec.subsets[${i}].name`, `subset "${name}" is defined twice`,
         'remove or rename one of them'));
@@ -221,14 +229,15 @@ export function checkSubsetRemoval(
   const lost = new Map<string, string[]>(); // subset -> users
   for (const vs of virtualServicesUsing(previous, virtualServices)) {
     const ns = namespaceOf(vs);
-    for (const { field, destination } of destinationsOf(vs)) {
+    for (const ref of destinationsOf(vs)) {
+      const { destination } = ref;
       if (!destination.subset || typeof destination.host !== 'string') continue;
       const host = resolveHost(destination.host, ns);
       const had = lookupSubsets(host, ns, destinationRules, { key, with: previous });
       if (!had.rules.some(isPrevious) || !had.subsets.includes(destination.subset)) continue;
       if (lookupSubsets(host, ns, destinationRules, { key, with: next }).subsets.includes(destination.subset)) continue;
       const users = lost.get(destination.subset) ?? [];
-      users.push(`${describeObject(vs)} ${field}`);
+      users.push(`${describeObject(vs)} ${ref.field}`);
       lost.set(destination.subset, users);
     }
   }

@@ -33,12 +33,10 @@ export function num(v: unknown): number {
 /** Collects findings for one object. */
 export class Report {
   readonly findings: Finding[] = [];
-  readonly object: string;
-  constructor(readonly subject: KubeObject) {
-    this.object = describeObject(subject);
-  }
+  constructor(readonly subject: KubeObject) {}
   add(rule: RuleName, field: string, problem: string, fix: string): void {
-    this.findings.push(finding(rule, this.object, field, problem, fix));
+    // Most objects have nothing to report: the object is named only for a finding.
+    this.findings.push(finding(rule, describeObject(this.subject), field, problem, fix));
   }
   duration(value: unknown, field: string): void {
     if (value === undefined || value === null) return;

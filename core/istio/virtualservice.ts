@@ -46,31 +46,33 @@ function set(v: unknown): boolean {
   return v !== undefined && v !== null;
 }
 
-function checkDestination(r: Report, d: unknown, field: string): void {
+// Every review checks every destination and few have a problem: `at` writes out the field's name only for a finding.
+function checkDestination(r: Report, d: unknown, at: () => string): void {
   if (!isObj(d)) return;
   const host = d['host'];
   if (typeof host === 'string') {
-    if (host === '*') r.add('host-invalid', `${field}.host`, 'a destination cannot be "*"', 'name the service, e.g. reviews or reviews.shop.svc.cluster.local');
-    else {
-      const p = wildcardDomainProblem(host);
-      if (p) r.add('host-invalid', `${field}.host`, p, 'name the service, e.g. reviews or reviews.shop.svc.cluster.local');
-    }
+    const p = host === '*' ? 'a destination cannot be "*"' : wildcardDomainProblem(host);
+    if (p) r.add('host-invalid', `${at()}.host`, p, 'name the service, e.g. reviews or reviews.shop.svc.cluster.local');
   } else if (host === undefined) {
-    r.add('host-invalid', `${field}.host`, 'empty domain name not allowed', 'set destination.host to the service name');
+    r.add('host-invalid', `${at()}.host`, 'empty domain name not allowed', 'set destination.host to the service name');
   }
-  if (isObj(d['port'])) r.port(num(d['port']['number']), `${field}.port.number`);
+  const port = d['port'];
+  if (isObj(port)) {
+    const number = num(port['number']);
+    if (!(number >= 1 && number <= 65535)) r.port(number, `${at()}.port.number`);
+  }
 }
 
 function checkRouteDestinations(r: Report, entries: unknown, field: string, http: boolean): void {
   list(entries).forEach((e, i) => {
-    const f = `${field}[${i}]`;
+    const f = () => `${field}[${i}]`;
     if (!isObj(e)) {
-      r.add('destination-required', `${f}.destination`, DESTINATION_REQUIRED.problem, DESTINATION_REQUIRED.fix);
+      r.add('destination-required', `${f()}.destination`, DESTINATION_REQUIRED.problem, DESTINATION_REQUIRED.fix);
       return;
     }
-    if (!set(e['destination'])) r.add('destination-required', `${f}.destination`, DESTINATION_REQUIRED.problem, DESTINATION_REQUIRED.fix);
-    if (http && e['headers'] !== undefined) checkHeaderOperations(r, e['headers'], `${f}.headers`);
-    if (isObj(e['destination'])) checkDestination(r, e['destination'], `${f}.destination`);
+    if (!set(e['destination'])) r.add('destination-required', `${f()}.destination`, DESTINATION_REQUIRED.problem, DESTINATION_REQUIRED.fix);
+    if (http && e['headers'] !== undefined) checkHeaderOperations(r, e['headers'], `${f()}.headers`);
+    if (isObj(e['destination'])) checkDestination(r, e['destination'], () => `${f()}.destination`);
   });
 }
 
@@ -90,12 +92,12 @@ function checkMatch(r: Report, m: unknown, field: string, gatewayBound: boolean)
   for (const group of ['headers', 'withoutHeaders', 'queryParams'] as const) {
     if (!isObj(m[group])) continue;
     for (const [name, sm] of Object.entries(m[group] as Obj)) {
-      const f = `${field}.${group}.${name}`;
-      if (sm === null && group === 'headers') r.add('match-invalid', f, `header match ${name} cannot be null`, 'give it {exact: ...}, {prefix: ...} or {regex: ...}');
+      const f = () => `${field}.${group}.${name}`;
+      if (sm === null && group === 'headers') r.add('match-invalid', f(), `header match ${name} cannot be null`, 'give it {exact: ...}, {prefix: ...} or {regex: ...}');
       const p = stringMatchProblem(sm, false);
-      if (p) r.add('match-invalid', f, p, emptyPrefixFix);
+      if (p) r.add('match-invalid', f(), p, emptyPrefixFix);
       if (group !== 'queryParams' && name.startsWith(JWT_CLAIM_PREFIX) && !gatewayBound) {
-        r.add('match-invalid', f, 'routing on JWT claims works only for VirtualServices bound to a gateway', 'add the gateway to spec.gateways, or match on a header');
+        r.add('match-invalid', f(), 'routing on JWT claims works only for VirtualServices bound to a gateway', 'add the gateway to spec.gateways, or match on a header');
       }
     }
   }
@@ -267,14 +269,14 @@ function checkHttpRoute(r: Report, route: Obj, field: string, delegateVs: boolea
     if (v > 100) r.add('mirror-percentage', `${field}.mirrorPercent`, `mirrorPercent ${v} is above 100`, 'use mirrorPercentage: {value: N} with N in [0, 100]');
     r.add('istio-warning', `${field}.mirrorPercent`, 'mirrorPercent is deprecated', 'use mirrorPercentage: {value: N}');
   }
-  if (route['mirror'] !== undefined) checkDestination(r, route['mirror'], `${field}.mirror`);
+  if (route['mirror'] !== undefined) checkDestination(r, route['mirror'], () => `${field}.mirror`);
   list(route['mirrors']).forEach((m, i) => {
     const f = `${field}.mirrors[${i}]`;
     if (!isObj(m) || !set(m['destination'])) {
       r.add('destination-required', `${f}.destination`, 'the mirror has no destination', 'write destination: with host: (and subset:) under it');
       return;
     }
-    checkDestination(r, m['destination'], `${f}.destination`);
+    checkDestination(r, m['destination'], () => `${f}.destination`);
     const v = isObj(m['percentage']) ? num(m['percentage']['value']) : undefined;
     if (v !== undefined && (v < 0 || v > 100)) r.add('mirror-percentage', `${f}.percentage.value`, `${v} is outside [0, 100]`, 'use a percentage between 0 and 100');
   });

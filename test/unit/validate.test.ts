@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { DestinationRule, VirtualService } from '../../core/model.js';
 import { applyModes, formatFinding } from '../../core/rules.js';
 import { chosenRoutes, entryPoints, resolveEntryPoints } from '../../core/traffic.js';
+import { checkIstioVirtualService } from '../../core/istio/virtualservice.js';
 import { checkDestinationRule, checkSubsetRemoval, checkVirtualService } from '../../core/validate.js';
 import { bookinfo, weightedVs } from '../support/fixtures.js';
 
@@ -54,6 +55,54 @@ describe('core/validate', () => {
     const vs = weightedVs({ v1: 100 });
     vs.spec.http![0]!.mirror = { host: 'reviews', subset: 'v9' };
     expect(checkVirtualService(vs, { destinationRules: bookinfo().destinationRules })[0]!.field).to.equal('spec.http[0].mirror.subset');
+  });
+
+  it('names the field of every finding, though names are written out only for findings', () => {
+    const vs: VirtualService = {
+      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'r', namespace: 'shop' },
+      spec: {
+        hosts: ['reviews'],
+        http: [
+          { match: [{ headers: { 'bad header': { exact: 'x' } } }, { uri: { regex: '(?=a)' } }], route: [{ destination: { host: 'reviews', subset: 'v1' } }] },
+          {
+            route: [{ destination: { host: 'reviews', subset: 'v1' }, weight: 110 }, { destination: { host: 'reviews', subset: 'v2' }, weight: -10 }],
+            mirrors: [{ destination: { host: 'reviews', subset: 'v1' } }, { destination: { host: 'reviews', subset: 'Bad_Name' } }],
+          },
+        ],
+        tcp: [{ route: [{ destination: { host: 'reviews', subset: 'v7' } }] }],
+      },
+    };
+    const found = checkVirtualService(vs, { destinationRules: [dr('reviews', 'shop', 'reviews', ['v1', 'v2'])] })
+      .map((f) => `${f.object} ${f.rule} ${f.field}`);
+    expect(found).to.deep.equal([
+      'VirtualService shop/r weight-negative spec.http[1].route[1].weight',
+      'VirtualService shop/r header-name spec.http[0].match[0].headers.bad header',
+      'VirtualService shop/r regex-invalid spec.http[0].match[1].uri.regex',
+      'VirtualService shop/r subset-name spec.http[1].mirrors[1].destination.subset',
+      'VirtualService shop/r subset-undefined spec.tcp[0].route[0].destination.subset',
+    ]);
+  });
+
+  it('names the field of every Istio finding on destinations and header matches', () => {
+    const vs: VirtualService = {
+      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'r', namespace: 'shop' },
+      spec: {
+        hosts: ['reviews'],
+        http: [{
+          match: [{ headers: { 'x-a': { prefix: '' } } }],
+          route: [{ destination: { host: 'reviews', port: { number: 70000 } } }, { destination: { host: '*' } }],
+          mirror: { host: 'bad_host!' },
+          mirrors: [{ destination: { host: '*' } }],
+        }],
+      },
+    };
+    expect(checkIstioVirtualService(vs).map((f) => `${f.rule} ${f.field}`)).to.deep.equal([
+      'match-invalid spec.http[0].match[0].headers.x-a',
+      'host-invalid spec.http[0].mirror.host',
+      'host-invalid spec.http[0].mirrors[0].destination.host',
+      'port-invalid spec.http[0].route[0].destination.port.number',
+      'host-invalid spec.http[0].route[1].destination.host',
+    ]);
   });
 
   it('resolves hosts as Istio does: short names, FQDNs, other namespaces, the root namespace, exportTo', () => {
