@@ -130,29 +130,42 @@ export function clone<T>(value: T): T {
   return structuredClone(value);
 }
 
-/** JSON with object keys sorted: the API server hands back custom objects with their keys reordered. */
 /**
  * Whether two JSON values are equal, key order aside: canonicalJson(a) === canonicalJson(b), without building
- * either string (the webhook compares a spec with its old version on every update).
+ * either string (the webhook compares a spec with its old version on every update) or any list of keys.
  */
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (a === undefined || b === undefined || a === null || b === null || typeof a !== 'object' || typeof b !== 'object') {
     return canonicalJson(a) === canonicalJson(b); // primitives: as JSON prints them (NaN is null, ...)
   }
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
+  const isArray = Array.isArray(a);
+  if (isArray !== Array.isArray(b)) return false;
+  if (isArray) {
+    const as = a as unknown[];
     const bs = b as unknown[];
-    return a.length === bs.length && a.every((x, i) => jsonEqual(x ?? null, bs[i] ?? null));
+    if (as.length !== bs.length) return false;
+    for (let i = 0; i < as.length; i++) if (!jsonEqual(as[i] ?? null, bs[i] ?? null)) return false;
+    return true;
   }
   const ao = a as Record<string, unknown>;
   const bo = b as Record<string, unknown>;
-  const keys = (o: Record<string, unknown>) => Object.keys(o).filter((k) => o[k] !== undefined && typeof o[k] !== 'function');
-  const ak = keys(ao);
-  if (ak.length !== keys(bo).length) return false;
-  return ak.every((k) => Object.prototype.hasOwnProperty.call(bo, k) && jsonEqual(ao[k], bo[k]));
+  let printedKeys = 0;
+  for (const k in ao) {
+    if (!Object.prototype.hasOwnProperty.call(ao, k) || !isPrinted(ao[k])) continue;
+    printedKeys++;
+    if (!Object.prototype.hasOwnProperty.call(bo, k) || !jsonEqual(ao[k], bo[k])) return false;
+  }
+  for (const k in bo) if (Object.prototype.hasOwnProperty.call(bo, k) && isPrinted(bo[k])) printedKeys--;
+  return printedKeys === 0;
 }
 
+/** JSON.stringify leaves out properties whose value is undefined or a function. */
+function isPrinted(v: unknown): boolean {
+  return v !== undefined && typeof v !== 'function';
+}
+
+/** JSON with object keys sorted: the API server hands back custom objects with their keys reordered. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
