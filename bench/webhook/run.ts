@@ -1,6 +1,6 @@
 // bench/webhook: reviews/s, p50/p99 latency and RSS of the webhook with full caches, driven over TLS
 // keep-alive from this (separate) process, each review type against a trivial always-allow route on the same
-// server, fed the same bodies, in pairs measured back to back. Loopback only; bounded by request count.
+// server, fed the same bodies, in short blocks alternating with it. Loopback only; bounded by request count.
 import { fork } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { Agent, request } from 'node:https';
@@ -11,7 +11,7 @@ import { median } from '../median.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
-const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 28000);
+const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 33000);
 
 interface Ready { port: number; ca: string; rss: number }
 
@@ -49,26 +49,36 @@ async function serverCpuMicros(): Promise<number> {
   return (await next<{ cpuMicros: number }>()).cpuMicros;
 }
 
-async function measure(pick: (i: number) => { path: string; body: Buffer }, count: number): Promise<Figures> {
-  const latencies: number[] = [];
+/** What one or more measured stretches of requests add up to. */
+class Tally {
+  readonly latencies: number[] = [];
+  seconds = 0;
+  cpuMicros = 0;
+
+  figures(): Figures {
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+    return { perSecond: sorted.length / this.seconds, p50: q(0.5), p99: q(0.99), serverMicros: this.cpuMicros / sorted.length };
+  }
+}
+
+async function measure(pick: (i: number) => { path: string; body: Buffer }, count: number, into = new Tally()): Promise<Tally> {
   let issued = 0;
   const cpuBefore = await serverCpuMicros();
   const started = process.hrtime.bigint();
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
     while (issued < count) {
       const { path, body } = pick(issued++);
-      latencies.push(await post(path, body));
+      into.latencies.push(await post(path, body));
     }
   }));
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const serverMicros = (await serverCpuMicros() - cpuBefore) / count;
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
-  return { perSecond: count / seconds, p50: q(0.5), p99: q(0.99), serverMicros };
+  into.seconds += Number(process.hrtime.bigint() - started) / 1e9;
+  into.cpuMicros += await serverCpuMicros() - cpuBefore;
+  return into;
 }
 
 const pathFor = (name: string) => (name.startsWith('deployment') ? '/mutate' : '/validate');
-const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 7));
+const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 11));
 const PER_ROUND = Math.max(200, Math.floor(REQUESTS / ROUNDS));
 
 // Warm up the JIT and the TLS sessions on every route before anything counts.
@@ -78,9 +88,11 @@ for (let i = 0; i < 3; i++) {
 }
 
 // Each review type against always-allow of the very same body (receiving, parsing and answering a review
-// costs with its size, so a large review compared with small ones would be charged for its size), in pairs
-// measured back to back, ROUNDS times over: the machine's load drifts during a run (other tenants), and a
-// pair's ratio cancels what drifted; the median of the rounds' ratios is the figure.
+// costs with its size, so a large review compared with small ones would be charged for its size). The machine's
+// load drifts during a run (other tenants, within a second), so each round of a row alternates short blocks of
+// the two, BLOCK requests each, and compares their sums: both sides see the same moments of the machine. The
+// median of the rounds' ratios is the figure.
+const BLOCK = Math.max(50, Number(process.env['BENCH_BLOCK'] ?? 250));
 interface Row { name: string; pick: () => { path: string; body: Buffer }; allow: () => { path: string; body: Buffer } }
 const rowsToRun: Row[] = recorded.map((r) => ({ name: r.name, pick: () => ({ path: pathFor(r.name), body: r.body }), allow: () => ({ path: '/allow', body: r.body }) }));
 let m = 0;
@@ -95,15 +107,25 @@ const results = new Map<string, { route: Figures[]; allow: Figures[]; ratio: num
 for (let round = 0; round < ROUNDS; round++) {
   for (const row of rowsToRun) {
     const res = results.get(row.name)!;
-    // Which goes first alternates, so neither side always follows the other.
-    const first = round % 2 === 0;
-    const allowBefore = first ? await measure(row.allow, PER_ROUND) : undefined;
-    const route = await measure(row.pick, PER_ROUND);
-    const allowed = allowBefore ?? await measure(row.allow, PER_ROUND);
-    res.route.push(route);
-    res.allow.push(allowed);
-    res.ratio.push(route.perSecond / allowed.perSecond);
-    res.cpuRatio.push(allowed.serverMicros / route.serverMicros);
+    const route = new Tally();
+    const allowed = new Tally();
+    for (let done = 0, block = 0; done < PER_ROUND; done += BLOCK, block++) {
+      const n = Math.min(BLOCK, PER_ROUND - done);
+      // Which goes first alternates, so neither side always follows the other.
+      if ((round + block) % 2 === 0) {
+        await measure(row.allow, n, allowed);
+        await measure(row.pick, n, route);
+      } else {
+        await measure(row.pick, n, route);
+        await measure(row.allow, n, allowed);
+      }
+    }
+    const r = route.figures();
+    const al = allowed.figures();
+    res.route.push(r);
+    res.allow.push(al);
+    res.ratio.push(r.perSecond / al.perSecond);
+    res.cpuRatio.push(al.serverMicros / r.serverMicros);
   }
 }
 child.send('rss');
@@ -111,7 +133,7 @@ const { rss } = await next<{ rss: number }>();
 
 const pad = (s: string, n: number) => s.padEnd(n);
 console.log(`webhook benchmark: 5,000 VirtualServices + 5,000 DestinationRules cached; ${CONCURRENCY} keep-alive TLS connections; node ${process.version}`);
-console.log(`${ROUNDS} rounds of ${PER_ROUND} reviews per route, each paired with always-allow of the same bodies; medians of the rounds`);
+console.log(`${ROUNDS} rounds of ${PER_ROUND} reviews per route, in blocks of ${BLOCK} alternating with always-allow of the same bodies; medians of the rounds`);
 console.log('ratio: reviews/s against always-allow/s (client and server share the 2 cores); server CPU: the server process\'s CPU time per review, and always-allow\'s over the route\'s');
 console.log(`${pad('route', 32)}${pad('reviews/s', 11)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('always-allow/s', 16)}${pad('ratio', 8)}`
   + `${pad('server µs', 11)}${pad('allow µs', 10)}${pad('CPU ratio', 11)}ratios of the rounds`);
