@@ -8,11 +8,9 @@ import {
 import { destinationsOf, routesOf } from './destinations.js';
 import { virtualServicesUsing } from './indexes.js';
 import { re2Problem } from './re2.js';
-import { matchHeaderNameProblem } from './istio/common.js';
+import { isDns1123Label, matchHeaderNameProblem } from './istio/common.js';
 import { type Finding, finding } from './rules.js';
 import { lookupSubsets } from './subsets.js';
-
-const DNS1123_LABEL = /^[a-z0-9A-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
 
 export interface VirtualServiceContext {
   /** Every DestinationRule the VirtualService could see (its namespace, the services', the root's). */
@@ -143,10 +141,6 @@ export function checkReachability(vs: VirtualService): Finding[] {
   return out;
 }
 
-function isSubsetName(name: string): boolean {
-  return name.length <= 63 && DNS1123_LABEL.test(name);
-}
-
 function subsetNameFinding(name: string, object: string, field: string): Finding {
   return finding('subset-name', object, field, `"${name}" is not a DNS-1123 label`,
     'use at most 63 letters, digits and dashes, starting and ending with a letter or digit');
@@ -158,7 +152,7 @@ export function checkSubsetsDefined(vs: VirtualService, ctx: VirtualServiceConte
   for (const ref of destinationsOf(vs)) {
     const { subset, host: shortHost } = ref.destination;
     if (!subset || typeof shortHost !== 'string') continue;
-    if (!isSubsetName(subset)) {
+    if (!isDns1123Label(subset)) {
       out.push(subsetNameFinding(subset, describeObject(vs), `${ref.field}.subset`));
       continue;
     }
@@ -191,7 +185,7 @@ export function checkDestinationRule(dr: DestinationRule): Finding[] {
   (dr.spec?.subsets ?? []).forEach((s, i) => {
     const name = s?.name;
     if (typeof name !== 'string') return;
-    if (!isSubsetName(name)) out.push(subsetNameFinding(name, object, `spec.subsets[${i}].name`));
+    if (!isDns1123Label(name)) out.push(subsetNameFinding(name, object, `spec.subsets[${i}].name`));
     if (seen.has(name)) {
       out.push(finding('subset-duplicate', object, `spec.subsets[${i}].name`, `subset "${name}" is defined twice`,
         'remove or rename one of them'));

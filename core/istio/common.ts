@@ -43,9 +43,12 @@ export class Report {
     const p = durationProblem(value);
     if (p) this.add('duration-invalid', field, p, 'write a duration of at least 1ms in whole milliseconds, e.g. 250ms, 2s, 1m');
   }
-  port(value: unknown, field: string): void {
+  /** `field` may be a function, for callers that name the field only when there is a finding. */
+  port(value: unknown, field: string | (() => string)): void {
     if (typeof value !== 'number') return;
-    if (!(value >= 1 && value <= 65535)) this.add('port-invalid', field, `port ${value} is outside 1..65535`, 'use a port from 1 to 65535');
+    if (!(value >= 1 && value <= 65535)) {
+      this.add('port-invalid', typeof field === 'string' ? field : field(), `port ${value} is outside 1..65535`, 'use a port from 1 to 65535');
+    }
   }
 }
 

@@ -57,10 +57,7 @@ function checkDestination(r: Report, d: unknown, at: () => string): void {
     r.add('host-invalid', `${at()}.host`, 'empty domain name not allowed', 'set destination.host to the service name');
   }
   const port = d['port'];
-  if (isObj(port)) {
-    const number = num(port['number']);
-    if (!(number >= 1 && number <= 65535)) r.port(number, `${at()}.port.number`);
-  }
+  if (isObj(port)) r.port(num(port['number']), () => `${at()}.port.number`);
 }
 
 function checkRouteDestinations(r: Report, entries: unknown, field: string, http: boolean): void {
