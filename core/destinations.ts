@@ -28,14 +28,22 @@ export class DestinationRef {
     readonly destination: Destination,
     private readonly kind: RouteRef['kind'],
     private readonly index: number,
-    private readonly slot: 'route' | 'mirror' | 'mirrors',
+    private readonly slot: DestinationSlot,
     private readonly position: number,
   ) {}
 
   get field(): string {
-    if (this.slot === 'mirror') return `spec.http[${this.index}].mirror`;
-    return `spec.${this.kind}[${this.index}].${this.slot}[${this.position}].destination`;
+    return destinationField(this.kind, this.index, this.slot, this.position);
   }
+}
+
+/** Where a route names a destination: its route entries, its mirror or its mirrors. */
+export type DestinationSlot = 'route' | 'mirror' | 'mirrors';
+
+/** The field of the destination at `position` in `slot` of route `index` of kind `kind`. */
+export function destinationField(kind: RouteRef['kind'], index: number, slot: DestinationSlot, position: number): string {
+  if (slot === 'mirror') return `spec.http[${index}].mirror`;
+  return `spec.${kind}[${index}].${slot}[${position}].destination`;
 }
 
 /** Every destination and mirror of a VirtualService with the field that names it. */

@@ -3,9 +3,10 @@
 
 import { resolveHost } from './hosts.js';
 import {
-  type DestinationRule, type HTTPRoute, type StringMatch, type VirtualService, describeObject, jsonEqual, namespaceOf, objectKey,
+  type Destination, type DestinationRule, type HTTPRoute, type RouteDestination, type StringMatch, type VirtualService,
+  describeObject, jsonEqual, namespaceOf, objectKey,
 } from './model.js';
-import { destinationsOf, routesOf } from './destinations.js';
+import { type DestinationSlot, destinationField, destinationsOf } from './destinations.js';
 import { virtualServicesUsing } from './indexes.js';
 import { re2Problem } from './re2.js';
 import { isDns1123Label, matchHeaderNameProblem } from './istio/common.js';
@@ -21,39 +22,90 @@ export interface VirtualServiceContext {
 export function isCatchAll(route: HTTPRoute): boolean {
   const match = route.match;
   if (!Array.isArray(match) || match.length === 0) return true;
-  return match.some((m) => !m || Object.keys(m).filter((k) => k !== 'name').length === 0);
+  return match.some((m) => !m || !hasKeyBesidesName(m));
 }
 
-export function checkWeights(vs: VirtualService): Finding[] {
-  const out: Finding[] = [];
-  // Every review passes here: names of the object and fields are written out only for a finding.
-  for (const { kind, index, route } of routesOf(vs)) {
-    const dests = Array.isArray(route.route) ? route.route : [];
-    let total = 0;
-    let anyNonZero = false;
-    for (let i = 0; i < dests.length; i++) {
-      const weight = dests[i]?.weight;
-      if (typeof weight !== 'number') continue;
-      total += weight;
-      if (weight !== 0) anyNonZero = true;
-      if (weight < 0) {
-        out.push(finding('weight-negative', describeObject(vs), `spec.${kind}[${index}].route[${i}].weight`, `weight ${weight} is negative`,
-          'use a weight between 0 and 100'));
+function hasKeyBesidesName(m: object): boolean {
+  for (const key in m) if (key !== 'name' && Object.prototype.hasOwnProperty.call(m, key)) return true;
+  return false;
+}
+
+type RouteKind = 'http' | 'tcp' | 'tls';
+const ROUTE_KINDS = ['http', 'tcp', 'tls'] as const;
+
+/**
+ * Every check of a VirtualService on its own and against the DestinationRules it can see. Every review passes
+ * here, so its routes are walked once for all the checks, and the names of the object and of fields are written
+ * out only for a finding. Findings come grouped by check (weights, matches, mirrors, subsets, reachability), each
+ * group in the order of the routes.
+ */
+export function checkVirtualService(vs: VirtualService, ctx: VirtualServiceContext): Finding[] {
+  const weights: Finding[] = [];
+  const matches: Finding[] = [];
+  const mirrors: Finding[] = [];
+  const subsets: Finding[] = [];
+  const unreachable: Finding[] = [];
+  const ns = namespaceOf(vs);
+  for (const kind of ROUTE_KINDS) {
+    const routes = vs.spec?.[kind];
+    if (!Array.isArray(routes)) continue;
+    let catchAll = -1;
+    for (let index = 0; index < routes.length; index++) {
+      const route = routes[index] as HTTPRoute | null | undefined;
+      if (!route || typeof route !== 'object') continue;
+      const dests = Array.isArray(route.route) ? route.route : [];
+      checkRouteWeights(vs, kind, index, dests, weights);
+      for (let i = 0; i < dests.length; i++) {
+        const d = dests[i]?.destination;
+        if (d) checkSubsetDefined(vs, ns, d, kind, index, 'route', i, ctx, subsets);
+      }
+      if (kind !== 'http') continue;
+      if (route.mirror) checkSubsetDefined(vs, ns, route.mirror, kind, index, 'mirror', 0, ctx, subsets);
+      if (Array.isArray(route.mirrors)) {
+        for (let i = 0; i < route.mirrors.length; i++) {
+          const d = (route.mirrors[i] as { destination?: Destination } | undefined)?.destination;
+          if (d) checkSubsetDefined(vs, ns, d, kind, index, 'mirrors', i, ctx, subsets);
+        }
+      }
+      checkRouteMatches(vs, index, route.match, matches);
+      checkRouteMirrors(vs, index, route, mirrors);
+      if (catchAll >= 0) {
+        const name = route.name ? ` "${route.name}"` : '';
+        unreachable.push(finding('route-unreachable', describeObject(vs), `spec.http[${index}]`,
+          `route${name} comes after the catch-all route spec.http[${catchAll}] and can never match`,
+          `move it before spec.http[${catchAll}] (kubectl gray match-header inserts routes in the right place)`));
+      } else if (isCatchAll(route)) {
+        catchAll = index;
       }
     }
-    if (dests.length < 2) continue; // a single destination takes all traffic whatever its weight
-    const field = `spec.${kind}[${index}].route`;
-    if (!anyNonZero) {
-      out.push(finding('weight-all-zero', describeObject(vs), field, `all ${dests.length} destinations have weight 0, so no traffic can be sent`,
-        'give at least one destination a positive weight'));
-    } else if (total !== 100) {
-      const parts = dests.map((d) => `${d?.destination?.subset ?? d?.destination?.host ?? '?'}=${typeof d?.weight === 'number' ? d.weight : 0}`).join(', ');
-      out.push(finding('weight-total', describeObject(vs), field,
-        `weights total ${total} (${parts}), not 100; Istio itself would accept this as relative shares, but kubectl-gray policy requires exactly 100 so that every weight reads as a percentage`,
-        `make the weights add up to 100, e.g. with kubectl gray set-weight`));
+  }
+  return weights.concat(matches, mirrors, subsets, unreachable);
+}
+
+function checkRouteWeights(vs: VirtualService, kind: RouteKind, index: number, dests: RouteDestination[], out: Finding[]): void {
+  let total = 0;
+  let anyNonZero = false;
+  for (let i = 0; i < dests.length; i++) {
+    const weight = dests[i]?.weight;
+    if (typeof weight !== 'number') continue;
+    total += weight;
+    if (weight !== 0) anyNonZero = true;
+    if (weight < 0) {
+      out.push(finding('weight-negative', describeObject(vs), `spec.${kind}[${index}].route[${i}].weight`, `weight ${weight} is negative`,
+        'use a weight between 0 and 100'));
     }
   }
-  return out;
+  if (dests.length < 2) return; // a single destination takes all traffic whatever its weight
+  const field = `spec.${kind}[${index}].route`;
+  if (!anyNonZero) {
+    out.push(finding('weight-all-zero', describeObject(vs), field, `all ${dests.length} destinations have weight 0, so no traffic can be sent`,
+      'give at least one destination a positive weight'));
+  } else if (total !== 100) {
+    const parts = dests.map((d) => `${d?.destination?.subset ?? d?.destination?.host ?? '?'}=${typeof d?.weight === 'number' ? d.weight : 0}`).join(', ');
+    out.push(finding('weight-total', describeObject(vs), field,
+      `weights total ${total} (${parts}), not 100; Istio itself would accept this as relative shares, but kubectl-gray policy requires exactly 100 so that every weight reads as a percentage`,
+      `make the weights add up to 100, e.g. with kubectl gray set-weight`));
+  }
 }
 
 const REGEX_FIX = 'write the pattern in RE2 syntax (no lookaround, no backreferences)';
@@ -67,78 +119,48 @@ function regexFinding(m: StringMatch | undefined, vs: VirtualService, field: () 
   return problem ? finding('regex-invalid', describeObject(vs), `${field()}.regex`, problem, REGEX_FIX) : undefined;
 }
 
-export function checkMatches(vs: VirtualService): Finding[] {
-  const out: Finding[] = [];
-  const http = vs.spec?.http;
-  if (!Array.isArray(http)) return out;
-  for (let r = 0; r < http.length; r++) {
-    const matches = http[r]?.match;
-    if (!Array.isArray(matches)) continue;
-    for (let j = 0; j < matches.length; j++) {
-      const m = matches[j];
-      if (!m || typeof m !== 'object') continue;
-      // Every review walks every match: a field's name is written out only for a finding.
-      const base = () => `spec.http[${r}].match[${j}]`;
-      for (const key of MATCH_FIELDS) {
-        const sm = m[key] as StringMatch | undefined;
-        if (sm === undefined) continue;
-        const bad = regexFinding(sm, vs, () => `${base()}.${key}`);
+function checkRouteMatches(vs: VirtualService, r: number, matches: unknown, out: Finding[]): void {
+  if (!Array.isArray(matches)) return;
+  for (let j = 0; j < matches.length; j++) {
+    const m = matches[j] as Record<string, unknown> | null | undefined;
+    if (!m || typeof m !== 'object') continue;
+    const base = () => `spec.http[${r}].match[${j}]`;
+    for (const key of MATCH_FIELDS) {
+      const sm = m[key] as StringMatch | undefined;
+      if (sm === undefined) continue;
+      const bad = regexFinding(sm, vs, () => `${base()}.${key}`);
+      if (bad) out.push(bad);
+    }
+    for (const group of MATCH_GROUPS) {
+      const entries = m[group] as Record<string, StringMatch> | undefined;
+      if (!entries || typeof entries !== 'object') continue;
+      for (const name in entries) {
+        if (!Object.prototype.hasOwnProperty.call(entries, name)) continue;
+        const sm = entries[name];
+        const field = () => `${base()}.${group}.${name}`;
+        const nameProblem = group === 'queryParams' ? undefined : matchHeaderNameProblem(name);
+        if (nameProblem) {
+          out.push(finding('header-name', describeObject(vs), field(), nameProblem,
+            'use letters, digits and -_.!#$%&\'*+^`|~ only (or one of :method, :scheme, :authority, :path, :status)'));
+        }
+        // In withoutHeaders, regex "*" means "present" and is not a regex.
+        if (group === 'withoutHeaders' && sm?.regex === '*') continue;
+        const bad = regexFinding(sm, vs, field);
         if (bad) out.push(bad);
       }
-      for (const group of MATCH_GROUPS) {
-        const entries = m[group] as Record<string, StringMatch> | undefined;
-        if (!entries || typeof entries !== 'object') continue;
-        for (const name in entries) {
-          if (!Object.prototype.hasOwnProperty.call(entries, name)) continue;
-          const sm = entries[name];
-          const field = () => `${base()}.${group}.${name}`;
-          const nameProblem = group === 'queryParams' ? undefined : matchHeaderNameProblem(name);
-          if (nameProblem) {
-            out.push(finding('header-name', describeObject(vs), field(), nameProblem,
-              'use letters, digits and -_.!#$%&\'*+^`|~ only (or one of :method, :scheme, :authority, :path, :status)'));
-          }
-          // In withoutHeaders, regex "*" means "present" and is not a regex.
-          if (group === 'withoutHeaders' && sm?.regex === '*') continue;
-          const bad = regexFinding(sm, vs, field);
-          if (bad) out.push(bad);
-        }
-      }
     }
   }
-  return out;
 }
 
-export function checkMirrors(vs: VirtualService): Finding[] {
-  const out: Finding[] = [];
-  const http = vs.spec?.http;
-  if (!Array.isArray(http)) return out;
-  for (let r = 0; r < http.length; r++) {
-    const route = http[r];
-    if (route?.mirror && Array.isArray(route.mirrors) && route.mirrors.length > 0) {
-      out.push(finding('mirror-conflict', describeObject(vs), `spec.http[${r}]`, 'sets both mirror and mirrors', 'keep one of them'));
-    }
-    const value = route?.mirrorPercentage?.value;
-    if (typeof value === 'number' && (value < 0 || value > 100)) {
-      out.push(finding('mirror-percentage', describeObject(vs), `spec.http[${r}].mirrorPercentage.value`, `${value} is outside [0, 100]`,
-        'use a percentage between 0 and 100'));
-    }
+function checkRouteMirrors(vs: VirtualService, r: number, route: HTTPRoute, out: Finding[]): void {
+  if (route.mirror && Array.isArray(route.mirrors) && route.mirrors.length > 0) {
+    out.push(finding('mirror-conflict', describeObject(vs), `spec.http[${r}]`, 'sets both mirror and mirrors', 'keep one of them'));
   }
-  return out;
-}
-
-export function checkReachability(vs: VirtualService): Finding[] {
-  const out: Finding[] = [];
-  const http = vs.spec?.http;
-  if (!Array.isArray(http)) return out;
-  const first = http.findIndex((r) => r && isCatchAll(r));
-  if (first < 0) return out;
-  for (let i = first + 1; i < http.length; i++) {
-    const name = http[i]?.name ? ` "${http[i]!.name}"` : '';
-    out.push(finding('route-unreachable', describeObject(vs), `spec.http[${i}]`,
-      `route${name} comes after the catch-all route spec.http[${first}] and can never match`,
-      `move it before spec.http[${first}] (kubectl gray match-header inserts routes in the right place)`));
+  const value = route.mirrorPercentage?.value;
+  if (typeof value === 'number' && (value < 0 || value > 100)) {
+    out.push(finding('mirror-percentage', describeObject(vs), `spec.http[${r}].mirrorPercentage.value`, `${value} is outside [0, 100]`,
+      'use a percentage between 0 and 100'));
   }
-  return out;
 }
 
 function subsetNameFinding(name: string, object: string, field: string): Finding {
@@ -146,36 +168,31 @@ function subsetNameFinding(name: string, object: string, field: string): Finding
     'use at most 63 letters, digits and dashes, starting and ending with a letter or digit');
 }
 
-export function checkSubsetsDefined(vs: VirtualService, ctx: VirtualServiceContext): Finding[] {
-  const ns = namespaceOf(vs);
-  const out: Finding[] = [];
-  for (const ref of destinationsOf(vs)) {
-    const { subset, host: shortHost } = ref.destination;
-    if (!subset || typeof shortHost !== 'string') continue;
-    if (!isDns1123Label(subset)) {
-      out.push(subsetNameFinding(subset, describeObject(vs), `${ref.field}.subset`));
-      continue;
-    }
-    const host = resolveHost(shortHost, ns);
-    const { rules, subsets } = lookupSubsets(host, ns, ctx.destinationRules);
-    if (subsets.includes(subset)) continue;
-    if (rules.length === 0) {
-      out.push(finding('subset-undefined', describeObject(vs), `${ref.field}.subset`,
-        `routes to subset "${subset}" of host ${host}, but no DestinationRule for that host defines any subset`,
-        `create a DestinationRule for ${host} with subset "${subset}" and apply it before this VirtualService (a webhook cannot see objects later in the same apply)`));
-    } else {
-      const names = rules.map(objectKey).join(', ');
-      out.push(finding('subset-undefined', describeObject(vs), `${ref.field}.subset`,
-        `routes to subset "${subset}" of host ${host}, which DestinationRule ${names} does not define (defined: ${subsets.join(', ') || 'none'})`,
-        `add subset "${subset}" to DestinationRule ${names} first, or route to one of: ${subsets.join(', ') || 'none'}`));
-    }
+/** A destination's subset must be a DNS label that a DestinationRule the VirtualService sees defines. */
+function checkSubsetDefined(
+  vs: VirtualService, ns: string, destination: Destination, kind: RouteKind, index: number, slot: DestinationSlot, position: number,
+  ctx: VirtualServiceContext, out: Finding[],
+): void {
+  const { subset, host: shortHost } = destination;
+  if (!subset || typeof shortHost !== 'string') return;
+  const field = () => `${destinationField(kind, index, slot, position)}.subset`;
+  if (!isDns1123Label(subset)) {
+    out.push(subsetNameFinding(subset, describeObject(vs), field()));
+    return;
   }
-  return out;
-}
-
-/** Every check of a VirtualService on its own and against the DestinationRules it can see. */
-export function checkVirtualService(vs: VirtualService, ctx: VirtualServiceContext): Finding[] {
-  return checkWeights(vs).concat(checkMatches(vs), checkMirrors(vs), checkSubsetsDefined(vs, ctx), checkReachability(vs));
+  const host = resolveHost(shortHost, ns);
+  const { rules, subsets } = lookupSubsets(host, ns, ctx.destinationRules);
+  if (subsets.includes(subset)) return;
+  if (rules.length === 0) {
+    out.push(finding('subset-undefined', describeObject(vs), field(),
+      `routes to subset "${subset}" of host ${host}, but no DestinationRule for that host defines any subset`,
+      `create a DestinationRule for ${host} with subset "${subset}" and apply it before this VirtualService (a webhook cannot see objects later in the same apply)`));
+  } else {
+    const names = rules.map(objectKey).join(', ');
+    out.push(finding('subset-undefined', describeObject(vs), field(),
+      `routes to subset "${subset}" of host ${host}, which DestinationRule ${names} does not define (defined: ${subsets.join(', ') || 'none'})`,
+      `add subset "${subset}" to DestinationRule ${names} first, or route to one of: ${subsets.join(', ') || 'none'}`));
+  }
 }
 
 export function checkDestinationRule(dr: DestinationRule): Finding[] {

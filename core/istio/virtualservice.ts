@@ -60,17 +60,21 @@ function checkDestination(r: Report, d: unknown, at: () => string): void {
   if (isObj(port)) r.port(num(port['number']), () => `${at()}.port.number`);
 }
 
-function checkRouteDestinations(r: Report, entries: unknown, field: string, http: boolean): void {
-  list(entries).forEach((e, i) => {
-    const f = () => `${field}[${i}]`;
+/** The route entries at `field` (a route's route:), whose names are written out only for a finding. */
+function checkRouteDestinations(r: Report, entries: unknown, field: () => string, http: boolean): void {
+  const list_ = list(entries);
+  for (let i = 0; i < list_.length; i++) {
+    const e = list_[i];
+    const f = () => `${field()}[${i}]`;
     if (!isObj(e)) {
       r.add('destination-required', `${f()}.destination`, DESTINATION_REQUIRED.problem, DESTINATION_REQUIRED.fix);
-      return;
+      continue;
     }
-    if (!set(e['destination'])) r.add('destination-required', `${f()}.destination`, DESTINATION_REQUIRED.problem, DESTINATION_REQUIRED.fix);
+    const destination = e['destination'];
+    if (!set(destination)) r.add('destination-required', `${f()}.destination`, DESTINATION_REQUIRED.problem, DESTINATION_REQUIRED.fix);
     if (http && e['headers'] !== undefined) checkHeaderOperations(r, e['headers'], `${f()}.headers`);
-    if (isObj(e['destination'])) checkDestination(r, e['destination'], () => `${f()}.destination`);
-  });
+    if (isObj(destination)) checkDestination(r, destination, () => `${f()}.destination`);
+  }
 }
 
 function stringMatchProblem(sm: unknown, allowEmptyPrefix: boolean): string | undefined {
@@ -79,30 +83,35 @@ function stringMatchProblem(sm: unknown, allowEmptyPrefix: boolean): string | un
   return undefined;
 }
 
-function checkMatch(r: Report, m: unknown, field: string, gatewayBound: boolean): void {
+const EMPTY_PREFIX_FIX = 'drop the match (it then matches everything) or give a prefix';
+
+/** Match `j` of the http route at `route`; the match's field name is written out only for a finding. */
+function checkMatch(r: Report, m: unknown, route: string, j: number, gatewayBound: boolean): void {
   if (!isObj(m)) return;
-  const emptyPrefixFix = 'drop the match (it then matches everything) or give a prefix';
+  const at = () => `${route}.match[${j}]`;
   for (const key of ['scheme', 'method', 'authority'] as const) {
     const p = stringMatchProblem(m[key], false);
-    if (p) r.add('match-invalid', `${field}.${key}`, p, emptyPrefixFix);
+    if (p) r.add('match-invalid', `${at()}.${key}`, p, EMPTY_PREFIX_FIX);
   }
   for (const group of ['headers', 'withoutHeaders', 'queryParams'] as const) {
-    if (!isObj(m[group])) continue;
-    for (const [name, sm] of Object.entries(m[group] as Obj)) {
-      const f = () => `${field}.${group}.${name}`;
+    const entries = m[group];
+    if (!isObj(entries)) continue;
+    for (const name in entries) {
+      const sm = entries[name];
+      const f = () => `${at()}.${group}.${name}`;
       if (sm === null && group === 'headers') r.add('match-invalid', f(), `header match ${name} cannot be null`, 'give it {exact: ...}, {prefix: ...} or {regex: ...}');
       const p = stringMatchProblem(sm, false);
-      if (p) r.add('match-invalid', f(), p, emptyPrefixFix);
+      if (p) r.add('match-invalid', f(), p, EMPTY_PREFIX_FIX);
       if (group !== 'queryParams' && name.startsWith(JWT_CLAIM_PREFIX) && !gatewayBound) {
         r.add('match-invalid', f(), 'routing on JWT claims works only for VirtualServices bound to a gateway', 'add the gateway to spec.gateways, or match on a header');
       }
     }
   }
-  if (typeof m['port'] === 'number' && m['port'] !== 0) r.port(m['port'], `${field}.port`);
-  if (m['sourceLabels'] !== undefined) checkLabels(r, m['sourceLabels'], `${field}.sourceLabels`);
-  if (m['gateways'] !== undefined) checkGatewayNames(r, m['gateways'], `${field}.gateways`);
+  if (typeof m['port'] === 'number' && m['port'] !== 0) r.port(m['port'], () => `${at()}.port`);
+  if (m['sourceLabels'] !== undefined) checkLabels(r, m['sourceLabels'], `${at()}.sourceLabels`);
+  if (m['gateways'] !== undefined) checkGatewayNames(r, m['gateways'], `${at()}.gateways`);
   const ns = str(m['sourceNamespace']);
-  if (ns && !isDns1123Label(ns)) r.add('match-invalid', `${field}.sourceNamespace`, `sourceNamespace "${ns}" is not a namespace name`, 'use a namespace name');
+  if (ns && !isDns1123Label(ns)) r.add('match-invalid', `${at()}.sourceNamespace`, `sourceNamespace "${ns}" is not a namespace name`, 'use a namespace name');
 }
 
 function checkFault(r: Report, fault: unknown, field: string): void {
@@ -282,7 +291,7 @@ function checkHttpRoute(r: Report, route: Obj, field: string, delegateVs: boolea
   if (route['retries'] !== undefined) checkRetries(r, route['retries'], `${field}.retries`);
   if (route['rewrite'] !== undefined) checkRewrite(r, route['rewrite'], `${field}.rewrite`);
   if (route['rewrite'] !== undefined || route['headers'] !== undefined) checkAuthorityRewrite(r, route, field);
-  checkRouteDestinations(r, route['route'], `${field}.route`, true);
+  checkRouteDestinations(r, route['route'], () => `${field}.route`, true);
   if (route['timeout'] != null) r.duration(route['timeout'], `${field}.timeout`);
 }
 
@@ -326,15 +335,6 @@ export function checkIstioVirtualService(vs: VirtualService): Finding[] {
   const boundToGateway = gateways.length > 0 && !gateways.includes('mesh');
   const appliesToMesh = !boundToGateway;
   if (gateways.length > 0) checkGatewayNames(r, spec['gateways'], 'spec.gateways');
-  if (!boundToGateway) {
-    list(spec['http']).forEach((h, i) => list(isObj(h) ? h['match'] : undefined).forEach((m, j) => {
-      for (const group of ['headers', 'withoutHeaders']) {
-        for (const name of Object.keys(isObj(m) && isObj(m[group]) ? m[group] as Obj : {})) {
-          if (name.startsWith(JWT_CLAIM_PREFIX)) r.add('match-invalid', `spec.http[${i}].match[${j}].${group}.${name}`, 'routing on JWT claims works only for VirtualServices bound to a gateway', 'add the gateway to spec.gateways, or match on a header');
-        }
-      }
-    }));
-  }
   let allValid = true;
   const sni = list(spec['tls']).some((t) => isObj(t) && list(t['match']).some((m) => isObj(m) && list(m['sniHosts']).length > 0));
   hosts.forEach((h, i) => {
@@ -359,13 +359,18 @@ export function checkIstioVirtualService(vs: VirtualService): Finding[] {
   if (list(spec['http']).length === 0 && list(spec['tcp']).length === 0 && list(spec['tls']).length === 0) {
     r.add('route-action', 'spec', 'no http, tcp or tls routes', 'add at least one route');
   }
-  list(spec['http']).forEach((h, i) => {
+  const http = list(spec['http']);
+  for (let i = 0; i < http.length; i++) {
+    const h = http[i];
     const field = `spec.http[${i}]`;
-    if (!isObj(h)) return r.add('route-action', field, 'an http route may not be null', 'remove the empty entry');
-    list(h['match']).forEach((m, j) => checkMatch(r, m, `${field}.match[${j}]`, boundToGateway));
+    if (!isObj(h)) {
+      r.add('route-action', field, 'an http route may not be null', 'remove the empty entry');
+      continue;
+    }
+    const matches = list(h['match']);
+    for (let j = 0; j < matches.length; j++) checkMatch(r, matches[j], field, j, boundToGateway);
     checkHttpRoute(r, h, field, delegate);
-    return undefined;
-  });
+  }
   list(spec['tls']).forEach((t, i) => {
     const field = `spec.tls[${i}]`;
     if (!isObj(t)) return;
@@ -389,14 +394,14 @@ export function checkIstioVirtualService(vs: VirtualService): Finding[] {
       return checkL4Match(r, { ...m, sniHosts: undefined }, mf);
     });
     if (list(t['route']).length === 0) r.add('route-action', `${field}.route`, 'a tls route needs a route', 'add route: with a destination');
-    checkRouteDestinations(r, t['route'], `${field}.route`, false);
+    checkRouteDestinations(r, t['route'], () => `${field}.route`, false);
   });
   list(spec['tcp']).forEach((t, i) => {
     const field = `spec.tcp[${i}]`;
     if (!isObj(t)) return;
     list(t['match']).forEach((m, j) => checkL4Match(r, m, `${field}.match[${j}]`));
     if (list(t['route']).length === 0) r.add('route-action', `${field}.route`, 'a tcp route needs a route', 'add route: with a destination');
-    checkRouteDestinations(r, t['route'], `${field}.route`, false);
+    checkRouteDestinations(r, t['route'], () => `${field}.route`, false);
   });
   checkExportTo(r, spec['exportTo'], namespaceOf(vs));
   return r.findings;

@@ -105,6 +105,25 @@ describe('core/validate', () => {
     ]);
   });
 
+  it('says once that routing on a JWT claim needs a gateway, and not at all for a gateway-bound VirtualService', () => {
+    const claim = (gateways?: string[]): VirtualService => ({
+      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'r', namespace: 'shop' },
+      spec: {
+        hosts: ['reviews'], ...(gateways ? { gateways } : {}),
+        http: [{
+          match: [{ headers: { '@request.auth.claims.group': { exact: 'beta' } }, withoutHeaders: { '@request.auth.claims.plan': { exact: 'free' } } }],
+          route: [{ destination: { host: 'reviews' } }],
+        }],
+      },
+    });
+    expect(checkIstioVirtualService(claim()).map((f) => `${f.rule} ${f.field}`)).to.deep.equal([
+      'match-invalid spec.http[0].match[0].headers.@request.auth.claims.group',
+      'match-invalid spec.http[0].match[0].withoutHeaders.@request.auth.claims.plan',
+    ]);
+    expect(checkIstioVirtualService(claim(['mesh'])).length).to.equal(2);
+    expect(checkIstioVirtualService(claim(['istio-system/ingress']))).to.deep.equal([]);
+  });
+
   it('resolves hosts as Istio does: short names, FQDNs, other namespaces, the root namespace, exportTo', () => {
     const fqdn = weightedVs({ v1: 100 });
     fqdn.spec.http![0]!.route![0]!.destination.host = 'reviews.default.svc.cluster.local';
