@@ -39,24 +39,24 @@ export function reviewIstioObject(input: AdmissionInput): Finding[] {
   const subject = (input.object ?? input.oldObject) as KubeObject | undefined;
   if (!subject || (!isVirtualService(subject) && !isDestinationRule(subject))) return [];
   if (input.operation === 'DELETE' && input.requester && CLEANUP_CONTROLLERS.has(input.requester)) return [];
-  const findings: Finding[] = [...policyFindings(subject, input)];
+  let findings = policyFindings(subject, input);
 
   if (isVirtualService(subject) && input.operation !== 'DELETE') {
     const vs = input.object as VirtualService;
     // Metadata-only updates (labels, annotations) are not re-judged: an old problem must not block them.
     if (!(input.operation === 'UPDATE' && sameSpec(vs, input.oldObject))) {
-      findings.push(...checkVirtualService(vs, { destinationRules: input.destinationRules }), ...checkIstioVirtualService(vs));
+      findings = findings.concat(checkVirtualService(vs, { destinationRules: input.destinationRules }), checkIstioVirtualService(vs));
     }
   }
   if (isDestinationRule(subject)) {
     const next = input.operation === 'DELETE' ? undefined : (input.object as DestinationRule);
     if (next && !(input.operation === 'UPDATE' && sameSpec(next, input.oldObject))) {
-      findings.push(...checkDestinationRule(next), ...checkIstioDestinationRule(next));
+      findings = findings.concat(checkDestinationRule(next), checkIstioDestinationRule(next));
     }
     const previous = (input.oldObject as DestinationRule | null | undefined)
       ?? input.destinationRules.find((d) => objectKey(d) === objectKey(subject));
     if (previous && input.operation !== 'CREATE') {
-      findings.push(...checkSubsetRemoval(previous, next, input.virtualServices, input.destinationRules));
+      findings = findings.concat(checkSubsetRemoval(previous, next, input.virtualServices, input.destinationRules));
     }
   }
   return applyModes(findings, input.policy.rules);
@@ -69,16 +69,17 @@ function sameSpec(a: KubeObject, b: KubeObject | null | undefined): boolean {
 function policyFindings(subject: KubeObject, input: AdmissionInput): Finding[] {
   const out: Finding[] = [];
   const ns = namespaceOf(subject);
-  const object = describeObject(subject);
+  // Every review passes here and nearly none is refused by policy: the object is named only for a finding.
+  const object = () => describeObject(subject);
   if (input.policy.forbiddenNamespaces.includes(ns)) {
-    out.push(finding('namespace-forbidden', object, 'metadata.namespace',
+    out.push(finding('namespace-forbidden', object(), 'metadata.namespace',
       `gray changes are forbidden in namespace ${ns} by kubectl-gray admin policy`,
       'ask a cluster admin to lift it (policy.forbiddenNamespaces)'));
   }
   const now = input.now.getTime();
   for (const w of input.policy.freezeWindows) {
     if (now >= Date.parse(w.start) && now < Date.parse(w.end)) {
-      out.push(finding('release-freeze', object, 'metadata',
+      out.push(finding('release-freeze', object(), 'metadata',
         `releases are frozen from ${w.start} to ${w.end}${w.reason ? ` (${w.reason})` : ''}`,
         `wait until ${w.end}, or ask a cluster admin`));
     }
@@ -87,7 +88,7 @@ function policyFindings(subject: KubeObject, input: AdmissionInput): Finding[] {
   if (step !== undefined && input.operation === 'UPDATE' && isVirtualService(subject) && input.oldObject) {
     const moved = largestStep(input.oldObject as VirtualService, input.object as VirtualService);
     if (moved && moved.delta > step) {
-      out.push(finding('weight-step', object, moved.field,
+      out.push(finding('weight-step', object(), moved.field,
         `moves ${moved.delta} percentage points for ${moved.subset} in one change; admin policy allows at most ${step}`,
         `change the weights in steps of at most ${step} (e.g. kubectl gray set-weight in stages)`));
     }

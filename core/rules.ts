@@ -142,6 +142,7 @@ export function warningsOf(findings: Finding[]): Finding[] {
 
 /** Applies per-rule modes: warn demotes an error to a warning, off drops it. Istio's own rules stay. */
 export function applyModes(findings: Finding[], modes: Partial<Record<RuleName, RuleMode>>): Finding[] {
+  if (findings.length === 0) return findings;
   const out: Finding[] = [];
   for (const f of findings) {
     const mode = modes[f.rule];

@@ -196,19 +196,19 @@ function checkSubsetDefined(
 }
 
 export function checkDestinationRule(dr: DestinationRule): Finding[] {
-  const object = describeObject(dr);
   const out: Finding[] = [];
   const seen = new Set<string>();
-  (dr.spec?.subsets ?? []).forEach((s, i) => {
-    const name = s?.name;
-    if (typeof name !== 'string') return;
-    if (!isDns1123Label(name)) out.push(subsetNameFinding(name, object, `spec.subsets[${i}].name`));
+  const subsets = dr.spec?.subsets ?? [];
+  for (let i = 0; i < subsets.length; i++) {
+    const name = subsets[i]?.name;
+    if (typeof name !== 'string') continue;
+    if (!isDns1123Label(name)) out.push(subsetNameFinding(name, describeObject(dr), `spec.subsets[${i}].name`));
     if (seen.has(name)) {
-      out.push(finding('subset-duplicate', object, `spec.subsets[${i}].name`, `subset "${name}" is defined twice`,
+      out.push(finding('subset-duplicate', describeObject(dr), `spec.subsets[${i}].name`, `subset "${name}" is defined twice`,
         'remove or rename one of them'));
     }
     seen.add(name);
-  });
+  }
   return out;
 }
 

@@ -202,8 +202,13 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~A-Za-z0-9]+$/;
 export const PSEUDO_HEADERS = new Set([':method', ':scheme', ':authority', ':path', ':status']);
 export const JWT_CLAIM_PREFIX = '@request.auth.claims.';
 
-/** Istio's rule for a header name in a match: a token, one of the HTTP/2 pseudo-headers, or a JWT claim. */
-export function matchHeaderNameProblem(name: string): string | undefined {
+/**
+ * Istio's rule for a header name in a match: a token, one of the HTTP/2 pseudo-headers, or a JWT claim
+ * (remembered: every review of a VirtualService repeats the header names of the last).
+ */
+export const matchHeaderNameProblem: (name: string) => string | undefined = memoized(judgeMatchHeaderName);
+
+function judgeMatchHeaderName(name: string): string | undefined {
   if (name === '') return 'header name cannot be empty';
   if (name.startsWith(JWT_CLAIM_PREFIX) || PSEUDO_HEADERS.has(name)) return undefined;
   return TOKEN.test(name) ? undefined : `"${name}" is not a valid HTTP header name`;
