@@ -137,7 +137,11 @@ export function clone<T>(value: T): T {
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (a === undefined || b === undefined || a === null || b === null || typeof a !== 'object' || typeof b !== 'object') {
-    return canonicalJson(a) === canonicalJson(b); // primitives: as JSON prints them (NaN is null, ...)
+    // Two different strings or booleans never print alike; two numbers only when neither is finite (null).
+    // A weight changed by an update lands here: no printing for it.
+    if (typeof a === typeof b && (typeof a === 'string' || typeof a === 'boolean')) return false;
+    if (typeof a === 'number' && typeof b === 'number') return !Number.isFinite(a) && !Number.isFinite(b);
+    return canonicalJson(a) === canonicalJson(b); // other primitives: as JSON prints them (NaN is null, ...)
   }
   const isArray = Array.isArray(a);
   if (isArray !== Array.isArray(b)) return false;
