@@ -76,6 +76,18 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   // Reviews are JSON; any other media type is answered 415 by fastify itself.
   app.removeContentTypeParser('text/plain');
+  // Parsed by JSON.parse itself: fastify's default parser answers 400 "not valid JSON" to any body with a
+  // "__proto__" key, and that is a legal header name in a VirtualService match. JSON.parse keeps such a key as an
+  // own property, and nothing here copies parsed keys onto other objects by assignment.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    try {
+      done(null, JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)); // a leading BOM, as fastify's own parser allows
+    } catch (err) {
+      done(Object.assign(new Error(`the body is not JSON: ${(err as Error).message}`), { statusCode: 400 }), undefined);
+    }
+  });
 
   // While draining, each reply closes its connection, so the API server opens its next one to a replica that stays.
   app.addHook('onSend', async (_request, reply) => {
@@ -126,7 +138,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       operation: req.operation, user: req.userInfo?.username, dryRun: req.dryRun ?? false, decision: outcome,
       rules: decision.findings.map((f) => f.code), latencyMs: Math.round(seconds * 1e5) / 100,
     }, 'admission');
-    return reply.code(200).send(review(r));
+    return review(r); // 200, serialised by fastify like any handler's value
   };
 
   const notAllowed = async (_: unknown, reply: import('fastify').FastifyReply) =>

@@ -23,9 +23,8 @@ export function hasSchema(apiVersion: string, kind: string): boolean {
 export function withoutNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutNulls);
   if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = withoutNulls(v);
-    return out;
+    // Built from entries, not by assignment: a "__proto__" key stays a key (a header may be named so).
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]));
   }
   return value;
 }

@@ -10,6 +10,7 @@ import type { AdmissionRequest } from '../../webhook/admission/review.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
 import { FIXED_NOW, run } from '../support/run.js';
 import { loadText, loadWithPositions } from '../../plugin/analyze/inputs.js';
+import { checkSchema } from '../../core/schema/validate.js';
 
 const ISSUE_EXAMPLE = `apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -90,6 +91,16 @@ describe('kubectl gray analyze', () => {
     expect(out.findings.find((f) => f.code === 'GRAY307')!.problem).to.equal('must be a valid duration greater than 1ms (the string "500us")');
     expect(out.findings.find((f) => f.code === 'GRAY308')!.fix).to.match(/^use apiVersion networking\.istio\.io\/v1/);
     expect(out.summary).to.deep.equal({ errors: 6, warnings: 0, istioObjects: 3, skippedObjects: 0, files: 1 });
+  });
+
+  it('keeps a header match named __proto__ (a legal header name) as a key when checking the schema', () => {
+    const vs = {
+      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'r', namespace: 'd' },
+      spec: { hosts: ['r'], http: [{ match: [JSON.parse('{"headers": {"__proto__": {"exakt": "x"}}}')], route: [{ destination: { host: 'r' } }] }] },
+    };
+    expect(checkSchema(vs).map((f) => `${f.code} ${f.field} ${f.problem}`)).to.deep.equal([
+      'GRAY303 spec.http[0].match[0].headers.__proto__.exakt unknown field "exakt"',
+    ]);
   });
 
   it('-o sarif: SARIF 2.1.0 with rule metadata, file, line and column', async () => {

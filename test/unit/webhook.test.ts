@@ -163,6 +163,25 @@ describe('webhook', () => {
       });
     });
 
+    it('judges a VirtualService whose header match is named __proto__, a legal header name', async () => {
+      const vs = bookinfo().reviews;
+      vs.spec.http!.unshift({ match: [JSON.parse('{"headers": {"__proto__": {"exact": "x"}}}')], route: [{ destination: { host: 'reviews', subset: 'v9' } }] });
+      const body = JSON.stringify(reviewOf(request({ object: vs })));
+      expect(body).to.contain('"__proto__":{"exact":"x"}');
+      const res = await app().inject({ method: 'POST', url: '/validate', payload: body, headers: { 'content-type': 'application/json' } });
+      expect(res.statusCode).to.equal(200);
+      const review = res.json();
+      expect(review.response.allowed).to.equal(false);
+      expect(review.response.status.message).to.contain('spec.http[0].route[0].destination.subset');
+    });
+
+    it('takes a review whose body starts with a byte-order mark, as fastify\'s own JSON parser did', async () => {
+      const body = `\ufeff${JSON.stringify(reviewOf(request({ object: bookinfo().reviews })))}`;
+      const res = await app().inject({ method: 'POST', url: '/validate', payload: body, headers: { 'content-type': 'application/json' } });
+      expect(res.statusCode).to.equal(200);
+      expect(res.json().response).to.deep.equal({ uid: 'uid-1', allowed: true });
+    });
+
     it('answers malformed requests with clear 4xx', async () => {
       const server = app();
       const cases = [
