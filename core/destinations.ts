@@ -1,13 +1,14 @@
 // Walking a VirtualService: its routes of every kind, and every destination and mirror they name.
 import type { Destination, HTTPRoute, RouteDestination, VirtualService } from './model.js';
 
+export const ROUTE_KINDS = ['http', 'tcp', 'tls'] as const;
+export type RouteKind = (typeof ROUTE_KINDS)[number];
+
 export interface RouteRef {
-  kind: 'http' | 'tcp' | 'tls';
+  kind: RouteKind;
   index: number;
   route: { route?: RouteDestination[]; [k: string]: unknown };
 }
-
-const ROUTE_KINDS = ['http', 'tcp', 'tls'] as const;
 
 export function routesOf(vs: VirtualService): RouteRef[] {
   const out: RouteRef[] = [];
@@ -26,7 +27,7 @@ export function routesOf(vs: VirtualService): RouteRef[] {
 export class DestinationRef {
   constructor(
     readonly destination: Destination,
-    private readonly kind: RouteRef['kind'],
+    private readonly kind: RouteKind,
     private readonly index: number,
     private readonly slot: DestinationSlot,
     private readonly position: number,
@@ -41,7 +42,7 @@ export class DestinationRef {
 export type DestinationSlot = 'route' | 'mirror' | 'mirrors';
 
 /** The field of the destination at `position` in `slot` of route `index` of kind `kind`. */
-export function destinationField(kind: RouteRef['kind'], index: number, slot: DestinationSlot, position: number): string {
+export function destinationField(kind: RouteKind, index: number, slot: DestinationSlot, position: number): string {
   if (slot === 'mirror') return `spec.http[${index}].mirror`;
   return `spec.${kind}[${index}].${slot}[${position}].destination`;
 }

@@ -6,7 +6,7 @@ import {
   type Destination, type DestinationRule, type HTTPRoute, type RouteDestination, type StringMatch, type VirtualService,
   describeObject, jsonEqual, namespaceOf, objectKey,
 } from './model.js';
-import { type DestinationSlot, destinationField, destinationsOf } from './destinations.js';
+import { type DestinationSlot, type RouteKind, ROUTE_KINDS, destinationField, destinationsOf } from './destinations.js';
 import { virtualServicesUsing } from './indexes.js';
 import { re2Problem } from './re2.js';
 import { isDns1123Label, matchHeaderNameProblem } from './istio/common.js';
@@ -29,9 +29,6 @@ function hasKeyBesidesName(m: object): boolean {
   for (const key in m) if (key !== 'name' && Object.prototype.hasOwnProperty.call(m, key)) return true;
   return false;
 }
-
-type RouteKind = 'http' | 'tcp' | 'tls';
-const ROUTE_KINDS = ['http', 'tcp', 'tls'] as const;
 
 /**
  * Every check of a VirtualService on its own and against the DestinationRules it can see. Every review passes

@@ -62,9 +62,9 @@ function checkDestination(r: Report, d: unknown, at: () => string): void {
 
 /** The route entries at `field` (a route's route:), whose names are written out only for a finding. */
 function checkRouteDestinations(r: Report, entries: unknown, field: () => string, http: boolean): void {
-  const list_ = list(entries);
-  for (let i = 0; i < list_.length; i++) {
-    const e = list_[i];
+  const items = list(entries);
+  for (let i = 0; i < items.length; i++) {
+    const e = items[i];
     const f = () => `${field()}[${i}]`;
     if (!isObj(e)) {
       r.add('destination-required', `${f()}.destination`, DESTINATION_REQUIRED.problem, DESTINATION_REQUIRED.fix);
