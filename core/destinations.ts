@@ -47,26 +47,37 @@ export function destinationField(kind: RouteKind, index: number, slot: Destinati
   return `spec.${kind}[${index}].${slot}[${position}].destination`;
 }
 
+/**
+ * Calls `visit` for each destination one route names, in order: its route entries, then (an http route) its
+ * mirror and its mirrors, each with the slot and position that name its field.
+ */
+export function visitDestinations(
+  route: RouteRef['route'] | null | undefined, kind: RouteKind, visit: (d: Destination, slot: DestinationSlot, position: number) => void,
+): void {
+  if (!route || typeof route !== 'object') return;
+  const dests = route.route;
+  if (Array.isArray(dests)) {
+    for (let i = 0; i < dests.length; i++) {
+      const d = dests[i]?.destination;
+      if (d) visit(d, 'route', i);
+    }
+  }
+  if (kind !== 'http') return;
+  const http = route as HTTPRoute;
+  if (http.mirror) visit(http.mirror, 'mirror', 0);
+  if (Array.isArray(http.mirrors)) {
+    for (let i = 0; i < http.mirrors.length; i++) {
+      const d = (http.mirrors[i] as { destination?: Destination } | undefined)?.destination;
+      if (d) visit(d, 'mirrors', i);
+    }
+  }
+}
+
 /** Every destination and mirror of a VirtualService with the field that names it. */
 export function destinationsOf(vs: VirtualService): DestinationRef[] {
   const out: DestinationRef[] = [];
   for (const { kind, index, route } of routesOf(vs)) {
-    const dests = route.route;
-    if (Array.isArray(dests)) {
-      for (let i = 0; i < dests.length; i++) {
-        const d = dests[i]?.destination;
-        if (d) out.push(new DestinationRef(d, kind, index, 'route', i));
-      }
-    }
-    if (kind !== 'http') continue;
-    const http = route as HTTPRoute;
-    if (http.mirror) out.push(new DestinationRef(http.mirror, kind, index, 'mirror', 0));
-    if (Array.isArray(http.mirrors)) {
-      for (let i = 0; i < http.mirrors.length; i++) {
-        const d = (http.mirrors[i] as { destination?: Destination } | undefined)?.destination;
-        if (d) out.push(new DestinationRef(d, kind, index, 'mirrors', i));
-      }
-    }
+    visitDestinations(route, kind, (d, slot, position) => out.push(new DestinationRef(d, kind, index, slot, position)));
   }
   return out;
 }

@@ -6,7 +6,7 @@ import {
   type Destination, type DestinationRule, type HTTPRoute, type RouteDestination, type StringMatch, type VirtualService,
   describeObject, jsonEqual, namespaceOf, objectKey,
 } from './model.js';
-import { type DestinationSlot, type RouteKind, ROUTE_KINDS, destinationField, destinationsOf } from './destinations.js';
+import { type DestinationSlot, type RouteKind, ROUTE_KINDS, destinationField, destinationsOf, visitDestinations } from './destinations.js';
 import { virtualServicesUsing } from './indexes.js';
 import { re2Problem } from './re2.js';
 import { isDns1123Label, matchHeaderNameProblem } from './istio/common.js';
@@ -50,20 +50,9 @@ export function checkVirtualService(vs: VirtualService, ctx: VirtualServiceConte
     for (let index = 0; index < routes.length; index++) {
       const route = routes[index] as HTTPRoute | null | undefined;
       if (!route || typeof route !== 'object') continue;
-      const dests = Array.isArray(route.route) ? route.route : [];
-      checkRouteWeights(vs, kind, index, dests, weights);
-      for (let i = 0; i < dests.length; i++) {
-        const d = dests[i]?.destination;
-        if (d) checkSubsetDefined(vs, ns, d, kind, index, 'route', i, ctx, subsets);
-      }
+      checkRouteWeights(vs, kind, index, Array.isArray(route.route) ? route.route : [], weights);
+      visitDestinations(route, kind, (d, slot, position) => checkSubsetDefined(vs, ns, d, kind, index, slot, position, ctx, subsets));
       if (kind !== 'http') continue;
-      if (route.mirror) checkSubsetDefined(vs, ns, route.mirror, kind, index, 'mirror', 0, ctx, subsets);
-      if (Array.isArray(route.mirrors)) {
-        for (let i = 0; i < route.mirrors.length; i++) {
-          const d = (route.mirrors[i] as { destination?: Destination } | undefined)?.destination;
-          if (d) checkSubsetDefined(vs, ns, d, kind, index, 'mirrors', i, ctx, subsets);
-        }
-      }
       checkRouteMatches(vs, index, route.match, matches);
       checkRouteMirrors(vs, index, route, mirrors);
       if (catchAll >= 0) {

@@ -72,22 +72,15 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     () => kinds.map(([kind, list]) => ({ labels: { kind }, value: cacheDigest(list()) })), ['kind']);
   const confirmations = metrics.counter('kubectl_gray_cache_confirmations_total',
     'Subset removals and DestinationRule deletes confirmed against a fresh list from the API server, by result.', ['result']);
-  const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, ...(options.fastify as FastifyServerOptions) }) as unknown as FastifyInstance;
+  // fastify's JSON parser answers 400 "not valid JSON" to a body with a "__proto__" key (or a "constructor" one
+  // holding "prototype") unless told to ignore them, and "__proto__" is a legal header name in a VirtualService
+  // match. JSON.parse keeps such keys as own properties, and nothing here copies parsed keys onto other objects.
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT, logger: false, onProtoPoisoning: 'ignore', onConstructorPoisoning: 'ignore', ...(options.fastify as FastifyServerOptions),
+  }) as unknown as FastifyInstance;
 
   // Reviews are JSON; any other media type is answered 415 by fastify itself.
   app.removeContentTypeParser('text/plain');
-  // Parsed by JSON.parse itself: fastify's default parser answers 400 "not valid JSON" to any body with a
-  // "__proto__" key, and that is a legal header name in a VirtualService match. JSON.parse keeps such a key as an
-  // own property, and nothing here copies parsed keys onto other objects by assignment.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = body as string;
-    try {
-      done(null, JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)); // a leading BOM, as fastify's own parser allows
-    } catch (err) {
-      done(Object.assign(new Error(`the body is not JSON: ${(err as Error).message}`), { statusCode: 400 }), undefined);
-    }
-  });
 
   // While draining, each reply closes its connection, so the API server opens its next one to a replica that stays.
   app.addHook('onSend', async (_request, reply) => {
