@@ -5,10 +5,17 @@ export NPM_CONFIG_UPDATE_NOTIFIER := false
 export NPM_CONFIG_FUND := false
 export NPM_CONFIG_AUDIT := false
 
+# The project's Node (.node-version), unpacked from the npm registry: every recipe below runs on it, and the
+# plugin executable is built from it. The machine's own node only runs npm's download of it.
+NODE_DIR := $(shell scripts/node-runtime.sh)
+$(if $(NODE_DIR),,$(error could not install Node $(shell cat .node-version) from the npm registry (scripts/node-runtime.sh)))
+export PATH := $(NODE_DIR)/bin:$(PATH)
+VERSION := $(shell node -p 'require("./package.json").version')
+
 SOURCES := $(shell find core kube plugin webhook test/unit test/e2e test/support bench scripts -name '*.ts' -o -name '*.mjs' 2>/dev/null)
 E2E_CLUSTER_DIR := $(CURDIR)/.cluster-e2e
 
-.PHONY: bench-mesh build install test test-unit test-e2e cluster-build cluster-up cluster-down demo bench fuzz soak soak-local clean lua-runtime node-packages
+.PHONY: bench-mesh build release install test test-unit test-e2e cluster-build cluster-up cluster-down demo bench fuzz soak soak-local clean lua-runtime node-packages
 
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
@@ -18,10 +25,14 @@ node_modules/.installed: package.json package-lock.json
 
 install: node_modules/.installed
 
-bin/kubectl-gray: node_modules/.installed tsconfig.json $(SOURCES)
+bin/kubectl-gray: node_modules/.installed tsconfig.json .node-version $(SOURCES)
 	npm run --silent build
 
 build: bin/kubectl-gray
+
+# The release folder, dist/release: an archive per platform built here, checksums, the krew manifest.
+release: build
+	node scripts/release.mjs
 
 # The colouring tests run the generated Lua in LuaJIT, the runtime Envoy embeds (a Debian package).
 lua-runtime:
@@ -43,7 +54,7 @@ node-packages:
 cluster-build: node-packages
 	test/cluster/build.sh
 
-test-e2e: build cluster-build
+test-e2e: release cluster-build
 	CLUSTER_DIR=$(E2E_CLUSTER_DIR) test/cluster/up.sh
 	set -o pipefail; CLUSTER_DIR=$(E2E_CLUSTER_DIR) KUBECONFIG=$(E2E_CLUSTER_DIR)/kubeconfig \
 	  npx mocha --exit --timeout 180000 --require dist/test/support/e2e-hooks.js 'dist/test/e2e/**/*.test.js'; rc=$$?; \
@@ -85,4 +96,4 @@ soak: build
 	node dist/bench/soak/run.js $(if $(LONG),--long,)
 
 clean:
-	rm -rf dist bin
+	rm -rf dist bin .tools

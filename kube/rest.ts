@@ -1,12 +1,9 @@
 // A small REST client over the kubeconfig's credentials. It keeps what the generated client hides:
 // the server's Status body (for kubectl-style errors) and its Warning headers (admission warnings).
-import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { createSecureContext, rootCertificates } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError, ConnectionError } from './errors.js';
-import { bundledRootsNotLoaded, extraCaFileNotLoaded } from './extra-ca.js';
 
 export interface KubeStatus {
   kind?: string;
@@ -38,7 +35,6 @@ export class KubeRest {
   readonly server: string;
   /** One keep-alive agent for all of a command's requests: one TLS handshake, not one per request. */
   private agent: HttpAgent | undefined;
-  private trust: string[] | null | undefined;
   constructor(private readonly kc: KubeConfig, private readonly timeoutMs = 30_000) {
     this.server = kc.getCurrentCluster()!.server;
   }
@@ -57,13 +53,6 @@ export class KubeRest {
       timeout: this.timeoutMs,
     };
     await this.kc.applyToHTTPSOptions(options);
-    if (url.protocol === 'https:') {
-      primeRootStore();
-      if (!options.ca) {
-        if (this.trust === undefined) this.trust = defaultTrust() ?? null;
-        if (this.trust) options.ca = this.trust;
-      }
-    }
     options.agent = this.agent ??= sharedAgent(options.agent, options);
     try {
       return await this.send<T>(url, options, payload);
@@ -119,36 +108,4 @@ function sharedAgent(made: unknown, options: import('node:https').RequestOptions
   if (made?.constructor === HttpsAgent) return new HttpsAgent({ ...(made as HttpsAgent).options, ca: options.ca, ...keep });
   if (made?.constructor === HttpAgent) return new HttpAgent(keep);
   return made as HttpAgent | undefined;
-}
-
-let rootStorePrimed = false;
-
-/**
- * Started with --use-openssl-ca by the launcher, Node makes its default root store, once, when the first TLS
- * context is created, from OpenSSL's default paths: with SSL_CERT_FILE naming an empty file just then, that
- * store costs nothing (it is never consulted: every context here gets its CA). The variable is changed and
- * restored within one synchronous call, so no child process (an exec credential plugin) ever sees the change.
- */
-function primeRootStore(): void {
-  if (rootStorePrimed || !bundledRootsNotLoaded()) return;
-  rootStorePrimed = true;
-  const env = process.env;
-  const certFile = env['SSL_CERT_FILE'];
-  env['SSL_CERT_FILE'] = '/dev/null';
-  try {
-    createSecureContext();
-  } finally {
-    if (certFile === undefined) delete env['SSL_CERT_FILE']; else env['SSL_CERT_FILE'] = certFile;
-  }
-}
-
-/** Node's bundled roots, plus the extra CA file the launcher kept from Node's start-up (see extra-ca.ts). */
-function defaultTrust(): string[] | undefined {
-  const file = extraCaFileNotLoaded();
-  if (file === undefined) return bundledRootsNotLoaded() ? [...rootCertificates] : undefined;
-  try {
-    return [...rootCertificates, readFileSync(file, 'utf8')];
-  } catch {
-    return [...rootCertificates]; // unreadable now: Node's roots alone, as Node does when it cannot load the file
-  }
 }

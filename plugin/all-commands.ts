@@ -1,9 +1,10 @@
-// The full plugin's registrations, and its way to a cluster. Kept apart from cli.ts and main.ts so that an
-// entry may register fewer commands (plugin/analyze-entry.ts: analyze alone) without importing the others.
+// The plugin's registrations, and its way to a cluster. Kept apart from cli.ts and main.ts so that tests may
+// register fewer commands.
 import type { GrayCommand } from './command.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { canaryCommand } from './commands/canary.js';
 import { colorCommand } from './commands/color.js';
+import { completionCommand } from './commands/completion.js';
 import { historyCommand } from './commands/history.js';
 import { laneCommand } from './commands/lane.js';
 import { matchCookieCommand } from './commands/match-cookie.js';
@@ -18,7 +19,7 @@ import type { Entry } from './main.js';
 
 export const COMMANDS: GrayCommand[] = [
   statusCommand, setWeightCommand, switchCommand, matchHeaderCommand, matchCookieCommand, mirrorCommand,
-  rollbackCommand, historyCommand, undoCommand, canaryCommand, laneCommand, colorCommand, analyzeCommand,
+  rollbackCommand, historyCommand, undoCommand, canaryCommand, laneCommand, colorCommand, analyzeCommand, completionCommand,
 ];
 
 /** Every command; the client library is loaded only by a command that connects. */

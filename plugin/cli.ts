@@ -6,8 +6,11 @@ import { type CommandContext, EXIT } from './context.js';
 import { ApiError, ConfigError, ConnectionError } from '../kube/errors.js';
 import { withConnectionFlags } from './options.js';
 import { readQuickArgs } from './quick-args.js';
+import { COMPLETE_VERBS, runCompletion } from './commands/completion.js';
+import packageJson from '../package.json' with { type: 'json' };
 
-export const VERSION = '0.1.0';
+/** The project's one version (package.json): the plugin, the chart and the image carry it. */
+export const VERSION: string = packageJson.version;
 
 /** What a lone "-" (standard input) becomes while yargs parses. */
 export const STDIN_ARG = '\u0000stdin';
@@ -25,6 +28,8 @@ const versionCommand: GrayCommand = {
  * plugin/all-commands.ts, or fewer for an entry that serves only some).
  */
 export async function runCli(args: string[], ctx: CommandContext, commands: readonly GrayCommand[]): Promise<number> {
+  const completing = COMPLETE_VERBS[args[0] ?? ''];
+  if (completing !== undefined) return runCompletion(args.slice(1), completing, ctx, [...commands, versionCommand]);
   const verb = args.find((a) => !a.startsWith('-'));
   const hint = `See 'kubectl gray${verb && commands.some((c) => c.command.startsWith(`${verb} `) || c.command === verb) ? ` ${verb}` : ''} -h' for help and examples.`;
   const chosen = quickChoice(args, commands) ?? (await parseWithYargs(args, ctx, commands, hint));

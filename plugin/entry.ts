@@ -1,4 +1,4 @@
-// The plain entry point (bin/kubectl-gray without a startup snapshot).
+// The plugin's entry point: the single executable (scripts/build-executable.mjs) starts here.
 import { FULL_PLUGIN } from './all-commands.js';
 import { main } from './main.js';
 

@@ -3,7 +3,6 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { runCli } from './cli.js';
 import type { GrayCommand } from './command.js';
 import type { CommandContext } from './context.js';
-import { takeBackExtraCaCerts } from '../kube/extra-ca.js';
 import { isTerminal, stdWriter, streamOf } from './stdio.js';
 
 // Local files are read synchronously, one after the other as analyze needs them: node's asynchronous fs calls
@@ -24,7 +23,6 @@ export interface Entry {
 
 /** Runs one command with this process's argv, streams and environment; sets the exit code. */
 export function main(args: string[], entry: Entry): Promise<void> {
-  takeBackExtraCaCerts(process.env);
   // A reader that stops early (`kubectl gray status | head`) closes the pipe. The command still runs to its end
   // (a plan half written because nobody read its output would be worse), silently from then on, and exits with
   // what a shell reports for a writer killed by SIGPIPE (128 + 13), as kubectl's is, unless it failed itself.

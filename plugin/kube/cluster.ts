@@ -34,6 +34,8 @@ export interface GrayCluster {
   listDestinationRules(namespace: string | undefined): Promise<DestinationRule[]>;
   getService(namespace: string, name: string): Promise<ServiceSummary | undefined>;
   listPods(namespace: string): Promise<PodSummary[]>;
+  /** The names of the namespaces this user may list (shell completion). */
+  listNamespaces(): Promise<string[]>;
   /**
    * The admin policy the cluster's webhook enforces, as published on its ValidatingWebhookConfiguration
    * (label kubectl-gray.io/policy), or undefined when there is none or this user may not read it.
@@ -239,6 +241,11 @@ export class KubeCluster implements GrayCluster {
       labels: p.metadata.labels ?? {},
       ready: (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
     }));
+  }
+
+  async listNamespaces(): Promise<string[]> {
+    const res = await this.rest.request<List<KubeObject>>('GET', '/api/v1/namespaces');
+    return (res.body.items ?? []).map((n) => n.metadata.name);
   }
 }
 

@@ -137,4 +137,9 @@ export class FakeCluster implements GrayCluster {
   async listPods(namespace: string): Promise<PodSummary[]> {
     return this.pods.filter((p) => p.namespace === namespace).map(({ namespace: _ns, ...p }) => p);
   }
+
+  async listNamespaces(): Promise<string[]> {
+    const all = [this.namespace, ...this.virtualServices.map((v) => v.metadata.namespace), ...this.services.map((s) => s.namespace)];
+    return [...new Set(all.filter((n): n is string => !!n))].sort();
+  }
 }

@@ -7,14 +7,10 @@ import { COMMANDS } from '../../plugin/all-commands.js';
 import { runCli } from '../../plugin/cli.js';
 import type { CommandContext } from '../../plugin/context.js';
 import { connectCluster } from '../../plugin/kube/connect.js';
-import { takeBackExtraCaCerts } from '../../kube/extra-ca.js';
 import type { KubeObject } from '../../core/model.js';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type FakeApiServer, type FakeApiServerOptions, startFakeApiServer } from '../support/fake-apiserver.js';
 import { bookinfo } from '../support/fixtures.js';
 import { FIXED_NOW } from '../support/run.js';
-import { tempDir } from '../support/temp.js';
 
 const objects = (): KubeObject[] => bookinfo('shop').objects.map((o) => ({ ...o, metadata: { ...o.metadata, resourceVersion: '7' } }));
 
@@ -137,21 +133,5 @@ describe('kube/rest + plugin/kube/cluster against a TLS API server', function ()
     const r = await gray(['set-weight', 'nosuch', 'v2=10', '-n', 'shop', '--vs', 'nosuch', '--kubeconfig', api.kubeconfig()]);
     expect(r.code).to.not.equal(0);
     expect(api.requests.filter((q) => /^GET \/apis\/networking\.istio\.io\/[^/]+$/.test(q))).to.deep.equal([]); // no Istio discovery
-  });
-
-  it('a cluster without a CA in the kubeconfig: trusts the extra CA file the launcher handed over, as Node would', async () => {
-    const api = await start();
-    const noCa = api.kubeconfig({ caData: false });
-    const refused = await gray(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--dry-run=server', '--kubeconfig', noCa]);
-    expect(refused.code).to.equal(1);
-    expect(refused.stderr).to.match(/^error: Unable to connect to the server 127\.0\.0\.1:\d+: /);
-
-    const dir = tempDir('ca');
-    writeFileSync(join(dir, 'extra.pem'), api.ca.cert);
-    const env: NodeJS.ProcessEnv = { KUBECTL_GRAY_EXTRA_CA_CERTS: join(dir, 'extra.pem') };
-    takeBackExtraCaCerts(env);
-    expect(env).to.deep.equal({ NODE_EXTRA_CA_CERTS: join(dir, 'extra.pem') }); // back for child processes
-    const r = await gray(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--dry-run=server', '--kubeconfig', noCa]);
-    expect(r).to.deep.equal({ code: 0, stdout: SET_WEIGHT_OUT.replace('reweighted', 'reweighted (server dry run)'), stderr: '' });
   });
 });
