@@ -53,6 +53,7 @@ node-packages:
 # The cluster is built from Go modules (test/cluster); the first build is the slow part.
 cluster-build: node-packages
 	test/cluster/build.sh
+	test/cluster/build-release-tools.sh
 
 test-e2e: release cluster-build
 	CLUSTER_DIR=$(E2E_CLUSTER_DIR) test/cluster/up.sh

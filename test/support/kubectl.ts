@@ -1,9 +1,11 @@
-// Runs the real kubectl (the harness's, same version as the server) with bin/ on PATH, so that
-// `kubectl gray ...` goes through kubectl's own plugin discovery, as it does for a user.
+// Runs the real kubectl (the harness's, same version as the server) with krew's bin folder on PATH, so that
+// `kubectl gray ...` goes through kubectl's own plugin discovery to the executable krew installed, as it does
+// for a user (test/support/krew.ts; the suite's root hook installs it first).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './fixtures.js';
+import { KREW_BIN, KREW_ENV } from './krew.js';
 import { eventually } from './wait.js';
 
 export interface Result {
@@ -22,7 +24,8 @@ export function kubectl(args: string[], options: { input?: string; env?: Record<
       env: {
         ...process.env,
         KUBECONFIG,
-        PATH: `${join(ROOT, 'bin')}:${clusterBin}:${process.env['PATH']}`,
+        ...KREW_ENV,
+        PATH: `${KREW_BIN}:${clusterBin}:${process.env['PATH']}`,
         ...options.env,
       },
       stdio: ['pipe', 'pipe', 'pipe'],
