@@ -15,7 +15,7 @@ VERSION := $(shell node -p 'require("./package.json").version')
 SOURCES := $(shell find core kube plugin webhook test/unit test/e2e test/support bench scripts -name '*.ts' -o -name '*.mjs' 2>/dev/null)
 E2E_CLUSTER_DIR := $(CURDIR)/.cluster-e2e
 
-.PHONY: bench-mesh build release install test test-unit test-e2e cluster-build cluster-up cluster-down demo bench fuzz soak soak-local clean lua-runtime node-packages
+.PHONY: bench-mesh build image chart release install test test-unit test-e2e cluster-build cluster-up cluster-down demo bench fuzz soak soak-local clean lua-runtime node-packages
 
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
@@ -30,8 +30,19 @@ bin/kubectl-gray: node_modules/.installed tsconfig.json .node-version $(SOURCES)
 
 build: bin/kubectl-gray
 
-# The release folder, dist/release: an archive per platform built here, checksums, the krew manifest.
-release: build
+# The webhook image as an OCI layout (dist/image) with its SBOM, built without a container engine.
+dist/image/index.json: node_modules/.installed .node-version LICENSE $(SOURCES)
+	node scripts/build-image.mjs
+
+image: build dist/image/index.json
+
+# The chart as a release ships it (dist/chart): the project's version, the image pinned by digest.
+chart: image cluster-build
+	scripts/package-chart.sh
+
+# The release folder, dist/release: an archive per platform built here, checksums, the krew manifest, the
+# chart, the image's OCI layout and its SBOM.
+release: build chart
 	node scripts/release.mjs
 
 # The colouring tests run the generated Lua in LuaJIT, the runtime Envoy embeds (a Debian package).
@@ -63,7 +74,7 @@ test-e2e: release cluster-build
 
 test: test-unit fuzz soak-local test-e2e
 
-cluster-up: build cluster-build
+cluster-up: build chart
 	test/cluster/up.sh
 
 cluster-down:

@@ -2,6 +2,9 @@
 //   kubectl-gray_<version>_<os>_<arch>.tar.gz   the executable and LICENSE, one archive per platform
 //   kubectl-gray_<version>_checksums.txt        sha256 of every file above, in `sha256sum -c` format
 //   gray.yaml                                   the krew plugin manifest, with those sha256s
+//   kubectl-gray-<version>.tgz                  the Helm chart (scripts/package-chart.sh: dist/chart)
+//   kubectl-gray-webhook_<version>_oci.tar      the webhook image as an OCI layout (scripts/build-image.mjs: dist/image)
+//   kubectl-gray-webhook_<version>.spdx.json    its SBOM
 //
 //   node scripts/release.mjs [--platforms linux-x64,linux-arm64] [--out dist/release] [--manifest-only]
 //
@@ -11,7 +14,7 @@
 // will be downloaded from (the release's page), default GitHub's release download folder for v<version>.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -49,11 +52,20 @@ if (!values['manifest-only']) {
   }
 }
 
+// The guardrails, when built (make release builds them; the workflow's manifest-only run finds them in place).
+if (!values['manifest-only'] && existsSync('dist/image/index.json')) {
+  const layout = execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-C', 'dist/image', '-cf', '-', '.'], { maxBuffer: 1 << 30 });
+  writeFileSync(join(out, `kubectl-gray-webhook_${version}_oci.tar`), layout);
+  copyFileSync('dist/image.spdx.json', join(out, `kubectl-gray-webhook_${version}.spdx.json`));
+  copyFileSync(`dist/chart/kubectl-gray-${version}.tgz`, join(out, `kubectl-gray-${version}.tgz`));
+}
+
 const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const archives = readdirSync(out).filter((f) => f.startsWith(`kubectl-gray_${version}_`) && f.endsWith('.tar.gz')).sort();
 if (archives.length === 0) throw new Error(`${out}: no archive of version ${version}`);
 const sums = new Map(archives.map((a) => [a, sha256(join(out, a))]));
-writeFileSync(join(out, `kubectl-gray_${version}_checksums.txt`), archives.map((a) => `${sums.get(a)}  ${a}\n`).join(''));
+const shipped = readdirSync(out).filter((f) => f.includes(version) && !f.endsWith('_checksums.txt')).sort();
+writeFileSync(join(out, `kubectl-gray_${version}_checksums.txt`), shipped.map((f) => `${sha256(join(out, f))}  ${f}\n`).join(''));
 
 const platforms = archives.map((a) => {
   const [, , os, arch] = a.replace(/\.tar\.gz$/, '').split('_');

@@ -1,11 +1,11 @@
 // bench/plugin: what a kubectl-gray command costs, as ratios against what it is compared with, measured in
-// the same run: --help, version and analyze against bare `node -e ""` (the floor of any Node CLI);
+// the same run: --help, version and analyze against `kubectl version --client` (what users compare a plugin's
+// start-up with), beside bare `node -e ""` (the floor of any Node program);
 // set-weight (a real write through the webhook) against `kubectl patch --type=json` of the same change;
 // status against `kubectl get` of the same objects; and the peak RSS of set-weight.
 //
 // Every row runs once per round, rounds interleaved, so load from other processes falls on all rows alike;
-// medians of BENCH_RUNS rounds (default 21) after two warm-up rounds. The table is printed twice: with
-// NODE_EXTRA_CA_CERTS set (the value in the environment, else the system bundle) and without it.
+// medians of BENCH_RUNS rounds (default 21) after two warm-up rounds.
 // The cluster rows need a running control plane with Bookinfo in namespace bookinfo (make cluster-up, then
 // this script applies what it needs). BENCH_COMPARE=path/to/another/kubectl-gray adds its rows (e.g. a build
 // of an older commit), so a change can be measured against the previous version in the same run.
@@ -23,8 +23,6 @@ const kubeconfig = process.env['KUBECONFIG'] ?? join(root, '.cluster', 'kubeconf
 const kubectl = process.env['KUBECTL'] ?? (existsSync(join(root, 'test', 'cluster', 'bin', 'kubectl')) ? join(root, 'test', 'cluster', 'bin', 'kubectl') : 'kubectl');
 const NS = 'bookinfo';
 const bookinfo = join(root, 'test', 'fixtures', 'bookinfo.yaml');
-const systemBundle = '/etc/ssl/certs/ca-certificates.crt';
-const extraCa = process.env['NODE_EXTRA_CA_CERTS'] || (existsSync(systemBundle) ? systemBundle : undefined);
 
 interface Row {
   name: string;
@@ -36,10 +34,7 @@ interface Row {
   ok?: number[];
 }
 
-function envFor(withExtraCa: boolean): NodeJS.ProcessEnv {
-  const { NODE_EXTRA_CA_CERTS: _drop, ...env } = process.env;
-  return { ...env, KUBECONFIG: kubeconfig, ...(withExtraCa && extraCa ? { NODE_EXTRA_CA_CERTS: extraCa } : {}) };
-}
+const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: kubeconfig };
 
 function once(argv: string[], env: NodeJS.ProcessEnv, ok = [0]): number {
   const started = process.hrtime.bigint();
@@ -78,7 +73,7 @@ function clusterReady(): boolean {
   if (applied.status !== 0) throw new Error(`applying ${bookinfo}: ${applied.stderr}`);
   const pods = join(root, 'test', 'fixtures', 'bookinfo-pods.yaml');
   if (existsSync(pods)) k('apply', '-n', NS, '-f', pods);
-  const set = spawnSync(plugin, ['set-weight', 'reviews', 'v2=10', '-n', NS], { env: envFor(false), encoding: 'utf8' });
+  const set = spawnSync(plugin, ['set-weight', 'reviews', 'v2=10', '-n', NS], { env, encoding: 'utf8' });
   if (set.status !== 0) throw new Error(`preparing reviews: ${set.stderr}`);
   return true;
 }
@@ -95,16 +90,17 @@ function table(title: string, rows: Row[], figures: Map<string, number>): void {
 
 const node = process.execPath;
 const NODE = 'node -e ""';
+const KUBECTL_VERSION = 'kubectl version --client';
 const PATCH = 'kubectl patch --type=json (same change)';
 const GET = `kubectl get vs,dr,pods -n ${NS}`;
-const startup: Row[] = [{ name: NODE, argv: () => [node, '-e', ''] }];
+const startup: Row[] = [{ name: NODE, argv: () => [node, '-e', ''] }, { name: KUBECTL_VERSION, argv: () => [kubectl, 'version', '--client'] }];
 const cluster: Row[] = [];
 const launchers: Array<[string, string]> = [['kubectl-gray', plugin], ...(compare ? [[`compare: ${compare}`, compare] as [string, string]] : [])];
 for (const [label, bin] of launchers) {
   startup.push(
-    { name: `${label} --help`, vs: NODE, argv: () => [bin, '--help'] },
-    { name: `${label} version`, vs: NODE, argv: () => [bin, 'version'] },
-    { name: `${label} analyze bookinfo.yaml`, vs: NODE, argv: () => [bin, 'analyze', bookinfo] },
+    { name: `${label} --help`, vs: KUBECTL_VERSION, argv: () => [bin, '--help'] },
+    { name: `${label} version`, vs: KUBECTL_VERSION, argv: () => [bin, 'version'] },
+    { name: `${label} analyze bookinfo.yaml`, vs: KUBECTL_VERSION, argv: () => [bin, 'analyze', bookinfo] },
   );
 }
 const withCluster = clusterReady();
@@ -124,16 +120,12 @@ if (withCluster) {
 }
 
 console.log(`kubectl-gray benchmark: medians of ${RUNS} interleaved rounds; node ${process.version}${withCluster ? '' : '; no cluster (make cluster-up): cluster rows skipped'}`);
-for (const withExtraCa of extraCa ? [true, false] : [false]) {
-  const env = envFor(withExtraCa);
-  const rows = [...startup, ...cluster];
-  const figures = measure(rows, env);
-  table(withExtraCa ? `with NODE_EXTRA_CA_CERTS=${extraCa}` : 'without NODE_EXTRA_CA_CERTS', rows, figures);
-  if (withCluster) {
-    for (const [label, bin] of launchers) {
-      const rss = Array.from({ length: 5 }, (_, i) => peakRssMiB([bin, 'set-weight', 'reviews', `v2=${i % 2 ? 20 : 10}`, '-n', NS], env) ?? NaN);
-      console.log(`${`${label} set-weight: peak RSS (max of 5)`.padEnd(58)}${`${Math.max(...rss).toFixed(0)} MiB`.padStart(9)}`);
-    }
+const rows = [...startup, ...cluster];
+table('', rows, measure(rows, env));
+if (withCluster) {
+  for (const [label, bin] of launchers) {
+    const rss = Array.from({ length: 5 }, (_, i) => peakRssMiB([bin, 'set-weight', 'reviews', `v2=${i % 2 ? 20 : 10}`, '-n', NS], env) ?? NaN);
+    console.log(`${`${label} set-weight: peak RSS (max of 5)`.padEnd(58)}${`${Math.max(...rss).toFixed(0)} MiB`.padStart(9)}`);
   }
+  spawnSync(plugin, ['set-weight', 'reviews', 'v2=10', '-n', NS], { env });
 }
-if (withCluster) spawnSync(plugin, ['set-weight', 'reviews', 'v2=10', '-n', NS], { env: envFor(false) });

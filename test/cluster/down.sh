@@ -29,6 +29,7 @@ find /sys/fs/cgroup/*/kubepods -depth -type d 2>/dev/null | while read -r d; do 
 
 stop kube-apiserver
 stop etcd
+stop registry
 
 # Mounts under the cluster folder and the shims' fixed folder, deepest first.
 findmnt -rn -o TARGET | grep -E "^($state|/run/containerd/io.containerd.runtime.v2.task/k8s.io)/" | sort -r \

@@ -18,7 +18,6 @@ SERVICE_CIDR=10.89.128.0/24     # the kubernetes Service is 10.89.128.1
 NODE_LOCK=/run/kubectl-gray-node.lock
 PAUSE_IMAGE=registry.k8s.io/pause:3.10
 WORKLOAD_IMAGE=registry.local/gray-workload:dev
-WEBHOOK_IMAGE=ghcr.io/kubectl-gray/webhook:dev
 
 log() { echo "cluster: $*" >&2; }
 die() { echo "cluster: error: $*" >&2; exit 1; }

@@ -25,6 +25,10 @@ state = "$state/containerd/state"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "$bin/cni"
     conf_dir = "$state/cni/net.d"
+  # Registry hosts (certs.d/<registry>/hosts.toml, re-read on every pull): registry-up.sh mirrors ghcr.io, where
+  # the chart's image lives, to the local registry, as an air-gapped cluster mirrors a public registry.
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "$state/containerd/certs.d"
 TOML
   cat > "$state/cni/net.d/10-gray.conflist" <<JSON
 {

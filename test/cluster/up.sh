@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts a one-node local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, and a
-# node (containerd + runc, the CNI bridge, kubelet, kube-proxy) running pods from images assembled here;
+# Starts a one-node local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, a
+# registry holding the release's webhook image and chart (registry-up.sh), and a node (containerd + runc, the
+# CNI bridge, kubelet, kube-proxy) running pods from images assembled here or pulled from that registry;
 # Istio's CRDs applied and established; the admission webhook registered; kubeconfig at
 # $CLUSTER_DIR/kubeconfig (default .cluster/kubeconfig). Safe to run twice. Every wait is bounded; a
 # failure prints the log tail of the process that failed. `down.sh` undoes all of it.
@@ -16,9 +17,10 @@ done
 "$here/build.sh"
 "$here/images/build.sh"
 
-components=(etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy)
+components=(etcd kube-apiserver kube-controller-manager kube-scheduler registry containerd kubelet kube-proxy)
 running() { local c; for c in "${components[@]}"; do alive "$c" || return 1; done; }
 if running && [ -f "$kubeconfig" ] && k get --raw /readyz >/dev/null 2>&1; then
+  "$here/registry-up.sh"
   if [ "${CLUSTER_NO_ISTIOD:-}" != 1 ] && ! alive istiod; then "$here/istiod-up.sh"; fi
   if [ "${CLUSTER_NO_WEBHOOK:-}" != 1 ] && ! alive webhook; then "$here/webhook-up.sh"; fi
   log "already running ($kubeconfig)"
@@ -126,6 +128,9 @@ start kube-scheduler "$bin/kube-scheduler" \
   --authentication-kubeconfig "$state/kube-scheduler.kubeconfig" \
   --authorization-kubeconfig "$state/kube-scheduler.kubeconfig" \
   --leader-elect=false --secure-port 0
+
+# ---- the registry the node pulls the webhook image from, with the release published to it ------------
+"$here/registry-up.sh"
 
 # ---- the node ---------------------------------------------------------------------------------------
 write_containerd_config

@@ -9,7 +9,7 @@ import { load, loadAll } from 'js-yaml';
 import { parsePolicy } from '../../core/policy.js';
 import { ROOT, fixturePath } from '../support/fixtures.js';
 import { CLUSTER_DIR, CLUSTER_SCRIPTS, apply, eventually, freshNamespace, getJson, k, kubectl, waitForPods } from '../support/kubectl.js';
-import { CHART, helm } from '../support/helm.js';
+import { CHART, helm, releasedChart } from '../support/helm.js';
 
 const GOLDEN = join(ROOT, 'test', 'golden', 'chart');
 const KUBE_VERSION = readFileSync(join(ROOT, 'test', 'cluster', 'versions.env'), 'utf8').match(/KUBE_VERSION=(\S+)/)![1]!;
@@ -113,7 +113,6 @@ describe('e2e: the Helm chart', function () {
 
   describe('installed into the local cluster, answering from its own pods', () => {
     const ns = 'kubectl-gray-chart';
-    const image = ['--set', 'image.tag=dev', '--set', 'image.pullPolicy=Never']; // assembled by test/cluster/images
     const metrics = () => k('get', '--raw', `/api/v1/namespaces/${ns}/services/https:kubectl-gray-webhook:443/proxy/metrics`);
     const denials = async (rule: string) => Number((await metrics()).match(new RegExp(`decisions_total\\{webhook="validate",rule="${rule}",outcome="denied"\\} (\\d+)`))?.[1] ?? 0);
 
@@ -130,13 +129,19 @@ describe('e2e: the Helm chart', function () {
 
     it('helm install --wait: both replicas Ready, the Secret made by the webhook itself, caBundles patched', async function () {
       this.timeout(300_000); // two pods of a 100 MiB image on a busy node, then the certificate handshake
-      const r = await helm('install', 'kubectl-gray', CHART, '-n', ns, '--create-namespace', ...image,
+      // As README says, from the registry; the chart's defaults pull the image it was released with (by digest).
+      const r = await helm('install', 'kubectl-gray', ...releasedChart(), '-n', ns, '--create-namespace',
         '--set', 'policy.forbiddenNamespaces={frozen}', '--wait', '--timeout', '4m');
       expect(r.code, r.stderr).to.equal(0);
       expect(r.stdout).to.contain('kubectl apply --dry-run=server');
       const deployment = await getJson<any>(ns, 'deployment', 'kubectl-gray-webhook');
       expect(deployment.spec.selector.matchLabels).to.deep.equal({ 'app.kubernetes.io/name': 'kubectl-gray', 'app.kubernetes.io/instance': 'kubectl-gray', 'app.kubernetes.io/component': 'webhook' });
       expect(deployment.status.readyReplicas).to.equal(2);
+      // The image the release was built with, by digest, pulled by the node from the registry (through its mirror of ghcr.io).
+      const digest = JSON.parse(readFileSync(join(ROOT, 'dist', 'image', 'index.json'), 'utf8')).manifests[0].digest as string;
+      expect(deployment.spec.template.spec.containers[0].image).to.equal(`ghcr.io/kubectl-gray/webhook@${digest}`);
+      const running = (await waitForPods(ns, 'app.kubernetes.io/component=webhook', 2)) as any[];
+      for (const p of running) expect(p.status.containerStatuses[0].imageID).to.match(new RegExp(`@${digest}$`));
       const service = await getJson<any>(ns, 'service', 'kubectl-gray-webhook');
       expect(service.spec.selector).to.deep.equal(deployment.spec.selector.matchLabels);
       await waitForPods(ns, 'app.kubernetes.io/component=webhook', 2);
@@ -202,7 +207,7 @@ describe('e2e: the Helm chart', function () {
       this.timeout(240_000); // the kubelet refreshes ConfigMap volumes on its sync period, the webhook polls the file
       const frozen = await freshNamespace('chart-frozen');
       const podsBefore = (await waitForPods(ns, 'app.kubernetes.io/component=webhook', 2)).map((p: any) => `${p.metadata.uid}:${p.status.containerStatuses[0].restartCount}`).sort();
-      const r = await helm('upgrade', 'kubectl-gray', CHART, '-n', ns, '--reuse-values', '--set', `policy.forbiddenNamespaces={frozen,${frozen}}`, '--wait', '--timeout', '3m');
+      const r = await helm('upgrade', 'kubectl-gray', ...releasedChart(), '-n', ns, '--reuse-values', '--set', `policy.forbiddenNamespaces={frozen,${frozen}}`, '--wait', '--timeout', '3m');
       expect(r.code, r.stderr).to.equal(0);
       // Each try is a new object (a server-side dry run): an apply of an unchanged object would send nothing to judge.
       let attempt = 0;

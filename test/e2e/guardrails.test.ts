@@ -14,7 +14,7 @@ import { ApiError } from '../../kube/errors.js';
 import { KubeRest } from '../../kube/rest.js';
 import { fixturePath } from '../support/fixtures.js';
 import { CLUSTER_DIR, CLUSTER_SCRIPTS, KUBECONFIG, apply, eventually, freshNamespace, getJson, k, kubectl, pods, waitForPods } from '../support/kubectl.js';
-import { CHART, helm } from '../support/helm.js';
+import { helm, releasedChart } from '../support/helm.js';
 
 const BOOKINFO_ROUTING = readFileSync(fixturePath('bookinfo.yaml'), 'utf8').split(/^---$/m)
   .filter((doc) => /^kind: (VirtualService|DestinationRule)$/m.test(doc)).join('---');
@@ -113,7 +113,7 @@ describe('e2e: guardrails that never become the outage', function () {
 
     it('helm install leaves VirtualService/DestinationRule edits working, and the notes and the configuration say it is fail-open', async function () {
       this.timeout(240_000); // the pods are created and fail to start on a busy node; nothing here waits on them being ready
-      const r = await helm('install', 'kubectl-gray', CHART, '-n', NS, '--create-namespace', '--set', 'image.tag=does-not-exist', '--set', 'image.pullPolicy=Never');
+      const r = await helm('install', 'kubectl-gray', ...releasedChart(), '-n', NS, '--create-namespace', '--set', 'image.digest=', '--set', 'image.tag=does-not-exist', '--set', 'image.pullPolicy=Never');
       expect(r.code, r.stderr).to.equal(0);
       expect(r.stdout).to.contain('registered fail-open');
       expect(r.stdout).to.contain("jsonpath='{.webhooks[0].failurePolicy}");
@@ -141,7 +141,7 @@ describe('e2e: guardrails that never become the outage', function () {
 
     it('helm install --wait: fail-closed within 30 s, with an Event and the metric on both pods', async function () {
       this.timeout(300_000); // two pods of a 100 MiB image on a busy node, then the certificate handshake
-      const r = await helm('install', 'kubectl-gray', CHART, '-n', NS, '--create-namespace', '--set', 'image.tag=dev', '--set', 'image.pullPolicy=Never', '--wait', '--timeout', '4m');
+      const r = await helm('install', 'kubectl-gray', ...releasedChart(), '-n', NS, '--create-namespace', '--wait', '--timeout', '4m');
       expect(r.code, r.stderr).to.equal(0);
       const ready = Date.now();
       // The pods were Ready when helm returned; the switch follows the first self-check they answer.
@@ -233,7 +233,7 @@ describe('e2e: guardrails that never become the outage', function () {
 
     it('a helm upgrade renders Ignore again; the webhook switches back to Fail after its next check', async function () {
       this.timeout(300_000); // the upgrade, then up to one steady-state period (30 s) before the next self-check
-      const r = await helm('upgrade', 'kubectl-gray', CHART, '-n', NS, '--reuse-values', '--set', 'logLevel=debug', '--wait', '--timeout', '4m');
+      const r = await helm('upgrade', 'kubectl-gray', ...releasedChart(), '-n', NS, '--reuse-values', '--set', 'logLevel=debug', '--wait', '--timeout', '4m');
       expect(r.code, r.stderr).to.equal(0);
       await eventually(async () => expect(await failurePolicies()).to.deep.equal([`${MAIN}:Fail`, `${SELF_CHECK}:Ignore`]), 90_000, 1_000);
     });

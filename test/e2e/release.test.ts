@@ -9,7 +9,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
-import { fixturePath } from '../support/fixtures.js';
+import { ROOT, fixturePath } from '../support/fixtures.js';
+import { registry } from '../support/helm.js';
 import { CLUSTER_BIN, KREW_BIN, KREW_ROOT, RELEASE_DIR, VERSION, hostArchive } from '../support/krew.js';
 import { apply, freshNamespace, kubectl } from '../support/kubectl.js';
 import { tempDir } from '../support/temp.js';
@@ -41,11 +42,42 @@ describe('e2e: the release, installed with krew', function () {
     expect(archives).to.deep.equal([`kubectl-gray_${VERSION}_linux_amd64.tar.gz`, `kubectl-gray_${VERSION}_linux_arm64.tar.gz`]);
     for (const a of archives) expect(await members(join(RELEASE_DIR, a))).to.deep.equal(['LICENSE', 'kubectl-gray']);
     const sums = await run('sha256sum', ['-c', `kubectl-gray_${VERSION}_checksums.txt`], { cwd: RELEASE_DIR });
-    expect(sums.stdout.trim().split('\n').sort()).to.deep.equal(archives.map((a) => `${a}: OK`));
+    const shipped = [...archives, 'gray.yaml', `kubectl-gray-${VERSION}.tgz`, `kubectl-gray-webhook_${VERSION}.spdx.json`, `kubectl-gray-webhook_${VERSION}_oci.tar`];
+    expect(readdirSync(RELEASE_DIR).sort()).to.deep.equal([...shipped, `kubectl-gray_${VERSION}_checksums.txt`].sort());
+    expect(sums.stdout.trim().split('\n').sort()).to.deep.equal(shipped.filter((f) => f !== 'gray.yaml').map((f) => `${f}: OK`).sort());
     // The arm64 executable cannot run here: it is an aarch64 ELF file with the application injected (the SEA fuse set).
     const arm = await member(join(RELEASE_DIR, archives[1]!), 'kubectl-gray');
     expect(arm.readUInt16LE(18), 'ELF e_machine').to.equal(183); // EM_AARCH64
     expect(arm.includes('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1')).to.equal(true);
+  });
+
+  it('the webhook image: the same digest when built again; non-root, no shell or package manager; its SBOM names what it holds', async () => {
+    const layout = join(ROOT, 'dist', 'image');
+    const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
+    const digest = index.manifests[0].digest as string;
+    const again = tempDir('image');
+    await run(process.execPath, ['scripts/build-image.mjs', '--out', join(again, 'layout'), '--sbom', join(again, 'sbom.json')], { cwd: ROOT });
+    expect(JSON.parse(readFileSync(join(again, 'layout', 'index.json'), 'utf8')).manifests[0].digest).to.equal(digest);
+    expect(readFileSync(join(again, 'sbom.json'), 'utf8')).to.equal(readFileSync(join(RELEASE_DIR, `kubectl-gray-webhook_${VERSION}.spdx.json`), 'utf8'));
+
+    const blob = (d: string) => join(layout, 'blobs', 'sha256', d.replace('sha256:', ''));
+    const manifest = JSON.parse(readFileSync(blob(digest), 'utf8'));
+    const config = JSON.parse(readFileSync(blob(manifest.config.digest), 'utf8'));
+    expect(config.config).to.include({ User: '65532:65532', WorkingDir: '/app' });
+    expect(config.config.Entrypoint).to.deep.equal(['/usr/local/bin/node', '/app/webhook.mjs']);
+    const files = (await Promise.all(manifest.layers.map((l: { digest: string }) => members(blob(l.digest))))).flat();
+    expect(files).to.include.members(['./usr/local/bin/node', './app/webhook.mjs', './app/LICENSE', './etc/passwd']);
+    expect(files.filter((f) => /(^|\/)(sh|bash|dash|busybox|apt|apt-get|dpkg|npm|npx)$/.test(f)), 'no shell or package manager').to.deep.equal([]);
+
+    const sbom = JSON.parse(readFileSync(join(RELEASE_DIR, `kubectl-gray-webhook_${VERSION}.spdx.json`), 'utf8'));
+    expect(sbom.spdxVersion).to.equal('SPDX-2.3');
+    const names = sbom.packages.map((p: { name: string }) => p.name);
+    expect(names).to.include.members(['node', 'libc6', 'libstdc++6', 'fastify', 'node-forge', '@kubernetes/client-node', 'prom-client', 'yargs']);
+    expect(sbom.packages.find((p: { name: string }) => p.name === 'node').versionInfo).to.equal(readFileSync(join(ROOT, '.node-version'), 'utf8').trim());
+
+    // Published to the registry beside the cluster by that digest.
+    const pushed = await run(join(CLUSTER_BIN, 'crane'), ['digest', '--insecure', `${registry()}/kubectl-gray/webhook:${VERSION}`]);
+    expect(pushed.stdout.trim()).to.equal(digest);
   });
 
   it('krew installed the plugin from the manifest and archive; kubectl finds that executable and no other', async () => {

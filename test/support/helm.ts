@@ -1,14 +1,26 @@
 // Runs the harness's helm against the e2e cluster with its own cache and config folders, returning the
 // exit code and output instead of throwing, so tests can assert on refusals too.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from './fixtures.js';
-import { KUBECONFIG } from './kubectl.js';
+import { VERSION } from './krew.js';
+import { CLUSTER_DIR, KUBECONFIG } from './kubectl.js';
 
 const HELM = join(ROOT, 'test', 'cluster', 'bin', 'helm');
+/** The chart's source: for rendering and linting its templates. */
 export const CHART = join(ROOT, 'charts', 'kubectl-gray');
+
+/** The local registry beside the cluster (test/cluster/registry-up.sh). */
+export const registry = () => `127.0.0.1:${readFileSync(join(CLUSTER_DIR, 'registry-port'), 'utf8').trim()}`;
+
+/**
+ * The released chart as README tells users to install it, from the registry the release was pushed to
+ * (`helm install kubectl-gray oci://REGISTRY/charts/kubectl-gray --version VERSION`); plain HTTP on loopback.
+ */
+export const releasedChart = (): string[] => [`oci://${registry()}/charts/kubectl-gray`, '--version', VERSION, '--plain-http'];
 const run = promisify(execFile);
 
 export async function helm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
