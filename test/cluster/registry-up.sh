@@ -5,7 +5,8 @@
 #
 #   $state/registry-port   127.0.0.1:<it> serves plain HTTP (containerd and helm use plain HTTP for loopback)
 #   ghcr.io/kubectl-gray/webhook:<version> and @<digest>   pulled by the node through the mirror
-#   oci://127.0.0.1:<port>/charts/kubectl-gray --version <version>   the chart, for helm install
+#   oci://127.0.0.1:<port>/charts/kubectl-gray --version <version>   the chart, for helm install, and the earlier
+#                          releases' charts kept in test/fixtures/charts (the upgrade test starts from one)
 #
 # The image and chart come from dist/image and dist/chart (make chart); without them the registry starts empty.
 # Safe to run twice: a running registry keeps its port and content; the release is pushed again (same digests).
@@ -50,4 +51,11 @@ if [ -f "$root/dist/chart/kubectl-gray-$version.tgz" ]; then
     "$bin/helm" push "$root/dist/chart/kubectl-gray-$version.tgz" "oci://127.0.0.1:$port/charts" --plain-http >/dev/null 2>>"$state/registry-push.log" \
     || { cat "$state/registry-push.log" >&2; die "pushing the chart to the local registry failed"; }
 fi
+# Earlier releases' charts, which the end-to-end suite upgrades from (test/fixtures/charts).
+for chart in "$root"/test/fixtures/charts/kubectl-gray-*.tgz; do
+  [ -f "$chart" ] || continue
+  HELM_CACHE_HOME="$state/helm/cache" HELM_CONFIG_HOME="$state/helm/config" \
+    "$bin/helm" push "$chart" "oci://127.0.0.1:$port/charts" --plain-http >/dev/null 2>>"$state/registry-push.log" \
+    || { cat "$state/registry-push.log" >&2; die "pushing $chart to the local registry failed"; }
+done
 log "registry on 127.0.0.1:$port (mirror of ghcr.io for the node): webhook image and chart $version published"

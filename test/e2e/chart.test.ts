@@ -7,17 +7,13 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { load, loadAll } from 'js-yaml';
 import { parsePolicy } from '../../core/policy.js';
-import { ROOT, fixturePath } from '../support/fixtures.js';
+import { ROOT } from '../support/fixtures.js';
 import { CLUSTER_DIR, CLUSTER_SCRIPTS, apply, eventually, freshNamespace, getJson, k, kubectl, waitForPods } from '../support/kubectl.js';
 import { CHART, helm, releasedChart } from '../support/helm.js';
+import { BOOKINFO_ROUTING } from '../support/admissions.js';
 
 const GOLDEN = join(ROOT, 'test', 'golden', 'chart');
 const KUBE_VERSION = readFileSync(join(ROOT, 'test', 'cluster', 'versions.env'), 'utf8').match(/KUBE_VERSION=(\S+)/)![1]!;
-// Bookinfo's routing objects only (no Deployments): what the chart's webhook judges.
-const BOOKINFO_ROUTING = readFileSync(fixturePath('bookinfo.yaml'), 'utf8').split(/^---$/m)
-  .filter((doc) => /^kind: (VirtualService|DestinationRule)$/m.test(doc)).join('---');
-
-
 const render = (...args: string[]) => helm('template', 'kubectl-gray', CHART, '-n', 'kubectl-gray-system', '--kube-version', KUBE_VERSION, ...args);
 type Doc = { kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; [k: string]: unknown };
 const docs = (yaml: string) => (loadAll(yaml) as Doc[]).filter(Boolean);

@@ -54,6 +54,11 @@ describe('bin/kubectl-gray (single executable)', function () {
     expect(await gray(['version'])).to.deep.equal({ status: 0, stdout: `kubectl-gray ${version}\n`, stderr: '' });
   });
 
+  it('one version: the chart\'s source carries package.json\'s as its version and appVersion', () => {
+    const chart = readFileSync(join(root, 'charts', 'kubectl-gray', 'Chart.yaml'), 'utf8');
+    expect([/^version: (\S+)$/m.exec(chart)?.[1], /^appVersion: "(\S+)"$/m.exec(chart)?.[1]]).to.deep.equal([version, version]);
+  });
+
   it('prints exactly what the unbundled plugin prints: help, usage errors, analyze (schema validators, YAML positions, RE2)', async () => {
     const bad = badVirtualService();
     for (const args of [['--help'], ['set-weight', '-h'], ['nosuch'], ['set-weight', 'reviews'], ['analyze', bad], ['analyze', bookinfoFile, '-o', 'json'],

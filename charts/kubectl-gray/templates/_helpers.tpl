@@ -84,3 +84,16 @@ annotations:
   cert-manager.io/inject-ca-from: {{ printf "%s/%s" .Release.Namespace (include "gray.webhookName" .) }}
 {{- end -}}
 {{- end -}}
+
+{{/* The main entry's failurePolicy as the webhook left it in the cluster (an upgrade), else Ignore (an install,
+     or a render without a cluster: helm template). Only a value the chart could have configured is kept. */}}
+{{- define "gray.liveFailurePolicy" -}}
+{{- $live := lookup "admissionregistration.k8s.io/v1" "ValidatingWebhookConfiguration" "" (include "gray.fullname" .) -}}
+{{- $policy := "Ignore" -}}
+{{- range (dig "webhooks" list $live) -}}
+{{- if and (eq .name "istio.validate.kubectl-gray.io") (eq (.failurePolicy | default "") $.Values.webhook.validating.failurePolicy) -}}
+{{- $policy = .failurePolicy -}}
+{{- end -}}
+{{- end -}}
+{{- $policy -}}
+{{- end -}}

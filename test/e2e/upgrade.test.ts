@@ -1,0 +1,66 @@
+// Upgrading the guardrails from the previous release's chart to this one, both from the registry, while
+// admissions stream through the API server: none fails, a known-bad object is refused throughout, and the
+// fail-closed state the webhook had reached is the state after the upgrade (never Ignore in between).
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { BOOKINFO_ROUTING, MAIN, SELF_CHECK, admissionsDuring, failurePolicies } from '../support/admissions.js';
+import { helm, registry, releasedChart } from '../support/helm.js';
+import { VERSION } from '../support/krew.js';
+import { CLUSTER_DIR, CLUSTER_SCRIPTS, apply, eventually, freshNamespace, getJson, k, waitForPods } from '../support/kubectl.js';
+
+const NS = 'kubectl-gray-upgrade';
+const PREVIOUS = '0.1.0';
+const SELECTOR = 'app.kubernetes.io/component=webhook';
+
+describe('e2e: helm upgrade from the previous release', function () {
+  this.timeout(120_000);
+
+  before(async () => {
+    // The chart's webhook alone judges while these tests run: the harness's host-process one steps aside.
+    await k('delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'kubectl-gray-harness', '--ignore-not-found');
+  });
+
+  after(async function () {
+    this.timeout(180_000);
+    await helm('uninstall', 'kubectl-gray', '-n', NS, '--wait');
+    execFileSync(join(CLUSTER_SCRIPTS, 'webhook-up.sh'), { env: { ...process.env, CLUSTER_DIR }, stdio: 'ignore' });
+  });
+
+  it(`${PREVIOUS} -> this release under a stream of admissions: none lost, fail-closed before, during and after`, async function () {
+    this.timeout(600_000); // two installs' rollouts of two pods each on a busy node, and the self-check
+    // The previous chart knew no digest: it runs the image of its appVersion's tag, here this release's image.
+    const installed = await helm('install', 'kubectl-gray', `oci://${registry()}/charts/kubectl-gray`, '--version', PREVIOUS, '--plain-http',
+      '-n', NS, '--create-namespace', '--set', `image.tag=${VERSION}`, '--wait', '--timeout', '4m');
+    expect(installed.code, installed.stderr).to.equal(0);
+    await eventually(async () => expect(await failurePolicies()).to.deep.equal([`${MAIN}:Fail`, `${SELF_CHECK}:Ignore`]), 90_000, 500);
+    const before = (await waitForPods(NS, SELECTOR, 2)).map((p) => p.metadata.name);
+
+    const shop = await freshNamespace('upgrade-shop');
+    await apply(shop, BOOKINFO_ROUTING);
+    const seen = new Set<string>();
+    const upgraded = helm('upgrade', 'kubectl-gray', ...releasedChart(), '-n', NS, '--wait', '--timeout', '5m');
+    let done = false;
+    const watched = (async () => {
+      while (!done) {
+        seen.add((await failurePolicies()).join(' '));
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    const { sent, failures } = await admissionsDuring(shop, upgraded.finally(() => { done = true; }));
+    await watched;
+    const r = await upgraded;
+    expect(r.code, r.stderr).to.equal(0);
+    expect(failures, `${failures.length} of ${sent} admissions failed`).to.deep.equal([]);
+    expect(sent).to.be.greaterThan(10);
+    expect([...seen], 'the failurePolicies read during the upgrade').to.deep.equal([`${MAIN}:Fail ${SELF_CHECK}:Ignore`]);
+
+    // This release's chart, its pods on the image it pins, all replaced.
+    const deployment = await getJson<any>(NS, 'deployment', 'kubectl-gray-webhook');
+    expect(deployment.metadata.labels['helm.sh/chart']).to.equal(`kubectl-gray-${VERSION}`);
+    expect(deployment.spec.template.spec.containers[0].image).to.match(/^ghcr\.io\/kubectl-gray\/webhook@sha256:[a-f0-9]{64}$/);
+    const after = (await waitForPods(NS, SELECTOR, 2)).map((p) => p.metadata.name);
+    expect(after.filter((n) => before.includes(n))).to.deep.equal([]);
+    expect(await failurePolicies()).to.deep.equal([`${MAIN}:Fail`, `${SELF_CHECK}:Ignore`]);
+  });
+});
