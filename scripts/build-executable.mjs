@@ -13,8 +13,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const host = `${process.platform === 'win32' ? 'win' : process.platform}-${process.arch}`;
-// --node-binary: the node to inject into instead of the registry's (the release workflow's runners for platforms
-// the npm registry does not serve at the pinned version).
+// --node-binary: the node to inject into, instead of the one chosen below.
 const { values } = parseArgs({ options: {
   platform: { type: 'string', default: host }, out: { type: 'string', default: 'bin/kubectl-gray' }, 'node-binary': { type: 'string' },
 } });
@@ -53,17 +52,28 @@ execFileSync(process.execPath, ['--experimental-sea-config', join(work, 'sea-con
 
 
 const windows = platform.startsWith('win-');
+// For this machine's platform, the node running this script: the project's pinned Node (the Makefile puts it first
+// on PATH; the release workflow's runners install the same version from .node-version). For another platform,
+// the official binary of the same version from the npm registry.
 const runtime = () => execFileSync('scripts/node-runtime.sh', [platform], { encoding: 'utf8' }).trim();
-const nodeBinary = values['node-binary'] ?? (windows ? join(runtime(), 'node.exe') : join(runtime(), 'bin', 'node'));
+const nodeBinary = values['node-binary'] ?? (platform === host ? process.execPath : windows ? join(runtime(), 'node.exe') : join(runtime(), 'bin', 'node'));
+if (!values['node-binary'] && process.version !== `v${readFileSync('.node-version', 'utf8').trim()}`) {
+  throw new Error(`built with node ${process.version}, but .node-version pins ${readFileSync('.node-version', 'utf8').trim()}: run through make (or put that node first on PATH)`);
+}
 const target = windows && !out.endsWith('.exe') ? `${out}.exe` : out;
 mkdirSync(dirname(target), { recursive: true });
 rmSync(target, { force: true });
 copyFileSync(nodeBinary, target);
 chmodSync(target, 0o755);
+// macOS refuses a signed binary whose contents changed: the signature goes before the injection, and an ad-hoc
+// one is made after it (only where codesign exists, on a macOS runner).
+const macos = platform.startsWith('darwin-') && process.platform === 'darwin';
+if (macos) execFileSync('codesign', ['--remove-signature', target]);
 // postject's ELF library warns about every note section it does not name; its output is shown only on failure.
-const injected = spawnSync(join('node_modules', '.bin', 'postject'), [target, 'NODE_SEA_BLOB', blob,
+const injected = spawnSync(process.execPath, [join('node_modules', 'postject', 'dist', 'cli.js'), target, 'NODE_SEA_BLOB', blob,
   '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2', ...(platform.startsWith('darwin-') ? ['--macho-segment-name', 'NODE_SEA'] : [])], { encoding: 'utf8' });
 if (injected.status !== 0) throw new Error(`postject failed for ${target}:\n${injected.stdout}${injected.stderr}`);
+if (macos) execFileSync('codesign', ['--sign', '-', target]);
 
 // The executable must answer as the bundle does, wherever it can run here.
 if (platform === host) {
