@@ -95,8 +95,8 @@ const PATCH = 'kubectl patch --type=json (same change)';
 const GET = `kubectl get vs,dr,pods -n ${NS}`;
 const startup: Row[] = [{ name: NODE, argv: () => [node, '-e', ''] }, { name: KUBECTL_VERSION, argv: () => [kubectl, 'version', '--client'] }];
 const cluster: Row[] = [];
-const launchers: Array<[string, string]> = [['kubectl-gray', plugin], ...(compare ? [[`compare: ${compare}`, compare] as [string, string]] : [])];
-for (const [label, bin] of launchers) {
+const executables: Array<[string, string]> = [['kubectl-gray', plugin], ...(compare ? [[`compare: ${compare}`, compare] as [string, string]] : [])];
+for (const [label, bin] of executables) {
   startup.push(
     { name: `${label} --help`, vs: KUBECTL_VERSION, argv: () => [bin, '--help'] },
     { name: `${label} version`, vs: KUBECTL_VERSION, argv: () => [bin, 'version'] },
@@ -113,7 +113,7 @@ if (withCluster) {
   ]);
   cluster.push({ name: PATCH, argv: (i) => [kubectl, 'patch', 'virtualservice', 'reviews', '-n', NS, '--type=json', '-p', patch(i % 2 ? 10 : 20)] });
   cluster.push({ name: GET, argv: () => [kubectl, 'get', 'virtualservices,destinationrules,pods', '-n', NS] });
-  for (const [label, bin] of launchers) {
+  for (const [label, bin] of executables) {
     cluster.push({ name: `${label} set-weight reviews v2=20|v2=10`, vs: PATCH, argv: (i) => [bin, 'set-weight', 'reviews', `v2=${i % 2 ? 10 : 20}`, '-n', NS] });
     cluster.push({ name: `${label} status reviews`, vs: GET, argv: () => [bin, 'status', 'reviews', '-n', NS], ok: [0, 3] });
   }
@@ -123,7 +123,7 @@ console.log(`kubectl-gray benchmark: medians of ${RUNS} interleaved rounds; node
 const rows = [...startup, ...cluster];
 table('', rows, measure(rows, env));
 if (withCluster) {
-  for (const [label, bin] of launchers) {
+  for (const [label, bin] of executables) {
     const rss = Array.from({ length: 5 }, (_, i) => peakRssMiB([bin, 'set-weight', 'reviews', `v2=${i % 2 ? 20 : 10}`, '-n', NS], env) ?? NaN);
     console.log(`${`${label} set-weight: peak RSS (max of 5)`.padEnd(58)}${`${Math.max(...rss).toFixed(0)} MiB`.padStart(9)}`);
   }

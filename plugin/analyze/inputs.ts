@@ -122,7 +122,7 @@ function collect(value: unknown, node: Node | null | undefined, namespace: strin
   const o = value as KubeObject | null;
   if (!o || typeof o !== 'object' || Array.isArray(o)) return;
   if (o.kind && /List$/.test(o.kind) && Array.isArray(o['items'])) {
-    // Without a node (js-yaml read it), the yaml package is not asked (in the snapshot it loads on first use).
+    // Without a node (js-yaml read it), the yaml package is not asked.
     const itemsNode = node && isMap(node) ? node.get('items', true) as Node | undefined : undefined;
     (o['items'] as unknown[]).forEach((item, i) => collect(item, itemsNode && isSeq(itemsNode) ? itemsNode.items[i] as Node : undefined, namespace, found));
     return;

@@ -2,14 +2,13 @@
 // `helm install --wait` into the local cluster: the webhook runs in its pods from the image assembled by
 // test/cluster/images, makes its own certificates, and answers the API server through its Service.
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load, loadAll } from 'js-yaml';
 import { parsePolicy } from '../../core/policy.js';
 import { ROOT } from '../support/fixtures.js';
-import { CLUSTER_DIR, CLUSTER_SCRIPTS, apply, eventually, freshNamespace, getJson, k, kubectl, waitForPods } from '../support/kubectl.js';
-import { CHART, helm, releasedChart } from '../support/helm.js';
+import { apply, eventually, freshNamespace, getJson, k, kubectl, waitForPods } from '../support/kubectl.js';
+import { CHART, chartWebhookAlone, helm, releasedChart } from '../support/helm.js';
 import { BOOKINFO_ROUTING } from '../support/admissions.js';
 
 const GOLDEN = join(ROOT, 'test', 'golden', 'chart');
@@ -112,16 +111,7 @@ describe('e2e: the Helm chart', function () {
     const metrics = () => k('get', '--raw', `/api/v1/namespaces/${ns}/services/https:kubectl-gray-webhook:443/proxy/metrics`);
     const denials = async (rule: string) => Number((await metrics()).match(new RegExp(`decisions_total\\{webhook="validate",rule="${rule}",outcome="denied"\\} (\\d+)`))?.[1] ?? 0);
 
-    before(async () => {
-      // The chart's webhook alone judges while these tests run: the harness's host-process one steps aside.
-      await k('delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'kubectl-gray-harness', '--ignore-not-found');
-    });
-
-    after(async function () {
-      this.timeout(180_000);
-      await helm('uninstall', 'kubectl-gray', '-n', ns, '--wait');
-      execFileSync(join(CLUSTER_SCRIPTS, 'webhook-up.sh'), { env: { ...process.env, CLUSTER_DIR }, stdio: 'ignore' });
-    });
+    chartWebhookAlone(ns);
 
     it('helm install --wait: both replicas Ready, the Secret made by the webhook itself, caBundles patched', async function () {
       this.timeout(300_000); // two pods of a 100 MiB image on a busy node, then the certificate handshake

@@ -5,12 +5,10 @@
 // of the leader's pod are taken without a restart and without a failed admission.
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { connect } from 'node:tls';
-import { join } from 'node:path';
 import { BOOKINFO_ROUTING, MAIN, SELF_CHECK, admissionsDuring, badWeights, failurePolicies } from '../support/admissions.js';
-import { CLUSTER_DIR, CLUSTER_SCRIPTS, apply, eventually, freshNamespace, getJson, k, kubectl, pods, waitForPods } from '../support/kubectl.js';
-import { helm, releasedChart } from '../support/helm.js';
+import { apply, eventually, freshNamespace, getJson, k, kubectl, pods, waitForPods } from '../support/kubectl.js';
+import { chartWebhookAlone, helm, releasedChart } from '../support/helm.js';
 
 const NS = 'kubectl-gray-guard';
 const SELECTOR = 'app.kubernetes.io/component=webhook';
@@ -35,16 +33,7 @@ function servedCertificate(ip: string): Promise<X509Certificate> {
 describe('e2e: guardrails that never become the outage', function () {
   this.timeout(120_000);
 
-  before(async () => {
-    // The chart's webhook alone judges while these tests run: the harness's host-process one steps aside.
-    await k('delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'kubectl-gray-harness', '--ignore-not-found');
-  });
-
-  after(async function () {
-    this.timeout(180_000);
-    await helm('uninstall', 'kubectl-gray', '-n', NS, '--wait');
-    execFileSync(join(CLUSTER_SCRIPTS, 'webhook-up.sh'), { env: { ...process.env, CLUSTER_DIR }, stdio: 'ignore' });
-  });
+  chartWebhookAlone(NS);
 
   describe('an image that cannot start', () => {
     after(async function () {

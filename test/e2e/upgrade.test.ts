@@ -2,12 +2,10 @@
 // admissions stream through the API server: none fails, a known-bad object is refused throughout, and the
 // fail-closed state the webhook had reached is the state after the upgrade (never Ignore in between).
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { BOOKINFO_ROUTING, MAIN, SELF_CHECK, admissionsDuring, failurePolicies } from '../support/admissions.js';
-import { helm, registry, releasedChart } from '../support/helm.js';
+import { chartWebhookAlone, helm, registry, releasedChart } from '../support/helm.js';
 import { VERSION } from '../support/krew.js';
-import { CLUSTER_DIR, CLUSTER_SCRIPTS, apply, eventually, freshNamespace, getJson, k, waitForPods } from '../support/kubectl.js';
+import { apply, eventually, freshNamespace, getJson, waitForPods } from '../support/kubectl.js';
 
 const NS = 'kubectl-gray-upgrade';
 const PREVIOUS = '0.1.0';
@@ -16,16 +14,7 @@ const SELECTOR = 'app.kubernetes.io/component=webhook';
 describe('e2e: helm upgrade from the previous release', function () {
   this.timeout(120_000);
 
-  before(async () => {
-    // The chart's webhook alone judges while these tests run: the harness's host-process one steps aside.
-    await k('delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'kubectl-gray-harness', '--ignore-not-found');
-  });
-
-  after(async function () {
-    this.timeout(180_000);
-    await helm('uninstall', 'kubectl-gray', '-n', NS, '--wait');
-    execFileSync(join(CLUSTER_SCRIPTS, 'webhook-up.sh'), { env: { ...process.env, CLUSTER_DIR }, stdio: 'ignore' });
-  });
+  chartWebhookAlone(NS);
 
   it(`${PREVIOUS} -> this release under a stream of admissions: none lost, fail-closed before, during and after`, async function () {
     this.timeout(600_000); // two installs' rollouts of two pods each on a busy node, and the self-check

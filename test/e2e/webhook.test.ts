@@ -4,20 +4,11 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { vsYaml } from '../support/admissions.js';
 import { fixturePath } from '../support/fixtures.js';
 import { CLUSTER_DIR, CLUSTER_SCRIPTS, apply, eventually, freshNamespace, getJson, k, kubectl } from '../support/kubectl.js';
 
 const BOOKINFO = readFileSync(fixturePath('bookinfo.yaml'), 'utf8');
-
-const vsYaml = (routes: Array<[string, number]>, name = 'reviews') => `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: ${name}}
-spec:
-  hosts: [reviews]
-  http:
-  - route:
-${routes.map(([s, w]) => `    - {destination: {host: reviews, subset: ${s}}, weight: ${w}}`).join('\n')}
-`;
 
 async function shop(prefix: string): Promise<string> {
   const ns = await freshNamespace(prefix);

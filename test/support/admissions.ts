@@ -14,16 +14,19 @@ export const BOOKINFO_ROUTING = readFileSync(fixturePath('bookinfo.yaml'), 'utf8
 export const MAIN = 'istio.validate.kubectl-gray.io';
 export const SELF_CHECK = 'selfcheck.kubectl-gray.io';
 
-export const badWeights = (name: string) => `apiVersion: networking.istio.io/v1
+/** A VirtualService for reviews whose one route sends to these subsets with these weights. */
+export const vsYaml = (routes: Array<[string, number]>, name = 'reviews') => `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: ${name}}
 spec:
   hosts: [reviews]
   http:
   - route:
-    - {destination: {host: reviews, subset: v1}, weight: 80}
-    - {destination: {host: reviews, subset: v2}, weight: 10}
+${routes.map(([s, w]) => `    - {destination: {host: reviews, subset: ${s}}, weight: ${w}}`).join('\n')}
 `;
+
+/** Weights that total 90: refused by the webhook (GRAY101). */
+export const badWeights = (name: string) => vsYaml([['v1', 80], ['v2', 10]], name);
 
 /** The validating configuration's entries as name:failurePolicy. */
 export async function failurePolicies(): Promise<string[]> {

@@ -1,4 +1,4 @@
-// A tiny kube-apiserver over real TLS, for the REST client and launcher tests: it serves Istio's
+// A tiny kube-apiserver over real TLS, for the REST client and executable tests: it serves Istio's
 // VirtualServices and DestinationRules from memory (as v1, or only as v1beta1 like an old control plane), in a
 // namespace or across namespaces, ConfigMaps, and the objects of any other API group it is told it serves;
 // discovery at /apis (aggregated, or the plain APIGroupList of an older server) and /apis/GROUP/VERSION. It

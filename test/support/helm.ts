@@ -1,13 +1,13 @@
 // Runs the harness's helm against the e2e cluster with its own cache and config folders, returning the
 // exit code and output instead of throwing, so tests can assert on refusals too.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from './fixtures.js';
 import { VERSION } from './krew.js';
-import { CLUSTER_DIR, KUBECONFIG } from './kubectl.js';
+import { CLUSTER_DIR, CLUSTER_SCRIPTS, KUBECONFIG, k } from './kubectl.js';
 
 const HELM = join(ROOT, 'test', 'cluster', 'bin', 'helm');
 /** The chart's source: for rendering and linting its templates. */
@@ -31,4 +31,20 @@ export async function helm(...args: string[]): Promise<{ code: number; stdout: s
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code || 1, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/**
+ * For the describe block it is called in: the chart's webhook (a release named kubectl-gray in `namespace`) judges
+ * alone. The harness's host-process webhook steps aside before, and is registered again after the release is
+ * uninstalled.
+ */
+export function chartWebhookAlone(namespace: string): void {
+  before(async () => {
+    await k('delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'kubectl-gray-harness', '--ignore-not-found');
+  });
+  after(async function () {
+    this.timeout(180_000);
+    await helm('uninstall', 'kubectl-gray', '-n', namespace, '--wait');
+    execFileSync(join(CLUSTER_SCRIPTS, 'webhook-up.sh'), { env: { ...process.env, CLUSTER_DIR }, stdio: 'ignore' });
+  });
 }

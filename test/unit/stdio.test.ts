@@ -1,5 +1,5 @@
 // plugin/stdio.ts: standard output and error written on their descriptors, and handed to node's stream when the
-// descriptor refuses a write for now. Real pipes (a reader that stops early) are in launcher.test.ts.
+// descriptor refuses a write for now. Real pipes (a reader that stops early) are in executable.test.ts.
 import { expect } from 'chai';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
