@@ -1,11 +1,11 @@
 // The root command: the registrations it is given, one error policy, and exit codes scripts can trust.
+import yargs from 'yargs';
 import { IntentError, OwnedElsewhere, RuleViolation } from '../core/errors.js';
 import { formatFinding } from '../core/rules.js';
 import type { GrayCommand } from './command.js';
 import { type CommandContext, EXIT } from './context.js';
 import { ApiError, ConfigError, ConnectionError } from '../kube/errors.js';
 import { withConnectionFlags } from './options.js';
-import { readQuickArgs } from './quick-args.js';
 import { COMPLETE_VERBS, runCompletion } from './commands/completion.js';
 import packageJson from '../package.json' with { type: 'json' };
 
@@ -32,7 +32,7 @@ export async function runCli(args: string[], ctx: CommandContext, commands: read
   if (completing !== undefined) return runCompletion(args.slice(1), completing, ctx, [...commands, versionCommand]);
   const verb = args.find((a) => !a.startsWith('-'));
   const hint = `See 'kubectl gray${verb && commands.some((c) => c.command.startsWith(`${verb} `) || c.command === verb) ? ` ${verb}` : ''} -h' for help and examples.`;
-  const chosen = quickChoice(args, commands) ?? (await parseWithYargs(args, ctx, commands, hint));
+  const chosen = await parseWithYargs(args, ctx, commands, hint);
   if (typeof chosen === 'number') return chosen;
   try {
     return await chosen.command.run(chosen.argv, ctx);
@@ -43,20 +43,8 @@ export async function runCli(args: string[], ctx: CommandContext, commands: read
 
 interface Choice { command: GrayCommand; argv: Record<string, unknown> }
 
-/** The command and its arguments when a command that allows it can take args without yargs (plugin/quick-args.ts). */
-function quickChoice(args: string[], commands: readonly GrayCommand[]): Choice | undefined {
-  for (const command of commands) {
-    if (!command.quickArgs) continue;
-    const argv = readQuickArgs(args, command.command.split(' ')[0]!, command.quickArgs, STDIN_ARG);
-    if (argv) return { command, argv };
-  }
-  return undefined;
-}
-
 /** The command yargs chose, or the exit code once yargs has printed help or a usage error. */
 async function parseWithYargs(args: string[], ctx: CommandContext, commands: readonly GrayCommand[], hint: string): Promise<Choice | number> {
-  // Loaded on use: a command line quickChoice takes needs none of yargs.
-  const { default: yargs } = await import('yargs');
   let chosen: Choice | undefined;
   let parser = withConnectionFlags(yargs())
     .scriptName('kubectl gray')

@@ -1,11 +1,13 @@
 // Builds the plugin as one executable per platform: a Node single executable application (SEA).
 //   node scripts/build-executable.mjs [--platform linux-x64] [--out bin/kubectl-gray]
-// 1. esbuild: plugin/entry.ts and everything it loads, as one CommonJS script (a SEA's main is one script, and
-//    inside a SEA `require` reaches Node's built-in modules only).
-// 2. node --experimental-sea-config: the preparation blob. For this machine's platform it carries a V8 code
-//    cache (a cache is only valid on the V8 and CPU that made it; docs/performance.md has its gain).
-// 3. A copy of the platform's official node binary (scripts/node-runtime.sh, the project's pinned Node) with the
-//    blob injected by postject, the tool Node's documentation names for it.
+// 1. esbuild: the plugin and everything it loads, as one CommonJS script (a SEA's main is one script, and inside a
+//    SEA `require` reaches Node's built-in modules only).
+// 2. node --experimental-sea-config: the preparation blob. For this machine's platform it holds a V8 startup
+//    snapshot: plugin/snapshot.ts evaluated, and a few command lines run, at build time, so a command starts from
+//    that heap instead of evaluating ~2 MB of JavaScript (docs/performance.md has the figures). A snapshot is
+//    made by the node that will run it, so another platform's executable gets the plain script (plugin/entry.ts).
+// 3. A copy of the platform's official node binary with the blob injected by postject, the tool Node's
+//    documentation names for it.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,23 +24,77 @@ const work = `dist/sea/${platform}`;
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 
+// A snapshot cannot hold what some built-in modules make when loaded (http's parser bindings, TLS contexts, child
+// processes): those modules are given to the bundle as objects whose properties load the real module on first
+// use, at run time. The build fails, naming the module, if the snapshot's own evaluation touches one.
+const RUN_TIME_BUILTINS = ['_http_agent', '_http_client', '_http_common', '_http_incoming', '_http_outgoing', '_http_server',
+  '_tls_common', '_tls_wrap', 'child_process', 'cluster', 'http', 'http2', 'https', 'inspector', 'readline', 'tls', 'vm', 'worker_threads'];
+const runTimeBuiltins = {
+  name: 'run-time-builtins',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^(node:)?(${RUN_TIME_BUILTINS.join('|')})$`) }, (args) => (args.namespace === 'run-time-builtin'
+      ? { path: args.path, external: true }
+      : { path: args.path.replace(/^node:/, ''), namespace: 'run-time-builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'run-time-builtin' }, async (args) => ({
+      loader: 'js',
+      contents: `var real;
+function load() {
+  if (require('node:v8').startupSnapshot.isBuildingSnapshot()) throw new Error('node:${args.path} used while building the startup snapshot');
+  return (real ??= require('node:${args.path}'));
+}
+var exported = {};
+for (const name of ${JSON.stringify(Object.keys(await import(`node:${args.path}`)).filter((k) => k !== 'default'))}) {
+  Object.defineProperty(exported, name, { enumerable: true, get() { return load()[name]; } });
+}
+module.exports = exported;`,
+    }));
+  },
+};
+// Packages that subclass or use http's classes when they are loaded (client-node imports them for proxies and its
+// generated client's fetch): each export becomes a function that loads the package on first call (a class called
+// with new gets its instance back).
+const RUN_TIME_PACKAGES = ['hpagent', 'node-fetch', 'socks-proxy-agent'];
+const runTimePackages = {
+  name: 'run-time-packages',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^(${RUN_TIME_PACKAGES.join('|')})$`) }, async (args) => {
+      if (args.pluginData === 'real') return undefined;
+      const real = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, importer: args.importer, pluginData: 'real' });
+      return { path: args.path, namespace: 'run-time-package', pluginData: real.path };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'run-time-package' }, async (args) => {
+      const names = Object.keys(await import(args.path)).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default' && k !== '__esModule');
+      return {
+        loader: 'js',
+        resolveDir: process.cwd(),
+        contents: `var real;
+function load() { return (real ??= require(${JSON.stringify(args.pluginData)})); }
+${names.map((n) => `exports.${n} = function (...a) { return new.target ? new (load().${n})(...a) : load().${n}(...a); };`).join('\n')}
+exports.default = function (...a) { var m = load(); return (m.default ?? m)(...a); };`,
+      };
+    });
+  },
+};
+
+const snapshot = platform === host;
 const script = join(work, 'kubectl-gray.cjs');
 await build({
-  entryPoints: ['plugin/entry.ts'],
+  entryPoints: [snapshot ? 'plugin/snapshot.ts' : 'plugin/entry.ts'],
+  plugins: snapshot ? [runTimePackages, runTimeBuiltins] : [],
   outfile: script,
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node24',
-  minify: true,
+  minify: !process.env.UNMINIFIED,
   legalComments: 'none',
   logLevel: 'warning',
   // tr46 (client-node -> node-fetch -> whatwg-url) asks for Node's deprecated punycode module, and Node warns about
   // that on stderr for code outside node_modules, as a bundle is; the npm package is the same code.
   alias: { punycode: 'punycode/' },
-  // ES modules bundled into a CommonJS script lose import.meta; yargs asks for its URL (to find its locale files).
-  define: { 'import.meta.url': '__kubectl_gray_url' },
-  banner: { js: "var __kubectl_gray_url = require('node:url').pathToFileURL(process.execPath).href;" },
+  // ES modules bundled into a CommonJS script lose import.meta; yargs asks for its URL (to find locale files, which
+  // an executable does not have: it falls back to its built-in English).
+  define: { 'import.meta.url': '"file:///kubectl-gray"' },
 });
 
 const blob = join(work, 'sea-prep.blob');
@@ -46,9 +102,12 @@ writeFileSync(join(work, 'sea-config.json'), JSON.stringify({
   main: script,
   output: blob,
   disableExperimentalSEAWarning: true,
-  useCodeCache: platform === host,
+  ...(snapshot ? { useSnapshot: true } : {}),
 }));
-execFileSync(process.execPath, ['--experimental-sea-config', join(work, 'sea-config.json')], { stdio: ['ignore', 'ignore', 'inherit'] });
+// Node warns that some built-in modules in a snapshot are "not yet fully verified" (module, sea: the executable's
+// own tests cover what the plugin does with them); its output is shown only on failure.
+const prepared = spawnSync(process.execPath, ['--experimental-sea-config', join(work, 'sea-config.json')], { encoding: 'utf8' });
+if (prepared.status !== 0) throw new Error(`the single executable's blob for ${platform} failed:\n${prepared.stdout}${prepared.stderr}`);
 
 
 const windows = platform.startsWith('win-');

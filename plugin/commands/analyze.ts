@@ -29,7 +29,6 @@ export const analyzeCommand: GrayCommand = {
     .example('helm template charts/shop | $0 analyze - -o sarif > analyze.sarif', 'rendered output from stdin, as SARIF for a code-scanning upload')
     .example('$0 analyze -n payments manifests/ --policy policy.yaml --fail-on warning', 'apply the cluster\'s admin policy; warnings fail too'),
   // The flags above, for a command line read without yargs.
-  quickArgs: { words: 'files', strings: { output: 'o', 'fail-on': '', policy: '' }, defaults: { 'fail-on': 'error' } },
   async run(raw, ctx) {
     const args = raw as unknown as Args;
     const output = checkOutput(args.output, OUTPUTS);
