@@ -8,7 +8,7 @@ import type { KubeObject } from '../../core/model.js';
 import { DEFAULT_POLICY, type Policy, parsePolicy } from '../../core/policy.js';
 import { mutateDeployment } from '../../webhook/admission/handlers.js';
 import type { AdmissionRequest } from '../../webhook/admission/review.js';
-import { staticCache } from '../../webhook/cache.js';
+import { type IstioCache, staticCache } from '../../webhook/cache.js';
 import { generateCa, generateServing } from '../../webhook/certs.js';
 import { Metrics } from '../../webhook/metrics.js';
 import { buildServer } from '../../webhook/server.js';
@@ -223,11 +223,26 @@ describe('webhook', () => {
 
     it('re-checks a cache-dependent refusal once the caches catch up', async () => {
       const { virtualServices, destinationRules } = bookinfo();
-      const drs = destinationRules.filter((d) => d.metadata.name !== 'reviews');
-      const server = buildServer({ cache: staticCache(virtualServices, drs), policy: () => DEFAULT_POLICY, settleWaitsMs: [5, 5] });
-      setTimeout(() => drs.push(bookinfo().reviewsRule), 1); // the DestinationRule arrives a moment later
-      const res = await server.inject({ method: 'POST', url: '/validate', payload: reviewOf(request({ object: bookinfo().reviews })) });
-      expect(res.json().response.allowed).to.equal(true);
+      // The caches lack DestinationRule reviews while the first judgement runs (it is synchronous), and hold it
+      // from the next turn of the event loop on: a new list, as a cache that caught up gives.
+      const lagging = (): IstioCache => {
+        let caughtUp = false;
+        const before = destinationRules.filter((d) => d.metadata.name !== 'reviews');
+        return {
+          ...staticCache(virtualServices, destinationRules),
+          destinationRules() {
+            if (!caughtUp) setTimeout(() => { caughtUp = true; }, 0);
+            return caughtUp ? [...destinationRules] : before;
+          },
+        };
+      };
+      const review = { method: 'POST' as const, url: '/validate', payload: reviewOf(request({ object: bookinfo().reviews })) };
+      const rechecked = await buildServer({ cache: lagging(), policy: () => DEFAULT_POLICY, settleWaitsMs: [5, 5] }).inject(review);
+      expect(rechecked.json().response.allowed).to.equal(true);
+      // Without the re-check, the same review is refused: the test above fails if the re-check goes.
+      const once = await buildServer({ cache: lagging(), policy: () => DEFAULT_POLICY, settleWaitsMs: [] }).inject(review);
+      expect(once.json().response.allowed).to.equal(false);
+      expect(once.json().response.status.message).to.contain('GRAY104');
     });
 
     it('serves health, readiness by cache sync, and metrics', async () => {
