@@ -16,7 +16,7 @@ import { ApiError } from '../kube/errors.js';
 import { MAX_ATTEMPTS, isRace } from '../kube/retry.js';
 import type { CommandContext } from './context.js';
 import type { DryRun, GrayCluster, ObjectRef } from './kube/cluster.js';
-import type { MutationOutput } from './options.js';
+import { type MutationOutput, type ObjectOutput, isObjectOutput } from './options.js';
 import { renderChangeDiff } from './render/diff.js';
 import { printObject, printWrite } from './render/mutation.js';
 import { describeRoutes } from './render/routes.js';
@@ -149,7 +149,7 @@ function printResult(ctx: CommandContext, c: Change, object: KubeObject | undefi
   if (c.resource === 'virtualservices' && c.action === 'update' && object) ctx.io.out(describeRoutes(object as VirtualService));
 }
 
-function printObjects(ctx: CommandContext, objects: KubeObject[], output: 'yaml' | 'json'): void {
+function printObjects(ctx: CommandContext, objects: KubeObject[], output: ObjectOutput): void {
   if (objects.length === 1) printObject(ctx.io, objects[0], output);
   else if (objects.length > 1) printObject(ctx.io, { apiVersion: 'v1', kind: 'List', items: objects }, output);
 }
@@ -198,7 +198,7 @@ export async function runPlan(ctx: CommandContext, cluster: GrayCluster, run: Pl
     }
 
     if (run.dryRun === 'client') {
-      if (run.output === 'yaml' || run.output === 'json') printObjects(ctx, changes.map((c) => (c.after ?? c.before)!), run.output);
+      if (isObjectOutput(run.output)) printObjects(ctx, changes.map((c) => (c.after ?? c.before)!), run.output);
       else if (run.output === 'name') for (const c of changes) ctx.io.out(`${changeRef(c)}\n`);
       else for (const c of changes) ctx.io.out(renderChangeDiff(c));
       return { ...plan, changes };
@@ -209,7 +209,7 @@ export async function runPlan(ctx: CommandContext, cluster: GrayCluster, run: Pl
     for (const c of changes) {
       if (c.action === 'unchanged') {
         objects.push(c.before!);
-        if (run.output !== 'yaml' && run.output !== 'json') printResult(ctx, c, c.before, run.dryRun, run.output);
+        if (!isObjectOutput(run.output)) printResult(ctx, c, c.before, run.dryRun, run.output);
         continue;
       }
       const ref: ObjectRef = { resource: c.resource, namespace: c.namespace, name: c.name };
@@ -236,10 +236,10 @@ export async function runPlan(ctx: CommandContext, cluster: GrayCluster, run: Pl
       }
       if (run.dryRun === 'none') written.push(c);
       if (object) objects.push(object);
-      if (run.output !== 'yaml' && run.output !== 'json') printResult(ctx, c, object, run.dryRun, run.output);
+      if (!isObjectOutput(run.output)) printResult(ctx, c, object, run.dryRun, run.output);
     }
     if (!conflict) {
-      if (run.output === 'yaml' || run.output === 'json') printObjects(ctx, objects, run.output);
+      if (isObjectOutput(run.output)) printObjects(ctx, objects, run.output);
       return { ...plan, changes };
     }
     // Someone wrote in between: back off a little, read again, plan again from the intent.

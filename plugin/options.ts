@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { IntentError } from '../core/errors.js';
 import type { ConnectionFlags } from './kube/config.js';
 import type { DryRun } from './kube/cluster.js';
+import { parseJsonPathTemplate } from './render/jsonpath.js';
 
 export interface GlobalArgs extends ConnectionFlags {
   'no-color'?: boolean;
@@ -17,7 +18,15 @@ export function withConnectionFlags<T>(y: Argv<T>) {
 }
 
 export const MUTATION_OUTPUTS = ['yaml', 'json', 'name'] as const;
-export type MutationOutput = (typeof MUTATION_OUTPUTS)[number];
+
+/** kubectl's -o jsonpath=TEMPLATE (plugin/render/jsonpath.ts), offered wherever -o json is. */
+export type JsonPathOutput = `jsonpath=${string}`;
+/** The -o formats that print the object itself rather than a summary of it. */
+export type ObjectOutput = 'json' | 'yaml' | JsonPathOutput;
+export type MutationOutput = (typeof MUTATION_OUTPUTS)[number] | JsonPathOutput;
+
+export const isObjectOutput = (output: unknown): output is ObjectOutput =>
+  output === 'json' || output === 'yaml' || (typeof output === 'string' && output.startsWith('jsonpath='));
 
 export interface TargetArgs extends GlobalArgs {
   service: string;
@@ -48,7 +57,7 @@ export function withMutationFlags<T>(y: Argv<T>, options: { route?: boolean } = 
       type: 'string', describe: 'none: apply; client: only show the plan, as a per-object diff; server: let the API server and its webhooks judge it without saving',
       default: 'none', coerce: parseDryRun,
     })
-    .option('output', { alias: 'o', type: 'string', describe: `Print the result as ${MUTATION_OUTPUTS.join('|')}`, coerce: parseMutationOutput });
+    .option('output', { alias: 'o', type: 'string', describe: `Print the result as ${MUTATION_OUTPUTS.join('|')}|jsonpath=TEMPLATE`, coerce: parseMutationOutput });
   if (options.route !== false) {
     out = out.option('route', { type: 'string', describe: 'Edit the HTTP routes with this name instead of the general routes (those matching only on uri, method, authority, port, gateways)' });
   }
@@ -61,12 +70,17 @@ export function parseDryRun(raw: unknown): DryRun {
   throw new IntentError(`--dry-run "${value}": must be none, client or server`);
 }
 
-/** Checks -o against the formats a command prints, in kubectl's words. */
-export function checkOutput<T extends string>(raw: unknown, allowed: readonly T[]): T | undefined {
+/** Checks -o against the formats a command prints, in kubectl's words; jsonpath=TEMPLATE wherever json is. */
+export function checkOutput<T extends string>(raw: unknown, allowed: readonly T[]): T | JsonPathOutput | undefined {
   if (raw === undefined) return undefined;
   const value = String(raw);
   if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new IntentError(`unable to match a printer suitable for the output format "${value}", allowed formats are: ${allowed.join(',')}`);
+  const jsonPath = (allowed as readonly string[]).includes('json');
+  if (jsonPath && value.startsWith('jsonpath=')) {
+    parseJsonPathTemplate(value.slice('jsonpath='.length));
+    return value as JsonPathOutput;
+  }
+  throw new IntentError(`unable to match a printer suitable for the output format "${value}", allowed formats are: ${[...allowed, ...(jsonPath ? ['jsonpath=TEMPLATE'] : [])].join(',')}`);
 }
 
 function parseMutationOutput(raw: unknown): MutationOutput | undefined {

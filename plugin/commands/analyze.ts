@@ -49,7 +49,7 @@ export const analyzeCommand: GrayCommand = {
     const report = locate(analyzeObjects(loaded.objects, policy, ctx.now()), loaded.sources, loaded.files);
     if (output === 'json') ctx.io.out(renderJson(report));
     else if (output === 'sarif') ctx.io.out(renderSarif(report, VERSION));
-    else if (output === 'yaml') printObject(ctx.io, JSON.parse(renderJson(report)), 'yaml');
+    else if (output) printObject(ctx.io, JSON.parse(renderJson(report)), output);
     else ctx.io.out(renderText(report));
     return atOrAbove(report.findings, failOn as Severity).length > 0 ? EXIT.refused : EXIT.ok;
   },

@@ -26,7 +26,7 @@ export const canaryCommand: GrayCommand = {
     .option('container', { type: 'string', describe: 'The container whose image changes (needed when the pods run several)' })
     .option('delete', { type: 'boolean', describe: 'Remove the canary: routes to it first, then its subset, then the Deployment' })
     .option('dry-run', { type: 'string', default: 'none', coerce: parseDryRun, describe: 'none|client (the plan as a diff)|server' })
-    .option('output', { alias: 'o', type: 'string', describe: 'yaml|json|name: print the objects' }))
+    .option('output', { alias: 'o', type: 'string', describe: 'yaml|json|name|jsonpath=TEMPLATE: print the objects' }))
     .example('$0 canary mocka-base --image registry/mocka:2.0', 'mocka-canary (version: canary, istio.service.tag: gray) and subset canary in the DestinationRule for mocka, whatever its name')
     .example('$0 canary reviews-v1 --image registry/reviews:2.0 --version v2 --subset version-v2', 'subsets in your own naming scheme')
     .example('$0 canary mocka-base --delete', 'routes off the canary, subset removed, mocka-canary deleted'),

@@ -56,14 +56,14 @@ export const colorCommand: GrayCommand = {
     .option('set', { type: 'string', describe: 'HEADER=VALUE to set on coloured requests' })
     .option('else', { type: 'string', describe: 'HEADER=VALUE to set on all other requests (the same header)' })
     .option('dry-run', { type: 'string', default: 'none', coerce: parseDryRun, describe: 'none|client|server' })
-    .option('output', { alias: 'o', type: 'string', describe: 'yaml|json|name' })
+    .option('output', { alias: 'o', type: 'string', describe: 'yaml|json|name|jsonpath=TEMPLATE' })
     .epilogue('The EnvoyFilter goes to -n NAMESPACE, default istio-system (where the ingress gateway usually runs).')
     .example('$0 color pc-users --when agent=pc --set my-request-id=canary --else my-request-id=base', 'requests with agent: pc are marked canary, all others base')
     .example('$0 color ten-percent --percent 10 --by header:x-user-id --set my-request-id=canary --else my-request-id=base', 'the same 10% of users every time')
     .example('$0 color delete pc-users', 'remove the rule'),
   async run(raw, ctx) {
     const args = raw as unknown as Args;
-    checkOutput(args.output, ['yaml', 'json', 'name']);
+    const output = checkOutput(args.output, ['yaml', 'json', 'name']);
     const deleting = args.target === 'delete';
     const name = deleting ? args.name : args.target;
     if (!name) throw new IntentError('color delete needs the NAME of the rule');
@@ -75,7 +75,7 @@ export const colorCommand: GrayCommand = {
     const cluster = await ctx.connect({ ...args, namespace });
     const ref = { resource: 'envoyfilters' as const, namespace, name };
     await runPlan(ctx, cluster, {
-      dryRun: args['dry-run'], output: args.output as 'yaml' | 'json' | 'name' | undefined,
+      dryRun: args['dry-run'], output,
       build: async (reads): Promise<Plan> => {
         const existing = await reads.get<KubeObject>(ref);
         if (existing && existing.metadata.labels?.['app.kubernetes.io/managed-by'] !== 'kubectl-gray') {

@@ -16,17 +16,17 @@ export const historyCommand: GrayCommand = {
   builder: (y) => y
     .positional('service', { type: 'string', describe: 'The service (short name or FQDN)' })
     .option('vs', { type: 'string', describe: 'Read only this VirtualService (NAME or NAMESPACE/NAME)' })
-    .option('output', { alias: 'o', type: 'string', describe: 'json|yaml: the entries with their specs' })
+    .option('output', { alias: 'o', type: 'string', describe: 'json|yaml|jsonpath=TEMPLATE: the entries with their specs' })
     .example('$0 history reviews', 'then: kubectl gray undo reviews --to-revision N'),
   async run(raw, ctx) {
     const args = raw as unknown as Args;
-    checkOutput(args.output, ['json', 'yaml']);
+    const output = checkOutput(args.output, ['json', 'yaml']);
     const cluster = await ctx.connect(args);
     const entries = resolveEntryPoints({ service: args.service, namespace: cluster.namespace, vsName: args.vs }, await new Reads(cluster).virtualServices());
     const histories = entries.map((e) => ({ vs: e.vs, entries: readHistory(e.vs) }));
     const several = histories.filter((h) => h.entries.length > 0).length > 1;
-    if (args.output) {
-      printObject(ctx.io, several ? histories.map((h) => ({ virtualService: describeObject(h.vs), entries: h.entries })) : histories.find((h) => h.entries.length)?.entries ?? [], args.output as 'json' | 'yaml');
+    if (output) {
+      printObject(ctx.io, several ? histories.map((h) => ({ virtualService: describeObject(h.vs), entries: h.entries })) : histories.find((h) => h.entries.length)?.entries ?? [], output);
       return EXIT.ok;
     }
     if (histories.every((h) => h.entries.length === 0)) {

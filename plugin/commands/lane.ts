@@ -8,7 +8,7 @@ import { Reads, newPlanId, runPlan } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { type CommandContext, EXIT } from '../context.js';
 import type { DryRun, GrayCluster } from '../kube/cluster.js';
-import { type GlobalArgs, checkOutput, parseDryRun, withForceFlag } from '../options.js';
+import { type GlobalArgs, checkOutput, isObjectOutput, parseDryRun, withForceFlag } from '../options.js';
 import { printObject } from '../render/mutation.js';
 import { table } from '../render/table.js';
 import { gatherStatus, memoizedReads } from './status.js';
@@ -27,7 +27,7 @@ export const laneCommand: GrayCommand = {
     .option('services', { type: 'string', describe: 'create: the chain, in call order, e.g. mocka,mockb' })
     .option('subset', { type: 'string', default: 'canary', describe: 'create: the subset marked requests go to where a service has it' })
     .option('dry-run', { type: 'string', default: 'none', coerce: parseDryRun, describe: 'none|client (the plan as a diff)|server' })
-    .option('output', { alias: 'o', type: 'string', describe: 'status: json|yaml' }))
+    .option('output', { alias: 'o', type: 'string', describe: 'status: json|yaml|jsonpath=TEMPLATE' }))
     .example('$0 lane create canary --header my-request-id=canary --services mocka,mockb', 'marked requests stay on canary through mocka and mockb, on every way in')
     .example('$0 lane status canary', 'every hop: route order, subset, ready pods')
     .example('$0 lane delete canary', 'undo exactly what create did'),
@@ -90,7 +90,7 @@ async function laneStatus(ctx: CommandContext, cluster: GrayCluster, args: Args)
       subset: fallback || laneIndex < 0 ? '(default)' : record.subset, ready: subset ? `${subset.ready}/${subset.pods}` : '-', state,
     };
   }));
-  if (args.output === 'json' || args.output === 'yaml') printObject(ctx.io, { lane: args.name, namespace: ns, hops }, args.output);
+  if (isObjectOutput(args.output)) printObject(ctx.io, { lane: args.name, namespace: ns, hops }, args.output);
   else {
     ctx.io.out(`Lane ${args.name} in ${ns}: requests with ${hops[0]!.match}\n\n`);
     const header = several ? ['HOP', 'SERVICE', 'VIRTUALSERVICE', 'ROUTE', 'SUBSET', 'READY', 'STATE'] : ['HOP', 'SERVICE', 'ROUTE', 'SUBSET', 'READY', 'STATE'];

@@ -9,7 +9,7 @@ import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import type { GrayCluster } from '../kube/cluster.js';
 import { Reads, visibleDestinationRules } from '../apply.js';
-import { type GlobalArgs, checkOutput } from '../options.js';
+import { type GlobalArgs, checkOutput, isObjectOutput } from '../options.js';
 import { printObject } from '../render/mutation.js';
 import { renderEntryPoints, renderStatus } from '../render/status.js';
 
@@ -24,7 +24,7 @@ export const statusCommand: GrayCommand = {
     .positional('service', { type: 'string', describe: 'The service (default: every VirtualService in the namespace)' })
     .option('vs', { type: 'string', describe: 'Show this VirtualService instead of finding it by host' })
     .option('all-namespaces', { alias: 'A', type: 'boolean', describe: 'Every VirtualService in every namespace' })
-    .option('output', { alias: 'o', type: 'string', describe: `${FORMATS.join('|')}` })
+    .option('output', { alias: 'o', type: 'string', describe: `${FORMATS.join('|')}|jsonpath=TEMPLATE` })
     .example('$0 status reviews', 'routes, weights, mirror and ready pods per subset')
     .example('$0 status -A -o json', 'everything, for scripts; exits 3 when a route would answer 503 (undefined subset, no ready pod) or breaks a rule'),
   async run(raw, ctx) {
@@ -48,7 +48,7 @@ export const statusCommand: GrayCommand = {
     }
     const reads = memoizedReads(cluster);
     const statuses = await Promise.all(entries.map(async ({ vs, entry }) => ({ ...(await gatherStatus(reads, vs)), ...(entry ? { entry } : {}) })));
-    if (args.output === 'json' || args.output === 'yaml') {
+    if (isObjectOutput(args.output)) {
       printObject(ctx.io, statuses.length === 1 && named ? statuses[0] : statuses, args.output);
     } else {
       if (statuses.length > 1 && args.service) renderEntryPoints(ctx.io, statuses);

@@ -3,15 +3,19 @@ import { dump } from 'js-yaml';
 import type { VirtualService } from '../../core/model.js';
 import type { Io } from '../context.js';
 import type { DryRun } from '../kube/cluster.js';
-import type { MutationOutput } from '../options.js';
+import { type MutationOutput, type ObjectOutput, isObjectOutput } from '../options.js';
+import { renderJsonPath } from './jsonpath.js';
 import { describeRoutes } from './routes.js';
 
 export function toYaml(value: unknown): string {
   return dump(value, { noRefs: true, lineWidth: -1, sortKeys: false });
 }
 
-export function printObject(io: Io, value: unknown, format: 'yaml' | 'json'): void {
-  io.out(format === 'json' ? `${JSON.stringify(value, null, 2)}\n` : toYaml(value));
+export function printObject(io: Io, value: unknown, format: ObjectOutput): void {
+  if (format === 'json') io.out(`${JSON.stringify(value, null, 2)}\n`);
+  else if (format === 'yaml') io.out(toYaml(value));
+  // JSONPath sees what -o json prints: the object as JSON (no undefined fields, dates as strings).
+  else io.out(renderJsonPath(format.slice('jsonpath='.length), JSON.parse(JSON.stringify(value ?? null))));
 }
 
 /** kubectl's result line: "deployment.apps/reviews-canary created (dry run)". */
@@ -21,7 +25,7 @@ export function printWrite(io: Io, kindGroup: string, name: string, verb: string
 }
 
 export function printMutation(io: Io, vs: VirtualService, verb: string, dryRun: DryRun, output?: MutationOutput): void {
-  if (output === 'yaml' || output === 'json') return printObject(io, vs, output);
+  if (isObjectOutput(output)) return printObject(io, vs, output);
   if (output === 'name') return io.out(`virtualservice.networking.istio.io/${vs.metadata.name}\n`);
   printWrite(io, 'virtualservice.networking.istio.io', vs.metadata.name, verb, dryRun);
   if (verb !== 'unchanged') io.out(describeRoutes(vs));

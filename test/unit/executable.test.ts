@@ -59,10 +59,11 @@ describe('bin/kubectl-gray (single executable)', function () {
     expect([/^version: (\S+)$/m.exec(chart)?.[1], /^appVersion: "(\S+)"$/m.exec(chart)?.[1]]).to.deep.equal([version, version]);
   });
 
-  it('prints exactly what the unbundled plugin prints: help, usage errors, analyze (schema validators, YAML positions, RE2)', async () => {
+  it('prints exactly what the unbundled plugin prints: help, usage errors, analyze (schema validators, YAML positions, RE2, JSONPath)', async () => {
     const bad = badVirtualService();
     for (const args of [['--help'], ['set-weight', '-h'], ['nosuch'], ['set-weight', 'reviews'], ['analyze', bad], ['analyze', bookinfoFile, '-o', 'json'],
-      ['-n', 'x', 'analyze', bad, '-o', 'sarif'], ['__complete', 'set-weight', '--d'], ['completion', 'script']]) {
+      ['-n', 'x', 'analyze', bad, '-o', 'sarif'], ['analyze', bad, '-o', 'jsonpath={range .findings[*]}{.rule} {end}'],
+      ['__complete', 'set-weight', '--d'], ['completion', 'script']]) {
       const [a, b] = await Promise.all([gray(args), plain(args)]);
       expect(a, args.join(' ')).to.deep.equal(b);
     }
