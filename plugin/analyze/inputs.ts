@@ -5,7 +5,6 @@
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { type Document, LineCounter, type Node, isMap, isPair, isScalar, isSeq, parseAllDocuments } from 'yaml';
 import { IntentError } from '../../core/errors.js';
-import { loadPlainYaml } from '../../core/plain-yaml.js';
 import type { KubeObject } from '../../core/model.js';
 
 export interface Source {
@@ -85,20 +84,17 @@ const BEYOND_PLAIN_YAML = /(^|[\s[{,:?-])[&*!]|\b0b[01]/m;
 
 /**
  * Parses one file's text into objects, with a default namespace filled in. Plain YAML (no anchors, aliases or
- * tags) is read by core/plain-yaml.ts or js-yaml with the same core schema, several times faster than the yaml
- * package; positions come from the yaml package only when a finding asks for one. Anything js-yaml refuses is
+ * tags) is read by js-yaml with the core schema, several times faster than the yaml package; positions come from
+ * the yaml package only when a finding asks for one. Anything js-yaml refuses is
  * parsed by the yaml package, whose messages say where the text is wrong.
  */
 export function loadText(text: string, file: string, namespace: string): { objects: KubeObject[]; sources: Source[] } {
   if (!BEYOND_PLAIN_YAML.test(text)) {
-    // Manifests as people write them are read a line at a time; what that reader leaves, by js-yaml.
-    let docs = loadPlainYaml(text);
-    if (!docs) {
-      try {
-        docs = loadAll(text, undefined, { schema: CORE_SCHEMA, json: true });
-      } catch {
-        docs = undefined;
-      }
+    let docs: unknown[] | undefined;
+    try {
+      docs = loadAll(text, undefined, { schema: CORE_SCHEMA, json: true });
+    } catch {
+      docs = undefined;
     }
     if (docs) {
       const objects: KubeObject[] = [];
