@@ -3,6 +3,7 @@
 // the field, the problem and the fix. Known beginner mistakes get hints of their own. The validators are
 // precompiled at build time (istio-validators.ts, by scripts/gen-istio-validators.mjs): nothing compiles here.
 import type { ErrorObject } from 'ajv';
+import { fieldOf } from './field.js';
 import { kinds as KINDS, source, validators } from './istio-validators.js';
 import { type KubeObject, describeObject } from '../model.js';
 import { type Finding, type RuleName, finding } from '../rules.js';
@@ -29,12 +30,7 @@ export function withoutNulls(value: unknown): unknown {
   return value;
 }
 
-/** ["spec", "http", 0] → "spec.http[0]" (the notation every finding uses). */
-export function fieldOf(segments: ReadonlyArray<string | number>): string {
-  let out = '';
-  for (const s of segments) out += typeof s === 'number' ? `[${s}]` : out ? `.${s}` : s;
-  return out;
-}
+export { fieldOf };
 
 function segmentsOf(pointer: string): Array<string | number> {
   if (!pointer) return [];

@@ -2,7 +2,7 @@
 // their CRD's schema before a validating webhook sees them, so a wrong type here means a cluster without
 // Istio's schemas, a broken client or an attack: the webhook names the field instead of failing inside the
 // rules (found by bench/fuzz). Only the fields kubectl-gray reads are checked; anything else may be anything.
-import { fieldOf } from '../../core/schema/validate.js';
+import { fieldOf } from '../../core/schema/field.js';
 
 type Shape = 'string' | 'number' | 'any' | 'object-or-null' | { object: Record<string, Shape>; required?: string[] } | { array: Shape } | { map: Shape };
 
