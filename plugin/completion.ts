@@ -73,11 +73,14 @@ function liveKind(name: string): 'namespaces' | 'contexts' | 'services' | 'subse
   return undefined;
 }
 
-/** The values a flag documents as "a|b|c" (-o's formats) when it declares no choices. */
+/** The values a flag documents as "a|b|c" (-o's formats) when it declares no choices; "jsonpath=TEMPLATE" offers "jsonpath=". */
 function documentedValues(flag: FlagSpec): string[] | undefined {
   if (flag.choices) return flag.choices;
-  const listed = /\b([a-z]+(?:\|[a-z]+)+)\b/.exec(flag.describe)?.[1];
-  return listed?.split('|');
+  const listed = /\b([a-z]+(?:\|[a-z]+)+)(=TEMPLATE)?/.exec(flag.describe);
+  if (!listed) return undefined;
+  const values = listed[1]!.split('|');
+  if (listed[2]) values[values.length - 1] += '=';
+  return values;
 }
 
 /**
@@ -102,7 +105,9 @@ export async function complete(words: readonly string[], specs: readonly Command
   const given: ConnectionFlags & Record<string, string | undefined> = {};
   const positionals: string[] = [];
   let awaiting: FlagSpec | undefined;
-  for (const word of before.slice(verbIndex + 1)) {
+  // Flags may come before the command too (kubectl gray -n shop switch ...); positionals only after it.
+  for (const [i, word] of before.entries()) {
+    if (i === verbIndex) continue;
     if (awaiting) {
       given[awaiting.name] = word;
       awaiting = undefined;
@@ -111,7 +116,7 @@ export async function complete(words: readonly string[], specs: readonly Command
       const flag = byWord(eq > 0 ? word.slice(0, eq) : word);
       if (flag && eq > 0) given[flag.name] = word.slice(eq + 1);
       else if (flag && !flag.boolean) awaiting = flag;
-    } else {
+    } else if (i > verbIndex) {
       positionals.push(word);
     }
   }
@@ -159,7 +164,11 @@ async function valueCandidates(
   name: string, choices: string[] | undefined, current: string, connection: ConnectionFlags, positionals: readonly string[], names: NameSource,
 ): Promise<Completion> {
   const matching = (values: readonly string[]): Candidate[] => [...new Set(values)].filter((v) => v.startsWith(current)).sort().map((value) => ({ value }));
-  if (choices) return { candidates: matching(choices), directive: DIRECTIVE.noFileComp };
+  if (choices) {
+    const candidates = matching(choices);
+    // A value still to be completed by hand (jsonpath=...) takes no space after it.
+    return { candidates, directive: DIRECTIVE.noFileComp | (candidates.some((c) => c.value.endsWith('=')) ? DIRECTIVE.noSpace : 0) };
+  }
   const kind = liveKind(name);
   if (kind === 'files') return { candidates: [], directive: DIRECTIVE.default };
   if (!kind) return { candidates: [], directive: DIRECTIVE.noFileComp };

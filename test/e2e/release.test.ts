@@ -124,7 +124,7 @@ describe('e2e: the release, installed with krew', function () {
     expect(await completeWith('set-weight', 'reviews', 'v2=10', '-n', ns, '')).to.deep.equal({ values: ['v1=', 'v3='], directive: ':6' });
     expect(await completeWith('switch', '-n', ns, 'reviews', 'v')).to.deep.equal({ values: ['v1', 'v2', 'v3'], directive: ':4' });
     expect((await completeWith('status', '-n', '')).values).to.include(ns);
-    expect((await completeWith('status', '-o', '')).values).to.deep.equal(['json', 'wide', 'yaml']);
+    expect(await completeWith('status', '-o', '')).to.deep.equal({ values: ['json', 'jsonpath=', 'wide', 'yaml'], directive: ':6' });
     // No cluster to ask: nothing to offer, and no error for the shell to print.
     expect(await completeWith('switch', '--kubeconfig', '/nonexistent', '')).to.deep.equal({ values: [], directive: ':4' });
   });
