@@ -10,7 +10,6 @@ export NPM_CONFIG_AUDIT := false
 NODE_DIR := $(shell scripts/node-runtime.sh)
 $(if $(NODE_DIR),,$(error could not install Node $(shell cat .node-version) from the npm registry (scripts/node-runtime.sh)))
 export PATH := $(NODE_DIR)/bin:$(PATH)
-VERSION := $(shell node -p 'require("./package.json").version')
 
 SOURCES := $(shell find core kube plugin webhook test/unit test/e2e test/support bench scripts -name '*.ts' -o -name '*.mjs' 2>/dev/null)
 E2E_CLUSTER_DIR := $(CURDIR)/.cluster-e2e

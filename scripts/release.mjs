@@ -1,4 +1,4 @@
-// Writes the plugin's release into one folder (default dist/release):
+// Writes the release into one folder (default dist/release):
 //   kubectl-gray_<version>_<os>_<arch>.tar.gz   the executable and LICENSE, one archive per platform
 //   kubectl-gray_<version>_checksums.txt        sha256 of every file above, in `sha256sum -c` format
 //   gray.yaml                                   the krew plugin manifest, with those sha256s
