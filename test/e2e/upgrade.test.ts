@@ -2,7 +2,7 @@
 // admissions stream through the API server: none fails, a known-bad object is refused throughout, and the
 // fail-closed state the webhook had reached is the state after the upgrade (never Ignore in between).
 import { expect } from 'chai';
-import { BOOKINFO_ROUTING, MAIN, SELF_CHECK, admissionsDuring, failurePolicies } from '../support/admissions.js';
+import { BOOKINFO_ROUTING, MAIN, SELF_CHECK, failurePolicies, upgradeUnderAdmissions } from '../support/admissions.js';
 import { chartWebhookAlone, helm, registry, releasedChart } from '../support/helm.js';
 import { VERSION } from '../support/krew.js';
 import { apply, eventually, freshNamespace, getJson, waitForPods } from '../support/kubectl.js';
@@ -27,22 +27,11 @@ describe('e2e: helm upgrade from the previous release', function () {
 
     const shop = await freshNamespace('upgrade-shop');
     await apply(shop, BOOKINFO_ROUTING);
-    const seen = new Set<string>();
-    const upgraded = helm('upgrade', 'kubectl-gray', ...releasedChart(), '-n', NS, '--wait', '--timeout', '5m');
-    let done = false;
-    const watched = (async () => {
-      while (!done) {
-        seen.add((await failurePolicies()).join(' '));
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    })();
-    const { sent, failures } = await admissionsDuring(shop, upgraded.finally(() => { done = true; }));
-    await watched;
-    const r = await upgraded;
+    const { helm: r, sent, failures, policies: seen } = await upgradeUnderAdmissions(shop, 'kubectl-gray', ...releasedChart(), '-n', NS, '--wait', '--timeout', '5m');
     expect(r.code, r.stderr).to.equal(0);
     expect(failures, `${failures.length} of ${sent} admissions failed`).to.deep.equal([]);
     expect(sent).to.be.greaterThan(10);
-    expect([...seen], 'the failurePolicies read during the upgrade').to.deep.equal([`${MAIN}:Fail ${SELF_CHECK}:Ignore`]);
+    expect(seen, 'the failurePolicies read during the upgrade').to.deep.equal([`${MAIN}:Fail ${SELF_CHECK}:Ignore`]);
 
     // This release's chart, its pods on the image it pins, all replaced.
     const deployment = await getJson<any>(NS, 'deployment', 'kubectl-gray-webhook');

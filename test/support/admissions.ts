@@ -5,6 +5,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { ApiError } from '../../kube/errors.js';
 import { KubeRest } from '../../kube/rest.js';
 import { fixturePath } from './fixtures.js';
+import { helm } from './helm.js';
 import { KUBECONFIG, k } from './kubectl.js';
 
 /** Bookinfo's routing objects only (no Deployments): what the chart's webhook judges. */
@@ -66,4 +67,28 @@ export async function admissionsDuring(shop: string, during: Promise<unknown>): 
   }
   await settled;
   return { sent, failures };
+}
+
+/** Every distinct state of the failurePolicies (one line each), read every 200 ms until `during` settles. */
+export async function failurePoliciesDuring(during: Promise<unknown>): Promise<string[]> {
+  const seen = new Set<string>();
+  let done = false;
+  const stop = () => { done = true; };
+  during.then(stop, stop);
+  while (!done) {
+    seen.add((await failurePolicies()).join(' '));
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return [...seen];
+}
+
+/**
+ * `helm upgrade ARGS...` while admissions stream into `shop`: helm's result, the admissions that went wrong ([] is
+ * the goal), and every state of the failurePolicies read meanwhile.
+ */
+export async function upgradeUnderAdmissions(shop: string, ...args: string[]) {
+  const upgraded = helm('upgrade', ...args);
+  const watched = failurePoliciesDuring(upgraded);
+  const { sent, failures } = await admissionsDuring(shop, upgraded);
+  return { helm: await upgraded, sent, failures, policies: await watched };
 }

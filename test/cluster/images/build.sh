@@ -13,7 +13,7 @@ oci="$here/images/oci-image.mjs"
 # stamp NAME INPUTS...: true when the archive is up to date with the hash of its inputs.
 fresh() {
   local name=$1; shift
-  local want; want=$(cat "$@" "$here/images/build.sh" "$oci" | sha256sum | cut -c1-16)
+  local want; want=$(cat "$@" "$here/images/build.sh" "$oci" "$root/scripts/oci.mjs" | sha256sum | cut -c1-16)
   [ -f "$out/$name.tar" ] && [ "$(cat "$out/$name.stamp" 2>/dev/null)" = "$want" ] && return 0
   echo "$want" > "$out/$name.want"
   return 1

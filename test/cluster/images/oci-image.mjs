@@ -1,16 +1,15 @@
 #!/usr/bin/env node
-// Assembles a single-layer OCI image archive from a root filesystem folder, without a container engine
-// or registry: the layer is a deterministic tar of the folder, plus a config, a manifest and an index
-// whose annotation names the image, which is what `ctr images import` needs to make it visible to the CRI.
+// Assembles a single-layer OCI image archive from a root filesystem folder, without a container engine or
+// registry (scripts/oci.mjs makes the layout; the archive is its tar), for `ctr images import` to make it
+// visible to the CRI.
 //
 //   oci-image.mjs --name registry.local/x:1 --rootfs DIR --out X.tar [--entrypoint '["/bin/x"]']
 //                 [--cmd '["serve"]'] [--env K=V]... [--workdir /app] [--user 65532:65532]
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { tarOf, writeOciLayout } from '../../../scripts/oci.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -24,19 +23,9 @@ for (const required of ['name', 'rootfs', 'out']) {
 }
 
 const work = mkdtempSync(join(tmpdir(), 'oci-image-'));
-const blobs = join(work, 'layout', 'blobs', 'sha256');
-mkdirSync(blobs, { recursive: true });
-const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
-const blob = (buf) => { const digest = sha256(buf); writeFileSync(join(blobs, digest), buf); return { digest: `sha256:${digest}`, size: buf.length }; };
-
-// Same bytes for the same tree: sorted names, fixed owner and time.
-const layerPath = join(work, 'layer.tar');
-execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-C', values.rootfs, '-cf', layerPath, '.']);
-const layerBytes = readFileSync(layerPath);
-const layer = blob(layerBytes);
-
-const config = {
-  architecture: 'amd64', os: 'linux', created: '1970-01-01T00:00:00Z',
+const { digest, layers } = writeOciLayout(join(work, 'layout'), {
+  layers: [{ rootfs: values.rootfs, createdBy: `test/cluster/images/oci-image.mjs ${values.name}` }],
+  gzip: false, // imported on this machine: compressing would only cost time
   config: {
     ...(values.entrypoint ? { Entrypoint: JSON.parse(values.entrypoint) } : {}),
     ...(values.cmd ? { Cmd: JSON.parse(values.cmd) } : {}),
@@ -44,25 +33,9 @@ const config = {
     ...(values.workdir ? { WorkingDir: values.workdir } : {}),
     ...(values.user ? { User: values.user } : {}),
   },
-  rootfs: { type: 'layers', diff_ids: [layer.digest] },
-};
-const configDesc = blob(Buffer.from(JSON.stringify(config)));
-const manifest = {
-  schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
-  config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...configDesc },
-  layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
-};
-const manifestDesc = blob(Buffer.from(JSON.stringify(manifest)));
-const tag = values.name.slice(values.name.lastIndexOf(':') + 1);
-writeFileSync(join(work, 'layout', 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-writeFileSync(join(work, 'layout', 'index.json'), JSON.stringify({
-  schemaVersion: 2,
-  manifests: [{
-    mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifestDesc,
-    platform: { architecture: 'amd64', os: 'linux' },
-    annotations: { 'io.containerd.image.name': values.name, 'org.opencontainers.image.ref.name': tag },
-  }],
-}));
-execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-C', join(work, 'layout'), '-cf', values.out, '.']);
+  imageName: values.name,
+  refName: values.name.slice(values.name.lastIndexOf(':') + 1),
+});
+writeFileSync(values.out, tarOf(join(work, 'layout')));
 rmSync(work, { recursive: true, force: true });
-console.log(`${values.name} ${manifestDesc.digest} (${(layerBytes.length / 1048576).toFixed(1)} MiB)`);
+console.log(`${values.name} ${digest} (${(layers[0].size / 1048576).toFixed(1)} MiB)`);
