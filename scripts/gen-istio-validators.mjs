@@ -5,8 +5,9 @@
 // x-gray-cel keyword); its run-time pieces come from core/schema/cel.ts and ajv/dist/runtime/*, imported as ES
 // modules so both the tsc output and the esbuild bundle run it without require().
 //
-// Run by `npm run build` after gen-istio-schema.mjs; needs only the committed bundle (no Go). The output is
-// committed too, and test/unit/analyze.test.ts checks it is what this script makes.
+// Run by `npm run build` after gen-istio-schema.mjs; needs only the committed bundle (no Go). The output is made
+// by every build and never committed; its header's fingerprints let a build skip the seconds of compiling when
+// nothing it is made from changed.
 // Usage: node scripts/gen-istio-validators.mjs [--check | --force]
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';

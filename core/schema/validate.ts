@@ -3,7 +3,7 @@
 // the field, the problem and the fix. Known beginner mistakes get hints of their own. The validators are
 // precompiled at build time (istio-validators.ts, by scripts/gen-istio-validators.mjs): nothing compiles here.
 import type { ErrorObject } from 'ajv';
-import { fieldOf } from './field.js';
+import { fieldOf, segmentsOf, valueAt } from './field.js';
 import { kinds as KINDS, source, validators } from './istio-validators.js';
 import { type KubeObject, describeObject } from '../model.js';
 import { type Finding, type RuleName, finding } from '../rules.js';
@@ -31,17 +31,6 @@ export function withoutNulls(value: unknown): unknown {
 }
 
 export { fieldOf };
-
-function segmentsOf(pointer: string): Array<string | number> {
-  if (!pointer) return [];
-  return pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
-}
-
-function at(root: unknown, segments: ReadonlyArray<string | number>): unknown {
-  let cur = root;
-  for (const s of segments) cur = cur && typeof cur === 'object' ? (cur as Record<string | number, unknown>)[s] : undefined;
-  return cur;
-}
 
 function describeValue(v: unknown): string {
   if (v === null) return 'null';
@@ -110,14 +99,14 @@ function findingsFromErrors(object: string, data: unknown, errors: readonly Erro
 function toFinding(object: string, data: unknown, e: ErrorObject): Finding | undefined {
   const segments = segmentsOf(e.instancePath);
   const field = fieldOf(segments);
-  const value = at(data, segments);
+  const value = valueAt(data, segments);
   const make = (rule: RuleName, f: string, problem: string, fix: string) => finding(rule, object, f, problem, fix);
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
       const where = fieldOf([...segments, key]);
       if (isRouteEntry(segments) && DESTINATION_FIELDS.has(key)) {
-        const dest = at(data, [...segments, 'destination']);
+        const dest = valueAt(data, [...segments, 'destination']);
         return make('destination-misplaced', where,
           `"${key}" sits beside destination: instead of under it${dest === undefined ? ', so the destination is empty' : ''}`,
           `indent ${key} two more spaces so it is under destination: (only weight, headers stay beside destination)`);

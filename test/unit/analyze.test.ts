@@ -180,23 +180,6 @@ describe('schema bundle', () => {
   });
 });
 
-describe('precompiled schema validators', () => {
-  it('the committed core/schema/istio-validators.ts is what the generator makes from the committed bundle', async () => {
-    // Compiling all the schemas takes seconds, so this compares fingerprints: the header records the bundle's,
-    // the generator's and Ajv's, which are all the output depends on, and a hash of the body against hand edits.
-    // The full comparison: node scripts/gen-istio-validators.mjs --check.
-    const root = process.cwd();
-    const generator = await import(join(root, 'scripts/gen-istio-validators.mjs')) as {
-      inputsLine(bundle: string): string; bodyLine(text: string): string;
-      splitHeader(text: string): { inputs: string; body: string; text: string };
-    };
-    const committed = generator.splitHeader(readFileSync(join(root, 'core/schema/istio-validators.ts'), 'utf8'));
-    const hint = 'run node scripts/gen-istio-validators.mjs and commit the result';
-    expect(committed.inputs, hint).to.equal(generator.inputsLine(readFileSync(join(root, 'core/schema/istio-crds.json'), 'utf8')));
-    expect(committed.body, hint).to.equal(generator.bodyLine(committed.text));
-  });
-});
-
 describe('analyze inputs: plain YAML read by js-yaml, positions by the yaml package', () => {
   const fixtures = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? fixtures(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : []);
