@@ -14,6 +14,12 @@ export interface KubeStatus {
   details?: { name?: string; kind?: string; group?: string };
 }
 
+/** One event of a watch stream. */
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: { metadata?: { name?: string; namespace?: string; resourceVersion?: string } } & Record<string, unknown>;
+}
+
 export interface RestResponse<T> {
   status: number;
   body: T;
@@ -41,18 +47,8 @@ export class KubeRest {
 
   /** `accept` replaces the default Accept header (aggregated discovery asks for its own media type). */
   async request<T>(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<RestResponse<T>> {
-    const url = new URL(path, this.server);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const options: import('node:https').RequestOptions = {
-      method,
-      headers: {
-        Accept: accept,
-        'User-Agent': 'kubectl-gray',
-        ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {}),
-      },
-      timeout: this.timeoutMs,
-    };
-    await this.kc.applyToHTTPSOptions(options);
+    const { url, options } = await this.prepare(method, path, accept, payload, this.timeoutMs);
     options.agent = this.agent ??= sharedAgent(options.agent, options);
     try {
       return await this.send<T>(url, options, payload);
@@ -63,21 +59,94 @@ export class KubeRest {
     }
   }
 
+  /**
+   * A watch (path with ?watch=1): calls onEvent with each event the server streams, one JSON object a line. Resolves
+   * when the server ends the stream or the signal aborts; rejects with an ApiError for an ERROR event (410 Gone: the
+   * resourceVersion is too old) or a refused request, and with a ConnectionError when the connection fails. Each
+   * watch has a connection of its own: the keep-alive one stays free for requests.
+   */
+  async watch(path: string, onEvent: (event: WatchEvent) => void, signal: AbortSignal, idleMs = 300_000): Promise<void> {
+    const { url, options } = await this.prepare('GET', path, 'application/json', undefined, idleMs);
+    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    return new Promise<void>((resolve, reject) => {
+      const req = send(url, { ...options, signal }, (res) => {
+        if ((res.statusCode ?? 0) >= 300) return this.failure(res, url, reject);
+        let pending = '';
+        res.setEncoding('utf8');
+        res.on('data', (text: string) => {
+          pending += text;
+          let newline: number;
+          while ((newline = pending.indexOf('\n')) >= 0) {
+            const line = pending.slice(0, newline);
+            pending = pending.slice(newline + 1);
+            if (!line.trim()) continue;
+            let event: WatchEvent;
+            try { event = JSON.parse(line) as WatchEvent; } catch {
+              req.destroy();
+              return reject(new ConnectionError(`the watch on ${url.host} sent a line that is not JSON`));
+            }
+            if (event.type === 'ERROR') {
+              const s = event.object as KubeStatus;
+              req.destroy();
+              return reject(new ApiError(s.code ?? 500, s.reason || REASONS[s.code ?? 500] || 'InternalError', s.message ?? 'watch error'));
+            }
+            onEvent(event);
+          }
+        });
+        res.on('end', () => resolve());
+        res.on('error', (err) => (signal.aborted ? resolve() : reject(new ConnectionError(`the watch on ${url.host} broke: ${err.message}`))));
+      });
+      req.on('timeout', () => req.destroy(new ConnectionError(`the watch on ${url.host} was silent for ${idleMs / 1000}s`)));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (signal.aborted) return resolve();
+        reject(err instanceof ConnectionError ? err : new ConnectionError(`Unable to connect to the server ${url.host}: ${err.message}`));
+      });
+      req.end();
+    });
+  }
+
+  private async prepare(method: string, path: string, accept: string, payload: Buffer | undefined, timeout: number) {
+    const url = new URL(path, this.server);
+    const options: import('node:https').RequestOptions = {
+      method,
+      headers: {
+        Accept: accept,
+        'User-Agent': 'kubectl-gray',
+        ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {}),
+      },
+      timeout,
+    };
+    await this.kc.applyToHTTPSOptions(options);
+    return { url, options };
+  }
+
+  /** A refused request as an ApiError, from the server's Status body. */
+  private failure(res: import('node:http').IncomingMessage, url: URL, reject: (err: Error) => void): void {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let s: KubeStatus = {};
+      try { s = (text ? JSON.parse(text) : {}) as KubeStatus; } catch { /* not JSON: the text is the message */ }
+      const status = res.statusCode ?? 0;
+      reject(new ApiError(status, s.reason || REASONS[status] || `HTTP ${status}`, s.message || text.trim() || `HTTP ${status}`, s.details));
+    });
+    res.on('error', () => reject(new ConnectionError(`the connection to ${url.host} broke`)));
+  }
+
   private send<T>(url: URL, options: import('node:https').RequestOptions, payload: Buffer | undefined): Promise<RestResponse<T>> {
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     return new Promise<RestResponse<T>>((resolve, reject) => {
       const req = send(url, options, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status >= 300) return this.failure(res, url, reject);
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           let parsed: unknown = text;
           try { parsed = text ? JSON.parse(text) : undefined; } catch { /* not JSON: keep the text */ }
-          const status = res.statusCode ?? 0;
-          const warnings = parseWarnings(res.headers['warning']);
-          if (status >= 200 && status < 300) return resolve({ status, body: parsed as T, warnings });
-          const s = (typeof parsed === 'object' && parsed ? parsed : {}) as KubeStatus;
-          reject(new ApiError(status, s.reason || REASONS[status] || `HTTP ${status}`, s.message || String(text).trim() || `HTTP ${status}`, s.details));
+          resolve({ status, body: parsed as T, warnings: parseWarnings(res.headers['warning']) });
         });
       });
       req.on('timeout', () => req.destroy(new ConnectionError(`the server ${url.host} did not answer within ${this.timeoutMs / 1000}s`)));

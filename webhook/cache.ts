@@ -1,7 +1,10 @@
-// In-memory caches of VirtualServices and DestinationRules, kept by client-node informers (list, then
-// watch). Admission reads them; it never calls the API server per request.
-import { CustomObjectsApi, type KubeConfig, makeInformer } from '@kubernetes/client-node';
+// In-memory caches of VirtualServices and DestinationRules, each kept by a list (paged), then a watch from the
+// list's resourceVersion, over the same REST client as every other call the webhook makes. Admission reads
+// them; it never calls the API server per request. A cache counts as synced only once a list has succeeded:
+// until then the webhook is not ready, so no decision is made from a cache that was never filled.
 import type { DestinationRule, KubeObject, VirtualService } from '../core/model.js';
+import { ApiError } from '../kube/errors.js';
+import type { KubeRest, WatchEvent } from '../kube/rest.js';
 import type { IstioSnapshot } from './admission/handlers.js';
 
 export interface IstioCache extends IstioSnapshot {
@@ -11,6 +14,14 @@ export interface IstioCache extends IstioSnapshot {
 }
 
 interface Logger { warn(obj: object, msg: string): void; info(obj: object, msg: string): void }
+type Rest = Pick<KubeRest, 'request' | 'watch'>;
+
+/** Objects a list page holds: the API server's watch cache serves pages of this size cheaply. */
+export const PAGE_SIZE = 500;
+/** The server ends each watch after this long (and the cache watches again from where it was), as client-go does. */
+const WATCH_SECONDS = 300;
+const MAX_BACKOFF_MS = 30_000;
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /** FNV-1a over namespace/name@resourceVersion of each object, combined by addition: the same set gives the same number in any order. */
 export function cacheDigest(objects: readonly KubeObject[]): number {
@@ -35,49 +46,125 @@ export function staticCache(virtualServices: VirtualService[], destinationRules:
   };
 }
 
-export function informerCache(kc: KubeConfig, log: Logger, version = 'v1'): IstioCache & { freshVirtualServices(): Promise<VirtualService[]> } {
-  const api = kc.makeApiClient(CustomObjectsApi);
-  const group = 'networking.istio.io';
-  const make = <T extends KubeObject>(plural: string, kind: string) => {
-    const listFn = async () => {
-      const list = await api.listClusterCustomObject({ group, version, plural });
-      // List items carry no apiVersion/kind; the rules need them to recognise and name objects.
-      for (const item of list.items ?? []) {
-        item.apiVersion ??= `${group}/${version}`;
-        item.kind ??= kind;
+interface ObjectList<T> { items?: T[]; metadata?: { resourceVersion?: string; continue?: string } }
+
+/** One kind's objects, kept by list-then-watch, restarting after failures with a growing pause. */
+export class Reflector<T extends KubeObject> {
+  private objects = new Map<string, T>();
+  /** One array per state of the cache: the rule engine indexes it once, keyed by identity. */
+  private snapshot: T[] | undefined;
+  private resourceVersion = '';
+  private listed = false;
+  private stopped = false;
+  private abort: AbortController | undefined;
+  private wake: (() => void) | undefined;
+  private readonly firstList: Promise<void>;
+  private resolveFirst!: () => void;
+
+  constructor(private readonly rest: Rest, private readonly path: string, private readonly apiVersion: string,
+    private readonly kind: string, private readonly log: Logger, private readonly backoffMs = 500) {
+    this.firstList = new Promise((resolve) => { this.resolveFirst = resolve; });
+  }
+
+  synced(): boolean { return this.listed; }
+  list(): T[] { return (this.snapshot ??= [...this.objects.values()]); }
+
+  /** Starts listing and watching; resolves once the first list has succeeded (retrying until it does). */
+  start(): Promise<void> {
+    void this.run();
+    return this.firstList;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.abort?.abort();
+    this.wake?.();
+  }
+
+  /** Every object, straight from the API server (paged): for decisions that must not trust the cache. */
+  async fresh(): Promise<T[]> { return (await this.listAll()).items; }
+
+  private async listAll(): Promise<{ items: T[]; resourceVersion: string }> {
+    const items: T[] = [];
+    let next = '';
+    let resourceVersion = '';
+    do {
+      const query = `?limit=${PAGE_SIZE}${next ? `&continue=${encodeURIComponent(next)}` : ''}`;
+      const page = (await this.rest.request<ObjectList<T>>('GET', `${this.path}${query}`)).body;
+      for (const item of page.items ?? []) items.push(this.kept(item));
+      next = page.metadata?.continue ?? '';
+      resourceVersion = page.metadata?.resourceVersion ?? '';
+    } while (next);
+    return { items, resourceVersion };
+  }
+
+  /**
+   * What the rules read: list items carry no apiVersion/kind (the rules need them to recognise and name objects),
+   * and managedFields, status and kubectl's last-applied copy are dropped (often most of an object's bytes).
+   */
+  private kept(o: T): T {
+    const { managedFields: _m, ...metadata } = o.metadata as KubeObject['metadata'] & { managedFields?: unknown };
+    if (metadata.annotations?.[LAST_APPLIED] !== undefined) {
+      const { [LAST_APPLIED]: _l, ...annotations } = metadata.annotations;
+      metadata.annotations = annotations;
+    }
+    const { status: _s, ...rest } = o as T & { status?: unknown };
+    return { ...rest, apiVersion: o.apiVersion ?? this.apiVersion, kind: o.kind ?? this.kind, metadata } as T;
+  }
+
+  private apply(event: WatchEvent): void {
+    const o = event.object as unknown as T;
+    this.resourceVersion = o.metadata?.resourceVersion ?? this.resourceVersion;
+    if (event.type === 'BOOKMARK') return;
+    const key = `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    if (event.type === 'DELETED') this.objects.delete(key);
+    else this.objects.set(key, this.kept(o));
+    this.snapshot = undefined;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      try {
+        if (!this.resourceVersion) {
+          const { items, resourceVersion } = await this.listAll();
+          this.objects = new Map(items.map((o) => [`${o.metadata.namespace ?? ''}/${o.metadata.name}`, o]));
+          this.snapshot = undefined;
+          this.resourceVersion = resourceVersion;
+          if (!this.listed) this.log.info({ kind: this.kind, count: items.length }, 'cache synced');
+          this.listed = true;
+          this.resolveFirst();
+        }
+        this.abort = new AbortController();
+        const query = `?watch=1&allowWatchBookmarks=true&timeoutSeconds=${WATCH_SECONDS}&resourceVersion=${encodeURIComponent(this.resourceVersion)}`;
+        await this.rest.watch(`${this.path}${query}`, (e) => this.apply(e), this.abort.signal, (WATCH_SECONDS + 30) * 1000);
+        failures = 0;
+      } catch (err) {
+        if (this.stopped) return;
+        // 410 Gone: the watch's resourceVersion has left the server's window; list again.
+        if (err instanceof ApiError && err.status === 410) this.resourceVersion = '';
+        failures += 1;
+        const pauseMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2 ** (failures - 1));
+        this.log.warn({ kind: this.kind, synced: this.listed, pauseMs, err: String((err as Error)?.message ?? err) }, 'list or watch failed; trying again');
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          setTimeout(resolve, pauseMs).unref();
+        });
       }
-      return list;
-    };
-    const informer = makeInformer<T & { metadata: { name: string } }>(kc, `/apis/${group}/${version}/${plural}`, listFn);
-    let synced = false;
-    // One array per state of the cache: the rule engine indexes it once, keyed by identity.
-    let snapshot: T[] | undefined;
-    const invalidate = () => { snapshot = undefined; };
-    informer.on('add', invalidate);
-    informer.on('update', invalidate);
-    informer.on('delete', invalidate);
-    informer.on('error', (err: unknown) => {
-      // client-node's informer stops on a watch error; start it again, with a pause so a dead API
-      // server is not hammered.
-      log.warn({ plural, err: String((err as Error)?.message ?? err) }, 'informer error, restarting');
-      setTimeout(() => { informer.start().catch(() => undefined); }, 1000).unref();
-    });
-    return {
-      informer,
-      fresh: async () => (await listFn()).items as unknown as T[],
-      list: () => (snapshot ??= informer.list() as unknown as T[]),
-      synced: () => synced,
-      async start() { await informer.start(); synced = true; log.info({ plural, count: informer.list().length }, 'cache synced'); },
-    };
-  };
-  const vs = make<VirtualService>('virtualservices', 'VirtualService');
-  const dr = make<DestinationRule>('destinationrules', 'DestinationRule');
+    }
+  }
+}
+
+export function istioCache(rest: Rest, log: Logger, version = 'v1'): IstioCache & { freshVirtualServices(): Promise<VirtualService[]> } {
+  const group = 'networking.istio.io';
+  const vs = new Reflector<VirtualService>(rest, `/apis/${group}/${version}/virtualservices`, `${group}/${version}`, 'VirtualService', log);
+  const dr = new Reflector<DestinationRule>(rest, `/apis/${group}/${version}/destinationrules`, `${group}/${version}`, 'DestinationRule', log);
   return {
     virtualServices: () => vs.list(),
     freshVirtualServices: () => vs.fresh(),
     destinationRules: () => dr.list(),
     synced: () => vs.synced() && dr.synced(),
     async start() { await Promise.all([vs.start(), dr.start()]); },
-    async stop() { await Promise.all([vs.informer.stop(), dr.informer.stop()]); },
+    async stop() { vs.stop(); dr.stop(); },
   };
 }

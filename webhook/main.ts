@@ -8,7 +8,7 @@ import { load } from 'js-yaml';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { type Policy, parsePolicy } from '../core/policy.js';
-import { informerCache } from './cache.js';
+import { istioCache } from './cache.js';
 import { KubeRest } from '../kube/rest.js';
 import { CertificateKeeper } from './cert-sync.js';
 import { generateCa, generateServing } from './certs.js';
@@ -72,9 +72,9 @@ async function serve(args: ServeArgs) {
     tlsFiles = { certFile: args['cert-file'], keyFile: args['key-file'] };
   }
   const tls = readTls(tlsFiles);
-  // The informers log through the app's logger, and the app reads the informers: the app is built
-  // first over this late-bound view of the cache.
-  let cacheRef: ReturnType<typeof informerCache> | undefined;
+  // The caches log through the app's logger, and the app reads the caches: the app is built
+  // first over this late-bound view of them.
+  let cacheRef: ReturnType<typeof istioCache> | undefined;
   let tlsWatch: ReturnType<typeof watchTls> | undefined;
   let draining = false;
   const app = buildServer({
@@ -100,7 +100,7 @@ async function serve(args: ServeArgs) {
       keepAliveTimeout: 65_000,
     },
   });
-  const cache = informerCache(kc, app.log);
+  const cache = istioCache(rest, app.log);
   cacheRef = cache;
   tlsWatch = watchTls(app.server as import('node:https').Server, tlsFiles, app.log);
   const served = tlsWatch;

@@ -38,7 +38,7 @@ type Handler = (review: NonNullable<AdmissionReview['request']>) => Decision | P
 
 /** Rules whose verdict depends on the caches: a refusal by them is re-checked after the caches catch up. */
 const CACHE_RULES = new Set(['subset-undefined', 'subset-in-use', 'destinationrule-in-use']);
-/** Watch events reach the informers within milliseconds; an object applied just before this one (the
+/** Watch events reach the caches within milliseconds; an object applied just before this one (the
  *  DestinationRule above a VirtualService in one file) may still be on its way. */
 export const SETTLE_WAITS_MS = [20, 60, 120, 300];
 
@@ -64,9 +64,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const metrics = options.metrics ?? new Metrics();
   const now = options.now ?? (() => new Date());
   const kinds = [['VirtualService', () => options.cache.virtualServices()], ['DestinationRule', () => options.cache.destinationRules()]] as const;
-  metrics.gauge('kubectl_gray_cache_synced', 'Whether the informer caches have completed their first list (1) or not (0).',
+  metrics.gauge('kubectl_gray_cache_synced', 'Whether the caches have completed a successful list (1) or not (0).',
     () => kinds.map(([kind]) => ({ labels: { kind }, value: options.cache.synced() ? 1 : 0 })), ['kind']);
-  metrics.gauge('kubectl_gray_cache_objects', 'Objects held in the informer caches.',
+  metrics.gauge('kubectl_gray_cache_objects', 'Objects held in the caches.',
     () => kinds.map(([kind, list]) => ({ labels: { kind }, value: list().length })), ['kind']);
   metrics.gauge('kubectl_gray_cache_digest', 'An order-independent digest of the cached objects\' namespace/name@resourceVersion: replicas that agree show the same value.',
     () => kinds.map(([kind, list]) => ({ labels: { kind }, value: cacheDigest(list()) })), ['kind']);

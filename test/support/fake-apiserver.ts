@@ -37,6 +37,8 @@ export interface FakeApiServerOptions {
   legacyDiscovery?: boolean;
   /** The user may list only in a namespace: cluster-wide lists are Forbidden. */
   namespacedOnly?: boolean;
+  /** What a watch (?watch=1) streams: these pieces of text, each written on its own, then the end. */
+  watchPieces?: string[];
 }
 
 /** The REST resource of a kind ("VirtualService" -> "virtualservices"). */
@@ -104,6 +106,12 @@ export async function startFakeApiServer(objects: KubeObject[], options: FakeApi
         const group = gv!.split('/')[0];
         return send(403, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403,
           message: `${resource}.${group} is forbidden: User "dev" cannot list resource "${resource}" in API group "${group}" at the cluster scope` });
+      }
+      if (url.searchParams.get('watch')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const pieces = [...(options.watchPieces ?? [])];
+        const next = () => (pieces.length ? res.write(pieces.shift()!, () => setImmediate(next)) : res.end());
+        return next();
       }
       const istio = ISTIO_RESOURCES.includes(resource!);
       const mine = state.objects.filter((o) => resourceOf(o.kind) === resource && (istio || o.apiVersion === gv)

@@ -10,6 +10,9 @@ import { connectCluster } from '../../plugin/kube/connect.js';
 import type { KubeObject } from '../../core/model.js';
 import { type FakeApiServer, type FakeApiServerOptions, startFakeApiServer } from '../support/fake-apiserver.js';
 import { bookinfo } from '../support/fixtures.js';
+import { ApiError } from '../../kube/errors.js';
+import { KubeRest, type WatchEvent } from '../../kube/rest.js';
+import { loadKubeConfig } from '../../plugin/kube/config.js';
 import { FIXED_NOW } from '../support/run.js';
 
 const objects = (): KubeObject[] => bookinfo('shop').objects.map((o) => ({ ...o, metadata: { ...o.metadata, resourceVersion: '7' } }));
@@ -133,5 +136,31 @@ describe('kube/rest + plugin/kube/cluster against a TLS API server', function ()
     const r = await gray(['set-weight', 'nosuch', 'v2=10', '-n', 'shop', '--vs', 'nosuch', '--kubeconfig', api.kubeconfig()]);
     expect(r.code).to.not.equal(0);
     expect(api.requests.filter((q) => /^GET \/apis\/networking\.istio\.io\/[^/]+$/.test(q))).to.deep.equal([]); // no Istio discovery
+  });
+
+  // The webhook's caches watch through the same client: events split anywhere by the network, an ERROR event
+  // (410 Gone) and a refused watch become ApiErrors the cache acts on.
+  it('watch: events across chunk boundaries, then the end; an ERROR event and a refusal are ApiErrors', async () => {
+    const added = JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'reviews', resourceVersion: '11' } } });
+    const bookmark = JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '12' } } });
+    const gone = JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version: 5 (12)' } });
+    const rest = async (options: FakeApiServerOptions) => {
+      const api = await start(options);
+      return new KubeRest(loadKubeConfig({ kubeconfig: api.kubeconfig() }).kc);
+    };
+    const path = '/apis/networking.istio.io/v1/virtualservices?watch=1&resourceVersion=10';
+    const events: WatchEvent[] = [];
+    const streamed = await rest({ watchPieces: [added.slice(0, 20), `${added.slice(20)}\n${bookmark.slice(0, 5)}`, `${bookmark.slice(5)}\n`] });
+    await streamed.watch(path, (e) => events.push(e), new AbortController().signal);
+    expect(events.map((e) => [e.type, e.object.metadata?.resourceVersion])).to.deep.equal([['ADDED', '11'], ['BOOKMARK', '12']]);
+
+    const expired = await rest({ watchPieces: [`${added}\n${gone}\n`] });
+    const failure = await expired.watch(path, () => undefined, new AbortController().signal).then(() => undefined, (e: unknown) => e);
+    expect(failure).to.be.instanceOf(ApiError);
+    expect([(failure as ApiError).status, (failure as ApiError).reason]).to.deep.equal([410, 'Expired']);
+
+    const forbidden = await rest({ namespacedOnly: true });
+    const refusal = await forbidden.watch(path, () => undefined, new AbortController().signal).then(() => undefined, (e: unknown) => e);
+    expect([(refusal as ApiError).status, (refusal as ApiError).reason]).to.deep.equal([403, 'Forbidden']);
   });
 });
