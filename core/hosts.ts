@@ -4,24 +4,9 @@
 export const CLUSTER_DOMAIN = 'svc.cluster.local';
 export const ISTIO_ROOT_NAMESPACE = 'istio-system';
 
-/** Host names already resolved, by namespace: every review resolves the same few again (one string each, hashed once). */
-const resolved = new Map<string, Map<string, string>>();
-const MAX_RESOLVED = 4096;
-
 export function resolveHost(host: string, objectNamespace: string): string {
-  let inNamespace = resolved.get(objectNamespace);
-  // Names already seen, literal ones included, are answered before any test of their syntax.
-  const known = inNamespace?.get(host);
-  if (known !== undefined) return known;
-  if (!inNamespace) {
-    if (resolved.size >= MAX_RESOLVED) resolved.clear();
-    resolved.set(objectNamespace, inNamespace = new Map());
-  }
   const literal = host === '*' || host.includes('.') || host.includes(':') || /^\d+$/.test(host);
-  const fqdn = literal ? host : `${host}.${objectNamespace}.${CLUSTER_DOMAIN}`;
-  if (inNamespace.size >= MAX_RESOLVED) inNamespace.clear();
-  inNamespace.set(host, fqdn);
-  return fqdn;
+  return literal ? host : `${host}.${objectNamespace}.${CLUSTER_DOMAIN}`;
 }
 
 const SERVICE_SUFFIX = `.${CLUSTER_DOMAIN}`;

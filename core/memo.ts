@@ -1,5 +1,5 @@
-// Verdicts on short strings (a regex, a host name, a duration) that the webhook is handed again and again:
-// every review of a VirtualService repeats the patterns, hosts and timeouts of the last one.
+// Verdicts on strings the webhook is handed again and again and that cost to judge: every review of a
+// VirtualService repeats the regexes of the last one, and compiling one with RE2 costs 26-56 µs.
 
 /** `judge` remembered by its argument, for at most `max` arguments (then forgotten all at once). */
 export function memoized<T>(judge: (text: string) => T, max = 2048): (text: string) => T {

@@ -1,6 +1,5 @@
 // Which DestinationRules a route's destination sees, the way Istio looks them up: the client's
 // (VirtualService's) namespace first, then the service's namespace, then the Istio root namespace.
-// Like the index, a lookup is remembered per array of rules: callers hand over a new array when anything changes.
 
 import { hostMatches, ISTIO_ROOT_NAMESPACE, resolveHost, serviceNamespace } from './hosts.js';
 import { destinationRulesByNamespaceAndHost } from './indexes.js';
@@ -26,39 +25,12 @@ export interface Replacement {
   with: DestinationRule | undefined;
 }
 
-/**
- * Lookups already made in one snapshot of the rules (an array, by identity, as the index): the webhook's reviews
- * of one release ask about the same few hosts over and over, and a lookup touches rules spread over the heap.
- */
-const remembered = new WeakMap<readonly DestinationRule[], Map<string, Map<string, SubsetLookup>>>();
-const MAX_REMEMBERED = 4096;
-
 export function lookupSubsets(
   hostFqdn: string,
   clientNamespace: string,
   destinationRules: readonly DestinationRule[],
   replacement?: Replacement,
   rootNamespace = ISTIO_ROOT_NAMESPACE,
-): SubsetLookup {
-  if (replacement || rootNamespace !== ISTIO_ROOT_NAMESPACE) return lookUp(hostFqdn, clientNamespace, destinationRules, replacement, rootNamespace);
-  let byClient = remembered.get(destinationRules);
-  if (!byClient) remembered.set(destinationRules, byClient = new Map());
-  let memo = byClient.get(clientNamespace);
-  if (!memo) {
-    if (byClient.size >= MAX_REMEMBERED) byClient.clear();
-    byClient.set(clientNamespace, memo = new Map());
-  }
-  let found = memo.get(hostFqdn);
-  if (!found) {
-    if (memo.size >= MAX_REMEMBERED) memo.clear();
-    memo.set(hostFqdn, found = lookUp(hostFqdn, clientNamespace, destinationRules, undefined, rootNamespace));
-  }
-  return found;
-}
-
-function lookUp(
-  hostFqdn: string, clientNamespace: string, destinationRules: readonly DestinationRule[],
-  replacement: Replacement | undefined, rootNamespace: string,
 ): SubsetLookup {
   const index = destinationRulesByNamespaceAndHost(destinationRules);
   const rules: DestinationRule[] = [];

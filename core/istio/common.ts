@@ -3,7 +3,6 @@
 // Each check returns problems as plain strings; the kind-specific files turn them into findings.
 import { type KubeObject, describeObject } from '../model.js';
 import { type Finding, type RuleName, finding } from '../rules.js';
-import { memoized } from '../memo.js';
 import { durationProblem } from '../schema/duration.js';
 
 /** The hint plugin, webhook and analyze all give for a route entry with no destination (issue 15). */
@@ -81,7 +80,7 @@ export function fqdnProblem(name: string): string | undefined {
 }
 
 /** A DNS name whose first label may be a wildcard ("*", "*.example.com", "*-foo.bar"). */
-export const wildcardDomainProblem: (domain: string) => string | undefined = memoized(judgeWildcardDomain);
+export const wildcardDomainProblem: (domain: string) => string | undefined = judgeWildcardDomain;
 
 function judgeWildcardDomain(domain: string): string | undefined {
   const pre = preconditions(domain);
@@ -120,15 +119,15 @@ const QUALIFIED = '(?:[A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';
 const LABEL_KEY = new RegExp(`^((?:[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?)*)/)?(${QUALIFIED})$`);
 const LABEL_VALUE = new RegExp(`^(${QUALIFIED})?$`);
 
-/** What is wrong with a label key, if anything (remembered: every review repeats the keys of the last). */
-const labelKeyProblem = memoized((k: string): string | undefined => {
+/** What is wrong with a label key, if anything. */
+const labelKeyProblem = (k: string): string | undefined => {
   const m = LABEL_KEY.exec(k);
   if (!m) return `invalid label key "${k}"`;
   if (m[1] && m[1].length - 1 > 253) return `invalid label key "${k}" (DNS prefix is too long)`;
   if (m[2]!.length > 63) return `invalid label key "${k}" (name is too long)`;
   return undefined;
-});
-const labelValueValid = memoized((v: string) => LABEL_VALUE.test(v));
+};
+const labelValueValid = (v: string) => LABEL_VALUE.test(v);
 
 const NO_PROBLEMS: readonly string[] = Object.freeze([]);
 
@@ -206,7 +205,7 @@ export const JWT_CLAIM_PREFIX = '@request.auth.claims.';
  * Istio's rule for a header name in a match: a token, one of the HTTP/2 pseudo-headers, or a JWT claim
  * (remembered: every review of a VirtualService repeats the header names of the last).
  */
-export const matchHeaderNameProblem: (name: string) => string | undefined = memoized(judgeMatchHeaderName);
+export const matchHeaderNameProblem: (name: string) => string | undefined = judgeMatchHeaderName;
 
 function judgeMatchHeaderName(name: string): string | undefined {
   if (name === '') return 'header name cannot be empty';

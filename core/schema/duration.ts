@@ -1,6 +1,5 @@
 // Durations as Istio's objects write them: Go's time.ParseDuration syntax ("1h30m", "1.5s", "250ms"), which is
 // what the CRDs' CEL duration() and istiod's JSON decoding both accept.
-import { memoized } from '../memo.js';
 
 const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -33,10 +32,10 @@ export function durationProblem(text: unknown): string | undefined {
   return typeof text === 'string' ? knownDurationProblem(text) : undefined; // the schema reports the type
 }
 
-const knownDurationProblem = memoized((text: string): string | undefined => {
+const knownDurationProblem = (text: string): string | undefined => {
   const ms = parseDuration(text);
   if (ms === undefined) return `"${text}" is not a duration`;
   if (ms < 1) return `${text} is shorter than 1ms`;
   if (Math.abs(ms - Math.round(ms)) > 1e-9) return `${text} is not a whole number of milliseconds`;
   return undefined;
-});
+};
