@@ -49,7 +49,12 @@ lua-runtime:
 	@command -v luajit >/dev/null || { echo "installing luajit for the colouring tests"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq luajit; }
 
-test-unit: build lua-runtime
+# kubectl's YAML reader (sigs.k8s.io/yaml, from its Go module), the oracle of the YAML differential test.
+YAML_ORACLE := .tools/yaml-oracle
+$(YAML_ORACLE): test/yaml-oracle/main.go test/yaml-oracle/go.mod test/yaml-oracle/go.sum
+	cd test/yaml-oracle && go build -trimpath -o ../../$(YAML_ORACLE) .
+
+test-unit: build lua-runtime $(YAML_ORACLE)
 	npx mocha --exit --require dist/test/support/unit-hooks.js 'dist/test/unit/**/*.test.js'
 
 # The node's runtime comes from Debian's packages: containerd and runc run the pods, iptables and conntrack

@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadAll } from 'js-yaml';
+import { parseAllDocuments } from 'yaml';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE_PATH = join(root, 'core/schema/istio-crds.json');
@@ -117,7 +117,7 @@ export function buildBundle(crdText, apiVersion) {
   const schemas = [];
   const index = new Map();
   const kinds = {};
-  for (const crd of loadAll(crdText)) {
+  for (const crd of parseAllDocuments(crdText).map((d) => d.toJS())) {
     if (!crd || crd.kind !== 'CustomResourceDefinition') continue;
     const { group, names } = crd.spec;
     if (!group.endsWith('istio.io')) continue;

@@ -4,11 +4,11 @@ import { mkdirSync, readFileSync, watchFile, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { load } from 'js-yaml';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { type Policy, parsePolicy } from '../core/policy.js';
 import { istioCache } from './cache.js';
+import { readYaml } from '../core/yaml.js';
 import { KubeRest } from '../kube/rest.js';
 import { CertificateKeeper } from './cert-sync.js';
 import { generateCa, generateServing } from './certs.js';
@@ -21,7 +21,7 @@ import { TLS_MIN_VERSION, readTls, watchTls } from './tls.js';
 
 function readPolicy(file: string | undefined): Policy {
   if (!file) return parsePolicy(undefined);
-  return parsePolicy(load(readFileSync(file, 'utf8')));
+  return parsePolicy(readYaml(readFileSync(file, 'utf8'))[0]);
 }
 
 interface ServeArgs {

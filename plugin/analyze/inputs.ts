@@ -1,11 +1,12 @@
 // What analyze reads: files, directories (recursive: *.yaml, *.yml, *.json), "-" for standard input; every
 // document of a multi-document file, Lists unwrapped; each object keeps where it came from so findings can
-// point at a line and column (the yaml package's LineCounter gives node positions, worked out only for a file
-// with findings).
-import { CORE_SCHEMA, loadAll } from 'js-yaml';
-import { type Document, LineCounter, type Node, isMap, isPair, isScalar, isSeq, parseAllDocuments } from 'yaml';
-import { IntentError } from '../../core/errors.js';
+// point at a line and column. YAML is read as kubectl reads it (core/yaml.ts). A real repository holds more than
+// manifests: a file that cannot be read is reported with where and why and the rest is still analyzed; Helm
+// templates and files without a Kubernetes object are skipped and counted.
+import type { LineCounter, Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq } from 'yaml';
 import type { KubeObject } from '../../core/model.js';
+import { documentValue, parseYaml, yamlError } from '../../core/yaml.js';
 
 export interface Source {
   /** The path as given (or found under a directory), "-" for standard input. */
@@ -14,10 +15,26 @@ export interface Source {
   locate(field: string): { line: number; column: number };
 }
 
+/** Something analyze could not read: the file, where, and why. */
+export interface Unreadable {
+  file: string;
+  line: number;
+  column: number;
+  problem: string;
+}
+
+/** A file that is plainly not a manifest, and why analyze left it out. */
+export interface SkippedFile {
+  file: string;
+  reason: string;
+}
+
 export interface Loaded {
   objects: KubeObject[];
   sources: Source[];
   files: string[];
+  unreadable: Unreadable[];
+  skippedFiles: SkippedFile[];
 }
 
 export interface InputFs {
@@ -79,90 +96,85 @@ function locateIn(root: Node | null | undefined, field: string, lc: LineCounter)
   return { line: p.line, column: p.col };
 }
 
-/** Anchors, aliases and tags (or what looks like them): left to the yaml package, which bounds alias expansion. */
-const BEYOND_PLAIN_YAML = /(^|[\s[{,:?-])[&*!]|\b0b[01]/m;
+/** Template actions as Helm writes them ({{ .Values.x }}, {{- include ... }}, {{ end }}). */
+const HELM_TEMPLATE = /\{\{-?\s*(?:[.$(]|(?:include|template|if|else|end|range|with|define|toYaml|tpl|default|quote)\b)/;
 
-/**
- * Parses one file's text into objects, with a default namespace filled in. Plain YAML (no anchors, aliases or
- * tags) is read by js-yaml with the core schema, several times faster than the yaml package; positions come from
- * the yaml package only when a finding asks for one. Anything js-yaml refuses is
- * parsed by the yaml package, whose messages say where the text is wrong.
- */
-export function loadText(text: string, file: string, namespace: string): { objects: KubeObject[]; sources: Source[] } {
-  if (!BEYOND_PLAIN_YAML.test(text)) {
-    let docs: unknown[] | undefined;
-    try {
-      docs = loadAll(text, undefined, { schema: CORE_SCHEMA, json: true });
-    } catch {
-      docs = undefined;
+export interface LoadedText {
+  objects: KubeObject[];
+  sources: Source[];
+  unreadable: Unreadable[];
+  /** Why the whole file was left out, when it was. */
+  skipped?: string;
+}
+
+/** Parses one file's text into objects, with a default namespace filled in. */
+export function loadText(text: string, file: string, namespace: string): LoadedText {
+  if (HELM_TEMPLATE.test(text)) return { objects: [], sources: [], unreadable: [], skipped: 'a Helm template (analyze what helm template renders: helm template ... | kubectl gray analyze -)' };
+  const { documents, lineCounter } = parseYaml(text);
+  const objects: KubeObject[] = [];
+  const sources: Source[] = [];
+  const unreadable: Unreadable[] = [];
+  let others = 0;
+  for (const document of documents) {
+    const err = yamlError(document, lineCounter);
+    if (err) {
+      unreadable.push({ file, line: err.line, column: err.column, problem: `not valid YAML: ${err.problem}` });
+      continue;
     }
-    if (docs) {
-      const objects: KubeObject[] = [];
-      const sources: Source[] = [];
-      let withPositions: Source[] | undefined;
-      const located = (i: number) => (withPositions ??= loadWithPositions(text, file, namespace).sources)[i];
-      for (const doc of docs) {
-        collect(doc, undefined, namespace, (o) => {
-          const i = objects.push(o) - 1;
-          sources.push({ file, locate: (field) => located(i)?.locate(field) ?? { line: 1, column: 1 } });
-        });
-      }
-      return { objects, sources };
+    let value: unknown;
+    try {
+      value = documentValue(document);
+    } catch (err) { // a value YAML can parse but not build, such as a merge of something that is not a map
+      const at = lineCounter.linePos(document.contents?.range?.[0] ?? 0);
+      unreadable.push({ file, line: at.line, column: at.col, problem: `not valid YAML: ${(err as Error).message}` });
+      continue;
+    }
+    if (value === null || value === undefined) continue;
+    const found = collect(value, document.contents, namespace, (o, node) => {
+      objects.push(o);
+      sources.push({ file, locate: (field) => locateIn(node, field, lineCounter) });
+    });
+    if (!found) others += 1;
+    if (!found && objects.length > 0) {
+      const at = lineCounter.linePos(document.contents?.range?.[0] ?? 0);
+      unreadable.push({ file, line: at.line, column: at.col, problem: 'not a Kubernetes object: no apiVersion, kind and metadata (kubectl apply refuses it)' });
     }
   }
-  return loadWithPositions(text, file, namespace);
+  if (objects.length === 0 && unreadable.length === 0 && others > 0) return { objects, sources, unreadable, skipped: 'no Kubernetes objects' };
+  return { objects, sources, unreadable };
 }
 
 /** The Kubernetes objects in one document's value (Lists unwrapped), each with its YAML node when known. */
-function collect(value: unknown, node: Node | null | undefined, namespace: string, found: (o: KubeObject, node: Node | null | undefined) => void): void {
+function collect(value: unknown, node: Node | null | undefined, namespace: string, found: (o: KubeObject, node: Node | null | undefined) => void): boolean {
   const o = value as KubeObject | null;
-  if (!o || typeof o !== 'object' || Array.isArray(o)) return;
+  if (!o || typeof o !== 'object' || Array.isArray(o)) return false;
   if (o.kind && /List$/.test(o.kind) && Array.isArray(o['items'])) {
-    // Without a node (js-yaml read it), the yaml package is not asked.
     const itemsNode = node && isMap(node) ? node.get('items', true) as Node | undefined : undefined;
     (o['items'] as unknown[]).forEach((item, i) => collect(item, itemsNode && isSeq(itemsNode) ? itemsNode.items[i] as Node : undefined, namespace, found));
-    return;
+    return true;
   }
-  if (!o.metadata || typeof o.metadata !== 'object') return;
+  if (typeof o.kind !== 'string' || !o.metadata || typeof o.metadata !== 'object') return false;
   found({ ...o, metadata: { ...o.metadata, namespace: o.metadata.namespace ?? namespace } }, node);
-}
-
-/** The yaml package's reading: every object with its node, so that findings point at a line and column. */
-export function loadWithPositions(text: string, file: string, namespace: string): { objects: KubeObject[]; sources: Source[] } {
-  const lc = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter: lc, uniqueKeys: false });
-  const docs: Document[] = Array.isArray(parsed) ? parsed : [];
-  const objects: KubeObject[] = [];
-  const sources: Source[] = [];
-  for (const doc of docs) {
-    const err = doc.errors[0];
-    if (err) {
-      const at = err.linePos?.[0];
-      throw new IntentError(`${file}${at ? `:${at.line}:${at.col}` : ''}: not valid YAML: ${err.message.split('\n')[0]}`);
-    }
-    collect(doc.toJS({ maxAliasCount: 1000 }), doc.contents, namespace, (o, node) => {
-      objects.push(o);
-      sources.push({ file, locate: (field) => locateIn(node, field, lc) });
-    });
-  }
-  return { objects, sources };
+  return true;
 }
 
 export async function loadInputs(paths: readonly string[], fs: InputFs, namespace: string): Promise<Loaded> {
   const files = await expandInputs(paths, fs);
-  const objects: KubeObject[] = [];
-  const sources: Source[] = [];
+  const loaded: Loaded = { objects: [], sources: [], files, unreadable: [], skippedFiles: [] };
   for (const file of files) {
     let text: string;
     try {
       text = await fs.readFile(file);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new IntentError(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message}`);
+      loaded.unreadable.push({ file, line: 1, column: 1, problem: code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message });
+      continue;
     }
-    const loaded = loadText(text, file, namespace);
-    objects.push(...loaded.objects);
-    sources.push(...loaded.sources);
+    const one = loadText(text, file, namespace);
+    loaded.objects.push(...one.objects);
+    loaded.sources.push(...one.sources);
+    loaded.unreadable.push(...one.unreadable);
+    if (one.skipped) loaded.skippedFiles.push({ file, reason: one.skipped });
   }
-  return { objects, sources, files };
+  return loaded;
 }

@@ -2,7 +2,7 @@
 // for code-scanning pages. Pure formatting: a view model in, text out.
 import type { AnalyzedFinding, AnalyzeResult } from '../../core/analyze.js';
 import { RULES, type RuleName, type Severity, formatFinding } from '../../core/rules.js';
-import type { Source } from './inputs.js';
+import type { Loaded, SkippedFile, Unreadable } from './inputs.js';
 
 export interface Located extends AnalyzedFinding {
   file: string;
@@ -15,16 +15,21 @@ export interface Report {
   istio: number;
   skipped: number;
   files: number;
+  /** What could not be read (the rest was analyzed): analyze then exits 2. */
+  unreadable: Unreadable[];
+  /** Files that are plainly not manifests (Helm templates, files without a Kubernetes object). */
+  skippedFiles: SkippedFile[];
 }
 
-export function locate(result: AnalyzeResult, sources: readonly Source[], files: readonly string[]): Report {
+export function locate(result: AnalyzeResult, loaded: Pick<Loaded, 'sources' | 'files' | 'unreadable' | 'skippedFiles'>): Report {
+  const { sources, files } = loaded;
   const order = new Map(files.map((f, i) => [f, i]));
   const findings = result.findings.map((f) => {
     const source = sources[f.index]!;
     return { ...f, file: source.file, ...source.locate(f.field) };
   });
   findings.sort((a, b) => (order.get(a.file)! - order.get(b.file)!) || a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
-  return { findings, istio: result.istio, skipped: result.skipped, files: files.length };
+  return { findings, istio: result.istio, skipped: result.skipped, files: files.length, unreadable: loaded.unreadable, skippedFiles: loaded.skippedFiles };
 }
 
 export function atOrAbove(findings: readonly Located[], failOn: Severity): Located[] {
@@ -38,13 +43,17 @@ function plural(n: number, word: string): string {
 export function summaryLine(r: Report): string {
   const errors = r.findings.filter((f) => f.severity === 'error').length;
   const warnings = r.findings.length - errors;
-  const scope = `${plural(r.istio, 'Istio object')} from ${plural(r.files, 'file')}${r.skipped ? `; ${plural(r.skipped, 'other object')} skipped` : ''}`;
-  return r.findings.length === 0 ? `No problems found in ${scope}.` : `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${scope}.`;
+  const scope = `${plural(r.istio, 'Istio object')} from ${plural(r.files - r.skippedFiles.length, 'file')}${r.skipped ? `; ${plural(r.skipped, 'other object')} skipped` : ''}`
+    + `${r.skippedFiles.length ? `; ${plural(r.skippedFiles.length, 'file')} without manifests skipped` : ''}`;
+  const verdict = r.findings.length === 0 ? `No problems found in ${scope}.` : `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${scope}.`;
+  const unreadable = new Set(r.unreadable.map((u) => u.file)).size;
+  return unreadable ? `${verdict} ${plural(unreadable, 'file')} could not be read in full.` : verdict;
 }
 
 export function renderText(r: Report): string {
+  const unreadable = r.unreadable.map((u) => `${u.file}:${u.line}:${u.column}: could not be read: ${u.problem}`);
   const lines = r.findings.map((f) => `${f.file}:${f.line}:${f.column}: ${f.severity} ${formatFinding(f)}`);
-  return [...lines, summaryLine(r)].join('\n') + '\n';
+  return [...unreadable, ...lines, summaryLine(r)].join('\n') + '\n';
 }
 
 export function renderJson(r: Report): string {
@@ -52,7 +61,9 @@ export function renderJson(r: Report): string {
   const errors = findings.filter((f) => f.severity === 'error').length;
   return `${JSON.stringify({
     findings,
-    summary: { errors, warnings: findings.length - errors, istioObjects: r.istio, skippedObjects: r.skipped, files: r.files },
+    unreadable: r.unreadable,
+    skippedFiles: r.skippedFiles,
+    summary: { errors, warnings: findings.length - errors, istioObjects: r.istio, skippedObjects: r.skipped, files: r.files, unreadableFiles: new Set(r.unreadable.map((u) => u.file)).size },
   }, null, 2)}\n`;
 }
 
@@ -95,6 +106,15 @@ export function renderSarif(r: Report, toolVersion: string): string {
           logicalLocations: [{ fullyQualifiedName: `${f.object} ${f.field}` }],
         }],
       })),
+      // What could not be read, as the tool's own notifications: the run did not see everything.
+      invocations: [{
+        executionSuccessful: r.unreadable.length === 0,
+        toolExecutionNotifications: r.unreadable.map((u) => ({
+          level: 'error',
+          message: { text: `could not be read: ${u.problem}` },
+          locations: [{ physicalLocation: { artifactLocation: { uri: artifactUri(u.file) }, region: { startLine: u.line, startColumn: u.column } } }],
+        })),
+      }],
       columnKind: 'utf16CodeUnits',
     }],
   };

@@ -1,10 +1,11 @@
 // kubectl gray analyze: the linter teams run in CI. Reads manifests (files, directories, stdin), judges every
 // Istio object with the CRD schema, Istio's own checks and the webhook's rules (core/analyze.ts), and prints
-// text, JSON or SARIF. Exit 0 clean, 2 usage (bad flag, unreadable file or YAML), 3 findings at or above --fail-on.
-import { loadAll } from 'js-yaml';
+// text, JSON or SARIF. Exit 0 clean, 3 findings at or above --fail-on, 2 for a bad flag or when something could not
+// be read (reported with where and why; everything else is still analyzed and reported).
 import { IntentError } from '../../core/errors.js';
 import { DEFAULT_POLICY, type Policy, parsePolicy } from '../../core/policy.js';
 import type { Severity } from '../../core/rules.js';
+import { readYaml } from '../../core/yaml.js';
 import { loadInputs } from '../analyze/inputs.js';
 import { atOrAbove, locate, renderJson, renderSarif, renderText } from '../analyze/report.js';
 import type { GrayCommand } from '../command.js';
@@ -37,7 +38,7 @@ export const analyzeCommand: GrayCommand = {
     let policy: Policy = DEFAULT_POLICY;
     if (args.policy) {
       try {
-        policy = parsePolicy(loadAll(await ctx.readFile(args.policy))[0]);
+        policy = parsePolicy(readYaml(await ctx.readFile(args.policy))[0]);
       } catch (err) {
         if (err instanceof IntentError) throw new IntentError(`--policy ${args.policy}: ${err.message}`);
         throw new IntentError(`--policy ${args.policy}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
@@ -46,11 +47,13 @@ export const analyzeCommand: GrayCommand = {
     // Loaded on use: the judgement and its precompiled schema validators (a large module) are analyze's alone.
     const { analyzeObjects } = await import('../../core/analyze.js');
     const loaded = await loadInputs(args.files.map(String).map((f) => (f === STDIN_ARG ? '-' : f)), ctx, args.namespace ?? 'default');
-    const report = locate(analyzeObjects(loaded.objects, policy, ctx.now()), loaded.sources, loaded.files);
+    const report = locate(analyzeObjects(loaded.objects, policy, ctx.now()), loaded);
     if (output === 'json') ctx.io.out(renderJson(report));
     else if (output === 'sarif') ctx.io.out(renderSarif(report, VERSION));
     else if (output) printObject(ctx.io, JSON.parse(renderJson(report)), output);
     else ctx.io.out(renderText(report));
+    // A script must learn that analyze did not see everything, whatever it found in the rest.
+    if (report.unreadable.length > 0) return EXIT.usage;
     return atOrAbove(report.findings, failOn as Severity).length > 0 ? EXIT.refused : EXIT.ok;
   },
 };

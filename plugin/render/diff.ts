@@ -3,7 +3,7 @@
 import { HISTORY_ANNOTATION, readHistory } from '../../core/history.js';
 import type { KubeObject, VirtualService } from '../../core/model.js';
 import { type Change, changeRef } from '../../core/plan.js';
-import { toYaml } from './mutation.js';
+import { toYaml } from '../../core/yaml.js';
 
 function view(obj: KubeObject | undefined): string[] {
   if (!obj) return [];

@@ -1,15 +1,12 @@
 // How a finished edit reads: kubectl's "kind.group/name verb" line, or the object in -o's format.
-import { dump } from 'js-yaml';
 import type { VirtualService } from '../../core/model.js';
+import { toYaml } from '../../core/yaml.js';
 import type { Io } from '../context.js';
 import type { DryRun } from '../kube/cluster.js';
 import { type MutationOutput, type ObjectOutput, isObjectOutput } from '../options.js';
 import { renderJsonPath } from './jsonpath.js';
 import { describeRoutes } from './routes.js';
 
-export function toYaml(value: unknown): string {
-  return dump(value, { noRefs: true, lineWidth: -1, sortKeys: false });
-}
 
 export function printObject(io: Io, value: unknown, format: ObjectOutput): void {
   if (format === 'json') io.out(`${JSON.stringify(value, null, 2)}\n`);

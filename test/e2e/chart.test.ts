@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { load, loadAll } from 'js-yaml';
+import { readYaml } from '../../core/yaml.js';
 import { parsePolicy } from '../../core/policy.js';
 import { ROOT } from '../support/fixtures.js';
 import { apply, eventually, freshNamespace, getJson, k, kubectl, waitForPods } from '../support/kubectl.js';
@@ -15,7 +15,7 @@ const GOLDEN = join(ROOT, 'test', 'golden', 'chart');
 const KUBE_VERSION = readFileSync(join(ROOT, 'test', 'cluster', 'versions.env'), 'utf8').match(/KUBE_VERSION=(\S+)/)![1]!;
 const render = (...args: string[]) => helm('template', 'kubectl-gray', CHART, '-n', 'kubectl-gray-system', '--kube-version', KUBE_VERSION, ...args);
 type Doc = { kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; [k: string]: unknown };
-const docs = (yaml: string) => (loadAll(yaml) as Doc[]).filter(Boolean);
+const docs = (yaml: string) => (readYaml(yaml) as Doc[]).filter(Boolean);
 const scenarios = readdirSync(join(CHART, 'ci')).filter((f) => f.endsWith('-values.yaml')).sort();
 
 describe('e2e: the Helm chart', function () {
@@ -79,7 +79,7 @@ describe('e2e: the Helm chart', function () {
       // The policy the plugin reads from the configuration is the one the webhook loads from its ConfigMap.
       const configMap = out.find((d) => d.kind === 'ConfigMap') as any;
       const published = JSON.parse(configs.find((c) => c.kind === 'ValidatingWebhookConfiguration')!.metadata.annotations!['kubectl-gray.io/policy']!);
-      const loaded = load(configMap.data['policy.yaml']) as Record<string, unknown>;
+      const loaded = readYaml(configMap.data['policy.yaml'])[0] as Record<string, unknown>;
       expect(parsePolicy(published), values).to.deep.equal(parsePolicy(loaded));
     }
   });

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadAll } from 'js-yaml';
 import type { DestinationRule, KubeObject, VirtualService } from '../../core/model.js';
+import { readYaml } from '../../core/yaml.js';
 
 /** The repository root, from dist/test/support/ or test/support/. */
 export const ROOT = (() => {
@@ -15,7 +15,7 @@ export function fixturePath(name: string): string {
 }
 
 export function loadFixture(name: string, namespace = 'default'): KubeObject[] {
-  return (loadAll(readFileSync(fixturePath(name), 'utf8')) as KubeObject[])
+  return (readYaml(readFileSync(fixturePath(name), 'utf8')) as KubeObject[])
     .filter(Boolean)
     .map((o) => ({ ...o, metadata: { ...o.metadata, namespace: o.metadata.namespace ?? namespace } }));
 }

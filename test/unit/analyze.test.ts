@@ -9,7 +9,8 @@ import { validateIstio } from '../../webhook/admission/handlers.js';
 import type { AdmissionRequest } from '../../webhook/admission/review.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
 import { FIXED_NOW, run } from '../support/run.js';
-import { loadText, loadWithPositions } from '../../plugin/analyze/inputs.js';
+import { ROOT } from '../support/fixtures.js';
+import { loadText } from '../../plugin/analyze/inputs.js';
 import { checkSchema } from '../../core/schema/validate.js';
 
 const ISSUE_EXAMPLE = `apiVersion: networking.istio.io/v1
@@ -90,7 +91,7 @@ describe('kubectl gray analyze', () => {
     expect(out.findings.find((f) => f.code === 'GRAY305')!.problem).to.match(/^the string "ROUND_ROBN" is not one of .*ROUND_ROBIN/);
     expect(out.findings.find((f) => f.code === 'GRAY307')!.problem).to.equal('must be a valid duration greater than 1ms (the string "500us")');
     expect(out.findings.find((f) => f.code === 'GRAY308')!.fix).to.match(/^use apiVersion networking\.istio\.io\/v1/);
-    expect(out.summary).to.deep.equal({ errors: 6, warnings: 0, istioObjects: 3, skippedObjects: 0, files: 1 });
+    expect(out.summary).to.deep.equal({ errors: 6, warnings: 0, istioObjects: 3, skippedObjects: 0, files: 1, unreadableFiles: 0 });
   });
 
   it('keeps a header match named __proto__ (a legal header name) as a key when checking the schema', () => {
@@ -128,7 +129,7 @@ describe('kubectl gray analyze', () => {
     expect(bad).to.deep.equal({ code: 2, stdout: '', stderr: 'error: --fail-on "info": must be error or warning\nSee \'kubectl gray analyze -h\' for help and examples.\n' });
     const yaml = await run(undefined, ['analyze', 'b.yaml'], { 'b.yaml': 'a: [\n' });
     expect(yaml.code).to.equal(2);
-    expect(yaml.stderr).to.match(/^error: b\.yaml:2:1: not valid YAML: /);
+    expect([yaml.stderr, yaml.stdout]).to.deep.equal(['', 'b.yaml:2:1: could not be read: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]\nNo problems found in 0 Istio objects from 1 file. 1 file could not be read in full.\n']);
     expect((await run(undefined, ['analyze', 'x.yaml', '-o', 'table'])).stderr).to.contain('allowed formats are: json,yaml,sarif');
   });
 
@@ -180,41 +181,72 @@ describe('schema bundle', () => {
   });
 });
 
-describe('analyze inputs: plain YAML read by js-yaml, positions by the yaml package', () => {
-  const fixtures = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? fixtures(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : []);
-
-  it('reads the same objects as the yaml package from every fixture and from scalars YAML versions read differently', () => {
-    const texts = fixtures(join(process.cwd(), 'test', 'fixtures')).map((f) => readFileSync(f, 'utf8'));
-    expect(texts.length).to.be.greaterThan(5);
-    texts.push(
-      'kind: X\nmetadata: {name: a}\nspec: {a: 0755, b: 0o17, c: 0x1F, d: 1_000, e: +12, f: .5, g: 1e3, h: .inf, i: -.Inf, j: 1.0, k: -0}\n',
-      'kind: X\nmetadata: {name: a}\nspec: {a: yes, b: on, c: True, d: FALSE, e: ~, f: null, g: Null, h: 2024-01-01, i: "12:30:00", j: 1:20}\n',
-      'kind: X\nmetadata: {name: a}\nspec: {w: 1, w: 2}\n---\n---\n# a comment only\n---\nkind: X\nmetadata: {name: b}\nspec:\n  s: |-\n    two\n    lines\n  f: >\n    folded\n    text\n',
-      '\ufeffkind: X\r\nmetadata: {name: crlf}\r\nspec: {s: "tab\\there", q: \'it\'\'s\', u: "\\u00e9"}\r\n',
-      'kind: X\nmetadata: {name: a}\nspec: {b: 0b101}\n', // YAML 1.1's binary: left to the yaml package
-    );
-    for (const text of texts) {
-      const fast = loadText(text, 'f.yaml', 'ns');
-      const full = loadWithPositions(text, 'f.yaml', 'ns');
-      // As JSON: -0 is 0 to js-yaml and -0 to the yaml package, the same number in a manifest.
-      expect(JSON.stringify(fast.objects), text.slice(0, 80)).to.equal(JSON.stringify(full.objects));
-      expect(fast.sources.length).to.equal(full.sources.length);
-    }
+describe('analyze inputs: YAML as kubectl reads it, and a real repository\'s other files', () => {
+  it('reads YAML 1.1 as kubectl does: yes/on are booleans, 0644 is octal, merge keys merge, timestamps stay strings', () => {
+    const { objects } = loadText([
+      'apiVersion: v1', 'kind: X', 'metadata: {name: a}', 'base: &base {port: 80, tls: off}',
+      'spec: {a: yes, b: on, c: 0644, d: 1_000, e: 0x1F, f: 2024-01-01, g: 12:30:00, h: "yes", i: y, m: {<<: *base, port: 81}}',
+    ].join('\n'), 'f.yaml', 'ns');
+    expect(objects[0]!['spec']).to.deep.equal({ a: true, b: true, c: 420, d: 1000, e: 31, f: '2024-01-01', g: '12:30:00', h: 'yes', i: true, m: { port: 81, tls: false } });
   });
 
-  it('points at the same line and column for a field, worked out on demand', () => {
+  it('points findings at the line and column of the field', () => {
     const text = readFileSync(join(process.cwd(), 'test', 'fixtures', 'bookinfo.yaml'), 'utf8');
-    const fast = loadText(text, 'f.yaml', 'ns');
-    const full = loadWithPositions(text, 'f.yaml', 'ns');
-    fast.sources.forEach((s, i) => {
-      for (const field of ['metadata.name', 'spec.http[0].route[0].destination.subset', 'spec.subsets[1].labels', 'spec']) {
-        expect(s.locate(field)).to.deep.equal(full.sources[i]!.locate(field));
-      }
-    });
+    const { objects, sources } = loadText(text, 'f.yaml', 'ns');
+    const reviews = objects.findIndex((o) => o.kind === 'DestinationRule' && o.metadata.name === 'reviews');
+    const lines = text.split('\n');
+    const at = sources[reviews]!.locate('spec.subsets[1].name');
+    expect(lines[at.line - 1]!.slice(at.column - 1)).to.match(/^name: v2/);
   });
 
-  it('refuses broken YAML with the yaml package\'s message and position', () => {
-    expect(() => loadText('kind: X\nmetadata: {name: a\nspec: 1\n', 'bad.yaml', 'ns')).to.throw(/^bad\.yaml:\d+:\d+: not valid YAML: /);
+  it('reports what it cannot read with where and why, and reads the rest of the file and the other files', async () => {
+    const files = {
+      'repo/broken.yaml': `${DR}---\nkind: X\nmetadata: {name: a\nspec: 1\n---\n${VS_V2}`,
+      'repo/chart/templates/vs.yaml': 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: {{ .Release.Name }}\n',
+      'repo/data.json': '{"reviews": [1, 2, 3]}',
+      'repo/.github/workflows/ci.yaml': 'on: [push]\njobs: {}\n',
+      'repo/ci.yaml': 'on: [push]\njobs: {}\n',
+      'repo/mixed.yaml': `${DEPLOY}---\njust: a map\n`,
+      'repo/bad.json': '{"kind": "X",',
+    };
+    const r = await run(undefined, ['analyze', 'repo'], files);
+    expect(r.code).to.equal(2);
+    expect(r.stdout.split('\n')).to.deep.equal([
+      'repo/bad.json:1:14: could not be read: not valid YAML: Flow map must end with a }',
+      'repo/broken.yaml:8:1: could not be read: not valid YAML: Flow map in block collection must be sufficiently indented and end with a }',
+      'repo/mixed.yaml:6:1: could not be read: not a Kubernetes object: no apiVersion, kind and metadata (kubectl apply refuses it)',
+      'No problems found in 2 Istio objects from 3 files; 1 other object skipped; 3 files without manifests skipped. 3 files could not be read in full.',
+      '',
+    ]);
+    const json = JSON.parse((await run(undefined, ['analyze', 'repo', '-o', 'json'], files)).stdout);
+    expect(json.skippedFiles).to.deep.equal([
+      { file: 'repo/chart/templates/vs.yaml', reason: 'a Helm template (analyze what helm template renders: helm template ... | kubectl gray analyze -)' },
+      { file: 'repo/ci.yaml', reason: 'no Kubernetes objects' },
+      { file: 'repo/data.json', reason: 'no Kubernetes objects' },
+    ]);
+    expect(json.summary.unreadableFiles).to.equal(3);
+    const sarif = JSON.parse((await run(undefined, ['analyze', 'repo', '-o', 'sarif'], files)).stdout);
+    expect(sarif.runs[0].invocations[0].executionSuccessful).to.equal(false);
+    expect(sarif.runs[0].invocations[0].toolExecutionNotifications).to.have.length(3);
+  });
+
+  it('goes through this repository as it is: the chart\'s templates, JSON data and reviews skipped, every manifest analyzed', async () => {
+    const files: Record<string, string> = {};
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+        if (e.name.startsWith('.')) continue;
+        if (e.isDirectory()) walk(`${dir}/${e.name}`);
+        else files[`${dir}/${e.name}`] = readFileSync(join(ROOT, dir, e.name), 'utf8');
+      }
+    };
+    for (const dir of ['charts', 'test/fixtures', 'test/golden', 'bench/reviews', 'core/schema']) walk(dir);
+    const r = await run(undefined, ['analyze', 'charts', 'test/fixtures', 'test/golden', 'bench/reviews', 'core/schema', '-o', 'json'], files);
+    const report = JSON.parse(r.stdout);
+    expect([r.code, report.unreadable, report.findings]).to.deep.equal([0, [], []]);
+    const skipped = new Map<string, string>(report.skippedFiles.map((f: { file: string; reason: string }) => [f.file, f.reason]));
+    expect(skipped.get('charts/kubectl-gray/templates/webhook-deployment.yaml')).to.match(/^a Helm template/);
+    expect(skipped.get('core/schema/istio-crds.json')).to.equal('no Kubernetes objects');
+    expect(skipped.get('bench/reviews/virtualservice-set-weight.json')).to.equal('no Kubernetes objects');
+    expect(report.summary.istioObjects).to.be.greaterThan(30);
   });
 });
