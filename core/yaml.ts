@@ -86,7 +86,10 @@ export function readYaml(text: string): unknown[] {
   return values;
 }
 
-/** YAML as kubectl prints it: block style, no line folding, no anchors for repeated values. */
+/**
+ * YAML that kubectl reads back as the same value: a string kubectl would read as something else (`"yes"`, `"0644"`,
+ * `"0o17"`) is quoted. Block style, no line folding, no anchors for repeated values.
+ */
 export function toYaml(value: unknown): string {
-  return stringify(value, { aliasDuplicateObjects: false, lineWidth: 0 });
+  return stringify(value, { ...KUBECTL_YAML, aliasDuplicateObjects: false, lineWidth: 0 });
 }
