@@ -16,6 +16,8 @@ export interface RuleInfo {
    */
   source?: 'istio' | 'kubernetes' | 'kubectl-gray';
   summary: string;
+  /** The `istioctl analyze` message that reports the same thing, where one does (IST0101, ...). */
+  istio?: string;
 }
 
 export const RULES = {
@@ -106,6 +108,30 @@ export const RULES = {
     summary: 'a CORS policy Istio refuses' },
   'istio-warning': { code: 'GRAY418', severity: 'warning', relaxable: true, source: 'istio',
     summary: 'something Istio accepts with a warning (deprecated or ignored settings)' },
+  // How objects fit together, as istioctl analyze checks it (core/analyzers/). Errors in analyze where Istio's
+  // analyzer says Error; the webhook and the edit commands only warn (the missing object may come next).
+  'virtualservice-shadowed': { code: 'GRAY501', severity: 'error', relaxable: true, source: 'istio', istio: 'IST0109',
+    summary: 'two mesh VirtualServices define the same host: Istio uses one and ignores the other' },
+  'destination-host-unknown': { code: 'GRAY502', severity: 'error', relaxable: true, source: 'istio', istio: 'IST0101',
+    summary: 'a destination host that no Service or ServiceEntry defines, or one not exported to the VirtualService\'s namespace' },
+  'destination-port-unknown': { code: 'GRAY503', severity: 'error', relaxable: true, source: 'istio', istio: 'IST0101',
+    summary: 'a destination port the Service does not have' },
+  'destination-port-required': { code: 'GRAY504', severity: 'error', relaxable: true, source: 'istio', istio: 'IST0112',
+    summary: 'a destination without a port on a Service with several ports' },
+  'gateway-unknown': { code: 'GRAY505', severity: 'error', relaxable: true, source: 'istio', istio: 'IST0101',
+    summary: 'a VirtualService bound to a Gateway that does not exist' },
+  'gateway-host-unserved': { code: 'GRAY506', severity: 'warning', relaxable: true, source: 'istio', istio: 'IST0132',
+    summary: 'a VirtualService host that none of its Gateway\'s servers serve' },
+  'match-unreachable': { code: 'GRAY507', severity: 'warning', relaxable: true, source: 'istio', istio: 'IST0130',
+    summary: 'a route that can never match: an earlier route matches everything it does' },
+  'match-ineffective': { code: 'GRAY508', severity: 'warning', relaxable: true, source: 'istio', istio: 'IST0131',
+    summary: 'a match that an earlier route\'s match already covers' },
+  'ingress-bypasses-subsets': { code: 'GRAY509', severity: 'warning', relaxable: true, source: 'kubectl-gray',
+    summary: 'a gateway VirtualService sends a host straight to the service while a mesh VirtualService splits it by subset: outside traffic bypasses the split' },
+  'subset-no-pods': { code: 'GRAY510', severity: 'warning', relaxable: true, source: 'istio', istio: 'IST0173',
+    summary: 'a DestinationRule subset whose labels select no pod of its service' },
+  'jwt-claim-without-authn': { code: 'GRAY511', severity: 'error', relaxable: true, source: 'istio', istio: 'IST0149',
+    summary: 'routing on JWT claims with no RequestAuthentication for the gateway\'s pods' },
 } as const satisfies Record<string, RuleInfo>;
 
 export type RuleName = keyof typeof RULES;
@@ -129,7 +155,8 @@ export function finding(rule: RuleName, object: string, field: string, problem: 
 
 /** One line, the same in the plugin, the webhook's denial and analyze's report. */
 export function formatFinding(f: Finding): string {
-  return `${f.code} ${f.rule}: ${f.object} ${f.field}: ${f.problem}. Fix: ${f.fix}`;
+  const istio = (RULES[f.rule] as RuleInfo).istio;
+  return `${f.code} ${f.rule}${istio ? ` (${istio})` : ''}: ${f.object} ${f.field}: ${f.problem}. Fix: ${f.fix}`;
 }
 
 export function errorsOf(findings: Finding[]): Finding[] {

@@ -1,7 +1,7 @@
 // How analyze's findings are printed: human text (file:line:column first, like compilers), JSON, or SARIF 2.1.0
 // for code-scanning pages. Pure formatting: a view model in, text out.
 import type { AnalyzedFinding, AnalyzeResult } from '../../core/analyze.js';
-import { RULES, type RuleName, type Severity, formatFinding } from '../../core/rules.js';
+import { RULES, type RuleInfo, type RuleName, type Severity, formatFinding } from '../../core/rules.js';
 import type { Loaded, SkippedFile, Unreadable } from './inputs.js';
 
 export interface Located extends AnalyzedFinding {
@@ -57,7 +57,8 @@ export function renderText(r: Report): string {
 }
 
 export function renderJson(r: Report): string {
-  const findings = r.findings.map(({ index: _index, ...f }) => f);
+  // istio: the istioctl analyze message code of the same finding, where there is one.
+  const findings = r.findings.map(({ index: _index, ...f }) => ({ ...f, ...((RULES[f.rule] as RuleInfo).istio ? { istio: (RULES[f.rule] as RuleInfo).istio } : {}) }));
   const errors = findings.filter((f) => f.severity === 'error').length;
   return `${JSON.stringify({
     findings,
