@@ -1,7 +1,9 @@
 // analyze's judgement over a set of objects, as a pure function: the CRD schema (what the API server checks),
 // the webhook's decision function (Istio's own checks and ours, with cross-resource lookups over everything
-// given), Istio's checks for Gateways and EnvoyFilters, and hints for known mistakes. No I/O.
+// given), Istio's checks for Gateways and EnvoyFilters, hints for known mistakes, and how the objects fit
+// together (core/analyzers/, istioctl analyze's checks). No I/O.
 import { reviewIstioObject } from './admission.js';
+import { crossObjectFindings } from './analyzers/index.js';
 import { checkIstioEnvoyFilter } from './istio/envoyfilter.js';
 import { checkIstioGateway } from './istio/gateway.js';
 import { isObj, list } from './istio/common.js';
@@ -50,7 +52,12 @@ function judge(object: KubeObject, vss: VirtualService[], drs: DestinationRule[]
   return [];
 }
 
-export function analyzeObjects(objects: readonly KubeObject[], policy: Policy = DEFAULT_POLICY, now = new Date()): AnalyzeResult {
+export interface AnalyzeOptions {
+  /** The objects are the live cluster's (with files on top): checks that something is missing can run. */
+  complete?: boolean;
+}
+
+export function analyzeObjects(objects: readonly KubeObject[], policy: Policy = DEFAULT_POLICY, now = new Date(), options: AnalyzeOptions = {}): AnalyzeResult {
   const virtualServices = objects.filter(isVirtualService) as VirtualService[];
   const destinationRules = objects.filter(isDestinationRule) as DestinationRule[];
   const findings: AnalyzedFinding[] = [];
@@ -81,6 +88,12 @@ export function analyzeObjects(objects: readonly KubeObject[], policy: Policy = 
       seen.add(key);
       findings.push({ ...f, index });
     }
+  }
+  // How the objects fit together (core/analyzers/), each finding on the object it is about.
+  const indexOf = new Map(objects.map((o, i) => [o, i]));
+  for (const { object, finding: f } of crossObjectFindings(objects, options.complete ?? false)) {
+    const adjusted = applyModes([f], policy.rules);
+    for (const a of adjusted) findings.push({ ...a, index: indexOf.get(object)! });
   }
   return { findings, istio, skipped: objects.length - istio };
 }

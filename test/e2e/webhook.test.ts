@@ -86,7 +86,7 @@ describe('e2e: admission webhook on a real API server', function () {
     const late = `${vsYaml([['v1', 100]])}  - name: late\n    match: [{headers: {end-user: {exact: jason}}}]\n    route: [{destination: {host: reviews, subset: v3}}]\n`;
     const r = await applyResult(ns, late);
     expect(r.code, r.stderr).to.equal(0);
-    expect(r.stderr).to.contain('Warning: GRAY108 route-unreachable: spec.http[1]: route "late" comes after the catch-all route spec.http[0] and can never match');
+    expect(r.stderr).to.contain('Warning: GRAY108 route-unreachable (IST0130): spec.http[1]: route "late" comes after the catch-all route spec.http[0] and can never match');
     const before = await getJson<{ metadata: { resourceVersion: string } }>(ns, 'vs', 'reviews');
     const dryBad = await applyResult(ns, vsYaml([['v1', 50], ['v2', 10]]), '--dry-run=server');
     expect(dryBad.code).to.not.equal(0);

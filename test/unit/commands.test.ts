@@ -157,9 +157,9 @@ describe('kubectl gray commands', () => {
 
     it('prints server warnings (an admission webhook\'s) on stderr', async () => {
       const fake = shop();
-      fake.warnings = ['GRAY108 route-unreachable: something'];
+      fake.warnings = ['GRAY108 route-unreachable (IST0130): something'];
       const r = await run(fake, ['set-weight', 'reviews', 'v2=10']);
-      expect(r.stderr).to.equal('Warning: GRAY108 route-unreachable: something\n');
+      expect(r.stderr).to.equal('Warning: GRAY108 route-unreachable (IST0130): something\n');
     });
   });
 

@@ -176,7 +176,7 @@ describe('core/validate', () => {
     vs.spec.http!.push({ name: 'late', match: [{ headers: { 'end-user': { exact: 'jason' } } }], route: [{ destination: { host: 'reviews', subset: 'v3' } }] });
     const [f] = checkVirtualService(vs, { destinationRules: bookinfo().destinationRules });
     expect(f!.severity).to.equal('warning');
-    expect(formatFinding(f!)).to.equal('GRAY108 route-unreachable: VirtualService default/reviews spec.http[1]: route "late" comes after the catch-all route spec.http[0] and can never match. Fix: move it before spec.http[0] (kubectl gray match-header inserts routes in the right place)');
+    expect(formatFinding(f!)).to.equal('GRAY108 route-unreachable (IST0130): VirtualService default/reviews spec.http[1]: route "late" comes after the catch-all route spec.http[0] and can never match. Fix: move it before spec.http[0] (kubectl gray match-header inserts routes in the right place)');
   });
 
   it('GRAY110/111: removing or deleting subsets that routes still use', () => {

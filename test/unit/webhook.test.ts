@@ -125,7 +125,7 @@ describe('webhook', () => {
       const res = await post('/validate', reviewOf(request({ object: vs })));
       expect(res.json.response).to.deep.equal({
         uid: 'uid-1', allowed: true,
-        warnings: ['GRAY108 route-unreachable: spec.http[1]: route "late" comes after the catch-all route spec.http[0] and can never match'],
+        warnings: ['GRAY108 route-unreachable (IST0130): spec.http[1]: route "late" comes after the catch-all route spec.http[0] and can never match'],
       });
     });
 

@@ -4,7 +4,7 @@ import { type AdmissionInput, reviewIstioObject } from '../../core/admission.js'
 import { planDeploymentLabels, type DeploymentLike } from '../../core/deployment-labels.js';
 import type { DestinationRule, VirtualService } from '../../core/model.js';
 import type { Policy } from '../../core/policy.js';
-import { type Finding, errorsOf, formatFinding, warningsOf } from '../../core/rules.js';
+import { type Finding, RULES, type RuleInfo, errorsOf, formatFinding, warningsOf } from '../../core/rules.js';
 import { type AdmissionRequest, type AdmissionResponse, type JsonPatchOp, allowed, denied, patched, pointerSegment } from './review.js';
 import { SHAPES, shapeProblem } from './shape.js';
 
@@ -22,7 +22,8 @@ const ISTIO_KINDS = new Set(['VirtualService', 'DestinationRule']);
 
 /** Warnings kubectl prints one per line; the object is already named by kubectl, so lead with the rule. */
 function warningText(f: Finding): string {
-  return `${f.code} ${f.rule}: ${f.field}: ${f.problem}`;
+  const istio = (RULES[f.rule] as RuleInfo).istio;
+  return `${f.code} ${f.rule}${istio ? ` (${istio})` : ''}: ${f.field}: ${f.problem}`;
 }
 
 // Some API servers omit apiVersion/kind inside the embedded objects of older reviews: restore them.

@@ -1,0 +1,70 @@
+// Two VirtualServices bound to the mesh for the same host (IST0109). Istio's sidecars take one of them, the
+// oldest, and ignore the other: a set-weight on the ignored one changes nothing.
+import { resolveHost } from '../hosts.js';
+import { type VirtualService, describeObject, namespaceOf, objectKey } from '../model.js';
+import { type Finding, finding } from '../rules.js';
+import { isMeshBound } from './inventory.js';
+
+/** The namespaces a VirtualService is visible in: "*" for all (no exportTo, or one with "*"). */
+function scopesOf(vs: VirtualService): string[] {
+  const exportTo = (vs.spec as { exportTo?: unknown }).exportTo;
+  if (!Array.isArray(exportTo) || exportTo.length === 0 || exportTo.includes('*')) return ['*'];
+  return exportTo.map((e) => (e === '.' ? namespaceOf(vs) : String(e)));
+}
+
+const overlap = (a: string[], b: string[]) => a.includes('*') || b.includes('*') || a.some((s) => b.includes(s));
+
+/** Istio's order of precedence among configurations: the oldest first, then by namespace and name. */
+function precedence(a: VirtualService, b: VirtualService): number {
+  const at = Date.parse(String(a.metadata['creationTimestamp'] ?? '')) || 0;
+  const bt = Date.parse(String(b.metadata['creationTimestamp'] ?? '')) || 0;
+  return at - bt || objectKey(a).localeCompare(objectKey(b));
+}
+
+export interface MeshConflict {
+  host: string;
+  /** Every mesh VirtualService for the host, the one Istio uses first. */
+  virtualServices: VirtualService[];
+}
+
+/** The hosts (FQDN) that more than one mesh-bound VirtualService defines, seen from overlapping namespaces. */
+export function meshConflicts(virtualServices: readonly VirtualService[]): MeshConflict[] {
+  const byHost = new Map<string, VirtualService[]>();
+  for (const vs of virtualServices) {
+    if (!isMeshBound(vs)) continue;
+    const hosts = Array.isArray(vs.spec?.hosts) ? vs.spec.hosts : [];
+    for (const host of new Set(hosts.map((h) => resolveHost(String(h), namespaceOf(vs))))) {
+      byHost.set(host, [...(byHost.get(host) ?? []), vs]);
+    }
+  }
+  const out: MeshConflict[] = [];
+  for (const [host, list] of byHost) {
+    const conflicting = list.filter((vs) => list.some((other) => other !== vs && overlap(scopesOf(vs), scopesOf(other))));
+    if (conflicting.length > 1) out.push({ host, virtualServices: [...conflicting].sort(precedence) });
+  }
+  return out;
+}
+
+/** The VirtualService Istio uses instead of this one for one of its hosts, if another shadows it. */
+export function shadowingOf(vs: VirtualService, virtualServices: readonly VirtualService[]): { host: string; by: VirtualService } | undefined {
+  for (const c of meshConflicts(virtualServices)) {
+    const [first] = c.virtualServices;
+    if (first && first !== vs && c.virtualServices.some((v) => objectKey(v) === objectKey(vs))) return { host: c.host, by: first };
+  }
+  return undefined;
+}
+
+export function checkShadowed(virtualServices: readonly VirtualService[]): Array<{ object: VirtualService; finding: Finding }> {
+  const out: Array<{ object: VirtualService; finding: Finding }> = [];
+  for (const { host, virtualServices: list } of meshConflicts(virtualServices)) {
+    const names = list.map(objectKey).join(', ');
+    for (const vs of list) {
+      const i = (vs.spec.hosts ?? []).findIndex((h) => resolveHost(String(h), namespaceOf(vs)) === host);
+      const used = list[0] === vs;
+      out.push({ object: vs, finding: finding('virtualservice-shadowed', describeObject(vs), `spec.hosts[${Math.max(i, 0)}]`,
+        `the mesh VirtualServices ${names} all define host ${host}; Istio uses one (${objectKey(list[0]!)}, the oldest) and ignores the others${used ? '' : ', so changes to this one do nothing'}`,
+        'merge them into one VirtualService per host (or bind all but one to a gateway only)') });
+    }
+  }
+  return out;
+}
