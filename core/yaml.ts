@@ -21,6 +21,19 @@ const goPrefixedInt = {
   },
 };
 
+/**
+ * YAML 1.1's plain float, less "." alone (and "-.", "+."), which the yaml package reads as NaN and Go as the string
+ * ".": `exportTo: [.]` is everyday Istio.
+ */
+const FLOAT = 'tag:yaml.org,2002:float';
+const isLooseFloat = (t: Tags[number]) => typeof t === 'object' && t.tag === FLOAT && !('format' in t && t.format) && t.test?.test('.') === true;
+const plainFloat = {
+  tag: FLOAT,
+  default: true,
+  test: /^[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)$/,
+  resolve: (text: string) => Number.parseFloat(text.replace(/_/g, '')),
+};
+
 export const KUBECTL_YAML = {
   version: '1.1',
   merge: true,
@@ -29,7 +42,7 @@ export const KUBECTL_YAML = {
   // Later keys win, as when kubectl decodes a map with a repeated key (the API server's strict field
   // validation then warns); analyze reports it with its own rule.
   uniqueKeys: false,
-  customTags: (tags: Tags) => [...tags.filter((t) => !leftAsString(t)), goPrefixedInt],
+  customTags: (tags: Tags) => [...tags.filter((t) => !leftAsString(t) && !isLooseFloat(t)), plainFloat, goPrefixedInt],
 } as const;
 
 /** Anchors may be used, but not to build a "billion laughs": as many alias expansions as a real manifest needs. */

@@ -25,7 +25,7 @@ const SCALARS = [
   // base 60 and timestamps
   '1:20', '12:30:00', '190:20:30.15', '-1:20', '2024-01-01', '2024-01-01T10:00:00Z', '2001-12-14 21:59:43.10 -5', '2001-12-14t21:59:43.10-05:00',
   // strings that look like something else
-  '0.0.1', '1.2.3.4', 'v1', '1Gi', '100m', '0xZZ', '=', '<<', '-', '"12"', "'0644'", '"\\u00e9"', '"tab\\there"',
+  '.', '-.', '+.', '._', '0.0.1', '1.2.3.4', 'v1', '1Gi', '100m', '0xZZ', '=', '<<', '-', '"12"', "'0644'", '"\\u00e9"', '"tab\\there"',
 ];
 
 /** Every scalar as a map value, a map key and a sequence item, in a manifest's surroundings. */
