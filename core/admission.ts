@@ -4,6 +4,7 @@ import {
   type DestinationRule, type KubeObject, type VirtualService, jsonEqual, describeObject, objectKey, isDestinationRule, isVirtualService, namespaceOf,
 } from './model.js';
 import type { Policy } from './policy.js';
+import { routeFindings } from './analyzers/index.js';
 import { type Finding, applyModes, finding } from './rules.js';
 import { checkDestinationRule, checkSubsetRemoval, checkVirtualService } from './validate.js';
 import { effectiveShares } from './weights.js';
@@ -46,6 +47,10 @@ export function reviewIstioObject(input: AdmissionInput): Finding[] {
     // Metadata-only updates (labels, annotations) are not re-judged: an old problem must not block them.
     if (!(input.operation === 'UPDATE' && sameSpec(vs, input.oldObject))) {
       findings = findings.concat(checkVirtualService(vs, { destinationRules: input.destinationRules }), checkIstioVirtualService(vs));
+      // How it fits with the other routes (a second mesh VirtualService for a host, matches that decide nothing, a
+      // gateway route that skips a subset split): warnings here, never a refusal, as the other half of the pair
+      // may be changed next.
+      findings = findings.concat(routeFindings(vs, input.virtualServices).map((f) => ({ ...f, severity: 'warning' as const })));
     }
   }
   if (isDestinationRule(subject)) {

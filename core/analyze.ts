@@ -3,7 +3,7 @@
 // given), Istio's checks for Gateways and EnvoyFilters, hints for known mistakes, and how the objects fit
 // together (core/analyzers/, istioctl analyze's checks). No I/O.
 import { reviewIstioObject } from './admission.js';
-import { crossObjectFindings } from './analyzers/index.js';
+import { CROSS_OBJECT_RULES, crossObjectFindings } from './analyzers/index.js';
 import { checkIstioEnvoyFilter } from './istio/envoyfilter.js';
 import { checkIstioGateway } from './istio/gateway.js';
 import { isObj, list } from './istio/common.js';
@@ -82,6 +82,8 @@ export function analyzeObjects(objects: readonly KubeObject[], policy: Policy = 
     // A value of the wrong type makes later checks of the same field meaningless: the type finding says it.
     const schemaFields = new Set(schema.filter((f) => f.rule === 'schema-type').map((f) => f.field));
     const seen = new Set<string>();
+    // The cross-object findings come once for the whole set below, at their own severity.
+    rest = rest.filter((f) => !CROSS_OBJECT_RULES.has(f.rule));
     for (const f of [...schema, ...rest.filter((f) => !schemaFields.has(f.field) || f.rule === 'destination-required')]) {
       const key = formatFinding(f);
       if (seen.has(key)) continue;

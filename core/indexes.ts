@@ -62,6 +62,11 @@ export function virtualServicesByDestinationHost(vss: readonly VirtualService[])
     .map(({ destination }) => resolveHost(destination.host, namespaceOf(vs))));
 }
 
+/** VirtualServices by each host they define (spec.hosts, resolved). */
+export function virtualServicesByHost(vss: readonly VirtualService[]): Map<string, VirtualService[]> {
+  return indexed(vss, (vs) => (Array.isArray(vs.spec?.hosts) ? vs.spec.hosts : []).map((h) => resolveHost(String(h), namespaceOf(vs))));
+}
+
 /** The VirtualServices that could be routing through a DestinationRule's host. */
 export function virtualServicesUsing(dr: DestinationRule, vss: readonly VirtualService[]): readonly VirtualService[] {
   const host = resolveHost(dr.spec?.host ?? '', namespaceOf(dr));

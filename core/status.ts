@@ -2,6 +2,8 @@
 // behind each subset. Pure: the plugin gathers objects and pods, this decides what they mean.
 import { resolveHost, serviceName, serviceNamespace } from './hosts.js';
 import { type DestinationRule, type HTTPMatchRequest, type VirtualService, namespaceOf, objectKey } from './model.js';
+import { routeFindings } from './analyzers/index.js';
+import { shadowingOf } from './analyzers/shadowed.js';
 import { type Finding } from './rules.js';
 import { lookupSubsets } from './subsets.js';
 import { checkVirtualService, isCatchAll } from './validate.js';
@@ -19,6 +21,8 @@ export interface StatusInput {
   serviceSelectors: ReadonlyMap<string, Record<string, string> | undefined>;
   /** Pods by namespace. */
   pods: ReadonlyMap<string, readonly PodInfo[]>;
+  /** The VirtualServices read beside it: for a second one of its host, and gateway routes that skip its split. */
+  virtualServices?: readonly VirtualService[];
 }
 
 export interface DestinationStatus {
@@ -71,6 +75,8 @@ export interface ServiceStatus {
   entry?: EntryStatus;
   routes: RouteStatus[];
   subsets: SubsetStatus[];
+  /** "namespace/name" of the mesh VirtualService Istio uses instead of this one for one of its hosts. */
+  shadowedBy?: string;
   findings: Finding[];
 }
 
@@ -130,12 +136,15 @@ export function buildStatus(vs: VirtualService, input: StatusInput): ServiceStat
   }
   for (const s of subsets.values()) s.risk = s.routed && (!s.defined || s.ready === 0);
 
+  const others = input.virtualServices ?? [vs];
+  const shadowing = shadowingOf(vs, others);
   return {
     namespace: ns,
     virtualService: vs.metadata.name,
     hosts: vs.spec.hosts ?? [],
     routes,
     subsets: [...subsets.values()],
-    findings: checkVirtualService(vs, { destinationRules: input.destinationRules }),
+    ...(shadowing ? { shadowedBy: objectKey(shadowing.by) } : {}),
+    findings: [...checkVirtualService(vs, { destinationRules: input.destinationRules }), ...routeFindings(vs, others)],
   };
 }

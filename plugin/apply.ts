@@ -7,11 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { OwnedElsewhere, RuleViolation } from '../core/errors.js';
 import { destinationsOf } from '../core/destinations.js';
 import { ISTIO_ROOT_NAMESPACE, resolveHost, serviceNamespace } from '../core/hosts.js';
-import type { DestinationRule, KubeObject, VirtualService } from '../core/model.js';
+import { shadowingOf } from '../core/analyzers/shadowed.js';
+import { type DestinationRule, type KubeObject, type VirtualService, describeObject, namespaceOf, objectKey } from '../core/model.js';
 import { type Controllers, ownersOf } from '../core/ownership.js';
 import { type Change, type Plan, KIND_GROUP, changeRef, checkPlan, ordered } from '../core/plan.js';
 import { DEFAULT_POLICY, type Policy, parsePolicy } from '../core/policy.js';
-import { errorsOf, formatFinding, warningsOf } from '../core/rules.js';
+import { type Finding, errorsOf, finding, formatFinding, warningsOf } from '../core/rules.js';
 import { ApiError } from '../kube/errors.js';
 import { MAX_ATTEMPTS, isRace } from '../kube/retry.js';
 import type { CommandContext } from './context.js';
@@ -166,6 +167,19 @@ async function checkOwners(ctx: CommandContext, reads: Reads, changes: Change[],
   for (const o of owners.filter((x) => !x.fights)) ctx.io.err(`Warning: ${o.message}\n`);
 }
 
+/**
+ * A plan whose every VirtualService edit lands on one Istio ignores (a second mesh VirtualService for a host, not
+ * the oldest) would move no traffic: said as a refusal, which --force overrides.
+ */
+function ignoredEdits(changes: readonly Change[], virtualServices: readonly VirtualService[]): Finding[] {
+  const edits = changes.filter((c) => c.resource === 'virtualservices' && c.action === 'update');
+  const shadowed = edits.map((c) => ({ c, shadow: shadowingOf(c.before as VirtualService, virtualServices) }));
+  if (edits.length === 0 || shadowed.some((s) => !s.shadow)) return [];
+  return shadowed.map(({ c, shadow }) => finding('virtualservice-shadowed', describeObject(c.before!), 'spec.hosts',
+    `Istio uses ${objectKey(shadow!.by)} for host ${shadow!.host} and ignores this VirtualService there, so this change would move no traffic`,
+    `change ${objectKey(shadow!.by)} instead (--vs ${shadow!.by.metadata.name}${namespaceOf(shadow!.by) !== c.namespace ? ` -n ${namespaceOf(shadow!.by)}` : ''}), or merge the two; --force writes it anyway`));
+}
+
 /** Runs a plan to the end; returns it as written (or as it would be, on a dry run). */
 export async function runPlan(ctx: CommandContext, cluster: GrayCluster, run: PlanRun): Promise<Plan> {
   // Independent reads go out together (queued on the one connection, with no wait between them): the admin
@@ -188,6 +202,8 @@ export async function runPlan(ctx: CommandContext, cluster: GrayCluster, run: Pl
       ]);
       const findings = checkPlan(changes, { virtualServices, destinationRules }, policy, ctx.now());
       if (errorsOf(findings).length > 0) throw new RuleViolation(errorsOf(findings));
+      const ignored = ignoredEdits(changes, virtualServices);
+      if (ignored.length > 0 && !run.force) throw new RuleViolation(ignored);
       if (first) {
         for (const w of warningsOf(findings)) ctx.io.err(`Warning: ${formatFinding(w)}\n`);
         for (const n of plan.notes) ctx.io.err(`${n}\n`);

@@ -44,7 +44,7 @@ export function mutationTarget(args: TargetArgs): { service: string; vsName?: st
 
 /** --force: edit objects another controller manages (Flagger, Argo Rollouts, OpenKruise Rollouts). */
 export function withForceFlag<T>(y: Argv<T>) {
-  return y.option('force', { type: 'boolean', describe: 'Edit even objects a controller manages (Flagger, Argo Rollouts, OpenKruise Rollouts); it may undo the edit' });
+  return y.option('force', { type: 'boolean', describe: 'Edit even objects a controller manages (Flagger, Argo Rollouts, OpenKruise Rollouts; it may undo the edit), or a VirtualService Istio ignores for a host another one defines' });
 }
 
 /** --vs, --route, --dry-run and -o for every command that edits a VirtualService. */
@@ -52,7 +52,7 @@ export function withMutationFlags<T>(y: Argv<T>, options: { route?: boolean } = 
   let out = y
     .positional('service', { type: 'string', describe: 'The service whose traffic to change (short name or FQDN)', demandOption: true })
     .option('vs', { type: 'string', describe: 'Edit only this VirtualService (NAME or NAMESPACE/NAME) instead of every one that routes to the service' })
-    .option('force', { type: 'boolean', describe: 'Edit even objects a controller manages (Flagger, Argo Rollouts, OpenKruise Rollouts); it may undo the edit' })
+    .option('force', { type: 'boolean', describe: 'Edit even objects a controller manages (Flagger, Argo Rollouts, OpenKruise Rollouts; it may undo the edit), or a VirtualService Istio ignores for a host another one defines' })
     .option('dry-run', {
       type: 'string', describe: 'none: apply; client: only show the plan, as a per-object diff; server: let the API server and its webhooks judge it without saving',
       default: 'none', coerce: parseDryRun,

@@ -14,11 +14,12 @@ function scopesOf(vs: VirtualService): string[] {
 
 const overlap = (a: string[], b: string[]) => a.includes('*') || b.includes('*') || a.some((s) => b.includes(s));
 
+/** When an object was created; one not created yet (in a file, or under review) is the newest. */
+const createdAt = (vs: VirtualService) => Date.parse(String(vs.metadata['creationTimestamp'] ?? '')) || Number.MAX_SAFE_INTEGER;
+
 /** Istio's order of precedence among configurations: the oldest first, then by namespace and name. */
 function precedence(a: VirtualService, b: VirtualService): number {
-  const at = Date.parse(String(a.metadata['creationTimestamp'] ?? '')) || 0;
-  const bt = Date.parse(String(b.metadata['creationTimestamp'] ?? '')) || 0;
-  return at - bt || objectKey(a).localeCompare(objectKey(b));
+  return createdAt(a) - createdAt(b) || objectKey(a).localeCompare(objectKey(b));
 }
 
 export interface MeshConflict {

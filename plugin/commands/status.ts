@@ -47,7 +47,7 @@ export const statusCommand: GrayCommand = {
       return EXIT.ok;
     }
     const reads = memoizedReads(cluster);
-    const statuses = await Promise.all(entries.map(async ({ vs, entry }) => ({ ...(await gatherStatus(reads, vs)), ...(entry ? { entry } : {}) })));
+    const statuses = await Promise.all(entries.map(async ({ vs, entry }) => ({ ...(await gatherStatus(reads, vs, all)), ...(entry ? { entry } : {}) })));
     if (isObjectOutput(args.output)) {
       printObject(ctx.io, statuses.length === 1 && named ? statuses[0] : statuses, args.output);
     } else {
@@ -78,7 +78,7 @@ export function memoizedReads(cluster: GrayCluster): GrayCluster {
 }
 
 /** Everything status needs for one VirtualService: rules it can see, Service selectors, pods. */
-export async function gatherStatus(cluster: GrayCluster, vs: VirtualService): Promise<ServiceStatus> {
+export async function gatherStatus(cluster: GrayCluster, vs: VirtualService, virtualServices?: readonly VirtualService[]): Promise<ServiceStatus> {
   const ns = vs.metadata.namespace ?? cluster.namespace;
   const destinationRules = await visibleDestinationRules(cluster, vs);
   const hosts = new Set([...(vs.spec.hosts ?? []), ...destinationsOf(vs).map((d) => d.destination.host)].map((h) => resolveHost(h, ns)));
@@ -92,5 +92,5 @@ export async function gatherStatus(cluster: GrayCluster, vs: VirtualService): Pr
   ]);
   const serviceSelectors = new Map(selectors);
   const pods = new Map<string, PodInfo[]>(podLists);
-  return buildStatus(vs, { destinationRules, serviceSelectors, pods });
+  return buildStatus(vs, { destinationRules, serviceSelectors, pods, ...(virtualServices ? { virtualServices } : {}) });
 }

@@ -35,7 +35,9 @@ export function renderEntryPoints(io: Io, statuses: readonly ServiceStatus[]): v
 
 export function renderStatus(io: Io, status: ServiceStatus, wide: boolean): void {
   const via = status.entry ? `   via: ${status.entry.via}` : '';
-  io.out(`${paint(io, '1', `VirtualService ${status.namespace}/${status.virtualService}`)}   hosts: ${status.hosts.join(', ') || '(delegate)'}${via}\n\n`);
+  io.out(`${paint(io, '1', `VirtualService ${status.namespace}/${status.virtualService}`)}   hosts: ${status.hosts.join(', ') || '(delegate)'}${via}\n`);
+  if (status.shadowedBy) io.out(paint(io, '31', `SHADOWED: Istio uses ${status.shadowedBy} for the same host and ignores this VirtualService there; edits to it change nothing\n`));
+  io.out('\n');
   const rows: string[][] = [];
   for (const r of status.routes) {
     const label = r.name ?? (r.catchAll ? 'default' : `#${r.index}`);
@@ -56,7 +58,8 @@ export function renderStatus(io: Io, status: ServiceStatus, wide: boolean): void
     const subsetRows = status.subsets.map((s) => {
       const note = !s.defined ? paint(io, '31', 'undefined subset: 503 for every routed request')
         : s.risk ? paint(io, '31', 'routed but no ready pod: 503 no healthy upstream')
-        : s.routed ? 'serving' : '';
+        : s.routed ? 'serving'
+        : s.pods === 0 ? paint(io, '33', 'no pods: a route to it would answer 503') : '';
       const labels = Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-';
       const base = [s.subset, labels, String(s.pods), `${s.ready}/${s.pods}`, note];
       return wide ? [s.subset, s.host, s.destinationRule ?? '-', ...base.slice(1)] : base;
