@@ -31,9 +31,16 @@ export function inventoryOf(given: readonly KubeObject[], complete = false): Inv
     services: of('Service', (g) => g === ''),
     serviceEntries: of('ServiceEntry', istio),
     gateways: of('Gateway', istio),
-    pods: of('Pod', (g) => g === ''),
+    // What will run: the pods given, and the pods a Deployment's template makes (files hold Deployments, not pods).
+    pods: [...of('Pod', (g) => g === ''), ...of('Deployment', (g) => g === 'apps').map(templatePod)],
     requestAuthentications: of('RequestAuthentication', istio),
   };
+}
+
+/** A Deployment as the pod its template makes, named after it. */
+function templatePod(d: KubeObject): KubeObject {
+  const template = (d['spec'] as { template?: { metadata?: { labels?: unknown } } } | undefined)?.template;
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${d.metadata.name} (Deployment)`, namespace: namespaceOf(d), labels: labelsOf(template?.metadata?.labels) } };
 }
 
 /** The gateways a VirtualService is bound to, "mesh" when none is named. */

@@ -96,6 +96,10 @@ describe('cross-object checks (istioctl analyze\'s)', () => {
     const pod = (name: string, labels: string, ns = 'shop') => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: ${ns}, labels: ${labels}}\nspec: {}\n---\n`;
     expect(found(SERVICE('reviews') + DR + pod('r1', '{app: reviews, version: v1}'))).to.deep.equal(['GRAY510 DestinationRule shop/reviews spec.subsets[1].labels']);
     expect(found(SERVICE('reviews') + DR + pod('r1', '{app: reviews, version: v1}') + pod('r2', '{app: reviews, version: v2}'))).to.deep.equal([]);
+    // A Deployment in the files stands for the pods its template makes.
+    const deployment = (v: string) => `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: reviews-${v}}\nspec: {selector: {matchLabels: {app: reviews, version: ${v}}}, template: {metadata: {labels: {app: reviews, version: ${v}}}}}\n---\n`;
+    expect(found(SERVICE('reviews') + DR + deployment('v1'))).to.deep.equal(['GRAY510 DestinationRule shop/reviews spec.subsets[1].labels']);
+    expect(found(SERVICE('reviews') + DR + deployment('v1') + deployment('v2'))).to.deep.equal([]);
     // The service's selector counts: a v2 pod of another app is not a reviews v2.
     expect(found(SERVICE('reviews') + DR + pod('r1', '{app: reviews, version: v1}') + pod('x', '{app: ratings, version: v2}'))).to.deep.equal(['GRAY510 DestinationRule shop/reviews spec.subsets[1].labels']);
     const gw = 'apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: public, namespace: istio-system}\nspec: {selector: {istio: ingressgateway}, servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*/*"]}]}\n---\n';
