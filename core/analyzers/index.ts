@@ -3,13 +3,13 @@
 // ones that need only VirtualServices (`routeChecks`): those are what its caches hold.
 import { destinationsOf } from '../destinations.js';
 import { resolveHost } from '../hosts.js';
-import { virtualServicesByDestinationHost, virtualServicesByHost } from '../indexes.js';
+import { virtualServicesByHost } from '../indexes.js';
 import { type KubeObject, type VirtualService, namespaceOf, objectKey } from '../model.js';
 import type { Finding, RuleName } from '../rules.js';
 import { checkDestinationHosts } from './destination-hosts.js';
 import { checkGateways } from './gateways.js';
 import { checkIngressBypass } from './ingress-bypass.js';
-import { inventoryOf } from './inventory.js';
+import { gatewaysOf, inventoryOf, isMeshBound } from './inventory.js';
 import { checkJwtClaims } from './jwt-claims.js';
 import { checkMatches } from './matches.js';
 import { checkShadowed } from './shadowed.js';
@@ -42,20 +42,21 @@ export const CROSS_OBJECT_RULES: ReadonlySet<RuleName> = new Set<RuleName>([
  */
 export function routeFindings(vs: VirtualService, all: readonly VirtualService[]): Finding[] {
   const ns = namespaceOf(vs);
-  const hosts = (Array.isArray(vs.spec?.hosts) ? vs.spec.hosts : []).map((h) => resolveHost(String(h), ns));
-  const destinations = destinationsOf(vs).flatMap(({ destination: d }) => (typeof d.host === 'string' ? [resolveHost(d.host, ns)] : []));
-  const byHost = virtualServicesByHost(all);
-  const byDestination = virtualServicesByDestinationHost(all);
   const key = objectKey(vs);
-  const near = new Set<VirtualService>([
-    ...hosts.flatMap((h) => [...(byHost.get(h) ?? []), ...(byDestination.get(h) ?? [])]),
-    ...destinations.flatMap((h) => byHost.get(h) ?? []),
-  ].filter((v) => objectKey(v) !== key));
+  const byHost = virtualServicesByHost(all);
+  const near = new Set<VirtualService>();
+  const add = (list: readonly VirtualService[] | undefined) => { for (const v of list ?? []) if (objectKey(v) !== key) near.add(v); };
+  // Another mesh VirtualService for one of its hosts: a pair one of which Istio ignores.
+  if (isMeshBound(vs)) for (const h of Array.isArray(vs.spec?.hosts) ? vs.spec.hosts : []) add(byHost.get(resolveHost(String(h), ns)));
+  // Bound to a gateway: the mesh VirtualServices of the hosts it sends to, whose subset split it may skip.
+  if (gatewaysOf(vs).some((g) => g !== 'mesh')) {
+    for (const { destination: d } of destinationsOf(vs)) if (typeof d.host === 'string') add(byHost.get(resolveHost(d.host, ns)));
+  }
   // Alone with its hosts (nearly every review): nothing to clash with.
-  if (near.size === 0) return checkMatches(vs);
+  const own = checkMatches(vs);
+  if (near.size === 0) return own;
   const candidates = [...near, vs];
-  return [...checkShadowed(candidates), ...checkIngressBypass(candidates)].filter((x) => x.object === vs).map((x) => x.finding)
-    .concat(checkMatches(vs));
+  return [...checkShadowed(candidates), ...checkIngressBypass(candidates)].filter((x) => x.object === vs).map((x) => x.finding).concat(own);
 }
 
 /** `complete`: the objects are the whole cluster (analyze --cluster), so what is absent does not exist. */

@@ -18,7 +18,8 @@ export function checkMatches(vs: VirtualService): Finding[] {
   const object = describeObject(vs);
   for (const kind of ROUTE_KINDS) {
     const routes = (vs.spec as Record<string, unknown>)[kind];
-    if (!Array.isArray(routes)) continue;
+    // Two matches at least, or nothing can repeat or cover another (most VirtualServices: one catch-all route).
+    if (!Array.isArray(routes) || routes.length < 2) continue;
     const seen = new Map<string, number>();
     const prefixes: Array<{ route: number; prefix: string; rest: string }> = [];
     let catchAll = false;
