@@ -1,6 +1,7 @@
 // Matches that never decide anything (IST0130, IST0131): a match identical to one of an earlier route, a URI
 // prefix inside an earlier route's prefix with the same other conditions, and a route whose every match is used
-// by earlier routes. Routes after a catch-all are GRAY108's (core/validate.ts). For http, tcp and tls routes.
+// by earlier routes; for tcp and tls, a route after one that matches everything (http has GRAY108 for that,
+// core/validate.ts). A match's name is a label, not a condition: it does not count.
 import { ROUTE_KINDS } from '../destinations.js';
 import { type VirtualService, canonicalJson, describeObject } from '../model.js';
 import { type Finding, finding } from '../rules.js';
@@ -25,13 +26,19 @@ export function checkMatches(vs: VirtualService): Finding[] {
     let catchAll = false;
     routes.forEach((route: Record<string, unknown> | null, i) => {
       const matches = Array.isArray(route?.['match']) ? (route['match'] as unknown[]).filter(isMatch) : [];
+      if (route && catchAll && kind !== 'http') {
+        out.push(finding('match-unreachable', object, `spec.${kind}[${i}]`,
+          `route ${label(kind, i, route)} can never match: an earlier ${kind} route matches everything`,
+          'remove the route, or move it before the route without a match'));
+        return;
+      }
       if (!route || matches.length === 0 || catchAll) {
         catchAll ||= !!route && matches.length === 0;
-        return; // what follows a catch-all is GRAY108's
+        return; // what follows an http catch-all is GRAY108's
       }
       let used = 0;
       matches.forEach((m, k) => {
-        const key = canonicalJson(m);
+        const key = restOf(m) + canonicalJson(m['uri'] ?? null);
         const earlier = seen.get(key);
         const prefix = kind === 'http' ? prefixOf(m) : undefined;
         const covering = prefix === undefined ? undefined : prefixes.find((p) => p.prefix !== prefix && prefix.startsWith(p.prefix) && p.rest === restOf(m));

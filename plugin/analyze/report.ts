@@ -19,6 +19,8 @@ export interface Report {
   unreadable: Unreadable[];
   /** Files that are plainly not manifests (Helm templates, files without a Kubernetes object). */
   skippedFiles: SkippedFile[];
+  /** With --cluster: what was analyzed ("live cluster, namespace shop, files on top"). */
+  scope?: string;
 }
 
 export function locate(result: AnalyzeResult, loaded: Pick<Loaded, 'sources' | 'files' | 'unreadable' | 'skippedFiles'>): Report {
@@ -45,14 +47,16 @@ export function summaryLine(r: Report): string {
   const warnings = r.findings.length - errors;
   const scope = `${plural(r.istio, 'Istio object')} from ${plural(r.files - r.skippedFiles.length, 'file')}${r.skipped ? `; ${plural(r.skipped, 'other object')} skipped` : ''}`
     + `${r.skippedFiles.length ? `; ${plural(r.skippedFiles.length, 'file')} without manifests skipped` : ''}`;
-  const verdict = r.findings.length === 0 ? `No problems found in ${scope}.` : `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${scope}.`;
+  const where = r.scope ? ` (${r.scope})` : '';
+  const verdict = r.findings.length === 0 ? `No problems found in ${scope}${where}.` : `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${scope}${where}.`;
   const unreadable = new Set(r.unreadable.map((u) => u.file)).size;
   return unreadable ? `${verdict} ${plural(unreadable, 'file')} could not be read in full.` : verdict;
 }
 
 export function renderText(r: Report): string {
   const unreadable = r.unreadable.map((u) => `${u.file}:${u.line}:${u.column}: could not be read: ${u.problem}`);
-  const lines = r.findings.map((f) => `${f.file}:${f.line}:${f.column}: ${f.severity} ${formatFinding(f)}`);
+  // A live object has no file position: "cluster: error ...", the finding names the object.
+  const lines = r.findings.map((f) => `${f.file}${f.line ? `:${f.line}:${f.column}` : ''}: ${f.severity} ${formatFinding(f)}`);
   return [...unreadable, ...lines, summaryLine(r)].join('\n') + '\n';
 }
 
@@ -64,7 +68,7 @@ export function renderJson(r: Report): string {
     findings,
     unreadable: r.unreadable,
     skippedFiles: r.skippedFiles,
-    summary: { errors, warnings: findings.length - errors, istioObjects: r.istio, skippedObjects: r.skipped, files: r.files, unreadableFiles: new Set(r.unreadable.map((u) => u.file)).size },
+    summary: { errors, warnings: findings.length - errors, istioObjects: r.istio, skippedObjects: r.skipped, files: r.files, unreadableFiles: new Set(r.unreadable.map((u) => u.file)).size, ...(r.scope ? { scope: r.scope } : {}) },
   }, null, 2)}\n`;
 }
 

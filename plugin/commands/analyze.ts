@@ -6,29 +6,34 @@ import { IntentError } from '../../core/errors.js';
 import { DEFAULT_POLICY, type Policy, parsePolicy } from '../../core/policy.js';
 import type { Severity } from '../../core/rules.js';
 import { readYaml } from '../../core/yaml.js';
-import { loadInputs } from '../analyze/inputs.js';
-import { atOrAbove, locate, renderJson, renderSarif, renderText } from '../analyze/report.js';
+import { type Source, loadInputs } from '../analyze/inputs.js';
+import { liveWithFiles } from '../analyze/live.js';
+import { type Report, atOrAbove, locate, renderJson, renderSarif, renderText } from '../analyze/report.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { checkOutput } from '../options.js';
 import { printObject } from '../render/mutation.js';
 import { STDIN_ARG, VERSION } from '../cli.js';
 
-interface Args { files: string[]; namespace?: string; output?: string; policy?: string; 'fail-on'?: string }
+interface Args { files?: string[]; namespace?: string; output?: string; policy?: string; 'fail-on'?: string; cluster?: boolean; 'all-namespaces'?: boolean }
 
 const OUTPUTS = ['json', 'yaml', 'sarif'] as const;
 
 export const analyzeCommand: GrayCommand = {
-  command: 'analyze <files..>',
+  command: 'analyze [files..]',
   describe: 'Lint Istio manifests offline: the CRD schema, Istio\'s own checks and the webhook\'s rules (no cluster needed)',
   builder: (y) => y
     .positional('files', { type: 'string', array: true, describe: 'YAML or JSON files, directories (searched for *.yaml, *.yml, *.json), or - for standard input' })
     .option('output', { alias: 'o', type: 'string', describe: 'json|sarif|yaml: the findings as data (SARIF 2.1.0 for code scanning)' })
     .option('fail-on', { type: 'string', default: 'error', describe: 'error|warning: the lowest severity that makes analyze exit 3' })
     .option('policy', { type: 'string', describe: 'The admin policy file the webhook runs with (the chart\'s policy values): judge as it would' })
+    .option('cluster', { type: 'boolean', describe: 'Analyze the live cluster\'s objects (every namespace read, findings for -n\'s), with the files given on top' })
+    .option('all-namespaces', { alias: 'A', type: 'boolean', describe: 'With --cluster: findings in every namespace' })
     .example('$0 analyze istio/', 'every manifest under istio/; exits 3 when any holds an error')
     .example('helm template charts/shop | $0 analyze - -o sarif > analyze.sarif', 'rendered output from stdin, as SARIF for a code-scanning upload')
-    .example('$0 analyze -n payments manifests/ --policy policy.yaml --fail-on warning', 'apply the cluster\'s admin policy; warnings fail too'),
+    .example('$0 analyze -n payments manifests/ --policy policy.yaml --fail-on warning', 'apply the cluster\'s admin policy; warnings fail too')
+    .example('$0 analyze --cluster -n shop', 'the live objects of namespace shop, judged with everything they reach (like istioctl analyze)')
+    .example('$0 analyze --cluster -n shop vs-canary.yaml', 'the same, with a change on top, before it is applied'),
   // The flags above, for a command line read without yargs.
   async run(raw, ctx) {
     const args = raw as unknown as Args;
@@ -44,10 +49,28 @@ export const analyzeCommand: GrayCommand = {
         throw new IntentError(`--policy ${args.policy}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
       }
     }
+    const files = (args.files ?? []).map(String).map((f) => (f === STDIN_ARG ? '-' : f));
+    if (files.length === 0 && !args.cluster) throw new IntentError('give the files or directories to analyze (- for standard input), or --cluster for the live cluster');
+    if (args['all-namespaces'] && !args.cluster) throw new IntentError('-A is for --cluster: files are analyzed whatever their namespace');
     // Loaded on use: the judgement and its precompiled schema validators (a large module) are analyze's alone.
     const { analyzeObjects } = await import('../../core/analyze.js');
-    const loaded = await loadInputs(args.files.map(String).map((f) => (f === STDIN_ARG ? '-' : f)), ctx, args.namespace ?? 'default');
-    const report = locate(analyzeObjects(loaded.objects, policy, ctx.now()), loaded);
+    const cluster = args.cluster ? await ctx.connect(args) : undefined;
+    const namespace = args.namespace ?? cluster?.namespace ?? 'default';
+    const loaded = await loadInputs(files, ctx, namespace);
+    let report: Report;
+    if (cluster) {
+      const objects = await liveWithFiles(cluster, loaded.objects, namespace);
+      const result = analyzeObjects(objects, policy, ctx.now(), { complete: true });
+      // Findings about the namespace asked for (every one with -A); a file's objects keep their sources.
+      const fromFiles = new Map(loaded.objects.map((o, i) => [o, i]));
+      const kept = result.findings.filter((f) => args['all-namespaces'] || (objects[f.index]!.metadata.namespace ?? namespace) === namespace);
+      const live: Source = { file: 'cluster', locate: () => ({ line: 0, column: 0 }) };
+      const sources = objects.map((o) => (fromFiles.has(o) ? loaded.sources[fromFiles.get(o)!]! : live));
+      const scope = `live cluster, ${args['all-namespaces'] ? 'all namespaces' : `namespace ${namespace}`}${files.length ? `, files on top` : ''}`;
+      report = { ...locate({ ...result, findings: kept }, { ...loaded, sources }), scope };
+    } else {
+      report = locate(analyzeObjects(loaded.objects, policy, ctx.now()), loaded);
+    }
     if (output === 'json') ctx.io.out(renderJson(report));
     else if (output === 'sarif') ctx.io.out(renderSarif(report, VERSION));
     else if (output) printObject(ctx.io, JSON.parse(renderJson(report)), output);

@@ -54,6 +54,11 @@ export interface GrayCluster {
   servedResources(groups: readonly string[]): Promise<Map<string, string[]>>;
   /** Any namespaced custom objects, in one namespace or (undefined) all; unreadable ones (403) come back empty. */
   listObjects(groupVersion: string, resource: string, namespace: string | undefined): Promise<KubeObject[]>;
+  /**
+   * Every object of a resource in every namespace ("v1" is the core group), with apiVersion and kind set;
+   * undefined when the server does not serve it (no such CRD). A refusal (403) is thrown.
+   */
+  listEverywhere(apiVersion: string, resource: string, kind: string): Promise<KubeObject[] | undefined>;
 }
 
 export type Resource = 'deployments' | 'destinationrules' | 'virtualservices' | 'envoyfilters' | 'configmaps';
@@ -201,6 +206,17 @@ export class KubeCluster implements GrayCluster {
       return res.body.items ?? [];
     } catch (err) {
       if (err instanceof ApiError && (err.isNotFound || err.status === 403)) return [];
+      throw err;
+    }
+  }
+
+  async listEverywhere(apiVersion: string, resource: string, kind: string): Promise<KubeObject[] | undefined> {
+    const path = apiVersion.includes('/') ? `/apis/${apiVersion}/${resource}` : `/api/${apiVersion}/${resource}`;
+    try {
+      return withKind((await this.rest.request<List<KubeObject>>('GET', path)).body.items ?? [], kind, apiVersion);
+    } catch (err) {
+      // A 404 without details: the path is not served at all (no such CRD); with details, something else.
+      if (err instanceof ApiError && err.isNotFound && !err.details) return undefined;
       throw err;
     }
   }

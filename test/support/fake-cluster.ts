@@ -121,6 +121,17 @@ export class FakeCluster implements GrayCluster {
       && (!namespace || (c.object.metadata.namespace ?? 'default') === namespace)).map((c) => c.object));
   }
 
+  async listEverywhere(apiVersion: string, resource: string, kind: string): Promise<KubeObject[] | undefined> {
+    if (this.namespacedOnly) throw new ApiError(403, 'Forbidden', `${resource} is forbidden: User "dev" cannot list resource "${resource}" at the cluster scope`);
+    const stamp = (o: KubeObject) => ({ ...o, apiVersion, kind });
+    if (resource === 'virtualservices') return structuredClone(this.virtualServices).map(stamp);
+    if (resource === 'destinationrules') return structuredClone(this.destinationRules).map(stamp);
+    if (resource === 'services') return this.services.map((s) => stamp({ apiVersion, kind, metadata: { name: s.name, namespace: s.namespace }, spec: { selector: s.selector } }));
+    if (resource === 'pods') return this.pods.map((p) => stamp({ apiVersion, kind, metadata: { name: p.name, namespace: p.namespace, labels: p.labels }, spec: {} }));
+    const served = this.served.get(apiVersion)?.includes(resource);
+    return served ? structuredClone(this.custom.filter((c) => c.groupVersion === apiVersion && c.resource === resource).map((c) => stamp(c.object))) : undefined;
+  }
+
   async admissionPolicy(): Promise<unknown> {
     return this.policy;
   }
