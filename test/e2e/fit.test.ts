@@ -50,4 +50,16 @@ describe('e2e: how objects fit together', function () {
     const after = await kubectl(['get', 'vs', 'reviews-canary', '-n', ns, '-o', 'jsonpath={.metadata.resourceVersion}']);
     expect(after.stdout).to.not.equal(before.stdout);
   });
+
+  it('analyze --cluster judges the live objects with everything they reach, and a change on top before it is applied', async () => {
+    const live = await gray('analyze', '--cluster', '-n', ns, '-o', 'json');
+    const codes = (r: { stdout: string }) => (JSON.parse(r.stdout) as { findings: Array<{ code: string; object: string }> }).findings.map((f) => `${f.code} ${f.object}`);
+    expect(live.code, live.stderr).to.equal(3);
+    expect(codes(live)).to.include.members([`GRAY501 VirtualService ${ns}/reviews`, `GRAY501 VirtualService ${ns}/reviews-canary`]);
+    // A change that routes to a host nothing defines is caught before it is applied; the live objects are untouched.
+    const change = vsYaml([['v1', 100]]).replace('host: reviews', 'host: reviewz');
+    const r = await kubectl(['gray', 'analyze', '--cluster', '-n', ns, '-', '-o', 'json'], { input: change });
+    expect(codes(r)).to.include(`GRAY502 VirtualService ${ns}/reviews`);
+    expect(JSON.parse(r.stdout).summary.scope).to.equal(`live cluster, namespace ${ns}, files on top`);
+  });
 });

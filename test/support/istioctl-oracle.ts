@@ -13,21 +13,21 @@
 // A hand-written case (test/fixtures/analyze-corpus/*.yaml) says in a `# istioctl: ...` comment line what istioctl
 // reports for it, in the compared codes only: "CODE Kind ns/name" pairs joined by "; ", or "nothing".
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, join } from 'node:path';
 import type { KubeObject } from '../../core/model.js';
-import { analyzeObjects } from '../../core/analyze.js';
-import { DEFAULT_POLICY } from '../../core/policy.js';
-import { RULES, type RuleInfo, type RuleName } from '../../core/rules.js';
+import { RULES, type RuleInfo } from '../../core/rules.js';
 import { readYaml, toYaml } from '../../core/yaml.js';
 import { ROOT, fixturePath } from './fixtures.js';
+import { KREW_BIN } from './krew.js';
 import { tempDir } from './temp.js';
 
 export const ISTIOCTL = join(ROOT, 'test', 'cluster', 'bin', 'istioctl');
 export const CORPUS_DIR = fixturePath('analyze-corpus');
-const PLUGIN = join(ROOT, 'dist', 'plugin', 'entry.js');
+/** The plugin as users get it: the copy krew installed in the e2e run, else the release executable. */
+const PLUGIN = [join(KREW_BIN, 'kubectl-gray'), join(ROOT, 'bin', 'kubectl-gray')].find((p) => existsSync(p)) ?? join(ROOT, 'bin', 'kubectl-gray');
 
 /** Our codes that report what an IST code does without naming it in the catalogue. */
 const ALSO_ISTIO: Record<string, string> = { GRAY104: 'IST0101' };
@@ -137,8 +137,11 @@ interface OurFinding {
 }
 
 /** Our pairs for a case: the plugin on the file, or, for a cluster case, the objects judged as the whole cluster. */
-export function ourPairs(file: string, objects: readonly KubeObject[], cluster: boolean): Promise<string[]> {
-  return cluster ? Promise.resolve(wholeClusterPairs(objects)) : pluginPairs(file);
+/** Ours as users run it: `analyze FILE`, or for a cluster case `analyze --cluster -A FILE` against the stand-in. */
+export function ourPairs(file: string, objects: readonly KubeObject[], cluster: boolean, standIn: ClusterStandIn): Promise<string[]> {
+  return cluster
+    ? pluginPairs(file, ['--cluster', '-A', '--kubeconfig', standIn.kubeconfig(objects.filter((o) => CLUSTER_KINDS.has(o.kind)))])
+    : pluginPairs(file, []);
 }
 
 function pairsOf(findings: readonly OurFinding[]): string[] {
@@ -149,13 +152,8 @@ function pairsOf(findings: readonly OurFinding[]): string[] {
   return [...new Set(pairs)].sort();
 }
 
-function wholeClusterPairs(objects: readonly KubeObject[]): string[] {
-  const { findings } = analyzeObjects(objects, DEFAULT_POLICY, new Date(), { complete: true });
-  return pairsOf(findings.map((f) => ({ code: f.code, object: f.object, istio: (RULES as Record<RuleName, RuleInfo>)[f.rule].istio })));
-}
-
-async function pluginPairs(file: string): Promise<string[]> {
-  const ran = await runTool(process.execPath, [PLUGIN, 'analyze', file, '-o', 'json']);
+async function pluginPairs(file: string, flags: readonly string[]): Promise<string[]> {
+  const ran = await runTool(PLUGIN, ['analyze', file, '-o', 'json', ...flags]);
   let report: { findings: OurFinding[]; unreadable: unknown[] };
   try {
     report = JSON.parse(ran.stdout) as typeof report;
@@ -170,7 +168,7 @@ export async function runCase(c: OracleCase, standIn: ClusterStandIn): Promise<C
   const objects = objectsOf(c.file);
   checkNamespaces(c.name, objects);
   const cluster = isClusterCase(objects);
-  const [istioctl, ours] = await Promise.all([istioctlPairs(c.file, objects, standIn), ourPairs(c.file, objects, cluster)]);
+  const [istioctl, ours] = await Promise.all([istioctlPairs(c.file, objects, standIn), ourPairs(c.file, objects, cluster, standIn)]);
   return { name: c.name, mode: cluster ? 'cluster' : 'files', istioctl, ours, ...(c.expected ? { expected: c.expected } : {}) };
 }
 
@@ -287,7 +285,8 @@ export async function startClusterStandIn(): Promise<ClusterStandIn> {
       const path = join(dir, `case-${id}.kubeconfig`);
       writeFileSync(path, toYaml({
         apiVersion: 'v1', kind: 'Config', 'current-context': 'stand-in',
-        clusters: [{ name: 'stand-in', cluster: { server: `http://127.0.0.1:${port}/case/${id}` } }],
+        // client-node takes a plain-HTTP server only with TLS verification off (there is no TLS to verify).
+        clusters: [{ name: 'stand-in', cluster: { server: `http://127.0.0.1:${port}/case/${id}`, 'insecure-skip-tls-verify': true } }],
         users: [{ name: 'stand-in', user: {} }],
         contexts: [{ name: 'stand-in', context: { cluster: 'stand-in', user: 'stand-in', namespace: 'default' } }],
       }));
