@@ -4,7 +4,9 @@ import { expect } from 'chai';
 import type { KubeObject } from '../../core/model.js';
 import { ApiError, ConnectionError } from '../../kube/errors.js';
 import type { RestResponse, WatchEvent } from '../../kube/rest.js';
-import { PAGE_SIZE, Reflector } from '../../webhook/cache.js';
+import { DEFAULT_POLICY } from '../../core/policy.js';
+import { PAGE_SIZE, Reflector, istioCache } from '../../webhook/cache.js';
+import { buildServer } from '../../webhook/server.js';
 import { eventually } from '../support/wait.js';
 
 const PATH = '/apis/networking.istio.io/v1/virtualservices';
@@ -121,5 +123,22 @@ describe('webhook cache (list, then watch)', () => {
     api.objects = Array.from({ length: PAGE_SIZE + 1 }, (_, i) => vs(`n${i}`, '9'));
     expect((await reflector.fresh()).length).to.equal(PAGE_SIZE + 1);
     expect(names(reflector)).to.deep.equal(['reviews']);
+  });
+
+  it('the webhook is not ready while the API server cannot be reached at start, and is once both lists succeed', async () => {
+    const api = new ScriptedApi();
+    api.objects = [vs('reviews', '5')];
+    api.failLists = 4; // the first lists of both caches fail (each cache retries on its own)
+    const cache = istioCache(api, quiet);
+    const server = buildServer({ cache, policy: () => DEFAULT_POLICY });
+    const started = cache.start();
+    await eventually(async () => expect(api.requests.length).to.be.at.least(2), 5000, 1);
+    const early = await server.inject({ method: 'GET', url: '/readyz' });
+    expect([early.statusCode, early.body]).to.deep.equal([503, 'not ready: caches not synced\n']);
+    expect(cache.virtualServices()).to.deep.equal([]);
+    await eventually(async () => expect((await server.inject({ method: 'GET', url: '/readyz' })).statusCode).to.equal(200), 10_000, 20);
+    await started;
+    expect(cache.virtualServices().map((o) => o.metadata.name)).to.deep.equal(['reviews']);
+    await cache.stop();
   });
 });
