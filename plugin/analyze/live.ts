@@ -1,9 +1,12 @@
 // analyze --cluster: the live cluster's objects of every kind the checks read, in every namespace (a route, a
 // rule or a Service in another namespace matters to this one's objects, as in Istio), with the files on top:
 // an object in a file replaces the live one of the same group, kind, namespace and name. Reads only.
+import type { AnalyzeResult } from '../../core/analyze.js';
 import type { KubeObject } from '../../core/model.js';
 import { ApiError } from '../../kube/errors.js';
 import type { GrayCluster } from '../kube/cluster.js';
+import type { Loaded, Source } from './inputs.js';
+import { type Report, locate } from './report.js';
 
 /** What the checks read, and where the API server serves it. */
 const LIVE = [
@@ -34,4 +37,19 @@ export async function liveWithFiles(cluster: GrayCluster, files: readonly KubeOb
   }));
   const replaced = new Set(files.map((o) => identity(o, namespace)));
   return [...lists.flat().filter((o) => !replaced.has(identity(o, namespace))), ...files];
+}
+
+/** A live object has no file position: its findings print as "cluster: ...", and name the object. */
+const LIVE_SOURCE: Source = { file: 'cluster', locate: () => ({ line: 0, column: 0 }) };
+
+/** The report of the live objects with the files on top: findings for `namespace`, or for all with `everywhere`. */
+export async function liveReport(cluster: GrayCluster, loaded: Loaded, judge: (objects: KubeObject[]) => AnalyzeResult,
+  namespace: string, everywhere: boolean): Promise<Report> {
+  const objects = await liveWithFiles(cluster, loaded.objects, namespace);
+  const result = judge(objects);
+  const fromFiles = new Map(loaded.objects.map((o, i) => [o, i]));
+  const sources = objects.map((o) => (fromFiles.has(o) ? loaded.sources[fromFiles.get(o)!]! : LIVE_SOURCE));
+  const findings = result.findings.filter((f) => everywhere || (objects[f.index]!.metadata.namespace ?? namespace) === namespace);
+  const scope = `live cluster, ${everywhere ? 'all namespaces' : `namespace ${namespace}`}${loaded.files.length ? ', files on top' : ''}`;
+  return { ...locate({ ...result, findings }, { ...loaded, sources }), scope };
 }

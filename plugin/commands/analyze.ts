@@ -6,8 +6,8 @@ import { IntentError } from '../../core/errors.js';
 import { DEFAULT_POLICY, type Policy, parsePolicy } from '../../core/policy.js';
 import type { Severity } from '../../core/rules.js';
 import { readYaml } from '../../core/yaml.js';
-import { type Source, loadInputs } from '../analyze/inputs.js';
-import { liveWithFiles } from '../analyze/live.js';
+import { loadInputs } from '../analyze/inputs.js';
+import { liveReport } from '../analyze/live.js';
 import { type Report, atOrAbove, locate, renderJson, renderSarif, renderText } from '../analyze/report.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
@@ -21,7 +21,7 @@ const OUTPUTS = ['json', 'yaml', 'sarif'] as const;
 
 export const analyzeCommand: GrayCommand = {
   command: 'analyze [files..]',
-  describe: 'Lint Istio manifests offline: the CRD schema, Istio\'s own checks and the webhook\'s rules (no cluster needed)',
+  describe: 'Lint Istio manifests: the CRD schema, Istio\'s own checks, the webhook\'s rules and how the objects fit together (offline, or --cluster)',
   builder: (y) => y
     .positional('files', { type: 'string', array: true, describe: 'YAML or JSON files, directories (searched for *.yaml, *.yml, *.json), or - for standard input' })
     .option('output', { alias: 'o', type: 'string', describe: 'json|sarif|yaml: the findings as data (SARIF 2.1.0 for code scanning)' })
@@ -57,20 +57,9 @@ export const analyzeCommand: GrayCommand = {
     const cluster = args.cluster ? await ctx.connect(args) : undefined;
     const namespace = args.namespace ?? cluster?.namespace ?? 'default';
     const loaded = await loadInputs(files, ctx, namespace);
-    let report: Report;
-    if (cluster) {
-      const objects = await liveWithFiles(cluster, loaded.objects, namespace);
-      const result = analyzeObjects(objects, policy, ctx.now(), { complete: true });
-      // Findings about the namespace asked for (every one with -A); a file's objects keep their sources.
-      const fromFiles = new Map(loaded.objects.map((o, i) => [o, i]));
-      const kept = result.findings.filter((f) => args['all-namespaces'] || (objects[f.index]!.metadata.namespace ?? namespace) === namespace);
-      const live: Source = { file: 'cluster', locate: () => ({ line: 0, column: 0 }) };
-      const sources = objects.map((o) => (fromFiles.has(o) ? loaded.sources[fromFiles.get(o)!]! : live));
-      const scope = `live cluster, ${args['all-namespaces'] ? 'all namespaces' : `namespace ${namespace}`}${files.length ? `, files on top` : ''}`;
-      report = { ...locate({ ...result, findings: kept }, { ...loaded, sources }), scope };
-    } else {
-      report = locate(analyzeObjects(loaded.objects, policy, ctx.now()), loaded);
-    }
+    const report: Report = cluster
+      ? await liveReport(cluster, loaded, (objects) => analyzeObjects(objects, policy, ctx.now(), { complete: true }), namespace, !!args['all-namespaces'])
+      : locate(analyzeObjects(loaded.objects, policy, ctx.now()), loaded);
     if (output === 'json') ctx.io.out(renderJson(report));
     else if (output === 'sarif') ctx.io.out(renderSarif(report, VERSION));
     else if (output) printObject(ctx.io, JSON.parse(renderJson(report)), output);
