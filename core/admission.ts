@@ -7,6 +7,7 @@ import type { Policy } from './policy.js';
 import { routeFindings } from './analyzers/index.js';
 import { type Finding, applyModes, finding } from './rules.js';
 import { checkDestinationRule, checkSubsetRemoval, checkVirtualService } from './validate.js';
+import { STABLE_ANNOTATION } from './history.js';
 import { effectiveShares } from './weights.js';
 import { checkIstioDestinationRule } from './istio/destinationrule.js';
 import { checkIstioVirtualService } from './istio/virtualservice.js';
@@ -81,6 +82,10 @@ function policyFindings(subject: KubeObject, input: AdmissionInput): Finding[] {
       `gray changes are forbidden in namespace ${ns} by kubectl-gray admin policy`,
       'ask a cluster admin to lift it (policy.forbiddenNamespaces)'));
   }
+  // Going back is always allowed: a change that only returns traffic to the stable subset recorded when the
+  // release started (rollback, an abort, undoing a step) passes freeze windows and step limits.
+  if (isVirtualService(subject) && input.operation === 'UPDATE' && input.oldObject
+    && movesBackToStable(input.oldObject as VirtualService, input.object as VirtualService)) return out;
   const now = input.now.getTime();
   for (const w of input.policy.freezeWindows) {
     if (now >= Date.parse(w.start) && now < Date.parse(w.end)) {
@@ -101,23 +106,57 @@ function policyFindings(subject: KubeObject, input: AdmissionInput): Finding[] {
   return out;
 }
 
+type WeightedRoute = { route?: Array<{ destination?: { host?: string; subset?: string }; weight?: number }> };
+
+/** Each destination's share of a route, by subset (or host). */
+function sharesOf(route: WeightedRoute | undefined): Map<string, number> {
+  const dests = route?.route ?? [];
+  const pct = effectiveShares(dests.map((d) => d.weight));
+  return new Map(dests.map((d, i) => [d.destination?.subset ?? d.destination?.host ?? '?', pct[i]!]));
+}
+
+/** The same route in an older version: the one with the same name, else the one with the same match. */
+function sameRoute<T extends { name?: string; match?: unknown }>(routes: readonly T[], route: T): T | undefined {
+  return routes.find((r) => r.name !== undefined && r.name === route.name) ?? routes.find((r) => jsonEqual(r.match ?? null, route.match ?? null));
+}
+
+/**
+ * Whether an update only moves traffic back toward the stable subset the old version records
+ * (kubectl-gray.io/stable-subset, written when a release starts): no route or mirror is added, no other subset
+ * gains share anywhere, the stable one loses none, and something does move back.
+ */
+export function movesBackToStable(before: VirtualService, after: VirtualService): boolean {
+  const stable = before.metadata.annotations?.[STABLE_ANNOTATION];
+  if (!stable) return false;
+  const a = before.spec?.http ?? [];
+  const b = after.spec?.http ?? [];
+  let back = b.length < a.length;
+  for (const route of b) {
+    const old = sameRoute(a, route);
+    if (!old) return false; // a new route is a step forward
+    if (route.mirror && !jsonEqual(route.mirror, old.mirror ?? null)) return false;
+    const sa = sharesOf(old);
+    const sb = sharesOf(route);
+    for (const [id, share] of sb) {
+      const was = sa.get(id) ?? 0;
+      if (id === stable ? share < was : share > was) return false;
+      if (id === stable && share > was) back = true;
+    }
+    if (old.mirror && !route.mirror) back = true;
+  }
+  return back;
+}
+
 /** The largest change of one destination's share between two versions of the same route. */
 function largestStep(before: VirtualService, after: VirtualService): { delta: number; field: string; subset: string } | undefined {
   let best: { delta: number; field: string; subset: string } | undefined;
-  const shares = (route: { route?: Array<{ destination?: { host?: string; subset?: string }; weight?: number }> } | undefined) => {
-    const dests = route?.route ?? [];
-    const pct = effectiveShares(dests.map((d) => d.weight));
-    return new Map(dests.map((d, i) => [d.destination?.subset ?? d.destination?.host ?? '?', pct[i]!]));
-  };
   const a = before.spec?.http ?? [];
   const b = after.spec?.http ?? [];
   for (let i = 0; i < b.length; i++) {
-    // The same route is the one with the same name, else the one with the same match; new routes move no weight.
-    const old = a.find((r) => r.name !== undefined && r.name === b[i]!.name)
-      ?? a.find((r) => jsonEqual(r.match ?? null, b[i]!.match ?? null));
-    if (!old) continue;
-    const sa = shares(old);
-    const sb = shares(b[i]);
+    const old = sameRoute(a, b[i]!);
+    if (!old) continue; // a new route moves no weight
+    const sa = sharesOf(old);
+    const sb = sharesOf(b[i]);
     for (const id of new Set([...sa.keys(), ...sb.keys()])) {
       const delta = Math.round(Math.abs((sb.get(id) ?? 0) - (sa.get(id) ?? 0)));
       if (!best || delta > best.delta) best = { delta, field: `spec.http[${i}].route`, subset: id };
