@@ -19,8 +19,11 @@ export interface Report {
   unreadable: Unreadable[];
   /** Files that are plainly not manifests (Helm templates, files without a Kubernetes object). */
   skippedFiles: SkippedFile[];
-  /** With --cluster: what was analyzed ("live cluster, namespace shop, files on top"). */
-  scope?: string;
+  /**
+   * With --cluster: the namespace whose findings are reported (undefined: every namespace, -A) and the number of
+   * files put on top of the live objects. `istio` then counts the Istio objects of that scope.
+   */
+  live?: { namespace: string | undefined; filesOnTop: number };
 }
 
 export function locate(result: AnalyzeResult, loaded: Pick<Loaded, 'sources' | 'files' | 'unreadable' | 'skippedFiles'>): Report {
@@ -30,7 +33,9 @@ export function locate(result: AnalyzeResult, loaded: Pick<Loaded, 'sources' | '
     const source = sources[f.index]!;
     return { ...f, file: source.file, ...source.locate(f.field) };
   });
-  findings.sort((a, b) => (order.get(a.file)! - order.get(b.file)!) || a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
+  // A live object's findings (analyze --cluster: no file, line 0) come first, by object.
+  findings.sort((a, b) => ((order.get(a.file) ?? -1) - (order.get(b.file) ?? -1)) || a.line - b.line || a.column - b.column
+    || a.object.localeCompare(b.object) || a.code.localeCompare(b.code));
   return { findings, istio: result.istio, skipped: result.skipped, files: files.length, unreadable: loaded.unreadable, skippedFiles: loaded.skippedFiles };
 }
 
@@ -45,10 +50,29 @@ function plural(n: number, word: string): string {
 export function summaryLine(r: Report): string {
   const errors = r.findings.filter((f) => f.severity === 'error').length;
   const warnings = r.findings.length - errors;
+  if (r.live) return liveSummaryLine(r, r.live, errors, warnings);
   const scope = `${plural(r.istio, 'Istio object')} from ${plural(r.files - r.skippedFiles.length, 'file')}${r.skipped ? `; ${plural(r.skipped, 'other object')} skipped` : ''}`
     + `${r.skippedFiles.length ? `; ${plural(r.skippedFiles.length, 'file')} without manifests skipped` : ''}`;
-  const where = r.scope ? ` (${r.scope})` : '';
-  const verdict = r.findings.length === 0 ? `No problems found in ${scope}${where}.` : `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${scope}${where}.`;
+  const verdict = r.findings.length === 0 ? `No problems found in ${scope}.` : `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${scope}.`;
+  return withUnreadable(r, verdict);
+}
+
+/** "2 errors, 0 warnings in 7 Istio objects in namespace shop (live cluster, 1 file on top)." */
+function liveSummaryLine(r: Report, live: NonNullable<Report['live']>, errors: number, warnings: number): string {
+  const files = [
+    ...(live.filesOnTop ? [`${plural(live.filesOnTop, 'file')} on top`] : []),
+    ...(r.skippedFiles.length ? [`${plural(r.skippedFiles.length, 'file')} without manifests skipped`] : []),
+  ];
+  const scope = `${plural(r.istio, 'Istio object')} ${live.namespace === undefined ? 'in all namespaces' : `in namespace ${live.namespace}`} (live cluster${files.length ? `, ${files.join(', ')}` : ''})`;
+  return withUnreadable(r, r.findings.length === 0 ? `No problems found in ${scope}.` : `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${scope}.`);
+}
+
+/** What --cluster analyzed, in words: "live cluster, namespace shop, files on top". */
+function liveScope(live: NonNullable<Report['live']>): string {
+  return `live cluster, ${live.namespace === undefined ? 'all namespaces' : `namespace ${live.namespace}`}${live.filesOnTop ? ', files on top' : ''}`;
+}
+
+function withUnreadable(r: Report, verdict: string): string {
   const unreadable = new Set(r.unreadable.map((u) => u.file)).size;
   return unreadable ? `${verdict} ${plural(unreadable, 'file')} could not be read in full.` : verdict;
 }
@@ -68,7 +92,9 @@ export function renderJson(r: Report): string {
     findings,
     unreadable: r.unreadable,
     skippedFiles: r.skippedFiles,
-    summary: { errors, warnings: findings.length - errors, istioObjects: r.istio, skippedObjects: r.skipped, files: r.files, unreadableFiles: new Set(r.unreadable.map((u) => u.file)).size, ...(r.scope ? { scope: r.scope } : {}) },
+    summary: { errors, warnings: findings.length - errors, istioObjects: r.istio, skippedObjects: r.skipped, files: r.files, unreadableFiles: new Set(r.unreadable.map((u) => u.file)).size,
+      // --cluster: the scope in words, and as data (namespace null: every namespace, -A).
+      ...(r.live ? { scope: liveScope(r.live), namespace: r.live.namespace ?? null, filesOnTop: r.live.filesOnTop } : {}) },
   }, null, 2)}\n`;
 }
 
@@ -104,9 +130,10 @@ export function renderSarif(r: Report, toolVersion: string): string {
         level: f.severity,
         message: { text: `${f.object} ${f.field}: ${f.problem}. Fix: ${f.fix}` },
         locations: [{
+          // A live object's finding (analyze --cluster) has no line to point at: SARIF regions start at 1.
           physicalLocation: {
             artifactLocation: { uri: artifactUri(f.file) },
-            region: { startLine: f.line, startColumn: f.column },
+            ...(f.line > 0 ? { region: { startLine: f.line, startColumn: f.column } } : {}),
           },
           logicalLocations: [{ fullyQualifiedName: `${f.object} ${f.field}` }],
         }],

@@ -1,7 +1,8 @@
-// kubectl gray analyze: the linter teams run in CI. Reads manifests (files, directories, stdin), judges every
-// Istio object with the CRD schema, Istio's own checks and the webhook's rules (core/analyze.ts), and prints
-// text, JSON or SARIF. Exit 0 clean, 3 findings at or above --fail-on, 2 for a bad flag or when something could not
-// be read (reported with where and why; everything else is still analyzed and reported).
+// kubectl gray analyze: the linter teams run in CI. Reads manifests (files, directories, stdin), or with --cluster
+// the live cluster's objects with the files on top (plugin/analyze/live.ts, reads only), judges every Istio object
+// with the CRD schema, Istio's own checks and the webhook's rules (core/analyze.ts), and prints text, JSON or SARIF.
+// Exit 0 clean, 3 findings at or above --fail-on, 2 for a bad flag or when something could not be read (reported
+// with where and why; everything else is still analyzed and reported), 1 when the API server fails or refuses a list.
 import { IntentError } from '../../core/errors.js';
 import { DEFAULT_POLICY, type Policy, parsePolicy } from '../../core/policy.js';
 import type { Severity } from '../../core/rules.js';
@@ -27,13 +28,13 @@ export const analyzeCommand: GrayCommand = {
     .option('output', { alias: 'o', type: 'string', describe: 'json|sarif|yaml: the findings as data (SARIF 2.1.0 for code scanning)' })
     .option('fail-on', { type: 'string', default: 'error', describe: 'error|warning: the lowest severity that makes analyze exit 3' })
     .option('policy', { type: 'string', describe: 'The admin policy file the webhook runs with (the chart\'s policy values): judge as it would' })
-    .option('cluster', { type: 'boolean', describe: 'Analyze the live cluster\'s objects (every namespace read, findings for -n\'s), with the files given on top' })
+    .option('cluster', { type: 'boolean', describe: 'Analyze the live cluster (read only, every namespace), with the files given on top; findings for -n\'s namespace (the context\'s by default)' })
     .option('all-namespaces', { alias: 'A', type: 'boolean', describe: 'With --cluster: findings in every namespace' })
     .example('$0 analyze istio/', 'every manifest under istio/; exits 3 when any holds an error')
     .example('helm template charts/shop | $0 analyze - -o sarif > analyze.sarif', 'rendered output from stdin, as SARIF for a code-scanning upload')
     .example('$0 analyze -n payments manifests/ --policy policy.yaml --fail-on warning', 'apply the cluster\'s admin policy; warnings fail too')
     .example('$0 analyze --cluster -n shop', 'the live objects of namespace shop, judged with everything they reach (like istioctl analyze)')
-    .example('$0 analyze --cluster -n shop vs-canary.yaml', 'the same, with a change on top, before it is applied'),
+    .example('$0 analyze --cluster -n shop vs-canary.yaml', 'the same, with the file\'s objects in place of the live ones of the same name: a change checked before it is applied'),
   // The flags above, for a command line read without yargs.
   async run(raw, ctx) {
     const args = raw as unknown as Args;

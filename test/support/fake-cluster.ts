@@ -122,7 +122,8 @@ export class FakeCluster implements GrayCluster {
   }
 
   async listEverywhere(apiVersion: string, resource: string, kind: string): Promise<KubeObject[] | undefined> {
-    if (this.namespacedOnly) throw new ApiError(403, 'Forbidden', `${resource} is forbidden: User "dev" cannot list resource "${resource}" at the cluster scope`);
+    const group = apiVersion.includes('/') ? apiVersion.split('/')[0]! : '';
+    if (this.namespacedOnly) throw new ApiError(403, 'Forbidden', `${group ? `${resource}.${group}` : resource} is forbidden: User "dev" cannot list resource "${resource}" in API group "${group}" at the cluster scope`);
     const stamp = (o: KubeObject) => ({ ...o, apiVersion, kind });
     if (resource === 'virtualservices') return structuredClone(this.virtualServices).map(stamp);
     if (resource === 'destinationrules') return structuredClone(this.destinationRules).map(stamp);

@@ -3,32 +3,18 @@
 // ask for, a fallback to discovery on an older control plane, and one discovery request (/apis) to learn
 // whether any controller that may own the objects (Argo CD, Argo Rollouts, OpenKruise) is installed at all.
 import { expect } from 'chai';
-import { COMMANDS } from '../../plugin/all-commands.js';
-import { runCli } from '../../plugin/cli.js';
-import type { CommandContext } from '../../plugin/context.js';
-import { connectCluster } from '../../plugin/kube/connect.js';
 import type { KubeObject } from '../../core/model.js';
 import { type FakeApiServer, type FakeApiServerOptions, startFakeApiServer } from '../support/fake-apiserver.js';
 import { bookinfo } from '../support/fixtures.js';
 import { ApiError } from '../../kube/errors.js';
 import { KubeRest, type WatchEvent } from '../../kube/rest.js';
 import { loadKubeConfig } from '../../plugin/kube/config.js';
-import { FIXED_NOW } from '../support/run.js';
+import { connectCluster } from '../../plugin/kube/connect.js';
+import { runConnected } from '../support/run.js';
 
 const objects = (): KubeObject[] => bookinfo('shop').objects.map((o) => ({ ...o, metadata: { ...o.metadata, resourceVersion: '7' } }));
 
-async function gray(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const ctx: CommandContext = {
-    io: { out: (t) => { stdout += t; }, err: (t) => { stderr += t; }, color: false },
-    connect: async (flags) => connectCluster(flags),
-    now: () => FIXED_NOW,
-    readFile: async () => { throw new Error('no files here'); },
-  };
-  const code = await runCli(args, ctx, COMMANDS);
-  return { code, stdout, stderr };
-}
+const gray = (args: string[]) => runConnected(args);
 
 const SET_WEIGHT_OUT = 'virtualservice.networking.istio.io/reviews reweighted\n  http[0] default (*): v1=90% v2=10%\n';
 
