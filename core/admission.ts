@@ -83,19 +83,21 @@ function policyFindings(subject: KubeObject, input: AdmissionInput): Finding[] {
       'ask a cluster admin to lift it (policy.forbiddenNamespaces)'));
   }
   // Going back is always allowed: a change that only returns traffic to the stable subset recorded when the
-  // release started (rollback, an abort, undoing a step) passes freeze windows and step limits.
-  if (isVirtualService(subject) && input.operation === 'UPDATE' && input.oldObject
-    && movesBackToStable(input.oldObject as VirtualService, input.object as VirtualService)) return out;
+  // release started (rollback, an abort, undoing a step) passes freeze windows and step limits. Asked only when
+  // one of them applies: the old object is read (and its shape checked, webhook/admission/handlers.ts) only then.
+  let back: boolean | undefined;
+  const goesBack = () => (back ??= isVirtualService(subject) && input.operation === 'UPDATE' && !!input.oldObject
+    && movesBackToStable(input.oldObject as VirtualService, input.object as VirtualService));
   const now = input.now.getTime();
   for (const w of input.policy.freezeWindows) {
-    if (now >= Date.parse(w.start) && now < Date.parse(w.end)) {
+    if (now >= Date.parse(w.start) && now < Date.parse(w.end) && !goesBack()) {
       out.push(finding('release-freeze', object(), 'metadata',
         `releases are frozen from ${w.start} to ${w.end}${w.reason ? ` (${w.reason})` : ''}`,
         `wait until ${w.end}, or ask a cluster admin`));
     }
   }
   const step = input.policy.maxWeightStep;
-  if (step !== undefined && input.operation === 'UPDATE' && isVirtualService(subject) && input.oldObject) {
+  if (step !== undefined && input.operation === 'UPDATE' && isVirtualService(subject) && input.oldObject && !goesBack()) {
     const moved = largestStep(input.oldObject as VirtualService, input.object as VirtualService);
     if (moved && moved.delta > step) {
       out.push(finding('weight-step', object(), moved.field,

@@ -48,8 +48,9 @@ export function validateIstio(req: AdmissionRequest, store: IstioSnapshot, polic
     return { response: { uid: req.uid, allowed: false, status: { code: 400, reason: 'BadRequest', message: `kubectl-gray cannot judge this ${req.kind.kind}: ${objectProblem}` } }, findings: [] };
   }
   // A malformed old object (stored before a schema existed) is not held against the change. Of a VirtualService
-  // update the rules read the old spec only to compare it (any JSON will do) unless a weight-step policy is set.
-  const oldIsRead = req.kind.kind !== 'VirtualService' || req.operation !== 'UPDATE' || policy.maxWeightStep !== undefined;
+  // update the rules read the old spec only to compare it (any JSON will do) unless a weight-step or freeze policy
+  // is set: then its routes and its recorded stable subset are read too.
+  const oldIsRead = req.kind.kind !== 'VirtualService' || req.operation !== 'UPDATE' || policy.maxWeightStep !== undefined || policy.freezeWindows.length > 0;
   const oldObject = oldIsRead && problemOf(req.oldObject, req) ? null : req.oldObject;
   if (req.operation === 'DELETE' && !oldObject && req.oldObject != null) return { response: allowed(req.uid), findings: [] };
   const input: AdmissionInput = {
