@@ -2,7 +2,7 @@
 // list's resourceVersion, over the same REST client as every other call the webhook makes. Admission reads
 // them; it never calls the API server per request. A cache counts as synced only once a list has succeeded:
 // until then the webhook is not ready, so no decision is made from a cache that was never filled.
-import type { DestinationRule, KubeObject, VirtualService } from '../core/model.js';
+import { type DestinationRule, type KubeObject, type VirtualService, objectKey } from '../core/model.js';
 import { ApiError } from '../kube/errors.js';
 import type { KubeRest, WatchEvent } from '../kube/rest.js';
 import type { IstioSnapshot } from './admission/handlers.js';
@@ -116,9 +116,8 @@ export class Reflector<T extends KubeObject> {
     const o = event.object as unknown as T;
     this.resourceVersion = o.metadata?.resourceVersion ?? this.resourceVersion;
     if (event.type === 'BOOKMARK') return;
-    const key = `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-    if (event.type === 'DELETED') this.objects.delete(key);
-    else this.objects.set(key, this.kept(o));
+    if (event.type === 'DELETED') this.objects.delete(objectKey(o));
+    else this.objects.set(objectKey(o), this.kept(o));
     this.snapshot = undefined;
   }
 
@@ -128,7 +127,7 @@ export class Reflector<T extends KubeObject> {
       try {
         if (!this.resourceVersion) {
           const { items, resourceVersion } = await this.listAll();
-          this.objects = new Map(items.map((o) => [`${o.metadata.namespace ?? ''}/${o.metadata.name}`, o]));
+          this.objects = new Map(items.map((o) => [objectKey(o), o]));
           this.snapshot = undefined;
           this.resourceVersion = resourceVersion;
           if (!this.listed) this.log.info({ kind: this.kind, count: items.length }, 'cache synced');

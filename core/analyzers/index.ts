@@ -1,6 +1,6 @@
 // The cross-object checks, as istioctl analyze makes them: how objects fit together, over everything given.
-// Each is a plain function over the inventory; this runs them all. The webhook and the edit commands run the
-// ones that need only VirtualServices (`routeChecks`): those are what its caches hold.
+// Each is a plain function over the inventory; this runs them all. The webhook, the edit commands and status
+// run the ones that need only VirtualServices, for one VirtualService at a time (`routeFindings`).
 import { destinationsOf } from '../destinations.js';
 import { resolveHost } from '../hosts.js';
 import { virtualServicesByHost } from '../indexes.js';
@@ -12,21 +12,12 @@ import { checkIngressBypass } from './ingress-bypass.js';
 import { gatewaysOf, inventoryOf, isMeshBound } from './inventory.js';
 import { checkJwtClaims } from './jwt-claims.js';
 import { checkMatches } from './matches.js';
-import { checkShadowed } from './shadowed.js';
+import { checkShadowed, sameHostNeighbours } from './shadowed.js';
 import { checkSubsetPods } from './subset-pods.js';
 
 export interface ObjectFinding {
   object: KubeObject;
   finding: Finding;
-}
-
-/** Checks that need VirtualServices alone: two for one mesh host, matches that decide nothing, ingress bypasses. */
-export function routeChecks(virtualServices: readonly VirtualService[]): ObjectFinding[] {
-  return [
-    ...checkShadowed(virtualServices),
-    ...virtualServices.flatMap((vs) => checkMatches(vs).map((finding) => ({ object: vs, finding }))),
-    ...checkIngressBypass(virtualServices),
-  ];
 }
 
 /** The rules of these checks: the per-object judgement (core/admission.ts) reports them as warnings only. */
@@ -43,14 +34,15 @@ export const CROSS_OBJECT_RULES: ReadonlySet<RuleName> = new Set<RuleName>([
 export function routeFindings(vs: VirtualService, all: readonly VirtualService[]): Finding[] {
   const ns = namespaceOf(vs);
   const key = objectKey(vs);
-  const byHost = virtualServicesByHost(all);
-  const near = new Set<VirtualService>();
-  const add = (list: readonly VirtualService[] | undefined) => { for (const v of list ?? []) if (objectKey(v) !== key) near.add(v); };
   // Another mesh VirtualService for one of its hosts: a pair one of which Istio ignores.
-  if (isMeshBound(vs)) for (const h of Array.isArray(vs.spec?.hosts) ? vs.spec.hosts : []) add(byHost.get(resolveHost(String(h), ns)));
+  const near = new Set<VirtualService>(isMeshBound(vs) ? sameHostNeighbours(vs, all) : []);
   // Bound to a gateway: the mesh VirtualServices of the hosts it sends to, whose subset split it may skip.
   if (gatewaysOf(vs).some((g) => g !== 'mesh')) {
-    for (const { destination: d } of destinationsOf(vs)) if (typeof d.host === 'string') add(byHost.get(resolveHost(d.host, ns)));
+    const byHost = virtualServicesByHost(all);
+    for (const { destination: d } of destinationsOf(vs)) {
+      if (typeof d.host !== 'string') continue;
+      for (const v of byHost.get(resolveHost(d.host, ns)) ?? []) if (objectKey(v) !== key) near.add(v);
+    }
   }
   // Alone with its hosts (nearly every review): nothing to clash with.
   const own = checkMatches(vs);
@@ -63,7 +55,9 @@ export function routeFindings(vs: VirtualService, all: readonly VirtualService[]
 export function crossObjectFindings(objects: readonly KubeObject[], complete = false): ObjectFinding[] {
   const inv = inventoryOf(objects, complete);
   return [
-    ...routeChecks(inv.virtualServices),
+    ...checkShadowed(inv.virtualServices),
+    ...inv.virtualServices.flatMap((vs) => checkMatches(vs).map((finding) => ({ object: vs, finding }))),
+    ...checkIngressBypass(inv.virtualServices),
     ...checkDestinationHosts(inv),
     ...checkGateways(inv),
     ...checkSubsetPods(inv),

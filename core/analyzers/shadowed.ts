@@ -1,6 +1,7 @@
 // Two VirtualServices bound to the mesh for the same host (IST0109). Istio's sidecars take one of them, the
 // oldest, and ignore the other: a set-weight on the ignored one changes nothing.
 import { resolveHost } from '../hosts.js';
+import { virtualServicesByHost } from '../indexes.js';
 import { type VirtualService, describeObject, namespaceOf, objectKey } from '../model.js';
 import { type Finding, finding } from '../rules.js';
 import { isMeshBound } from './inventory.js';
@@ -35,7 +36,8 @@ export function meshConflicts(virtualServices: readonly VirtualService[]): MeshC
     if (!isMeshBound(vs)) continue;
     const hosts = Array.isArray(vs.spec?.hosts) ? vs.spec.hosts : [];
     for (const host of new Set(hosts.map((h) => resolveHost(String(h), namespaceOf(vs))))) {
-      byHost.set(host, [...(byHost.get(host) ?? []), vs]);
+      const list = byHost.get(host);
+      if (list) list.push(vs); else byHost.set(host, [vs]);
     }
   }
   const out: MeshConflict[] = [];
@@ -46,9 +48,20 @@ export function meshConflicts(virtualServices: readonly VirtualService[]): MeshC
   return out;
 }
 
+/** The other VirtualServices that define one of this one's hosts (through the index: not a walk of them all). */
+export function sameHostNeighbours(vs: VirtualService, virtualServices: readonly VirtualService[]): VirtualService[] {
+  const byHost = virtualServicesByHost(virtualServices);
+  const key = objectKey(vs);
+  const near = new Set<VirtualService>();
+  for (const h of Array.isArray(vs.spec?.hosts) ? vs.spec.hosts : []) {
+    for (const v of byHost.get(resolveHost(String(h), namespaceOf(vs))) ?? []) if (objectKey(v) !== key) near.add(v);
+  }
+  return [...near];
+}
+
 /** The VirtualService Istio uses instead of this one for one of its hosts, if another shadows it. */
 export function shadowingOf(vs: VirtualService, virtualServices: readonly VirtualService[]): { host: string; by: VirtualService } | undefined {
-  for (const c of meshConflicts(virtualServices)) {
+  for (const c of meshConflicts([...sameHostNeighbours(vs, virtualServices), vs])) {
     const [first] = c.virtualServices;
     if (first && first !== vs && c.virtualServices.some((v) => objectKey(v) === objectKey(vs))) return { host: c.host, by: first };
   }

@@ -114,7 +114,7 @@ export function loadText(text: string, file: string, namespace: string): LoadedT
   const objects: KubeObject[] = [];
   const sources: Source[] = [];
   const unreadable: Unreadable[] = [];
-  let others = 0;
+  const others: Array<{ line: number; col: number }> = [];
   for (const document of documents) {
     const err = yamlError(document, lineCounter);
     if (err) {
@@ -134,13 +134,12 @@ export function loadText(text: string, file: string, namespace: string): LoadedT
       objects.push(o);
       sources.push({ file, locate: (field) => locateIn(node, field, lineCounter) });
     });
-    if (!found) others += 1;
-    if (!found && objects.length > 0) {
-      const at = lineCounter.linePos(document.contents?.range?.[0] ?? 0);
-      unreadable.push({ file, line: at.line, column: at.col, problem: 'not a Kubernetes object: no apiVersion, kind and metadata (kubectl apply refuses it)' });
-    }
+    if (!found) others.push(lineCounter.linePos(document.contents?.range?.[0] ?? 0));
   }
-  if (objects.length === 0 && unreadable.length === 0 && others > 0) return { objects, sources, unreadable, skipped: 'no Kubernetes objects' };
+  if (objects.length === 0) return unreadable.length === 0 && others.length > 0 ? { objects, sources, unreadable, skipped: 'no Kubernetes objects' } : { objects, sources, unreadable };
+  // Among Kubernetes objects, a document that is not one is a mistake (kubectl apply refuses the file), wherever it stands.
+  for (const at of others) unreadable.push({ file, line: at.line, column: at.col, problem: 'not a Kubernetes object: no apiVersion, kind and metadata (kubectl apply refuses it)' });
+  unreadable.sort((a, b) => a.line - b.line || a.column - b.column);
   return { objects, sources, unreadable };
 }
 

@@ -50,31 +50,25 @@ function plural(n: number, word: string): string {
 export function summaryLine(r: Report): string {
   const errors = r.findings.filter((f) => f.severity === 'error').length;
   const warnings = r.findings.length - errors;
-  if (r.live) return liveSummaryLine(r, r.live, errors, warnings);
-  const scope = `${plural(r.istio, 'Istio object')} from ${plural(r.files - r.skippedFiles.length, 'file')}${r.skipped ? `; ${plural(r.skipped, 'other object')} skipped` : ''}`
-    + `${r.skippedFiles.length ? `; ${plural(r.skippedFiles.length, 'file')} without manifests skipped` : ''}`;
+  const scope = r.live ? liveScopeLine(r, r.live) : `${plural(r.istio, 'Istio object')} from ${plural(r.files - r.skippedFiles.length, 'file')}`
+    + `${r.skipped ? `; ${plural(r.skipped, 'other object')} skipped` : ''}${r.skippedFiles.length ? `; ${plural(r.skippedFiles.length, 'file')} without manifests skipped` : ''}`;
   const verdict = r.findings.length === 0 ? `No problems found in ${scope}.` : `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${scope}.`;
-  return withUnreadable(r, verdict);
+  const unreadable = new Set(r.unreadable.map((u) => u.file)).size;
+  return unreadable ? `${verdict} ${plural(unreadable, 'file')} could not be read in full.` : verdict;
 }
 
-/** "2 errors, 0 warnings in 7 Istio objects in namespace shop (live cluster, 1 file on top)." */
-function liveSummaryLine(r: Report, live: NonNullable<Report['live']>, errors: number, warnings: number): string {
+/** "7 Istio objects in namespace shop (live cluster, 1 file on top)". */
+function liveScopeLine(r: Report, live: NonNullable<Report['live']>): string {
   const files = [
     ...(live.filesOnTop ? [`${plural(live.filesOnTop, 'file')} on top`] : []),
     ...(r.skippedFiles.length ? [`${plural(r.skippedFiles.length, 'file')} without manifests skipped`] : []),
   ];
-  const scope = `${plural(r.istio, 'Istio object')} ${live.namespace === undefined ? 'in all namespaces' : `in namespace ${live.namespace}`} (live cluster${files.length ? `, ${files.join(', ')}` : ''})`;
-  return withUnreadable(r, r.findings.length === 0 ? `No problems found in ${scope}.` : `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${scope}.`);
+  return `${plural(r.istio, 'Istio object')} ${live.namespace === undefined ? 'in all namespaces' : `in namespace ${live.namespace}`} (live cluster${files.length ? `, ${files.join(', ')}` : ''})`;
 }
 
 /** What --cluster analyzed, in words: "live cluster, namespace shop, files on top". */
 function liveScope(live: NonNullable<Report['live']>): string {
   return `live cluster, ${live.namespace === undefined ? 'all namespaces' : `namespace ${live.namespace}`}${live.filesOnTop ? ', files on top' : ''}`;
-}
-
-function withUnreadable(r: Report, verdict: string): string {
-  const unreadable = new Set(r.unreadable.map((u) => u.file)).size;
-  return unreadable ? `${verdict} ${plural(unreadable, 'file')} could not be read in full.` : verdict;
 }
 
 export function renderText(r: Report): string {

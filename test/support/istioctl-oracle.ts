@@ -6,9 +6,8 @@
 // istioctl reads Services, Pods, Nodes and Namespaces only from a cluster: with --use-kube=false it drops them from
 // the files and skips every analyzer that needs them (destination hosts and ports, IST0112, IST0140, IST0149,
 // IST0173). A case holding any of those kinds is run against a stand-in API server on loopback that serves them
-// (the Istio objects still come from the file); any other case runs with --use-kube=false. Our side then judges
-// the case as the whole cluster too (`complete`, what analyze does on a live cluster: the checks that something is
-// missing run); analyze has no flag for that on files, so such a case is judged in-process (core/analyze.ts).
+// (the Istio objects still come from the file); any other case runs with --use-kube=false. Our side runs as users
+// run it: `kubectl gray analyze FILE`, or for a cluster case `analyze --cluster -A FILE` against the same stand-in.
 //
 // A hand-written case (test/fixtures/analyze-corpus/*.yaml) says in a `# istioctl: ...` comment line what istioctl
 // reports for it, in the compared codes only: "CODE Kind ns/name" pairs joined by "; ", or "nothing".

@@ -230,6 +230,14 @@ describe('analyze inputs: YAML as kubectl reads it, and a real repository\'s oth
     expect(sarif.runs[0].invocations[0].toolExecutionNotifications).to.have.length(3);
   });
 
+  it('reports a document that is not a Kubernetes object among objects wherever it stands in the file', async () => {
+    const r = await run(undefined, ['analyze', 'm.yaml'], { 'm.yaml': `just: a map\n---\n${DEPLOY}---\nalso: one\n` });
+    expect([r.code, r.stdout.split('\n').filter((l) => l.startsWith('m.yaml:'))]).to.deep.equal([2, [
+      'm.yaml:1:1: could not be read: not a Kubernetes object: no apiVersion, kind and metadata (kubectl apply refuses it)',
+      'm.yaml:8:1: could not be read: not a Kubernetes object: no apiVersion, kind and metadata (kubectl apply refuses it)',
+    ]]);
+  });
+
   it('goes through this repository as it is: the chart\'s templates, JSON data and reviews skipped, every manifest analyzed', async () => {
     const files: Record<string, string> = {};
     const walk = (dir: string): void => {
