@@ -3,6 +3,7 @@
 import { resolveHost, serviceName, serviceNamespace } from './hosts.js';
 import { type DestinationRule, type HTTPMatchRequest, type VirtualService, namespaceOf, objectKey } from './model.js';
 import { routeFindings } from './analyzers/index.js';
+import { selects } from './analyzers/inventory.js';
 import { shadowingOf } from './analyzers/shadowed.js';
 import { type Finding } from './rules.js';
 import { lookupSubsets } from './subsets.js';
@@ -78,10 +79,6 @@ export interface ServiceStatus {
   /** "namespace/name" of the mesh VirtualService Istio uses instead of this one for one of its hosts. */
   shadowedBy?: string;
   findings: Finding[];
-}
-
-function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
-  return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
 
 export function buildStatus(vs: VirtualService, input: StatusInput): ServiceStatus {

@@ -16,13 +16,14 @@ export interface Inventory {
   requestAuthentications: readonly KubeObject[];
 }
 
-const groupOf = (o: KubeObject) => (o.apiVersion?.includes('/') ? o.apiVersion.split('/')[0]! : '');
+/** The API group of an apiVersion ("" for the core group's "v1"). */
+export const groupOf = (apiVersion: string | undefined) => (apiVersion?.includes('/') ? apiVersion.split('/')[0]! : '');
 
 export function inventoryOf(given: readonly KubeObject[], complete = false): Inventory {
   const latest = new Map<string, KubeObject>();
-  for (const o of given) latest.set(`${groupOf(o)}/${o.kind}/${namespaceOf(o)}/${o.metadata?.name}`, o);
+  for (const o of given) latest.set(`${groupOf(o.apiVersion)}/${o.kind}/${namespaceOf(o)}/${o.metadata?.name}`, o);
   const objects = [...latest.values()];
-  const of = (kind: string, group: (g: string) => boolean) => objects.filter((o) => o.kind === kind && group(groupOf(o)));
+  const of = (kind: string, group: (g: string) => boolean) => objects.filter((o) => o.kind === kind && group(groupOf(o.apiVersion)));
   const istio = (g: string) => g.endsWith('istio.io');
   return {
     complete,

@@ -2,6 +2,7 @@
 // rule or a Service in another namespace matters to this one's objects, as in Istio), with the files on top:
 // an object in a file replaces the live one of the same group, kind, namespace and name. Reads only.
 import type { AnalyzeResult } from '../../core/analyze.js';
+import { groupOf } from '../../core/analyzers/inventory.js';
 import type { KubeObject } from '../../core/model.js';
 import { ApiError } from '../../kube/errors.js';
 import type { GrayCluster } from '../kube/cluster.js';
@@ -22,7 +23,6 @@ const LIVE = [
   { group: '', versions: ['v1'], resource: 'pods', kind: 'Pod' },
 ] as const;
 
-const groupOf = (apiVersion: string | undefined) => (apiVersion?.includes('/') ? apiVersion.split('/')[0]! : '');
 const identity = (o: KubeObject, namespace: string) => `${groupOf(o.apiVersion)}/${o.kind}/${o.metadata?.namespace ?? namespace}/${o.metadata?.name}`;
 const isIstio = (o: KubeObject) => groupOf(o.apiVersion).endsWith('istio.io');
 
