@@ -5,6 +5,7 @@ import {
 } from './model.js';
 import type { Policy } from './policy.js';
 import { routeFindings } from './analyzers/index.js';
+import { onlyIndexLabelsChange } from './route-index.js';
 import { type Finding, applyModes, finding } from './rules.js';
 import { checkDestinationRule, checkSubsetRemoval, checkVirtualService } from './validate.js';
 import { STABLE_ANNOTATION } from './history.js';
@@ -41,6 +42,7 @@ export function reviewIstioObject(input: AdmissionInput): Finding[] {
   const subject = (input.object ?? input.oldObject) as KubeObject | undefined;
   if (!subject || (!isVirtualService(subject) && !isDestinationRule(subject))) return [];
   if (input.operation === 'DELETE' && input.requester && CLEANUP_CONTROLLERS.has(input.requester)) return [];
+  if (input.operation === 'UPDATE' && input.object && input.oldObject && onlyIndexLabelsChange(input.oldObject, input.object)) return [];
   let findings = policyFindings(subject, input);
 
   if (isVirtualService(subject) && input.operation !== 'DELETE') {

@@ -45,10 +45,13 @@ export class KubeRest {
     this.server = kc.getCurrentCluster()!.server;
   }
 
-  /** `accept` replaces the default Accept header (aggregated discovery asks for its own media type). */
-  async request<T>(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<RestResponse<T>> {
+  /**
+   * `accept` replaces the default Accept header (aggregated discovery asks for its own media type); `contentType`
+   * the body's (a PATCH names its kind of patch).
+   */
+  async request<T>(method: string, path: string, body?: unknown, accept = 'application/json', contentType = 'application/json'): Promise<RestResponse<T>> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const { url, options } = await this.prepare(method, path, accept, payload, this.timeoutMs);
+    const { url, options } = await this.prepare(method, path, accept, payload, this.timeoutMs, contentType);
     options.agent = this.agent ??= sharedAgent(options.agent, options);
     try {
       return await this.send<T>(url, options, payload);
@@ -105,14 +108,14 @@ export class KubeRest {
     });
   }
 
-  private async prepare(method: string, path: string, accept: string, payload: Buffer | undefined, timeout: number) {
+  private async prepare(method: string, path: string, accept: string, payload: Buffer | undefined, timeout: number, contentType = 'application/json') {
     const url = new URL(path, this.server);
     const options: import('node:https').RequestOptions = {
       method,
       headers: {
         Accept: accept,
         'User-Agent': 'kubectl-gray',
-        ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {}),
+        ...(payload ? { 'Content-Type': contentType, 'Content-Length': payload.length } : {}),
       },
       timeout,
     };

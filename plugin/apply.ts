@@ -6,9 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { OwnedElsewhere, RuleViolation } from '../core/errors.js';
 import { destinationsOf } from '../core/destinations.js';
-import { ISTIO_ROOT_NAMESPACE, resolveHost, serviceNamespace } from '../core/hosts.js';
+import { ISTIO_ROOT_NAMESPACE, hostMatches, resolveHost, serviceNamespace } from '../core/hosts.js';
+import { INDEXED_LABEL, hostLabelKey, indexSelectors, indexedHosts } from '../core/route-index.js';
 import { shadowingOf } from '../core/analyzers/shadowed.js';
-import { type DestinationRule, type KubeObject, type VirtualService, describeObject, namespaceOf, objectKey } from '../core/model.js';
+import {
+  type DestinationRule, type KubeObject, type VirtualService, describeObject, isDestinationRule, isVirtualService, namespaceOf, objectKey,
+} from '../core/model.js';
 import { type Controllers, ownersOf } from '../core/ownership.js';
 import { type Change, type Plan, KIND_GROUP, changeRef, checkPlan, ordered } from '../core/plan.js';
 import { DEFAULT_POLICY, type Policy, parsePolicy } from '../core/policy.js';
@@ -22,10 +25,20 @@ import { renderChangeDiff } from './render/diff.js';
 import { printObject, printWrite } from './render/mutation.js';
 import { describeRoutes } from './render/routes.js';
 
-/** One consistent read of what a plan needs, each collection fetched at most once. */
+/** How many VirtualServices a full read may find before the plugin says, once, that the cluster is large. */
+export const LARGE_CLUSTER = 1_000;
+
+/**
+ * One consistent read of what a plan needs, each collection fetched at most once. Given the hosts a command is
+ * about (the service it names), it reads only the routes about them, through the route index where the webhook
+ * keeps it (core/route-index.ts), and otherwise every VirtualService and only the DestinationRules Istio would look
+ * up for them. Without hosts (lanes, colouring), it reads everything.
+ */
 export class Reads {
   private readonly memo = new Map<string, Promise<unknown>>();
-  constructor(readonly cluster: GrayCluster) {}
+  /** What the reads found worth saying once on stderr (how routes were found in a large cluster). */
+  readonly notes: string[] = [];
+  constructor(readonly cluster: GrayCluster, private readonly hosts?: readonly string[]) {}
 
   get namespace(): string {
     return this.cluster.namespace;
@@ -36,28 +49,46 @@ export class Reads {
     return this.memo.get(key) as Promise<T>;
   }
 
-  /** Every VirtualService this user can read: all namespaces, or (403) the namespace alone. */
+  /** The VirtualServices a plan is checked against: those about the hosts, or every one this user can read. */
   virtualServices(): Promise<VirtualService[]> {
-    return this.once('vs', () => this.cluster.listVirtualServices(undefined).catch((err: unknown) => {
-      if (err instanceof ApiError && err.status === 403) return this.cluster.listVirtualServices(this.namespace);
-      throw err;
-    }));
+    return this.once('vs', async () => (await this.indexed())?.virtualServices ?? this.allVirtualServices());
   }
 
-  /** Every DestinationRule the read VirtualServices can see; namespace by namespace when the cluster-wide list is refused. */
+  /** Every VirtualService this user can read: all namespaces, or (403) the namespace alone. */
+  private allVirtualServices(): Promise<VirtualService[]> {
+    return this.once('vs-all', async () => {
+      const all = await this.cluster.listVirtualServices(undefined).catch((err: unknown) => {
+        if (err instanceof ApiError && err.status === 403) return this.cluster.listVirtualServices(this.namespace);
+        throw err;
+      });
+      if (this.hosts && all.length > LARGE_CLUSTER) {
+        this.notes.push(`Note: read all ${all.length.toLocaleString('en-US')} VirtualServices to find the routes to ${this.hosts.join(', ')}: `
+          + 'this cluster keeps no route index (the kubectl-gray webhook\'s, chart value webhook.routeIndex.enabled), which would make it a few small reads.');
+      }
+      return all;
+    });
+  }
+
+  /** The DestinationRules a plan is checked against. */
   destinationRules(): Promise<DestinationRule[]> {
     return this.once('dr', async () => {
-      try {
-        return await this.cluster.listDestinationRules(undefined);
-      } catch (err) {
-        if (!(err instanceof ApiError && err.status === 403)) throw err;
+      const indexed = await this.indexed();
+      if (indexed) return indexed.destinationRules;
+      if (!this.hosts) {
+        try {
+          return await this.cluster.listDestinationRules(undefined);
+        } catch (err) {
+          if (!(err instanceof ApiError && err.status === 403)) throw err;
+        }
       }
+      // Where Istio looks them up for these VirtualServices: their namespaces, their hosts' and the root namespace.
       const namespaces = new Set([this.namespace, ISTIO_ROOT_NAMESPACE]);
       for (const vs of await this.virtualServices()) {
-        const ns = vs.metadata.namespace ?? this.namespace;
-        namespaces.add(ns);
-        for (const { destination } of destinationsOf(vs)) {
-          const svcNs = serviceNamespace(resolveHost(destination.host, ns));
+        const hosts = indexedHosts(vs);
+        if (this.hosts && !this.hosts.some((h) => [...hosts].some((x) => hostMatches(x, h)))) continue;
+        namespaces.add(namespaceOf(vs));
+        for (const h of hosts) {
+          const svcNs = serviceNamespace(h);
           if (svcNs) namespaces.add(svcNs);
         }
       }
@@ -66,6 +97,39 @@ export class Reads {
         throw err;
       })));
       return lists.flat();
+    });
+  }
+
+  /**
+   * The routes about the hosts, through the route index: the objects labelled with them, then those about the
+   * other hosts the found VirtualServices name (a VirtualService for reviews that also sends to ratings is checked
+   * against ratings' rules). Undefined without hosts, when some object lacks the index's labels (no webhook keeps
+   * it, or it has not caught up), or when this user may not list across namespaces.
+   */
+  private indexed(): Promise<{ virtualServices: VirtualService[]; destinationRules: DestinationRule[] } | undefined> {
+    return this.once('indexed', async () => {
+      if (!this.hosts) return undefined;
+      // Is it kept? One object without the index's label says no: two small answers whatever the cluster's size.
+      const gaps = { labelSelector: `!${INDEXED_LABEL}`, limit: 1 };
+      try {
+        const [vsGaps, drGaps] = await Promise.all([this.cluster.listVirtualServices(undefined, gaps), this.cluster.listDestinationRules(undefined, gaps)]);
+        if (vsGaps.length > 0 || drGaps.length > 0) return undefined;
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 403) return undefined;
+        throw err;
+      }
+      const about = (hosts: Iterable<string>) => Promise.all(indexSelectors(hosts).flatMap((labelSelector) => [
+        this.cluster.listVirtualServices(undefined, { labelSelector }), this.cluster.listDestinationRules(undefined, { labelSelector }),
+      ]));
+      const found = new Map<string, KubeObject>();
+      const add = (objects: KubeObject[][]) => { for (const o of objects.flat()) found.set(`${o.kind}/${objectKey(o)}`, o); };
+      add(await about(this.hosts));
+      const asked = new Set(indexSelectors(this.hosts));
+      const more = new Set<string>();
+      for (const o of found.values()) for (const h of indexedHosts(o)) if (!asked.has(hostLabelKey(h))) more.add(h);
+      if (more.size > 0) add(await about(more));
+      const objects = [...found.values()];
+      return { virtualServices: objects.filter(isVirtualService), destinationRules: objects.filter(isDestinationRule) };
     });
   }
 
@@ -107,6 +171,14 @@ export class Reads {
   }
 }
 
+/**
+ * The hosts a command about SERVICE reads the routes of (see Reads); none (read everything) when it names a
+ * VirtualService with --vs, which need not be about the service and must be found to say so.
+ */
+export function serviceHosts(service: string | undefined, namespace: string, vsName?: string): string[] | undefined {
+  return service && !vsName ? [resolveHost(service, namespace)] : undefined;
+}
+
 /** The cluster's admin policy; a malformed one is the server's business (it refuses to load it), not ours. */
 export async function clusterPolicy(cluster: GrayCluster): Promise<Policy> {
   const raw = await cluster.admissionPolicy();
@@ -141,6 +213,8 @@ export interface PlanRun {
   output?: MutationOutput;
   /** Edit objects that a controller (Flagger, Argo Rollouts, OpenKruise) manages. */
   force?: boolean;
+  /** The hosts (FQDN) the command is about: only the routes about them are read (see Reads). */
+  hosts?: readonly string[];
   build(reads: Reads): Promise<Plan>;
 }
 
@@ -189,7 +263,7 @@ export async function runPlan(ctx: CommandContext, cluster: GrayCluster, run: Pl
   policyRead.catch(() => undefined);
   const written: Change[] = [];
   for (let attempt = 1; ; attempt++) {
-    const reads = new Reads(cluster);
+    const reads = new Reads(cluster, run.hosts);
     reads.virtualServices().catch(() => undefined);
     reads.destinationRules().catch(() => undefined);
     const plan = await run.build(reads);
@@ -206,7 +280,7 @@ export async function runPlan(ctx: CommandContext, cluster: GrayCluster, run: Pl
       if (ignored.length > 0 && !run.force) throw new RuleViolation(ignored);
       if (first) {
         for (const w of warningsOf(findings)) ctx.io.err(`Warning: ${formatFinding(w)}\n`);
-        for (const n of plan.notes) ctx.io.err(`${n}\n`);
+        for (const n of [...reads.notes, ...plan.notes]) ctx.io.err(`${n}\n`);
       }
     } catch (err) {
       if (written.length > 0) reportPartial(ctx, written, changes, plan.undo);

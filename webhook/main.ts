@@ -14,6 +14,7 @@ import { CertificateKeeper } from './cert-sync.js';
 import { generateCa, generateServing } from './certs.js';
 import { type FailurePolicy, FailurePolicyController } from './fail-closed.js';
 import { LeaseElector } from './lease.js';
+import { RouteIndexKeeper } from './route-index.js';
 import { Metrics } from './metrics.js';
 import { type SelfManagedOptions, secretOwner } from './self-managed.js';
 import { buildServer } from './server.js';
@@ -29,6 +30,7 @@ interface ServeArgs {
   'record-dir'?: string; 'self-managed-certs'?: boolean; namespace?: string; 'secret-name': string; 'webhook-config-name': string;
   'service-name': string; 'cert-dir': string; 'ca-days': number; 'cert-days': number;
   'failure-policy'?: FailurePolicy; 'lease-name'?: string; 'cert-sync-seconds': number; 'shutdown-delay-seconds': number;
+  'route-index'?: boolean;
 }
 
 async function serve(args: ServeArgs) {
@@ -143,8 +145,17 @@ async function serve(args: ServeArgs) {
       if (req?.uid) writeFileSync(join(recordDir, `${req.kind?.kind}-${req.operation}-${req.uid}.json`), JSON.stringify(request.body, null, 2));
     });
   }
+  let routeIndex: RouteIndexKeeper | undefined;
+  if (args['route-index']) {
+    const keeper = routeIndex = new RouteIndexKeeper(rest, [
+      { kind: 'VirtualService', resource: 'virtualservices', list: () => cache.virtualServices() },
+      { kind: 'DestinationRule', resource: 'destinationrules', list: () => cache.destinationRules() },
+    ], app.log);
+    metrics.gauge('kubectl_gray_route_index_pending', 'Cached objects whose route index labels are out of line with their spec and not yet fixed.', () => keeper.pending);
+    metrics.gauge('kubectl_gray_route_index_patched', 'Objects this replica has labelled for the route index since it started.', () => keeper.patched);
+  }
   await app.listen({ port: args.port, host: args.host });
-  cache.start().then(() => failurePolicy?.start()).catch((err) => app.log.error({ err: String(err) }, 'cache start failed'));
+  cache.start().then(() => { failurePolicy?.start(); routeIndex?.start(); }).catch((err) => app.log.error({ err: String(err) }, 'cache start failed'));
   const delayMs = args['shutdown-delay-seconds'] * 1000;
   const shutdown = async () => {
     if (draining) return;
@@ -154,6 +165,7 @@ async function serve(args: ServeArgs) {
     app.log.info({ delayMs }, 'shutting down: draining');
     failurePolicy?.stop();
     keeper?.stop();
+    routeIndex?.stop();
     await elector?.stop(); // the other replica takes the Lease at once
     await new Promise((r) => setTimeout(r, delayMs));
     tlsWatch?.stop();
@@ -198,6 +210,7 @@ await yargs(hideBin(process.argv))
     .option('log-level', { type: 'string', default: 'info' })
     .option('record-dir', { type: 'string', describe: 'Write every AdmissionReview received to this folder (for benchmarks and bug reports)' })
     .option('failure-policy', { type: 'string', choices: ['Fail', 'Ignore'], describe: 'Set the validating configuration\'s main entries to this failurePolicy; Fail only once a self-check through the API server proves it reaches the webhook' })
+    .option('route-index', { type: 'boolean', describe: 'Label Istio objects that were written without the mutating entry, for the route index' })
     .option('lease-name', { type: 'string', describe: 'Lease whose holder manages self-managed certificates (default: <secret-name>-leader)' })
     .option('cert-sync-seconds', { type: 'number', default: 5, describe: 'How often replicas check the certificate Secret' })
     .option('shutdown-delay-seconds', { type: 'number', default: 10, describe: 'On SIGTERM, keep serving (not ready, closing connections) this long before stopping' }),

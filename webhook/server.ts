@@ -4,7 +4,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { VirtualService } from '../core/model.js';
 import { DEFAULT_POLICY, type Policy } from '../core/policy.js';
-import { type Decision, mutateDeployment, validateIstio } from './admission/handlers.js';
+import { type Decision, mutate, validateIstio } from './admission/handlers.js';
 import { type AdmissionRequest, type AdmissionReview, allowed, errored, review } from './admission/review.js';
 import { type IstioCache, cacheDigest } from './cache.js';
 import { takesSubsetsAway } from './confirm.js';
@@ -160,7 +160,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.post('/validate', admission('validate', (req) => validate(req, policy), false));
   // The safe-install self-check (fail-closed.ts): judged with every rule enforced, whatever the admin policy relaxes.
   app.post('/selfcheck', admission('selfcheck', (req) => validate(req, () => DEFAULT_POLICY), false));
-  app.post('/mutate', admission('mutate', (req) => mutateDeployment(req), true));
+  app.post('/mutate', admission('mutate', (req) => mutate(req), true));
   for (const path of ['/validate', '/selfcheck', '/mutate']) {
     app.route({ method: ['GET', 'PUT', 'DELETE', 'PATCH'], url: path, handler: notAllowed });
   }

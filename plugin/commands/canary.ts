@@ -1,7 +1,7 @@
 import { type Deployment, appOf, canaryName } from '../../core/canary.js';
 import { planCanaryCreate, planCanaryDelete } from '../../core/canary-plan.js';
 import { IntentError } from '../../core/errors.js';
-import { newPlanId, runPlan } from '../apply.js';
+import { newPlanId, runPlan, serviceHosts } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import type { DryRun } from '../kube/cluster.js';
@@ -40,7 +40,7 @@ export const canaryCommand: GrayCommand = {
     const ns = cluster.namespace;
     const plan = newPlanId(ctx.now());
     await runPlan(ctx, cluster, {
-      dryRun: args['dry-run'], output, force: args.force,
+      dryRun: args['dry-run'], output, force: args.force, hosts: serviceHosts(args.service, ns),
       build: async (reads) => {
         const base = await reads.get<Deployment>({ resource: 'deployments', namespace: ns, name: args.deployment });
         if (!base) throw new IntentError(`deployment "${args.deployment}" not found in namespace ${ns}`);

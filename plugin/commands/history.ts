@@ -1,7 +1,7 @@
 import { readHistory } from '../../core/history.js';
 import { describeObject } from '../../core/model.js';
 import { resolveEntryPoints } from '../../core/traffic.js';
-import { Reads } from '../apply.js';
+import { Reads, serviceHosts } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { type GlobalArgs, checkOutput } from '../options.js';
@@ -22,7 +22,7 @@ export const historyCommand: GrayCommand = {
     const args = raw as unknown as Args;
     const output = checkOutput(args.output, ['json', 'yaml']);
     const cluster = await ctx.connect(args);
-    const entries = resolveEntryPoints({ service: args.service, namespace: cluster.namespace, vsName: args.vs }, await new Reads(cluster).virtualServices());
+    const entries = resolveEntryPoints({ service: args.service, namespace: cluster.namespace, vsName: args.vs }, await new Reads(cluster, serviceHosts(args.service, cluster.namespace, args.vs)).virtualServices());
     const histories = entries.map((e) => ({ vs: e.vs, entries: readHistory(e.vs) }));
     const several = histories.filter((h) => h.entries.length > 0).length > 1;
     if (output) {

@@ -1,6 +1,6 @@
 import { cookieIntent, markedRoute, parseHeaderPair } from '../../core/ops/match.js';
 import { planMarkedRoutes } from '../../core/service-plan.js';
-import { newPlanId, runPlan } from '../apply.js';
+import { newPlanId, runPlan, serviceHosts } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
@@ -21,7 +21,7 @@ export const matchCookieCommand: GrayCommand = {
     const cluster = await ctx.connect(args);
     const plan = newPlanId(ctx.now());
     await runPlan(ctx, cluster, {
-      ...mutationTarget(args),
+      ...mutationTarget(args), hosts: serviceHosts(args.service, cluster.namespace, args.vs),
       build: async (reads) => planMarkedRoutes(await reads.virtualServices(), {
         service: args.service, namespace: cluster.namespace, vsName: args.vs,
         change: `match-cookie ${args.pair} --subset ${args.subset}`, verb: 'matched', now: ctx.now(), plan,

@@ -3,7 +3,7 @@ import { describeObject } from '../../core/model.js';
 import { parseMirrorPercent } from '../../core/ops/mirror.js';
 import { planRouteEdit } from '../../core/service-plan.js';
 import { clearServiceMirror, mirrorService, onlyService } from '../../core/traffic.js';
-import { newPlanId, runPlan } from '../apply.js';
+import { newPlanId, runPlan, serviceHosts } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
@@ -28,7 +28,7 @@ export const mirrorCommand: GrayCommand = {
     const cluster = await ctx.connect(args);
     const plan = newPlanId(ctx.now());
     await runPlan(ctx, cluster, {
-      ...mutationTarget(args),
+      ...mutationTarget(args), hosts: serviceHosts(args.service, cluster.namespace, args.vs),
       build: async (reads) => planRouteEdit(await reads.virtualServices(), {
         service: args.service, namespace: cluster.namespace, vsName: args.vs, routeName: args.route,
         change: args.off ? 'mirror --off' : `mirror ${args.subset}${percent === undefined ? '' : ` --percent ${percent}`}`,

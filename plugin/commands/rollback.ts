@@ -1,5 +1,5 @@
 import { planRollback } from '../../core/service-plan.js';
-import { newPlanId, runPlan } from '../apply.js';
+import { newPlanId, runPlan, serviceHosts } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
@@ -18,7 +18,7 @@ export const rollbackCommand: GrayCommand = {
     const cluster = await ctx.connect(args);
     const plan = newPlanId(ctx.now());
     await runPlan(ctx, cluster, {
-      ...mutationTarget(args),
+      ...mutationTarget(args), hosts: serviceHosts(args.service, cluster.namespace, args.vs),
       build: async (reads) => planRollback(await reads.virtualServices(), {
         service: args.service, namespace: cluster.namespace, vsName: args.vs,
         change: `rollback${args.to ? ` --to ${args.to}` : ''}`, verb: 'rolled back', now: ctx.now(), plan,

@@ -1,7 +1,7 @@
 import { planRouteEdit } from '../../core/service-plan.js';
 import { setServiceWeight } from '../../core/traffic.js';
 import { parseWeightIntents } from '../../core/weights.js';
-import { runPlan, newPlanId } from '../apply.js';
+import { newPlanId, runPlan, serviceHosts } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
@@ -25,7 +25,7 @@ export const setWeightCommand: GrayCommand = {
     const target = mutationTarget(args);
     const plan = newPlanId(ctx.now());
     await runPlan(ctx, cluster, {
-      ...target,
+      ...target, hosts: serviceHosts(args.service, cluster.namespace, args.vs),
       build: async (reads) => planRouteEdit(await reads.virtualServices(), {
         service: args.service, namespace: cluster.namespace, vsName: args.vs, routeName: args.route,
         change: `set-weight ${args.weights.join(' ')}`, verb: 'reweighted', now: ctx.now(), plan,

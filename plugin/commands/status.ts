@@ -8,7 +8,7 @@ import { describeWays, resolveEntryPoints } from '../../core/traffic.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import type { GrayCluster } from '../kube/cluster.js';
-import { Reads, visibleDestinationRules } from '../apply.js';
+import { Reads, serviceHosts, visibleDestinationRules } from '../apply.js';
 import { type GlobalArgs, checkOutput, isObjectOutput } from '../options.js';
 import { printObject } from '../render/mutation.js';
 import { renderEntryPoints, renderStatus } from '../render/status.js';
@@ -35,7 +35,9 @@ export const statusCommand: GrayCommand = {
     const scope = args['all-namespaces'] ? undefined : cluster.namespace;
     const named = !!(args.service || args.vs);
     // A service: every VirtualService through which traffic reaches it, in any namespace this user can read.
-    const all = named ? await new Reads(cluster).virtualServices() : await cluster.listVirtualServices(scope);
+    const reads = named ? new Reads(cluster, serviceHosts(args.service, cluster.namespace, args.vs)) : undefined;
+    const all = reads ? await reads.virtualServices() : await cluster.listVirtualServices(scope);
+    for (const note of reads?.notes ?? []) ctx.io.err(`${note}\n`);
     const entries: Array<{ vs: VirtualService; entry?: EntryStatus }> = named
       ? resolveEntryPoints({ service: args.service ?? '', namespace: cluster.namespace, vsName: args.vs }, all).map((e) => ({
         vs: e.vs,
@@ -46,8 +48,8 @@ export const statusCommand: GrayCommand = {
       ctx.io.err(`No VirtualServices found in ${scope ? `${scope} namespace` : 'any namespace'}.\n`);
       return EXIT.ok;
     }
-    const reads = memoizedReads(cluster);
-    const statuses = await Promise.all(entries.map(async ({ vs, entry }) => ({ ...(await gatherStatus(reads, vs, all)), ...(entry ? { entry } : {}) })));
+    const perNamespace = memoizedReads(cluster);
+    const statuses = await Promise.all(entries.map(async ({ vs, entry }) => ({ ...(await gatherStatus(perNamespace, vs, all)), ...(entry ? { entry } : {}) })));
     if (isObjectOutput(args.output)) {
       printObject(ctx.io, statuses.length === 1 && named ? statuses[0] : statuses, args.output);
     } else {

@@ -1,6 +1,6 @@
 import { planRouteEdit } from '../../core/service-plan.js';
 import { switchService } from '../../core/traffic.js';
-import { newPlanId, runPlan } from '../apply.js';
+import { newPlanId, runPlan, serviceHosts } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
@@ -19,7 +19,7 @@ export const switchCommand: GrayCommand = {
     const cluster = await ctx.connect(args);
     const plan = newPlanId(ctx.now());
     await runPlan(ctx, cluster, {
-      ...mutationTarget(args),
+      ...mutationTarget(args), hosts: serviceHosts(args.service, cluster.namespace, args.vs),
       build: async (reads) => planRouteEdit(await reads.virtualServices(), {
         service: args.service, namespace: cluster.namespace, vsName: args.vs, routeName: args.route,
         change: `switch ${args.subset}`, verb: 'switched', now: ctx.now(), plan,

@@ -3,7 +3,7 @@ import { type HistoryEntry, readHistory, recordChange, undoTo } from '../../core
 import { type VirtualService, describeObject } from '../../core/model.js';
 import { type Plan, vsChange } from '../../core/plan.js';
 import { resolveEntryPoints } from '../../core/traffic.js';
-import { newPlanId, runPlan } from '../apply.js';
+import { newPlanId, runPlan, serviceHosts } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
@@ -56,7 +56,7 @@ export const undoCommand: GrayCommand = {
     const cluster = await ctx.connect(args);
     const planId = newPlanId(ctx.now());
     await runPlan(ctx, cluster, {
-      ...mutationTarget(args),
+      ...mutationTarget(args), hosts: serviceHosts(args.service, cluster.namespace, args.vs),
       build: async (reads): Promise<Plan> => {
         const entries = resolveEntryPoints({ service: args.service, namespace: cluster.namespace, vsName: args.vs }, await reads.virtualServices());
         const changes = undoTargets(entries.map((e) => e.vs), revision, args.plan).map(({ vs, entry }) => {

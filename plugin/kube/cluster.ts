@@ -24,14 +24,20 @@ export interface WriteResult<T> {
   warnings: string[];
 }
 
+/** Which objects of a list: those a label selector picks, and at most `limit` of them (else every page). */
+export interface ListSelection {
+  labelSelector?: string;
+  limit?: number;
+}
+
 export interface GrayCluster {
   /** The namespace from -n, else the context's, else "default". */
   readonly namespace: string;
   /** All VirtualServices in a namespace, or in every namespace when it is undefined. */
-  listVirtualServices(namespace: string | undefined): Promise<VirtualService[]>;
+  listVirtualServices(namespace: string | undefined, selection?: ListSelection): Promise<VirtualService[]>;
   /** Writes the object back with the resourceVersion it carries; a stale one fails with a Conflict. */
   replaceVirtualService(vs: VirtualService, dryRun: 'none' | 'server'): Promise<WriteResult<VirtualService>>;
-  listDestinationRules(namespace: string | undefined): Promise<DestinationRule[]>;
+  listDestinationRules(namespace: string | undefined, selection?: ListSelection): Promise<DestinationRule[]>;
   getService(namespace: string, name: string): Promise<ServiceSummary | undefined>;
   listPods(namespace: string): Promise<PodSummary[]>;
   /** The names of the namespaces this user may list (shell completion). */
@@ -70,6 +76,8 @@ export interface ObjectRef {
 }
 
 const ISTIO_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'];
+/** Objects per page of a long list, as kubectl get asks for (--chunk-size). */
+const PAGE_SIZE = 500;
 
 /** Where the webhook's configuration publishes the admin policy for the plugin to apply locally. */
 export const POLICY_LABEL = 'kubectl-gray.io/policy';
@@ -132,18 +140,36 @@ export class KubeCluster implements GrayCluster {
     }
   }
 
-  listVirtualServices(namespace: string | undefined): Promise<VirtualService[]> {
+  listVirtualServices(namespace: string | undefined, selection: ListSelection = {}): Promise<VirtualService[]> {
     return this.at('virtualservices', namespace, undefined, async (path, apiVersion) =>
-      withKind((await this.rest.request<List<VirtualService>>('GET', path)).body.items ?? [], 'VirtualService', apiVersion));
+      withKind(await this.listPages<VirtualService>(path, selection), 'VirtualService', apiVersion));
+  }
+
+  /**
+   * A list in pages of PAGE_SIZE (the API server serves each from its watch cache without building the whole
+   * answer at once), or the first `limit` objects.
+   */
+  private async listPages<T>(path: string, { labelSelector, limit }: ListSelection): Promise<T[]> {
+    const items: T[] = [];
+    let next = '';
+    do {
+      const query = new URLSearchParams({ limit: String(limit ?? PAGE_SIZE) });
+      if (labelSelector) query.set('labelSelector', labelSelector);
+      if (next) query.set('continue', next);
+      const page = (await this.rest.request<List<T> & { metadata?: { continue?: string } }>('GET', `${path}?${query}`)).body;
+      items.push(...(page.items ?? []));
+      next = limit === undefined ? page.metadata?.continue ?? '' : '';
+    } while (next);
+    return items;
   }
 
   replaceVirtualService(vs: VirtualService, dryRun: 'none' | 'server'): Promise<WriteResult<VirtualService>> {
     return this.write({ resource: 'virtualservices', namespace: vs.metadata.namespace ?? this.namespace, name: vs.metadata.name }, vs, dryRun);
   }
 
-  listDestinationRules(namespace: string | undefined): Promise<DestinationRule[]> {
+  listDestinationRules(namespace: string | undefined, selection: ListSelection = {}): Promise<DestinationRule[]> {
     return this.at('destinationrules', namespace, undefined, async (path, apiVersion) =>
-      withKind((await this.rest.request<List<DestinationRule>>('GET', path)).body.items ?? [], 'DestinationRule', apiVersion));
+      withKind(await this.listPages<DestinationRule>(path, selection), 'DestinationRule', apiVersion));
   }
 
   async get<T extends KubeObject>(ref: ObjectRef): Promise<T | undefined> {

@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../../core/model.js';
 import { generateCa, generateServing, type Pem } from '../../webhook/certs.js';
+import { selects } from './label-selector.js';
 import { tempDir } from './temp.js';
 
 export interface FakeApiServer {
@@ -63,7 +64,8 @@ export async function startFakeApiServer(objects: KubeObject[], options: FakeApi
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'https://x');
-      state.requests.push(`${req.method} ${url.pathname}`);
+      const labelSelector = url.searchParams.get('labelSelector');
+      state.requests.push(`${req.method} ${url.pathname}${labelSelector ? `?labelSelector=${labelSelector}` : ''}`);
       const send = (code: number, body: unknown) => {
         res.writeHead(code, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
@@ -116,7 +118,14 @@ export async function startFakeApiServer(objects: KubeObject[], options: FakeApi
       const istio = ISTIO_RESOURCES.includes(resource!);
       const mine = state.objects.filter((o) => resourceOf(o.kind) === resource && (istio || o.apiVersion === gv)
         && (!ns || (o.metadata.namespace ?? 'default') === ns));
-      if (!name && req.method === 'GET') return send(200, { items: mine.map(({ apiVersion: _a, kind: _k, ...rest }) => rest) });
+      if (!name && req.method === 'GET') {
+        // Pages as the real server cuts them: `limit` objects, and a continue token while more are left.
+        const picked = mine.filter((o) => selects(labelSelector, o.metadata.labels ?? {}));
+        const from = Number(url.searchParams.get('continue') ?? 0);
+        const limit = Number(url.searchParams.get('limit') ?? 0) || picked.length;
+        const left = from + limit < picked.length;
+        return send(200, { metadata: left ? { continue: String(from + limit) } : {}, items: picked.slice(from, from + limit).map(({ apiVersion: _a, kind: _k, ...rest }) => rest) });
+      }
       const current = mine.find((o) => o.metadata.name === name);
       if (!current) return notFound(resource!, gv === 'v1' ? '' : gv!.split('/')[0]!, name!);
       if (req.method === 'GET') return send(200, current);

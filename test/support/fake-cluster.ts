@@ -1,8 +1,9 @@
 // An in-memory API server for command tests: it keeps resourceVersions, refuses stale writes with a
 // Conflict as the real one does, and records every write so tests can check the literal object sent.
 import type { DestinationRule, KubeObject, VirtualService } from '../../core/model.js';
-import type { GrayCluster, ObjectRef, PodSummary, ServiceSummary, WriteResult } from '../../plugin/kube/cluster.js';
+import type { GrayCluster, ListSelection, ObjectRef, PodSummary, ServiceSummary, WriteResult } from '../../plugin/kube/cluster.js';
 import { ApiError } from '../../kube/errors.js';
+import { selects } from './label-selector.js';
 
 export class FakeCluster implements GrayCluster {
   private version = 100;
@@ -50,9 +51,18 @@ export class FakeCluster implements GrayCluster {
     return found;
   }
 
-  async listVirtualServices(namespace: string | undefined): Promise<VirtualService[]> {
+  /** Every list asked for: "virtualservices NAMESPACE|* [SELECTOR] [limit N]". */
+  readonly lists: string[] = [];
+
+  private select<T extends KubeObject>(resource: string, objects: T[], namespace: string | undefined, selection: ListSelection = {}): T[] {
+    this.lists.push([resource, namespace ?? '*', selection.labelSelector, selection.limit && `limit ${selection.limit}`].filter(Boolean).join(' '));
+    const picked = objects.filter((o) => (!namespace || o.metadata.namespace === namespace) && selects(selection.labelSelector, o.metadata.labels ?? {}));
+    return structuredClone(selection.limit ? picked.slice(0, selection.limit) : picked);
+  }
+
+  async listVirtualServices(namespace: string | undefined, selection?: ListSelection): Promise<VirtualService[]> {
     if (!namespace && this.namespacedOnly) throw new ApiError(403, 'Forbidden', 'virtualservices.networking.istio.io is forbidden: User "dev" cannot list resource "virtualservices" in API group "networking.istio.io" at the cluster scope');
-    return structuredClone(this.virtualServices.filter((v) => !namespace || v.metadata.namespace === namespace));
+    return this.select('virtualservices', this.virtualServices, namespace, selection);
   }
 
   async replaceVirtualService(vs: VirtualService, dryRun: 'none' | 'server'): Promise<WriteResult<VirtualService>> {
@@ -137,9 +147,9 @@ export class FakeCluster implements GrayCluster {
     return this.policy;
   }
 
-  async listDestinationRules(namespace: string | undefined): Promise<DestinationRule[]> {
+  async listDestinationRules(namespace: string | undefined, selection?: ListSelection): Promise<DestinationRule[]> {
     if (!namespace && this.namespacedOnly) throw new ApiError(403, 'Forbidden', 'destinationrules.networking.istio.io is forbidden: User "dev" cannot list resource "destinationrules" in API group "networking.istio.io" at the cluster scope');
-    return structuredClone(this.destinationRules.filter((d) => !namespace || d.metadata.namespace === namespace));
+    return this.select('destinationrules', this.destinationRules, namespace, selection);
   }
 
   async getService(namespace: string, name: string): Promise<ServiceSummary | undefined> {
@@ -155,3 +165,4 @@ export class FakeCluster implements GrayCluster {
     return [...new Set(all.filter((n): n is string => !!n))].sort();
   }
 }
+

@@ -16,6 +16,12 @@ const objects = (): KubeObject[] => bookinfo('shop').objects.map((o) => ({ ...o,
 
 const gray = (args: string[]) => runConnected(args);
 
+/** Whether the route index is kept: one object of each kind without its label, at most. */
+const INDEX_CHECK = [
+  'GET /apis/networking.istio.io/v1/virtualservices?labelSelector=!kubectl-gray.io/route-index',
+  'GET /apis/networking.istio.io/v1/destinationrules?labelSelector=!kubectl-gray.io/route-index',
+];
+
 const SET_WEIGHT_OUT = 'virtualservice.networking.istio.io/reviews reweighted\n  http[0] default (*): v1=90% v2=10%\n';
 
 describe('kube/rest + plugin/kube/cluster against a TLS API server', function () {
@@ -31,18 +37,21 @@ describe('kube/rest + plugin/kube/cluster against a TLS API server', function ()
   });
   after(async () => { await Promise.all(servers.map((s) => s.close())); });
 
-  // What set-weight needs: the admin policy, the VirtualServices (every way in to the service) and the
-  // DestinationRules (the whole plan is checked against them) — three independent reads, sent together —, then,
-  // since the plan edits an existing VirtualService, one discovery request saying that no controller that could
-  // own it is installed, and the write. Nothing else: no Istio discovery, no per-group discovery.
-  it('set-weight: policy, VirtualServices and DestinationRules together, one discovery, one write, on one connection', async () => {
+  // What set-weight needs: the admin policy, whether the route index is kept (one object of each kind without its
+  // label, at most), the VirtualServices (every way in to the service) and the DestinationRules where Istio looks
+  // them up for those (the whole plan is checked against them); then, since the plan edits an existing
+  // VirtualService, one discovery request saying that no controller that could own it is installed, and the write.
+  // Nothing else: no Istio discovery, no per-group discovery, no DestinationRules of unrelated namespaces.
+  it('set-weight without the route index: policy, VirtualServices, DestinationRules where Istio looks, one discovery, one write, on one connection', async () => {
     const api = await start();
     const r = await gray(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
     expect(r).to.deep.equal({ code: 0, stdout: SET_WEIGHT_OUT, stderr: '' });
     expect(api.requests).to.deep.equal([
-      'GET /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations',
+      'GET /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations?labelSelector=kubectl-gray.io/policy=true',
+      ...INDEX_CHECK,
       'GET /apis/networking.istio.io/v1/virtualservices',
-      'GET /apis/networking.istio.io/v1/destinationrules',
+      'GET /apis/networking.istio.io/v1/namespaces/shop/destinationrules',
+      'GET /apis/networking.istio.io/v1/namespaces/istio-system/destinationrules',
       'GET /apis',
       'PUT /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews',
     ]);
@@ -56,24 +65,27 @@ describe('kube/rest + plugin/kube/cluster against a TLS API server', function ()
     const r = await gray(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
     expect(r.code, r.stderr).to.equal(0);
     expect(api.requests).to.deep.equal([
-      'GET /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations',
+      'GET /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations?labelSelector=kubectl-gray.io/policy=true',
+      ...INDEX_CHECK,
       'GET /apis/networking.istio.io/v1/virtualservices',
-      'GET /apis/networking.istio.io/v1/destinationrules',
+      'GET /apis/networking.istio.io/v1/namespaces/shop/destinationrules',
+      'GET /apis/networking.istio.io/v1/namespaces/istio-system/destinationrules',
     ]);
   });
 
-  it('a user who may list only in the namespace: each cluster-wide list is refused once, then the namespaces that matter', async () => {
+  it('a user who may list only in the namespace: the cluster-wide lists are refused, then the namespaces that matter', async () => {
     const api = await start({ namespacedOnly: true });
     const r = await gray(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
     expect(r).to.deep.equal({ code: 0, stdout: SET_WEIGHT_OUT, stderr: '' });
     expect([...api.requests].sort()).to.deep.equal([
       'GET /apis',
-      'GET /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations',
-      'GET /apis/networking.istio.io/v1/destinationrules',
+      'GET /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations?labelSelector=kubectl-gray.io/policy=true',
+      INDEX_CHECK[1],
       'GET /apis/networking.istio.io/v1/namespaces/istio-system/destinationrules',
       'GET /apis/networking.istio.io/v1/namespaces/shop/destinationrules',
       'GET /apis/networking.istio.io/v1/namespaces/shop/virtualservices',
       'GET /apis/networking.istio.io/v1/virtualservices',
+      INDEX_CHECK[0],
       'PUT /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews',
     ]);
     expect(api.connections).to.equal(1);
@@ -85,7 +97,7 @@ describe('kube/rest + plugin/kube/cluster against a TLS API server', function ()
       const api = await start({ groups: { 'argoproj.io/v1alpha1': ['applications', 'appprojects'] }, legacyDiscovery }, [argocdCm]);
       const r = await gray(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
       expect(r, `legacy discovery: ${legacyDiscovery}`).to.deep.equal({ code: 0, stdout: SET_WEIGHT_OUT, stderr: '' });
-      expect(api.requests.slice(3), `legacy discovery: ${legacyDiscovery}`).to.deep.equal([
+      expect(api.requests.slice(6), `legacy discovery: ${legacyDiscovery}`).to.deep.equal([
         'GET /apis',
         // A server without aggregated discovery lists groups, not resources: one more request, for the served group only.
         ...(legacyDiscovery ? ['GET /apis/argoproj.io/v1alpha1'] : []),
@@ -104,8 +116,7 @@ describe('kube/rest + plugin/kube/cluster against a TLS API server', function ()
     const istio = api.requests.filter((q) => q.includes('networking.istio.io'));
     // The two lists go out together, before either answer says v1 is not served; one discovery serves both.
     expect(istio.slice(0, 4)).to.deep.equal([
-      'GET /apis/networking.istio.io/v1/virtualservices',
-      'GET /apis/networking.istio.io/v1/destinationrules',
+      ...INDEX_CHECK,
       'GET /apis/networking.istio.io/v1',
       'GET /apis/networking.istio.io/v1beta1',
     ]);

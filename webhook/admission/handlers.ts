@@ -2,7 +2,8 @@
 // are read through a snapshot function and the clock is passed in.
 import { type AdmissionInput, reviewIstioObject } from '../../core/admission.js';
 import { planDeploymentLabels, type DeploymentLike } from '../../core/deployment-labels.js';
-import type { DestinationRule, VirtualService } from '../../core/model.js';
+import type { DestinationRule, KubeObject, VirtualService } from '../../core/model.js';
+import { indexLabelChanges } from '../../core/route-index.js';
 import type { Policy } from '../../core/policy.js';
 import { type Finding, RULES, type RuleInfo, errorsOf, formatFinding, warningsOf } from '../../core/rules.js';
 import { type AdmissionRequest, type AdmissionResponse, type JsonPatchOp, allowed, denied, patched, pointerSegment } from './review.js';
@@ -70,6 +71,27 @@ export function validateIstio(req: AdmissionRequest, store: IstioSnapshot, polic
   if (errors.length === 0) return { response: allowed(req.uid, warnings), findings };
   const message = `kubectl-gray refused it (${errors.length} problem${errors.length > 1 ? 's' : ''}):\n${errors.map(formatFinding).join('\n')}`;
   return { response: denied(req.uid, message, warnings), findings };
+}
+
+/** The mutating entry: canary labels on new Deployments, the route index's labels on Istio objects. */
+export function mutate(req: AdmissionRequest): Decision {
+  if (req.kind?.group === 'networking.istio.io' && ISTIO_KINDS.has(req.kind.kind)) return mutateRouteIndex(req);
+  return mutateDeployment(req);
+}
+
+/** Keeps the route index's labels (core/route-index.ts) in line with the spec being written. */
+export function mutateRouteIndex(req: AdmissionRequest): Decision {
+  const o = complete(req.object, req) as KubeObject | null | undefined;
+  if ((req.operation !== 'CREATE' && req.operation !== 'UPDATE') || !o?.metadata || typeof o.metadata !== 'object') return { response: allowed(req.uid), findings: [] };
+  const changes = Object.entries(indexLabelChanges(o));
+  if (changes.length === 0) return { response: allowed(req.uid), findings: [] };
+  const labels = o.metadata.labels;
+  const ops: JsonPatchOp[] = labels && typeof labels === 'object'
+    ? changes.map(([k, v]) => (v === null
+      ? { op: 'remove' as const, path: `/metadata/labels/${pointerSegment(k)}` }
+      : { op: k in labels ? 'replace' as const : 'add' as const, path: `/metadata/labels/${pointerSegment(k)}`, value: v }))
+    : [{ op: 'add', path: '/metadata/labels', value: Object.fromEntries(changes) }];
+  return { response: patched(req.uid, ops), findings: [] };
 }
 
 export function mutateDeployment(req: AdmissionRequest): Decision {

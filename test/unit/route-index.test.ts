@@ -1,0 +1,191 @@
+// The route index (core/route-index.ts): the labels, the webhook keeping them (on each write, and for objects
+// written without it), and the plugin reading one service's routes through them instead of the whole cluster.
+import { expect } from 'chai';
+import type { DestinationRule, KubeObject, VirtualService } from '../../core/model.js';
+import { INDEXED_LABEL, WILDCARD_LABEL, hostLabelKey, indexLabelChanges, indexLabels } from '../../core/route-index.js';
+import { reviewIstioObject } from '../../core/admission.js';
+import { DEFAULT_POLICY } from '../../core/policy.js';
+import { mutate } from '../../webhook/admission/handlers.js';
+import type { AdmissionRequest } from '../../webhook/admission/review.js';
+import { RouteIndexKeeper } from '../../webhook/route-index.js';
+import { ApiError } from '../../kube/errors.js';
+import { LARGE_CLUSTER } from '../../plugin/apply.js';
+import { type FakeApiServer, startFakeApiServer } from '../support/fake-apiserver.js';
+import { bookinfo } from '../support/fixtures.js';
+import { runConnected } from '../support/run.js';
+
+const REVIEWS = 'routes.kubectl-gray.io/reviews.shop.svc.cluster.local';
+
+const vs = (namespace: string, name: string, hosts: string[], to: string[] = hosts, labels?: Record<string, string>): VirtualService => ({
+  apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name, namespace, ...(labels ? { labels } : {}) },
+  spec: { hosts, http: [{ route: to.map((host) => ({ destination: { host } })) }] },
+});
+const dr = (namespace: string, name: string, host: string): DestinationRule => ({
+  apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name, namespace }, spec: { host, subsets: [{ name: 'v1', labels: { version: 'v1' } }] },
+});
+/** As the webhook leaves them: with the index's labels. */
+const labelled = <T extends KubeObject>(o: T): T => ({ ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, ...indexLabels(o) } } });
+
+describe('route index: the labels', () => {
+  it('one per host, resolved in the object\'s namespace: its hosts and every destination; wildcards share one', () => {
+    const gateway = vs('shop', 'front', ['shop.example.com', '*.example.org'], ['productpage', 'reviews.other.svc.cluster.local']);
+    expect(indexLabels(gateway)).to.deep.equal({
+      [INDEXED_LABEL]: 'v1',
+      'routes.kubectl-gray.io/shop.example.com': 'true',
+      [WILDCARD_LABEL]: 'true',
+      'routes.kubectl-gray.io/productpage.shop.svc.cluster.local': 'true',
+      'routes.kubectl-gray.io/reviews.other.svc.cluster.local': 'true',
+    });
+    expect(indexLabels(dr('shop', 'reviews', 'reviews'))).to.deep.equal({ [INDEXED_LABEL]: 'v1', [REVIEWS]: 'true' });
+  });
+
+  it('a host that is not a valid label name (over 63 characters) is named by a hash of it, the same every time', () => {
+    const long = `${'a'.repeat(40)}.${'b'.repeat(20)}.svc.cluster.local`;
+    expect(hostLabelKey(long)).to.match(/^routes\.kubectl-gray\.io\/h-[0-9a-f]{40}$/);
+    expect(hostLabelKey(long)).to.equal(hostLabelKey(long.toUpperCase()));
+    expect(hostLabelKey('*')).to.equal(WILDCARD_LABEL);
+  });
+
+  it('changes: adds what is missing, removes a host the spec no longer names, leaves other labels alone', () => {
+    const o = vs('shop', 'reviews', ['reviews'], ['reviews'], { app: 'reviews', 'routes.kubectl-gray.io/ratings.shop.svc.cluster.local': 'true', [INDEXED_LABEL]: 'v1' });
+    expect(indexLabelChanges(o)).to.deep.equal({ [REVIEWS]: 'true', 'routes.kubectl-gray.io/ratings.shop.svc.cluster.local': null });
+    expect(indexLabelChanges(labelled(o))).to.deep.equal({ 'routes.kubectl-gray.io/ratings.shop.svc.cluster.local': null });
+    expect(indexLabelChanges(labelled(vs('shop', 'reviews', ['reviews'])))).to.deep.equal({});
+  });
+});
+
+describe('route index: the webhook', () => {
+  const review = (object: KubeObject, operation = 'CREATE'): AdmissionRequest => ({
+    uid: 'u1', kind: { group: 'networking.istio.io', version: 'v1', kind: object.kind }, operation, object,
+  } as AdmissionRequest);
+  const patchOf = (req: AdmissionRequest) => {
+    const r = mutate(req).response;
+    expect(r.allowed).to.equal(true);
+    return r.patch ? JSON.parse(Buffer.from(r.patch, 'base64').toString()) : undefined;
+  };
+
+  it('labels an object written without labels, and one whose hosts changed; an object already right is not patched', () => {
+    expect(patchOf(review(vs('shop', 'reviews', ['reviews'])))).to.deep.equal([
+      { op: 'add', path: '/metadata/labels', value: { [INDEXED_LABEL]: 'v1', [REVIEWS]: 'true' } },
+    ]);
+    const moved = vs('shop', 'reviews', ['ratings'], ['ratings'], { app: 'x', [INDEXED_LABEL]: 'v1', [REVIEWS]: 'true' });
+    expect(patchOf(review(moved, 'UPDATE'))).to.deep.equal([
+      { op: 'add', path: '/metadata/labels/routes.kubectl-gray.io~1ratings.shop.svc.cluster.local', value: 'true' },
+      { op: 'remove', path: '/metadata/labels/routes.kubectl-gray.io~1reviews.shop.svc.cluster.local' },
+    ]);
+    expect(patchOf(review(labelled(dr('shop', 'reviews', 'reviews')), 'UPDATE'))).to.equal(undefined);
+  });
+
+  it('labels, with the resourceVersion it saw, what was written without it; a changed object waits for its next version', async () => {
+    const patches: Array<{ path: string; body: unknown }> = [];
+    let conflict = true;
+    const rest = {
+      async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T; warnings: string[] }> {
+        expect(method).to.equal('PATCH');
+        patches.push({ path, body });
+        if (path.endsWith('/ratings') && conflict) throw new ApiError(409, 'Conflict', 'the object has been modified');
+        return { status: 200, body: {} as T, warnings: [] };
+      },
+    };
+    let virtualServices: VirtualService[] = [
+      { ...vs('shop', 'reviews', ['reviews']), metadata: { name: 'reviews', namespace: 'shop', resourceVersion: '5' } },
+      { ...vs('shop', 'ratings', ['ratings']), metadata: { name: 'ratings', namespace: 'shop', resourceVersion: '6' } },
+      labelled({ ...vs('shop', 'details', ['details']), metadata: { name: 'details', namespace: 'shop', resourceVersion: '7' } }),
+    ];
+    const log = { info: () => undefined, warn: () => undefined };
+    const keeper = new RouteIndexKeeper(rest, [{ kind: 'VirtualService', resource: 'virtualservices', list: () => virtualServices }], log);
+    await keeper.pass();
+    expect(patches).to.deep.equal([
+      { path: '/apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews',
+        body: { metadata: { resourceVersion: '5', labels: { [INDEXED_LABEL]: 'v1', [REVIEWS]: 'true' } } } },
+      { path: '/apis/networking.istio.io/v1/namespaces/shop/virtualservices/ratings',
+        body: { metadata: { resourceVersion: '6', labels: { [INDEXED_LABEL]: 'v1', 'routes.kubectl-gray.io/ratings.shop.svc.cluster.local': 'true' } } } },
+    ]);
+    expect([keeper.pending, keeper.patched]).to.deep.equal([1, 1]);
+    // The same cache state again: the one that failed is tried again, nothing else is.
+    conflict = false;
+    patches.length = 0;
+    await keeper.pass();
+    expect(patches.map((p) => p.path)).to.deep.equal(['/apis/networking.istio.io/v1/namespaces/shop/virtualservices/ratings']);
+    // The watch brings the labelled versions: nothing left to do.
+    virtualServices = virtualServices.map((v) => labelled(v));
+    patches.length = 0;
+    await keeper.pass();
+    expect([patches.length, keeper.pending]).to.deep.equal([0, 0]);
+  });
+});
+
+describe('route index: labelling is not a release', () => {
+  it('an update that changes only the index\'s labels passes a freeze and a forbidden namespace; any other change does not', () => {
+    const before = { ...vs('shop', 'reviews', ['reviews']), metadata: { name: 'reviews', namespace: 'shop', labels: { app: 'reviews' }, resourceVersion: '5' } };
+    const policy = { ...DEFAULT_POLICY, forbiddenNamespaces: ['shop'], freezeWindows: [{ start: '2026-01-01T00:00:00Z', end: '2027-01-01T00:00:00Z' }] };
+    const judge = (after: KubeObject) => reviewIstioObject({ operation: 'UPDATE', object: after, oldObject: before, virtualServices: [], destinationRules: [], policy, now: new Date('2026-06-01T00:00:00Z') });
+    expect(judge(labelled(before))).to.deep.equal([]);
+    const relabelled = { ...before, metadata: { ...before.metadata, labels: { app: 'other', ...indexLabels(before) } } };
+    expect(judge(relabelled).map((f) => f.rule)).to.include.members(['namespace-forbidden', 'release-freeze']);
+  });
+});
+
+describe('route index: the plugin reads one service\'s routes', function () {
+  this.timeout(60_000);
+  const servers: FakeApiServer[] = [];
+  after(async () => { await Promise.all(servers.map((s) => s.close())); });
+  const shop = () => bookinfo('shop').objects.map((o) => ({ ...o, metadata: { ...o.metadata, resourceVersion: '7' } }));
+  /** Services in other namespaces, each with its VirtualService and DestinationRule: nothing to do with reviews. */
+  const unrelated = (n: number) => Array.from({ length: n }, (_, i) => [vs(`team-${i % 7}`, `svc-${i}`, [`svc-${i}`]), dr(`team-${i % 7}`, `svc-${i}`, `svc-${i}`)]).flat();
+  const start = async (objects: KubeObject[]) => {
+    const api = await startFakeApiServer(objects);
+    servers.push(api);
+    return api;
+  };
+  const istioReads = (api: FakeApiServer) => api.requests.filter((q) => q.startsWith('GET /apis/networking.istio.io/'));
+
+  it('where the index is kept: the objects labelled with the service and with the hosts they name, never the rest', async () => {
+    const api = await start([...shop(), ...unrelated(30)].map(labelled));
+    const r = await runConnected(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
+    expect(r, r.stderr).to.deep.include({ code: 0, stderr: '' });
+    const reads = istioReads(api);
+    // Every list is label-selected: the unrelated objects are never sent.
+    expect(reads.filter((q) => !q.includes('?labelSelector='))).to.deep.equal([]);
+    expect(reads).to.include.members([
+      'GET /apis/networking.istio.io/v1/virtualservices?labelSelector=!kubectl-gray.io/route-index',
+      `GET /apis/networking.istio.io/v1/virtualservices?labelSelector=${REVIEWS}`,
+      `GET /apis/networking.istio.io/v1/destinationrules?labelSelector=${REVIEWS}`,
+      `GET /apis/networking.istio.io/v1/virtualservices?labelSelector=${WILDCARD_LABEL}`,
+    ]);
+    expect(reads.some((q) => q.includes('svc-'))).to.equal(false);
+    expect(api.requests.at(-1)).to.equal('PUT /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews');
+  });
+
+  it('the index still guards: a subset no DestinationRule defines is refused, as with every object read', async () => {
+    const api = await start([...shop(), ...unrelated(5)].map(labelled));
+    const r = await runConnected(['set-weight', 'reviews', 'v9=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
+    expect(r.code).to.not.equal(0);
+    expect(r.stderr).to.match(/v9/);
+    expect(api.requests.some((q) => q.startsWith('PUT'))).to.equal(false);
+  });
+
+  it('one object without the index\'s labels (written while no webhook kept them): every VirtualService is read', async () => {
+    const api = await start([...shop().map(labelled), vs('late', 'reviews-too', ['reviews.shop.svc.cluster.local'])]);
+    const r = await runConnected(['status', 'reviews', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
+    // The unlabelled one routes to reviews too: found, and shown.
+    expect(r.stdout).to.include('late/reviews-too');
+    expect(istioReads(api)).to.include('GET /apis/networking.istio.io/v1/virtualservices');
+  });
+
+  it('without the index in a large cluster: pages of 500, DestinationRules only where Istio looks, and one note on stderr', async () => {
+    const n = LARGE_CLUSTER + 100;
+    const api = await start([...shop(), ...unrelated(n)]);
+    const r = await runConnected(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
+    expect(r.code, r.stderr).to.equal(0);
+    const all = shop().filter((o) => o.kind === 'VirtualService').length + n;
+    expect(r.stderr).to.equal(`Note: read all ${all.toLocaleString('en-US')} VirtualServices to find the routes to reviews.shop.svc.cluster.local: `
+      + 'this cluster keeps no route index (the kubectl-gray webhook\'s, chart value webhook.routeIndex.enabled), which would make it a few small reads.\n');
+    const reads = istioReads(api);
+    expect(reads.filter((q) => q === 'GET /apis/networking.istio.io/v1/virtualservices')).to.have.length(Math.ceil(all / 500));
+    expect(reads.filter((q) => q.includes('destinationrules') && !q.includes('labelSelector'))).to.deep.equal([
+      'GET /apis/networking.istio.io/v1/namespaces/shop/destinationrules',
+      'GET /apis/networking.istio.io/v1/namespaces/istio-system/destinationrules',
+    ]);
+  });
+});
