@@ -17,7 +17,7 @@ node "$main" certs --out "$state/webhook-certs" --dns localhost --ip 127.0.0.1 >
 
 setsid node "$main" serve --host 127.0.0.1 --port "$port" \
   --cert-file "$state/webhook-certs/tls.crt" --key-file "$state/webhook-certs/tls.key" \
-  --policy "${WEBHOOK_POLICY:-$here/webhook-policy.yaml}" --kubeconfig "$kubeconfig" ${WEBHOOK_ARGS:-} \
+  --policy "${WEBHOOK_POLICY:-$here/webhook-policy.yaml}" --kubeconfig "$kubeconfig" --route-index ${WEBHOOK_ARGS:-} \
   --shutdown-delay-seconds 0 \
   > "$state/webhook.log" 2>&1 < /dev/null &
 echo $! > "$state/webhook.pid"
@@ -75,6 +75,21 @@ webhooks:
     apiVersions: [v1]
     resources: [deployments]
     operations: [CREATE]
+    scope: Namespaced
+# The route index's labels, as the chart keeps them: every namespace, never blocking a write.
+- name: routes.mutate.kubectl-gray.io
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  matchPolicy: Equivalent
+  timeoutSeconds: 5
+  failurePolicy: Ignore
+  reinvocationPolicy: Never
+  clientConfig: {url: "https://127.0.0.1:$port/mutate", caBundle: "$ca"}
+  rules:
+  - apiGroups: [networking.istio.io]
+    apiVersions: ["*"]
+    resources: [virtualservices, destinationrules]
+    operations: [CREATE, UPDATE]
     scope: Namespaced
 YAML
 log "webhook on https://127.0.0.1:$port registered (log: $state/webhook.log)"

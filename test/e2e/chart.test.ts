@@ -58,6 +58,12 @@ describe('e2e: the Helm chart', function () {
               { matchLabels: { 'kubernetes.io/metadata.name': 'kubectl-gray-system' } }, { matchLabels: { 'kubectl-gray.io/self-check': 'true' } }]);
             continue;
           }
+          if (w['name'] === 'routes.mutate.kubectl-gray.io') {
+            // The route index's labels: every namespace, never blocking a write (the webhook labels later what it missed).
+            expect([w['failurePolicy'], w['namespaceSelector'], w['rules']]).to.deep.equal(['Ignore', undefined, [{
+              apiGroups: ['networking.istio.io'], apiVersions: ['*'], resources: ['virtualservices', 'destinationrules'], operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' }]]);
+            continue;
+          }
           const exprs = w['namespaceSelector'].matchExpressions as Array<{ key: string; operator: string; values: string[] }>;
           const names = exprs.find((e) => e.key === 'kubernetes.io/metadata.name')!;
           expect(names.operator).to.equal('NotIn');
@@ -187,6 +193,40 @@ describe('e2e: the Helm chart', function () {
       expect(created.code, created.stderr).to.equal(0);
       const labels = (await getJson<any>(shop, 'deployment', 'ratings')).spec.template.metadata.labels;
       expect(labels).to.deep.equal({ app: 'ratings', version: 'dev' });
+    });
+
+    it('keeps the route index: labels on each write, and on what was written around it, found by a label selector', async function () {
+      this.timeout(180_000);
+      const shop = await freshNamespace('chart-index');
+      await apply(shop, BOOKINFO_ROUTING);
+      const reviews = `routes.kubectl-gray.io/reviews.${shop}.svc.cluster.local`;
+      const labels = async (kind: string, name: string) => (await getJson<any>(shop, kind, name)).metadata.labels ?? {};
+      expect(await labels('vs', 'reviews')).to.include({ [reviews]: 'true', 'kubectl-gray.io/route-index': 'v1' });
+      expect(await labels('dr', 'reviews')).to.include({ [reviews]: 'true', 'kubectl-gray.io/route-index': 'v1' });
+      const as = ['--as', `system:serviceaccount:${ns}:kubectl-gray-webhook`];
+      expect((await kubectl(['auth', 'can-i', 'patch', 'virtualservices.networking.istio.io', '-n', shop, ...as])).stdout.trim()).to.equal('yes');
+      expect((await kubectl(['auth', 'can-i', 'update', 'virtualservices.networking.istio.io', '-n', shop, ...as])).stdout.trim()).to.equal('no');
+
+      // Written while the labelling entry does not apply (as while the webhook is away): labelled by the pods soon after.
+      const entry = JSON.parse(await k('get', 'mutatingwebhookconfiguration', 'kubectl-gray', '-o', 'json')).webhooks
+        .findIndex((w: any) => w.name === 'routes.mutate.kubectl-gray.io');
+      expect(entry).to.be.greaterThan(-1);
+      const patchEntry = (op: object) => k('patch', 'mutatingwebhookconfiguration', 'kubectl-gray', '--type=json', '-p', JSON.stringify([op]));
+      await patchEntry({ op: 'add', path: `/webhooks/${entry}/objectSelector`, value: { matchLabels: { 'e2e.kubectl-gray.io/never': 'true' } } });
+      try {
+        const gateway = `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: side-door}\nspec:\n  hosts: [side.example.com]\n  gateways: [istio-system/ingress]\n  http:\n  - route:\n    - destination: {host: reviews, subset: v1}\n`;
+        // The configuration reaches the API server's admission chain a moment later: a write until one goes unlabelled.
+        await eventually(async () => {
+          await kubectl(['delete', 'vs', 'side-door', '-n', shop, '--ignore-not-found']);
+          await apply(shop, gateway);
+          expect(await labels('vs', 'side-door')).to.not.have.property(reviews);
+        }, 30_000, 500);
+      } finally {
+        await patchEntry({ op: 'remove', path: `/webhooks/${entry}/objectSelector` });
+      }
+      await eventually(async () => expect(await labels('vs', 'side-door')).to.include({ [reviews]: 'true', 'routes.kubectl-gray.io/side.example.com': 'true' }), 60_000, 500);
+      const found = (await k('get', 'vs', '-A', '-l', reviews, '-o', 'name')).trim().split('\n').sort();
+      expect(found).to.deep.equal(['virtualservice.networking.istio.io/reviews', 'virtualservice.networking.istio.io/side-door']);
     });
 
     it('helm upgrade with a new policy takes effect without restarting the pods', async function () {
