@@ -61,9 +61,10 @@ export function reviewIstioObject(input: AdmissionInput): Finding[] {
     if (next && !(input.operation === 'UPDATE' && sameSpec(next, input.oldObject))) {
       findings = findings.concat(checkDestinationRule(next), checkIstioDestinationRule(next));
     }
-    const previous = (input.oldObject as DestinationRule | null | undefined)
+    // Not for a create (analyze judges every DestinationRule as one: a search per object would grow with the square).
+    const previous = input.operation === 'CREATE' ? undefined : (input.oldObject as DestinationRule | null | undefined)
       ?? input.destinationRules.find((d) => objectKey(d) === objectKey(subject));
-    if (previous && input.operation !== 'CREATE') {
+    if (previous) {
       findings = findings.concat(checkSubsetRemoval(previous, next, input.virtualServices, input.destinationRules));
     }
   }

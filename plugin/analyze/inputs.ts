@@ -115,7 +115,19 @@ export function loadText(text: string, file: string, namespace: string): LoadedT
   const sources: Source[] = [];
   const unreadable: Unreadable[] = [];
   const others: Array<{ line: number; col: number }> = [];
-  for (const document of documents) {
+  // Positions are needed only for the few objects with findings: the text is parsed again then, once, rather than
+  // every file's YAML nodes kept (dozens of times the text's size; a directory of 20,000 objects took 555 MiB).
+  let again: ReturnType<typeof parseYaml> | undefined;
+  const nodeAt = (document: number, items: readonly number[]): Node | null | undefined => {
+    again ??= parseYaml(text);
+    let node = again.documents[document]?.contents as Node | null | undefined;
+    for (const i of items) {
+      const list = node && isMap(node) ? node.get('items', true) as Node | undefined : undefined;
+      node = list && isSeq(list) ? list.items[i] as Node : undefined;
+    }
+    return node;
+  };
+  for (const [d, document] of documents.entries()) {
     const err = yamlError(document, lineCounter);
     if (err) {
       unreadable.push({ file, line: err.line, column: err.column, problem: `not valid YAML: ${err.problem}` });
@@ -130,9 +142,9 @@ export function loadText(text: string, file: string, namespace: string): LoadedT
       continue;
     }
     if (value === null || value === undefined) continue;
-    const found = collect(value, document.contents, namespace, (o, node) => {
+    const found = collect(value, [], namespace, (o, items) => {
       objects.push(o);
-      sources.push({ file, locate: (field) => locateIn(node, field, lineCounter) });
+      sources.push({ file, locate: (field) => locateIn(nodeAt(d, items), field, again!.lineCounter) });
     });
     if (!found) others.push(lineCounter.linePos(document.contents?.range?.[0] ?? 0));
   }
@@ -143,17 +155,16 @@ export function loadText(text: string, file: string, namespace: string): LoadedT
   return { objects, sources, unreadable };
 }
 
-/** The Kubernetes objects in one document's value (Lists unwrapped), each with its YAML node when known. */
-function collect(value: unknown, node: Node | null | undefined, namespace: string, found: (o: KubeObject, node: Node | null | undefined) => void): boolean {
+/** The Kubernetes objects in one document's value (Lists unwrapped), each with where it is: its item indexes. */
+function collect(value: unknown, items: readonly number[], namespace: string, found: (o: KubeObject, items: readonly number[]) => void): boolean {
   const o = value as KubeObject | null;
   if (!o || typeof o !== 'object' || Array.isArray(o)) return false;
   if (o.kind && /List$/.test(o.kind) && Array.isArray(o['items'])) {
-    const itemsNode = node && isMap(node) ? node.get('items', true) as Node | undefined : undefined;
-    (o['items'] as unknown[]).forEach((item, i) => collect(item, itemsNode && isSeq(itemsNode) ? itemsNode.items[i] as Node : undefined, namespace, found));
+    (o['items'] as unknown[]).forEach((item, i) => collect(item, [...items, i], namespace, found));
     return true;
   }
   if (typeof o.kind !== 'string' || !o.metadata || typeof o.metadata !== 'object') return false;
-  found({ ...o, metadata: { ...o.metadata, namespace: o.metadata.namespace ?? namespace } }, node);
+  found({ ...o, metadata: { ...o.metadata, namespace: o.metadata.namespace ?? namespace } }, items);
   return true;
 }
 
