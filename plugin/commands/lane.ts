@@ -57,7 +57,7 @@ async function createLane(ctx: CommandContext, args: Args): Promise<number> {
   const cluster = await ctx.connect(args);
   const plan = newPlanId(ctx.now());
   await runPlan(ctx, cluster, {
-    dryRun: args['dry-run'], force: args.force,
+    dryRun: args['dry-run'], force: args.force, hosts: services.map((s) => resolveHost(s, cluster.namespace)),
     build: async (reads) => planLaneCreate(await reads.virtualServices(), await reads.destinationRules(), lane, services, { namespace: cluster.namespace, now: ctx.now(), plan }),
   });
   return EXIT.ok;
