@@ -14,7 +14,7 @@ export PATH := $(NODE_DIR)/bin:$(PATH)
 SOURCES := $(shell find core kube plugin webhook test/unit test/e2e test/support bench scripts -name '*.ts' -o -name '*.mjs' 2>/dev/null)
 E2E_CLUSTER_DIR := $(CURDIR)/.cluster-e2e
 
-.PHONY: bench-mesh build image chart release install test test-unit test-e2e cluster-build cluster-up cluster-down demo bench fuzz soak soak-local clean lua-runtime node-packages
+.PHONY: bench-mesh bench-scale build image chart release install test test-unit test-e2e cluster-build cluster-up cluster-down demo bench fuzz soak soak-local clean lua-runtime node-packages
 
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
@@ -86,6 +86,11 @@ cluster-down:
 
 demo: cluster-up
 	scripts/demo.sh
+
+# A command's cost against the size of the cluster: N unrelated VirtualServices and DestinationRules, N = 0, 2k,
+# 10k (HUGE=1 adds 50k), against kubectl (needs make cluster-up; bench/scale/run.ts).
+bench-scale: build
+	node dist/bench/scale/run.js $(if $(HUGE),--huge,)
 
 # Time from a kubectl gray set-weight to the data plane following it (needs make cluster-up).
 bench-mesh: build
