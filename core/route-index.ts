@@ -1,6 +1,7 @@
-// The route index: labels the webhook keeps on every VirtualService and DestinationRule, one per service host the
-// object defines or sends traffic to, so that "every route that reaches reviews" is a label-selected list the API
-// server answers from its watch cache, under the caller's own RBAC, instead of a read of the whole cluster.
+// The route index: labels the webhook keeps on every VirtualService, one per service host it defines or sends
+// traffic to, so that "every route that reaches reviews" is a label-selected list the API server answers from its
+// watch cache, under the caller's own RBAC, and sends only those objects, instead of the whole cluster's.
+// (DestinationRules need none: Istio looks them up in three namespaces, which a reader lists directly.)
 //
 //   routes.kubectl-gray.io/reviews.bookinfo.svc.cluster.local: "true"   a host, resolved in the object's namespace
 //   routes.kubectl-gray.io/wildcard: "true"                             a wildcard host ("*.bookinfo.svc.cluster.local", "*")
@@ -12,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { destinationsOf } from './destinations.js';
 import { resolveHost } from './hosts.js';
-import { type KubeObject, isDestinationRule, isVirtualService, jsonEqual, namespaceOf } from './model.js';
+import { type KubeObject, type VirtualService, jsonEqual, namespaceOf } from './model.js';
 
 export const ROUTE_LABEL_PREFIX = 'routes.kubectl-gray.io/';
 export const WILDCARD_LABEL = `${ROUTE_LABEL_PREFIX}wildcard`;
@@ -29,29 +30,25 @@ export function hostLabelKey(host: string): string {
   return ROUTE_LABEL_PREFIX + (LABEL_NAME.test(name) && name !== 'wildcard' ? name : `h-${createHash('sha256').update(name).digest('hex').slice(0, 40)}`);
 }
 
-/** The hosts an object is about: a VirtualService's hosts and destinations, a DestinationRule's host; resolved. */
-export function indexedHosts(o: KubeObject): Set<string> {
-  const ns = namespaceOf(o);
+/** The hosts a VirtualService is about: its hosts and every destination's, resolved in its namespace. */
+export function indexedHosts(vs: VirtualService): Set<string> {
+  const ns = namespaceOf(vs);
   const hosts = new Set<string>();
   const add = (h: unknown) => { if (typeof h === 'string' && h) hosts.add(resolveHost(h, ns)); };
-  if (isVirtualService(o)) {
-    for (const h of Array.isArray(o.spec?.hosts) ? o.spec.hosts : []) add(h);
-    for (const { destination } of destinationsOf(o)) add(destination.host);
-  } else if (isDestinationRule(o)) {
-    add(o.spec?.host);
-  }
+  for (const h of Array.isArray(vs.spec?.hosts) ? vs.spec.hosts : []) add(h);
+  for (const { destination } of destinationsOf(vs)) add(destination.host);
   return hosts;
 }
 
-/** Every index label the object should carry, with its value. */
-export function indexLabels(o: KubeObject): Record<string, string> {
+/** Every index label the VirtualService should carry, with its value. */
+export function indexLabels(o: VirtualService): Record<string, string> {
   const out: Record<string, string> = { [INDEXED_LABEL]: INDEX_VERSION };
   for (const h of indexedHosts(o)) out[hostLabelKey(h)] = 'true';
   return out;
 }
 
-/** The label changes that bring an object's index labels in line with its spec: null removes; empty when it is. */
-export function indexLabelChanges(o: KubeObject): Record<string, string | null> {
+/** The label changes that bring a VirtualService's index labels in line with its spec: null removes; empty when it is. */
+export function indexLabelChanges(o: VirtualService): Record<string, string | null> {
   const want = indexLabels(o);
   const have = o.metadata?.labels ?? {};
   const changes: Record<string, string | null> = {};

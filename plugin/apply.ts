@@ -9,9 +9,7 @@ import { destinationsOf } from '../core/destinations.js';
 import { ISTIO_ROOT_NAMESPACE, hostMatches, resolveHost, serviceNamespace } from '../core/hosts.js';
 import { INDEXED_LABEL, hostLabelKey, indexSelectors, indexedHosts } from '../core/route-index.js';
 import { shadowingOf } from '../core/analyzers/shadowed.js';
-import {
-  type DestinationRule, type KubeObject, type VirtualService, describeObject, isDestinationRule, isVirtualService, namespaceOf, objectKey,
-} from '../core/model.js';
+import { type DestinationRule, type KubeObject, type VirtualService, describeObject, namespaceOf, objectKey } from '../core/model.js';
 import { type Controllers, ownersOf } from '../core/ownership.js';
 import { type Change, type Plan, KIND_GROUP, changeRef, checkPlan, ordered } from '../core/plan.js';
 import { DEFAULT_POLICY, type Policy, parsePolicy } from '../core/policy.js';
@@ -30,9 +28,9 @@ export const LARGE_CLUSTER = 1_000;
 
 /**
  * One consistent read of what a plan needs, each collection fetched at most once. Given the hosts a command is
- * about (the service it names), it reads only the routes about them, through the route index where the webhook
- * keeps it (core/route-index.ts), and otherwise every VirtualService and only the DestinationRules Istio would look
- * up for them. Without hosts (lanes, colouring), it reads everything.
+ * about (the service it names), it reads the VirtualServices about them, through the route index where the webhook
+ * keeps it (core/route-index.ts), else all of them; and the DestinationRules only where Istio looks them up for
+ * those. Without hosts (lane delete and status, colouring), it reads everything.
  */
 export class Reads {
   private readonly memo = new Map<string, Promise<unknown>>();
@@ -51,29 +49,25 @@ export class Reads {
 
   /** The VirtualServices a plan is checked against: those about the hosts, or every one this user can read. */
   virtualServices(): Promise<VirtualService[]> {
-    return this.once('vs', async () => (await this.indexed())?.virtualServices ?? this.allVirtualServices());
+    return this.once('vs', async () => (await this.indexed()) ?? this.allVirtualServices());
   }
 
   /** Every VirtualService this user can read: all namespaces, or (403) the namespace alone. */
-  private allVirtualServices(): Promise<VirtualService[]> {
-    return this.once('vs-all', async () => {
-      const all = await this.cluster.listVirtualServices(undefined).catch((err: unknown) => {
-        if (err instanceof ApiError && err.status === 403) return this.cluster.listVirtualServices(this.namespace);
-        throw err;
-      });
-      if (this.hosts && all.length > LARGE_CLUSTER) {
-        this.notes.push(`Note: read all ${all.length.toLocaleString('en-US')} VirtualServices to find the routes to ${this.hosts.join(', ')}: `
-          + 'this cluster keeps no route index (the kubectl-gray webhook\'s, chart value webhook.routeIndex.enabled), which would make it a few small reads.');
-      }
-      return all;
+  private async allVirtualServices(): Promise<VirtualService[]> {
+    const all = await this.cluster.listVirtualServices(undefined).catch((err: unknown) => {
+      if (err instanceof ApiError && err.status === 403) return this.cluster.listVirtualServices(this.namespace);
+      throw err;
     });
+    if (this.hosts && all.length > LARGE_CLUSTER) {
+      this.notes.push(`Note: read all ${all.length.toLocaleString('en-US')} VirtualServices to find the routes to ${this.hosts.join(', ')}: `
+        + 'this cluster keeps no route index (the kubectl-gray webhook\'s, chart value webhook.routeIndex.enabled), which would make it a few small reads.');
+    }
+    return all;
   }
 
   /** The DestinationRules a plan is checked against. */
   destinationRules(): Promise<DestinationRule[]> {
     return this.once('dr', async () => {
-      const indexed = await this.indexed();
-      if (indexed) return indexed.destinationRules;
       if (!this.hosts) {
         try {
           return await this.cluster.listDestinationRules(undefined);
@@ -101,35 +95,31 @@ export class Reads {
   }
 
   /**
-   * The routes about the hosts, through the route index: the objects labelled with them, then those about the
-   * other hosts the found VirtualServices name (a VirtualService for reviews that also sends to ratings is checked
-   * against ratings' rules). Undefined without hosts, when some object lacks the index's labels (no webhook keeps
-   * it, or it has not caught up), or when this user may not list across namespaces.
+   * The VirtualServices about the hosts, through the route index: those labelled with them, then those about the
+   * other hosts the found ones name (a VirtualService for reviews that also sends to ratings is checked against
+   * ratings' other routes). Undefined without hosts, when some VirtualService lacks the index's labels (no webhook
+   * keeps it, or it has not caught up), or when this user may not list across namespaces.
    */
-  private indexed(): Promise<{ virtualServices: VirtualService[]; destinationRules: DestinationRule[] } | undefined> {
+  private indexed(): Promise<VirtualService[] | undefined> {
     return this.once('indexed', async () => {
       if (!this.hosts) return undefined;
-      // Is it kept? One object without the index's label says no: two small answers whatever the cluster's size.
-      const gaps = { labelSelector: `!${INDEXED_LABEL}`, limit: 1 };
+      const about = (hosts: Iterable<string>) => Promise.all(indexSelectors(hosts).map((labelSelector) => this.cluster.listVirtualServices(undefined, { labelSelector })));
       try {
-        const [vsGaps, drGaps] = await Promise.all([this.cluster.listVirtualServices(undefined, gaps), this.cluster.listDestinationRules(undefined, gaps)]);
-        if (vsGaps.length > 0 || drGaps.length > 0) return undefined;
+        // Is it kept? One VirtualService without the index's label says no: a small answer whatever the cluster's size.
+        const gaps = await this.cluster.listVirtualServices(undefined, { labelSelector: `!${INDEXED_LABEL}`, limit: 1 });
+        if (gaps.length > 0) return undefined;
+        const found = new Map<string, VirtualService>();
+        const add = (lists: VirtualService[][]) => { for (const vs of lists.flat()) found.set(objectKey(vs), vs); };
+        add(await about(this.hosts));
+        const asked = new Set(indexSelectors(this.hosts));
+        const more = new Set<string>();
+        for (const vs of found.values()) for (const h of indexedHosts(vs)) if (!asked.has(hostLabelKey(h))) more.add(h);
+        if (more.size > 0) add(await about(more));
+        return [...found.values()];
       } catch (err) {
         if (err instanceof ApiError && err.status === 403) return undefined;
         throw err;
       }
-      const about = (hosts: Iterable<string>) => Promise.all(indexSelectors(hosts).flatMap((labelSelector) => [
-        this.cluster.listVirtualServices(undefined, { labelSelector }), this.cluster.listDestinationRules(undefined, { labelSelector }),
-      ]));
-      const found = new Map<string, KubeObject>();
-      const add = (objects: KubeObject[][]) => { for (const o of objects.flat()) found.set(`${o.kind}/${objectKey(o)}`, o); };
-      add(await about(this.hosts));
-      const asked = new Set(indexSelectors(this.hosts));
-      const more = new Set<string>();
-      for (const o of found.values()) for (const h of indexedHosts(o)) if (!asked.has(hostLabelKey(h))) more.add(h);
-      if (more.size > 0) add(await about(more));
-      const objects = [...found.values()];
-      return { virtualServices: objects.filter(isVirtualService), destinationRules: objects.filter(isDestinationRule) };
     });
   }
 

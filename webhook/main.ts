@@ -147,12 +147,9 @@ async function serve(args: ServeArgs) {
   }
   let routeIndex: RouteIndexKeeper | undefined;
   if (args['route-index']) {
-    const keeper = routeIndex = new RouteIndexKeeper(rest, [
-      { kind: 'VirtualService', resource: 'virtualservices', list: () => cache.virtualServices() },
-      { kind: 'DestinationRule', resource: 'destinationrules', list: () => cache.destinationRules() },
-    ], app.log);
-    metrics.gauge('kubectl_gray_route_index_pending', 'Cached objects whose route index labels are out of line with their spec and not yet fixed.', () => keeper.pending);
-    metrics.gauge('kubectl_gray_route_index_patched', 'Objects this replica has labelled for the route index since it started.', () => keeper.patched);
+    const keeper = routeIndex = new RouteIndexKeeper(rest, () => cache.virtualServices(), app.log);
+    metrics.gauge('kubectl_gray_route_index_pending', 'Cached VirtualServices whose route index labels are out of line with their spec and not yet fixed.', () => keeper.pending);
+    metrics.gauge('kubectl_gray_route_index_patched', 'VirtualServices this replica has labelled for the route index since it started.', () => keeper.patched);
   }
   await app.listen({ port: args.port, host: args.host });
   cache.start().then(() => { failurePolicy?.start(); routeIndex?.start(); }).catch((err) => app.log.error({ err: String(err) }, 'cache start failed'));
@@ -210,7 +207,7 @@ await yargs(hideBin(process.argv))
     .option('log-level', { type: 'string', default: 'info' })
     .option('record-dir', { type: 'string', describe: 'Write every AdmissionReview received to this folder (for benchmarks and bug reports)' })
     .option('failure-policy', { type: 'string', choices: ['Fail', 'Ignore'], describe: 'Set the validating configuration\'s main entries to this failurePolicy; Fail only once a self-check through the API server proves it reaches the webhook' })
-    .option('route-index', { type: 'boolean', describe: 'Label Istio objects that were written without the mutating entry, for the route index' })
+    .option('route-index', { type: 'boolean', describe: 'Label VirtualServices that were written without the mutating entry, for the route index' })
     .option('lease-name', { type: 'string', describe: 'Lease whose holder manages self-managed certificates (default: <secret-name>-leader)' })
     .option('cert-sync-seconds', { type: 'number', default: 5, describe: 'How often replicas check the certificate Secret' })
     .option('shutdown-delay-seconds', { type: 'number', default: 10, describe: 'On SIGTERM, keep serving (not ready, closing connections) this long before stopping' }),

@@ -1,33 +1,34 @@
-// Keeps the route index (core/route-index.ts) true for objects the mutating entry did not label: those that existed
-// before the webhook was installed, and those written while it was away (that entry never blocks a write). It reads
-// the caches, and patches the labels alone, with the resourceVersion it saw: an object changed meanwhile is left
-// for the next pass, judged on its new version. Every replica does this; the second to patch finds nothing to do.
-import { type KubeObject, namespaceOf, objectKey } from '../core/model.js';
+// Keeps the route index (core/route-index.ts) true for VirtualServices the mutating entry did not label: those that
+// existed before the webhook was installed, and those written while it was away (that entry never blocks a write).
+// It reads the cache, and patches the labels alone, with the resourceVersion it saw: an object changed meanwhile is
+// left for the next pass, judged on its new version. Every replica does this; the second to patch finds nothing to do.
+import { type VirtualService, namespaceOf, objectKey } from '../core/model.js';
 import { indexLabelChanges } from '../core/route-index.js';
 import { ApiError } from '../kube/errors.js';
 import type { KubeRest } from '../kube/rest.js';
 
 interface Logger { warn(obj: object, msg: string): void; info(obj: object, msg: string): void }
-interface Source { kind: string; resource: string; list(): readonly KubeObject[] }
+type Wrong = { id: string; vs: VirtualService; changes: Record<string, string | null> };
 
 /** Patches in flight at once: fast enough for a first pass over tens of thousands, gentle on the API server. */
 const PARALLEL = 4;
 
 export class RouteIndexKeeper {
   /**
-   * namespace/name@resourceVersion of each object found right or patched, per kind: a pass re-judges only what
-   * changed (a patched object comes back through the watch with a new resourceVersion, and is judged then).
+   * namespace/name@resourceVersion of each VirtualService found right or patched: a pass re-judges only what changed
+   * (a patched one comes back through the watch with a new resourceVersion, and is judged then).
    */
-  private readonly right = new Map<string, Set<string>>();
-  private readonly seen = new Map<string, readonly KubeObject[]>();
+  private right = new Set<string>();
+  /** The cache's state when a pass last left nothing to do. */
+  private done: readonly VirtualService[] | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private forbidden = false;
-  /** Objects found with labels out of line in the last pass and not patched yet. */
+  /** VirtualServices found with labels out of line in the last pass and not patched yet. */
   pending = 0;
   patched = 0;
 
-  constructor(private readonly rest: Pick<KubeRest, 'request'>, private readonly sources: readonly Source[], private readonly log: Logger,
+  constructor(private readonly rest: Pick<KubeRest, 'request'>, private readonly list: () => readonly VirtualService[], private readonly log: Logger,
     private readonly version = 'v1', private readonly intervalMs = 2_000) {}
 
   start(): void {
@@ -39,65 +40,51 @@ export class RouteIndexKeeper {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** One pass over every kind whose cache changed since the last: patches what is out of line. */
+  /** One pass, when the cache changed since the last: patches what is out of line. */
   async pass(): Promise<void> {
-    if (this.forbidden) return;
-    let pending = 0;
-    for (const source of this.sources) {
-      const objects = source.list();
-      if (this.seen.get(source.kind) === objects) continue;
-      const right = new Set<string>();
-      const previous = this.right.get(source.kind) ?? new Set<string>();
-      const wrong: Array<{ id: string; o: KubeObject; changes: Record<string, string | null> }> = [];
-      for (const o of objects) {
-        const id = `${objectKey(o)}@${o.metadata.resourceVersion ?? ''}`;
-        if (previous.has(id)) { right.add(id); continue; }
-        const changes = indexLabelChanges(o);
-        if (Object.keys(changes).length === 0) right.add(id);
-        else wrong.push({ id, o, changes });
-      }
-      this.right.set(source.kind, right);
-      pending += wrong.length;
-      this.pending = pending;
-      const done = await this.patchAll(source, wrong, right);
-      pending -= done;
-      this.pending = pending;
-      if (done === wrong.length) this.seen.set(source.kind, objects);
-      if (wrong.length > 0) this.log.info({ kind: source.kind, outOfLine: wrong.length, patched: done }, 'route index labels kept');
+    const objects = this.list();
+    if (this.forbidden || this.done === objects) return;
+    const right = new Set<string>();
+    const wrong: Wrong[] = [];
+    for (const vs of objects) {
+      const id = `${objectKey(vs)}@${vs.metadata.resourceVersion ?? ''}`;
+      if (this.right.has(id)) { right.add(id); continue; }
+      const changes = indexLabelChanges(vs);
+      if (Object.keys(changes).length === 0) right.add(id);
+      else wrong.push({ id, vs, changes });
     }
-  }
-
-  private async patchAll(source: Source, wrong: Array<{ id: string; o: KubeObject; changes: Record<string, string | null> }>, right: Set<string>): Promise<number> {
+    this.right = right;
+    this.pending = wrong.length;
     let next = 0;
-    let done = 0;
     const worker = async () => {
       while (next < wrong.length && !this.forbidden) {
-        const { id, o, changes } = wrong[next++]!;
-        if (await this.patch(source, o, changes)) {
-          done += 1;
+        const { id, vs, changes } = wrong[next++]!;
+        if (await this.patch(vs, changes)) {
           right.add(id);
+          this.pending -= 1;
         }
       }
     };
     await Promise.all(Array.from({ length: PARALLEL }, worker));
-    return done;
+    if (this.pending === 0) this.done = objects;
+    if (wrong.length > 0) this.log.info({ outOfLine: wrong.length, patched: wrong.length - this.pending }, 'route index labels kept');
   }
 
   /** True when the labels are right now (patched, or the object is gone or changed: its next version is judged anew). */
-  private async patch(source: Source, o: KubeObject, labels: Record<string, string | null>): Promise<boolean> {
-    const path = `/apis/networking.istio.io/${this.version}/namespaces/${encodeURIComponent(namespaceOf(o))}/${source.resource}/${encodeURIComponent(o.metadata.name)}`;
+  private async patch(vs: VirtualService, labels: Record<string, string | null>): Promise<boolean> {
+    const path = `/apis/networking.istio.io/${this.version}/namespaces/${encodeURIComponent(namespaceOf(vs))}/virtualservices/${encodeURIComponent(vs.metadata.name)}`;
     try {
-      await this.rest.request('PATCH', path, { metadata: { resourceVersion: o.metadata.resourceVersion, labels } }, 'application/json', 'application/merge-patch+json');
+      await this.rest.request('PATCH', path, { metadata: { resourceVersion: vs.metadata.resourceVersion, labels } }, 'application/json', 'application/merge-patch+json');
       this.patched += 1;
       return true;
     } catch (err) {
       if (err instanceof ApiError && (err.status === 404 || err.status === 409)) return false;
       if (err instanceof ApiError && err.status === 403) {
         this.forbidden = true;
-        this.log.warn({ kind: source.kind, err: err.message }, 'may not patch Istio objects: the route index is kept only for objects written through the webhook (give the webhook patch on virtualservices and destinationrules)');
+        this.log.warn({ err: err.message }, 'may not patch VirtualServices: the route index is kept only for those written through the webhook (give the webhook patch on virtualservices)');
         return false;
       }
-      this.log.warn({ kind: source.kind, object: objectKey(o), err: String((err as Error)?.message ?? err) }, 'could not label for the route index; trying again next pass');
+      this.log.warn({ object: objectKey(vs), err: String((err as Error)?.message ?? err) }, 'could not label for the route index; trying again next pass');
       return false;
     }
   }

@@ -88,7 +88,7 @@ webhooks:
   rules:
   - apiGroups: [networking.istio.io]
     apiVersions: ["*"]
-    resources: [virtualservices, destinationrules]
+    resources: [virtualservices]
     operations: [CREATE, UPDATE]
     scope: Namespaced
 YAML

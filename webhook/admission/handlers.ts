@@ -2,7 +2,7 @@
 // are read through a snapshot function and the clock is passed in.
 import { type AdmissionInput, reviewIstioObject } from '../../core/admission.js';
 import { planDeploymentLabels, type DeploymentLike } from '../../core/deployment-labels.js';
-import type { DestinationRule, KubeObject, VirtualService } from '../../core/model.js';
+import type { DestinationRule, VirtualService } from '../../core/model.js';
 import { indexLabelChanges } from '../../core/route-index.js';
 import type { Policy } from '../../core/policy.js';
 import { type Finding, RULES, type RuleInfo, errorsOf, formatFinding, warningsOf } from '../../core/rules.js';
@@ -73,15 +73,15 @@ export function validateIstio(req: AdmissionRequest, store: IstioSnapshot, polic
   return { response: denied(req.uid, message, warnings), findings };
 }
 
-/** The mutating entry: canary labels on new Deployments, the route index's labels on Istio objects. */
+/** The mutating entry: canary labels on new Deployments, the route index's labels on VirtualServices. */
 export function mutate(req: AdmissionRequest): Decision {
-  if (req.kind?.group === 'networking.istio.io' && ISTIO_KINDS.has(req.kind.kind)) return mutateRouteIndex(req);
+  if (req.kind?.group === 'networking.istio.io' && req.kind.kind === 'VirtualService') return mutateRouteIndex(req);
   return mutateDeployment(req);
 }
 
 /** Keeps the route index's labels (core/route-index.ts) in line with the spec being written. */
 export function mutateRouteIndex(req: AdmissionRequest): Decision {
-  const o = complete(req.object, req) as KubeObject | null | undefined;
+  const o = complete(req.object, req) as VirtualService | null | undefined;
   if ((req.operation !== 'CREATE' && req.operation !== 'UPDATE') || !o?.metadata || typeof o.metadata !== 'object') return { response: allowed(req.uid), findings: [] };
   const changes = Object.entries(indexLabelChanges(o));
   if (changes.length === 0) return { response: allowed(req.uid), findings: [] };
