@@ -4,30 +4,33 @@
 // (DestinationRules need none: Istio looks them up in three namespaces, which a reader lists directly.)
 //
 //   routes.kubectl-gray.io/reviews.bookinfo.svc.cluster.local: "true"   a host, resolved in the object's namespace
-//   routes.kubectl-gray.io/wildcard: "true"                             a wildcard host ("*.bookinfo.svc.cluster.local", "*")
-//   kubectl-gray.io/route-index: "v1"                                   this object's labels are kept (the format's version)
+//   kubectl-gray.io/route-index: "v1"                                   its labels are kept (the format's version)
+//   kubectl-gray.io/route-index: "v1-wildcard"                          the same, and it has a wildcard host
 //
-// A label selector cannot OR two keys, so wildcard hosts share one key and a reader fetches those objects too
-// (they are few) and matches them itself. The webhook owns every label under ROUTE_LABEL_PREFIX: it adds, replaces
-// and removes them to match the spec on every write, and fixes objects written while it was away.
+// A wildcard host ("*.bookinfo.svc.cluster.local", "*") has no label of its own: a label selector cannot OR two keys,
+// so a reader asks for `kubectl-gray.io/route-index notin (v1)` and gets, in one answer, the VirtualServices with a
+// wildcard host (few; it matches them itself) and any the index has missed (then it reads them all). The webhook
+// owns every label under ROUTE_LABEL_PREFIX and INDEXED_LABEL: it sets them to match the spec on every write, and
+// fixes VirtualServices written while it was away.
 import { createHash } from 'node:crypto';
 import { destinationsOf } from './destinations.js';
 import { resolveHost } from './hosts.js';
 import { type KubeObject, type VirtualService, jsonEqual, namespaceOf } from './model.js';
 
 export const ROUTE_LABEL_PREFIX = 'routes.kubectl-gray.io/';
-export const WILDCARD_LABEL = `${ROUTE_LABEL_PREFIX}wildcard`;
 export const INDEXED_LABEL = 'kubectl-gray.io/route-index';
-export const INDEX_VERSION = 'v1';
+export const INDEXED = 'v1';
+export const INDEXED_WILDCARD = 'v1-wildcard';
+/** The VirtualServices a reader must fetch besides those labelled with its hosts: wildcard hosts, and any not indexed. */
+export const NOT_PLAINLY_INDEXED = `${INDEXED_LABEL} notin (${INDEXED})`;
 
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const isWildcard = (host: string) => host === '*' || host.startsWith('*.');
 
 /** The label key for a host: the host itself where it is a valid label name (63 characters at most), else a hash of it. */
 export function hostLabelKey(host: string): string {
-  if (host === '*' || host.startsWith('*.')) return WILDCARD_LABEL;
   const name = host.toLowerCase();
-  // "wildcard" is taken; a resolved host always has a dot, so only a literal host could be that word.
-  return ROUTE_LABEL_PREFIX + (LABEL_NAME.test(name) && name !== 'wildcard' ? name : `h-${createHash('sha256').update(name).digest('hex').slice(0, 40)}`);
+  return ROUTE_LABEL_PREFIX + (LABEL_NAME.test(name) ? name : `h-${createHash('sha256').update(name).digest('hex').slice(0, 40)}`);
 }
 
 /** The hosts a VirtualService is about: its hosts and every destination's, resolved in its namespace. */
@@ -41,10 +44,17 @@ export function indexedHosts(vs: VirtualService): Set<string> {
 }
 
 /** Every index label the VirtualService should carry, with its value. */
-export function indexLabels(o: VirtualService): Record<string, string> {
-  const out: Record<string, string> = { [INDEXED_LABEL]: INDEX_VERSION };
-  for (const h of indexedHosts(o)) out[hostLabelKey(h)] = 'true';
+export function indexLabels(vs: VirtualService): Record<string, string> {
+  const hosts = [...indexedHosts(vs)];
+  const out: Record<string, string> = { [INDEXED_LABEL]: hosts.some(isWildcard) ? INDEXED_WILDCARD : INDEXED };
+  for (const h of hosts) if (!isWildcard(h)) out[hostLabelKey(h)] = 'true';
   return out;
+}
+
+/** Whether this VirtualService carries the index's labels (as of its last write through the webhook). */
+export function isIndexed(vs: VirtualService): boolean {
+  const v = vs.metadata.labels?.[INDEXED_LABEL];
+  return v === INDEXED || v === INDEXED_WILDCARD;
 }
 
 /** The label changes that bring a VirtualService's index labels in line with its spec: null removes; empty when it is. */
@@ -57,9 +67,9 @@ export function indexLabelChanges(o: VirtualService): Record<string, string | nu
   return changes;
 }
 
-/** Label selectors that, together, find every object about these hosts: one per host, and the wildcard one. */
-export function indexSelectors(hosts: Iterable<string>): string[] {
-  return [...new Set([...hosts].map(hostLabelKey).concat(WILDCARD_LABEL))];
+/** Label selectors for the VirtualServices labelled with these hosts, one per host (wildcards have none). */
+export function hostSelectors(hosts: Iterable<string>): string[] {
+  return [...new Set([...hosts].filter((h) => !isWildcard(h)).map(hostLabelKey))];
 }
 
 const isIndexLabel = (key: string) => key === INDEXED_LABEL || key.startsWith(ROUTE_LABEL_PREFIX);

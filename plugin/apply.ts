@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { OwnedElsewhere, RuleViolation } from '../core/errors.js';
 import { destinationsOf } from '../core/destinations.js';
 import { ISTIO_ROOT_NAMESPACE, hostMatches, resolveHost, serviceNamespace } from '../core/hosts.js';
-import { INDEXED_LABEL, hostLabelKey, indexSelectors, indexedHosts } from '../core/route-index.js';
+import { INDEXED, INDEXED_LABEL, NOT_PLAINLY_INDEXED, hostLabelKey, hostSelectors, indexedHosts, isIndexed } from '../core/route-index.js';
 import { shadowingOf } from '../core/analyzers/shadowed.js';
 import { type DestinationRule, type KubeObject, type VirtualService, describeObject, namespaceOf, objectKey } from '../core/model.js';
 import { type Controllers, ownersOf } from '../core/ownership.js';
@@ -47,9 +47,36 @@ export class Reads {
     return this.memo.get(key) as Promise<T>;
   }
 
-  /** The VirtualServices a plan is checked against: those about the hosts, or every one this user can read. */
+  /**
+   * The VirtualServices a plan is checked against: with hosts, those about them through the route index where it is
+   * kept (those labelled with the hosts, then with the other hosts those name: a VirtualService for reviews that also
+   * sends to ratings is checked against ratings' routes), else every one this user can read.
+   */
   virtualServices(): Promise<VirtualService[]> {
-    return this.once('vs', async () => (await this.indexed()) ?? this.allVirtualServices());
+    return this.once('vs', async () => {
+      if (!this.hosts) return this.allVirtualServices();
+      // One answer: the VirtualServices with a wildcard host, and any the index has missed.
+      let rest: VirtualService[];
+      try {
+        rest = await this.cluster.listVirtualServices(undefined, { labelSelector: NOT_PLAINLY_INDEXED });
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 403) return this.allVirtualServices();
+        throw err;
+      }
+      if (rest.some((vs) => !isIndexed(vs))) {
+        // Not kept, or not caught up: the others are the indexed ones.
+        return this.noted([...rest, ...await this.cluster.listVirtualServices(undefined, { labelSelector: `${INDEXED_LABEL}=${INDEXED}` })]);
+      }
+      const found = new Map(rest.map((vs) => [objectKey(vs), vs]));
+      const about = async (hosts: Iterable<string>) => {
+        const lists = await Promise.all(hostSelectors(hosts).map((labelSelector) => this.cluster.listVirtualServices(undefined, { labelSelector })));
+        for (const vs of lists.flat()) found.set(objectKey(vs), vs);
+      };
+      await about(this.hosts);
+      const asked = new Set(hostSelectors(this.hosts));
+      await about([...found.values()].flatMap((vs) => [...indexedHosts(vs)]).filter((h) => !asked.has(hostLabelKey(h))));
+      return [...found.values()];
+    });
   }
 
   /** Every VirtualService this user can read: all namespaces, or (403) the namespace alone. */
@@ -58,8 +85,13 @@ export class Reads {
       if (err instanceof ApiError && err.status === 403) return this.cluster.listVirtualServices(this.namespace);
       throw err;
     });
-    if (this.hosts && all.length > LARGE_CLUSTER) {
-      this.notes.push(`Note: read all ${all.length.toLocaleString('en-US')} VirtualServices to find the routes to ${this.hosts.join(', ')}: `
+    return this.hosts ? this.noted(all) : all;
+  }
+
+  /** All VirtualServices, read to find a few hosts' routes: said once when they are many. */
+  private noted(all: VirtualService[]): VirtualService[] {
+    if (all.length > LARGE_CLUSTER) {
+      this.notes.push(`Note: read all ${all.length.toLocaleString('en-US')} VirtualServices to find the routes to ${this.hosts!.join(', ')}: `
         + 'this cluster keeps no route index (the kubectl-gray webhook\'s, chart value webhook.routeIndex.enabled), which would make it a few small reads.');
     }
     return all;
@@ -91,35 +123,6 @@ export class Reads {
         throw err;
       })));
       return lists.flat();
-    });
-  }
-
-  /**
-   * The VirtualServices about the hosts, through the route index: those labelled with them, then those about the
-   * other hosts the found ones name (a VirtualService for reviews that also sends to ratings is checked against
-   * ratings' other routes). Undefined without hosts, when some VirtualService lacks the index's labels (no webhook
-   * keeps it, or it has not caught up), or when this user may not list across namespaces.
-   */
-  private indexed(): Promise<VirtualService[] | undefined> {
-    return this.once('indexed', async () => {
-      if (!this.hosts) return undefined;
-      const about = (hosts: Iterable<string>) => Promise.all(indexSelectors(hosts).map((labelSelector) => this.cluster.listVirtualServices(undefined, { labelSelector })));
-      try {
-        // Is it kept? One VirtualService without the index's label says no: a small answer whatever the cluster's size.
-        const gaps = await this.cluster.listVirtualServices(undefined, { labelSelector: `!${INDEXED_LABEL}`, limit: 1 });
-        if (gaps.length > 0) return undefined;
-        const found = new Map<string, VirtualService>();
-        const add = (lists: VirtualService[][]) => { for (const vs of lists.flat()) found.set(objectKey(vs), vs); };
-        add(await about(this.hosts));
-        const asked = new Set(indexSelectors(this.hosts));
-        const more = new Set<string>();
-        for (const vs of found.values()) for (const h of indexedHosts(vs)) if (!asked.has(hostLabelKey(h))) more.add(h);
-        if (more.size > 0) add(await about(more));
-        return [...found.values()];
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 403) return undefined;
-        throw err;
-      }
     });
   }
 

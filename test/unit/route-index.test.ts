@@ -1,15 +1,16 @@
 // The route index (core/route-index.ts): the labels, the webhook keeping them (on each write, and for objects
 // written without it), and the plugin reading one service's routes through them instead of the whole cluster.
 import { expect } from 'chai';
-import type { DestinationRule, KubeObject, VirtualService } from '../../core/model.js';
-import { INDEXED_LABEL, WILDCARD_LABEL, hostLabelKey, indexLabelChanges, indexLabels } from '../../core/route-index.js';
+import { type DestinationRule, type KubeObject, type VirtualService, objectKey } from '../../core/model.js';
+import { INDEXED_LABEL, hostLabelKey, indexLabelChanges, indexLabels } from '../../core/route-index.js';
 import { reviewIstioObject } from '../../core/admission.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
 import { mutate } from '../../webhook/admission/handlers.js';
 import type { AdmissionRequest } from '../../webhook/admission/review.js';
 import { RouteIndexKeeper } from '../../webhook/route-index.js';
 import { ApiError } from '../../kube/errors.js';
-import { LARGE_CLUSTER } from '../../plugin/apply.js';
+import { LARGE_CLUSTER, Reads } from '../../plugin/apply.js';
+import { FakeCluster } from '../support/fake-cluster.js';
 import { type FakeApiServer, startFakeApiServer } from '../support/fake-apiserver.js';
 import { bookinfo } from '../support/fixtures.js';
 import { runConnected } from '../support/run.js';
@@ -28,12 +29,11 @@ const labelled = <T extends KubeObject>(o: T): T => (o.kind === 'VirtualService'
   ? { ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, ...indexLabels(o as KubeObject as VirtualService) } } } : o);
 
 describe('route index: the labels', () => {
-  it('one per host, resolved in the object\'s namespace: its hosts and every destination; wildcards share one', () => {
+  it('one per host, resolved in the object\'s namespace: its hosts and every destination; a wildcard host is marked on the index label', () => {
     const gateway = vs('shop', 'front', ['shop.example.com', '*.example.org'], ['productpage', 'reviews.other.svc.cluster.local']);
     expect(indexLabels(gateway)).to.deep.equal({
-      [INDEXED_LABEL]: 'v1',
+      [INDEXED_LABEL]: 'v1-wildcard',
       'routes.kubectl-gray.io/shop.example.com': 'true',
-      [WILDCARD_LABEL]: 'true',
       'routes.kubectl-gray.io/productpage.shop.svc.cluster.local': 'true',
       'routes.kubectl-gray.io/reviews.other.svc.cluster.local': 'true',
     });
@@ -43,7 +43,6 @@ describe('route index: the labels', () => {
     const long = `${'a'.repeat(40)}.${'b'.repeat(20)}.svc.cluster.local`;
     expect(hostLabelKey(long)).to.match(/^routes\.kubectl-gray\.io\/h-[0-9a-f]{40}$/);
     expect(hostLabelKey(long)).to.equal(hostLabelKey(long.toUpperCase()));
-    expect(hostLabelKey('*')).to.equal(WILDCARD_LABEL);
   });
 
   it('changes: adds what is missing, removes a host the spec no longer names, leaves other labels alone', () => {
@@ -148,14 +147,26 @@ describe('route index: the plugin reads one service\'s routes', function () {
     const reads = istioReads(api);
     // Across namespaces, only label-selected lists of VirtualServices; DestinationRules where Istio looks them up.
     expect(reads).to.deep.equal([
-      'GET /apis/networking.istio.io/v1/virtualservices?labelSelector=!kubectl-gray.io/route-index',
+      'GET /apis/networking.istio.io/v1/virtualservices?labelSelector=kubectl-gray.io/route-index notin (v1)',
       `GET /apis/networking.istio.io/v1/virtualservices?labelSelector=${REVIEWS}`,
-      `GET /apis/networking.istio.io/v1/virtualservices?labelSelector=${WILDCARD_LABEL}`,
       'GET /apis/networking.istio.io/v1/namespaces/shop/destinationrules',
       'GET /apis/networking.istio.io/v1/namespaces/istio-system/destinationrules',
     ]);
     expect(reads.some((q) => q.includes('svc-'))).to.equal(false);
     expect(api.requests.at(-1)).to.equal('PUT /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews');
+  });
+
+  it('a VirtualService with a wildcard host comes with the one answer that says the index is kept', async () => {
+    // It sends to details, so no label names reviews: only the one answer brings it.
+    const wide = vs('mesh-wide', 'catch-all', ['*.shop.svc.cluster.local'], ['details.shop.svc.cluster.local']);
+    const cluster = new FakeCluster('shop', [...shop(), ...unrelated(5), wide].map(labelled));
+    const found = await new Reads(cluster, ['reviews.shop.svc.cluster.local']).virtualServices();
+    expect(found.map((v) => objectKey(v)).sort()).to.deep.equal(['mesh-wide/catch-all', 'shop/reviews']);
+    expect(cluster.lists).to.deep.equal([
+      'virtualservices * kubectl-gray.io/route-index notin (v1)',
+      `virtualservices * ${REVIEWS}`,
+      'virtualservices * routes.kubectl-gray.io/details.shop.svc.cluster.local',
+    ]);
   });
 
   it('the index still guards: a subset no DestinationRule defines is refused, as with every object read', async () => {
@@ -171,7 +182,11 @@ describe('route index: the plugin reads one service\'s routes', function () {
     const r = await runConnected(['status', 'reviews', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
     // The unlabelled one routes to reviews too: found, and shown.
     expect(r.stdout).to.include('late/reviews-too');
-    expect(istioReads(api)).to.include('GET /apis/networking.istio.io/v1/virtualservices');
+    // The one answer held it (and the wildcard ones); the indexed rest came in a second, and no label was asked for.
+    expect(istioReads(api).filter((q) => q.includes('virtualservices'))).to.deep.equal([
+      'GET /apis/networking.istio.io/v1/virtualservices?labelSelector=kubectl-gray.io/route-index notin (v1)',
+      'GET /apis/networking.istio.io/v1/virtualservices?labelSelector=kubectl-gray.io/route-index=v1',
+    ]);
   });
 
   it('without the index in a large cluster: pages of 500, DestinationRules only where Istio looks, and one note on stderr', async () => {
@@ -183,7 +198,8 @@ describe('route index: the plugin reads one service\'s routes', function () {
     expect(r.stderr).to.equal(`Note: read all ${all.toLocaleString('en-US')} VirtualServices to find the routes to reviews.shop.svc.cluster.local: `
       + 'this cluster keeps no route index (the kubectl-gray webhook\'s, chart value webhook.routeIndex.enabled), which would make it a few small reads.\n');
     const reads = istioReads(api);
-    expect(reads.filter((q) => q === 'GET /apis/networking.istio.io/v1/virtualservices')).to.have.length(Math.ceil(all / 500));
+    expect(reads.filter((q) => q === 'GET /apis/networking.istio.io/v1/virtualservices?labelSelector=kubectl-gray.io/route-index notin (v1)'))
+      .to.have.length(Math.ceil(all / 500));
     expect(reads.filter((q) => q.includes('destinationrules'))).to.deep.equal([
       'GET /apis/networking.istio.io/v1/namespaces/shop/destinationrules',
       'GET /apis/networking.istio.io/v1/namespaces/istio-system/destinationrules',
