@@ -21,6 +21,8 @@ export const PAGE_SIZE = 500;
 /** The server ends each watch after this long (and the cache watches again from where it was), as client-go does. */
 const WATCH_SECONDS = 300;
 const MAX_BACKOFF_MS = 30_000;
+/** The most a review's view of the caches lags behind the watch while changes stream in (see Reflector.list). */
+export const SNAPSHOT_MS = 100;
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /** FNV-1a over namespace/name@resourceVersion of each object, combined by addition: the same set gives the same number in any order. */
@@ -53,6 +55,8 @@ export class Reflector<T extends KubeObject> {
   private objects = new Map<string, T>();
   /** One array per state of the cache: the rule engine indexes it once, keyed by identity. */
   private snapshot: T[] | undefined;
+  private stale = false;
+  private builtAt = 0;
   private resourceVersion = '';
   private listed = false;
   private stopped = false;
@@ -62,12 +66,26 @@ export class Reflector<T extends KubeObject> {
   private resolveFirst!: () => void;
 
   constructor(private readonly rest: Rest, private readonly path: string, private readonly apiVersion: string,
-    private readonly kind: string, private readonly log: Logger, private readonly backoffMs = 500) {
+    private readonly kind: string, private readonly log: Logger, private readonly backoffMs = 500, private readonly snapshotMs = SNAPSHOT_MS) {
     this.firstList = new Promise((resolve) => { this.resolveFirst = resolve; });
   }
 
   synced(): boolean { return this.listed; }
-  list(): T[] { return (this.snapshot ??= [...this.objects.values()]); }
+  /**
+   * The objects, as one array per state: a new one at most every `snapshotMs` while changes stream in, as the rule
+   * engine builds its indexes once per array (a rebuild over 50,000 objects on every review of a bulk apply made
+   * the webhook the bottleneck). Decisions may then see a state up to that much older, as they would with a slower
+   * watch; a refusal that depends on the caches is judged again after a pause (webhook/server.ts).
+   */
+  list(): T[] {
+    const now = Date.now();
+    if (!this.snapshot || (this.stale && now - this.builtAt >= this.snapshotMs)) {
+      this.snapshot = [...this.objects.values()];
+      this.stale = false;
+      this.builtAt = now;
+    }
+    return this.snapshot;
+  }
 
   /** Starts listing and watching; resolves once the first list has succeeded (retrying until it does). */
   start(): Promise<void> {
@@ -118,7 +136,7 @@ export class Reflector<T extends KubeObject> {
     if (event.type === 'BOOKMARK') return;
     if (event.type === 'DELETED') this.objects.delete(objectKey(o));
     else this.objects.set(objectKey(o), this.kept(o));
-    this.snapshot = undefined;
+    this.stale = true;
   }
 
   private async run(): Promise<void> {

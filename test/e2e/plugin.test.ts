@@ -141,7 +141,11 @@ describe('e2e: kubectl gray on a real API server', function () {
     const ns = await shop('keep');
     await gray(ns, 'set-weight', 'reviews', 'v2=10');
     const vs = await reviews(ns);
-    expect(vs.metadata.labels).to.deep.equal({ team: 'shop' });
+    // Beside the route index's labels, which the webhook keeps to the spec.
+    const index = (k: string) => k === 'kubectl-gray.io/route-index' || k.startsWith('routes.kubectl-gray.io/');
+    const labels = Object.entries(vs.metadata.labels ?? {});
+    expect(Object.fromEntries(labels.filter(([k]) => !index(k)))).to.deep.equal({ team: 'shop' });
+    expect(Object.fromEntries(labels.filter(([k]) => index(k)))).to.deep.equal({ 'kubectl-gray.io/route-index': 'v1', [`routes.kubectl-gray.io/reviews.${ns}.svc.cluster.local`]: 'true' });
     expect(vs.metadata.annotations!['owner']).to.equal('team-reviews');
     expect(vs.metadata.annotations!['kubectl.kubernetes.io/last-applied-configuration']).to.be.a('string');
     expect(vs.spec.http![0]!['retries']).to.deep.equal({ attempts: 3, perTryTimeout: '2s' });

@@ -58,7 +58,7 @@ describe('webhook cache (list, then watch)', () => {
   it('lists in pages, keeps only what the rules read, then watches from the list\'s resourceVersion', async () => {
     const api = new ScriptedApi();
     api.objects = Array.from({ length: PAGE_SIZE * 2 + 3 }, (_, i) => vs(`r${i}`, String(i + 1)));
-    reflector = new Reflector(api, PATH, 'networking.istio.io/v1', 'VirtualService', quiet, 1);
+    reflector = new Reflector(api, PATH, 'networking.istio.io/v1', 'VirtualService', quiet, 1, 0);
     await reflector.start();
     expect(reflector.synced()).to.equal(true);
     expect(reflector.list()).to.have.length(PAGE_SIZE * 2 + 3);
@@ -78,7 +78,7 @@ describe('webhook cache (list, then watch)', () => {
     const api = new ScriptedApi();
     api.objects = [vs('reviews', '5')];
     api.failLists = 3;
-    reflector = new Reflector(api, PATH, 'networking.istio.io/v1', 'VirtualService', quiet, 1);
+    reflector = new Reflector(api, PATH, 'networking.istio.io/v1', 'VirtualService', quiet, 1, 0);
     let started = false;
     const start = reflector.start().then(() => { started = true; });
     await eventually(async () => expect(api.requests.length).to.be.at.least(2), 5000, 1);
@@ -87,10 +87,24 @@ describe('webhook cache (list, then watch)', () => {
     expect([reflector.synced(), api.requests.length, names(reflector)]).to.deep.equal([true, 4, ['reviews']]);
   });
 
+  it('under a stream of changes, one array per window: the indexes are not rebuilt for every review of a bulk apply', async () => {
+    const api = new ScriptedApi();
+    api.objects = [vs('reviews', '5')];
+    reflector = new Reflector(api, PATH, 'networking.istio.io/v1', 'VirtualService', quiet, 1, 300);
+    await reflector.start();
+    await eventually(async () => expect(api.watches).to.have.length(1), 5000, 5);
+    const first = reflector.list();
+    api.lastWatch().emit({ type: 'ADDED', object: vs('details', '101') as unknown as WatchEvent['object'] });
+    // Inside the window: the state it was built from, the same array; once it has passed, the new state.
+    expect(reflector.list()).to.equal(first);
+    const r = reflector;
+    await eventually(async () => expect(names(r)).to.deep.equal(['details', 'reviews']), 5000, 20);
+  });
+
   it('applies watch events, resumes a broken watch from the last resourceVersion, and lists again after 410 Gone', async () => {
     const api = new ScriptedApi();
     api.objects = [vs('reviews', '5'), vs('ratings', '6')];
-    reflector = new Reflector(api, PATH, 'networking.istio.io/v1', 'VirtualService', quiet, 1);
+    reflector = new Reflector(api, PATH, 'networking.istio.io/v1', 'VirtualService', quiet, 1, 0);
     await reflector.start();
     await eventually(async () => expect(api.watches).to.have.length(1), 5000, 5);
     const before = reflector.list();
@@ -118,7 +132,7 @@ describe('webhook cache (list, then watch)', () => {
   it('fresh() reads every page from the API server, not the cache', async () => {
     const api = new ScriptedApi();
     api.objects = [vs('reviews', '5')];
-    reflector = new Reflector(api, PATH, 'networking.istio.io/v1', 'VirtualService', quiet, 1);
+    reflector = new Reflector(api, PATH, 'networking.istio.io/v1', 'VirtualService', quiet, 1, 0);
     await reflector.start();
     api.objects = Array.from({ length: PAGE_SIZE + 1 }, (_, i) => vs(`n${i}`, '9'));
     expect((await reflector.fresh()).length).to.equal(PAGE_SIZE + 1);
