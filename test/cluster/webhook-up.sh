@@ -22,7 +22,8 @@ setsid node "$main" serve --host 127.0.0.1 --port "$port" \
   > "$state/webhook.log" 2>&1 < /dev/null &
 echo $! > "$state/webhook.pid"
 
-wait_until 30 webhook curl -sf --cacert "$state/webhook-certs/ca.crt" "https://127.0.0.1:$port/readyz"
+# Ready once its caches are listed: seconds, or a minute and more with 100,000 objects on a busy machine.
+wait_until 180 webhook curl -sf --cacert "$state/webhook-certs/ca.crt" "https://127.0.0.1:$port/readyz"
 
 ca=$(base64 -w0 < "$state/webhook-certs/ca.crt")
 policy_file="${WEBHOOK_POLICY:-$here/webhook-policy.yaml}"
