@@ -3,10 +3,9 @@
 import { IntentError } from './errors.js';
 import { resolveHost } from './hosts.js';
 import { type DestinationRule, type VirtualService, clone, namespaceOf, objectKey } from './model.js';
-import { OWNED_ROUTE_PREFIX } from './ops/match.js';
 import { type Change, type Plan, vsChange } from './plan.js';
 import { lookupSubsets } from './subsets.js';
-import { NEEDS_GENERAL, carriesService, chosenRoutes, isCopyOf, routeKind, requireRoutes, resolveEntryPoints, withMarkedRoutes, withoutMarkedRoutes } from './traffic.js';
+import { NEEDS_GENERAL, OWNED_ROUTE_PREFIX, carriesService, chosenRoutes, isCopyOf, routeKind, requireRoutes, resolveEntryPoints, withMarkedRoutes, withoutMarkedRoutes } from './traffic.js';
 
 export interface Lane {
   name: string;

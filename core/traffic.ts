@@ -18,7 +18,6 @@ import { resolveHost } from './hosts.js';
 import {
   type Destination, type HTTPMatchRequest, type HTTPRoute, type RouteDestination, type VirtualService, canonicalJson, clone, describeObject, namespaceOf, objectKey,
 } from './model.js';
-import { OWNED_ROUTE_PREFIX } from './ops/match.js';
 import { setWeight } from './ops/set-weight.js';
 import { isCatchAll } from './validate.js';
 import { type WeightIntent, apportion } from './weights.js';
@@ -62,6 +61,9 @@ export function isServiceDestination(vs: VirtualService, d: { host?: string } | 
 export function carriesService(vs: VirtualService, route: HTTPRoute, fqdn: string): boolean {
   return (route.route ?? []).some((d) => isServiceDestination(vs, d?.destination, fqdn));
 }
+
+/** Routes kubectl-gray adds carry this name prefix, so rollback knows which ones are its own. */
+export const OWNED_ROUTE_PREFIX = 'gray-';
 
 export function routeKind(route: HTTPRoute): RouteKind {
   if ((route.name ?? '').startsWith(OWNED_ROUTE_PREFIX)) return 'owned';

@@ -1,10 +1,7 @@
 import { IntentError } from '../errors.js';
 import type { StringMatch } from '../model.js';
 import { re2Quote } from '../re2.js';
-import type { MarkedRoute } from '../traffic.js';
-
-/** Routes kubectl-gray adds carry this name prefix, so rollback knows which ones are its own. */
-export const OWNED_ROUTE_PREFIX = 'gray-';
+import { type MarkedRoute, OWNED_ROUTE_PREFIX } from '../traffic.js';
 
 export type MatchKind = 'exact' | 'prefix' | 'regex';
 
