@@ -37,6 +37,31 @@ function parseWarnings(header: string | string[] | undefined): string[] {
   return values.map((v) => /^\d{3} \S+ "(.*)"$/s.exec(v)?.[1]?.replace(/\\"/g, '"') ?? v);
 }
 
+/** Objects per page of a long list, as kubectl get asks for (--chunk-size). */
+export const PAGE_SIZE = 500;
+
+/**
+ * Every object of a list, page by page (the API server serves each page from its watch cache without building the
+ * whole answer), each passed through `keep` as its page arrives so that only what is kept adds up; and the list's
+ * resourceVersion (to watch from).
+ */
+export async function listAllPages<T, K = T>(rest: Pick<KubeRest, 'request'>, path: string,
+  { labelSelector, keep }: { labelSelector?: string; keep?: (item: T) => K } = {}): Promise<{ items: K[]; resourceVersion: string }> {
+  const items: K[] = [];
+  let next = '';
+  let resourceVersion = '';
+  do {
+    const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
+    if (labelSelector) query.set('labelSelector', labelSelector);
+    if (next) query.set('continue', next);
+    const page = (await rest.request<{ items?: T[]; metadata?: { resourceVersion?: string; continue?: string } }>('GET', `${path}?${query}`)).body;
+    for (const item of page.items ?? []) items.push(keep ? keep(item) : item as unknown as K);
+    next = page.metadata?.continue ?? '';
+    resourceVersion = page.metadata?.resourceVersion ?? '';
+  } while (next);
+  return { items, resourceVersion };
+}
+
 export class KubeRest {
   readonly server: string;
   /** One keep-alive agent for all of a command's requests: one TLS handshake, not one per request. */

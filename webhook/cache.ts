@@ -4,7 +4,7 @@
 // until then the webhook is not ready, so no decision is made from a cache that was never filled.
 import { type DestinationRule, type KubeObject, type VirtualService, objectKey } from '../core/model.js';
 import { ApiError } from '../kube/errors.js';
-import type { KubeRest, WatchEvent } from '../kube/rest.js';
+import { type KubeRest, type WatchEvent, listAllPages } from '../kube/rest.js';
 import type { IstioSnapshot } from './admission/handlers.js';
 
 export interface IstioCache extends IstioSnapshot {
@@ -16,8 +16,6 @@ export interface IstioCache extends IstioSnapshot {
 interface Logger { warn(obj: object, msg: string): void; info(obj: object, msg: string): void }
 type Rest = Pick<KubeRest, 'request' | 'watch'>;
 
-/** Objects a list page holds: the API server's watch cache serves pages of this size cheaply. */
-export const PAGE_SIZE = 500;
 /** The server ends each watch after this long (and the cache watches again from where it was), as client-go does. */
 const WATCH_SECONDS = 300;
 const MAX_BACKOFF_MS = 30_000;
@@ -47,8 +45,6 @@ export function staticCache(virtualServices: VirtualService[], destinationRules:
     stop: async () => undefined,
   };
 }
-
-interface ObjectList<T> { items?: T[]; metadata?: { resourceVersion?: string; continue?: string } }
 
 /** One kind's objects, kept by list-then-watch, restarting after failures with a growing pause. */
 export class Reflector<T extends KubeObject> {
@@ -102,18 +98,8 @@ export class Reflector<T extends KubeObject> {
   /** Every object, straight from the API server (paged): for decisions that must not trust the cache. */
   async fresh(): Promise<T[]> { return (await this.listAll()).items; }
 
-  private async listAll(): Promise<{ items: T[]; resourceVersion: string }> {
-    const items: T[] = [];
-    let next = '';
-    let resourceVersion = '';
-    do {
-      const query = `?limit=${PAGE_SIZE}${next ? `&continue=${encodeURIComponent(next)}` : ''}`;
-      const page = (await this.rest.request<ObjectList<T>>('GET', `${this.path}${query}`)).body;
-      for (const item of page.items ?? []) items.push(this.kept(item));
-      next = page.metadata?.continue ?? '';
-      resourceVersion = page.metadata?.resourceVersion ?? '';
-    } while (next);
-    return { items, resourceVersion };
+  private listAll(): Promise<{ items: T[]; resourceVersion: string }> {
+    return listAllPages<T>(this.rest, this.path, { keep: (o) => this.kept(o) });
   }
 
   /**

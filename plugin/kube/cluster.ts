@@ -2,7 +2,7 @@
 // their tests run against an in-memory cluster and the e2e suite against a real one.
 import type { DestinationRule, KubeObject, VirtualService } from '../../core/model.js';
 import { ApiError } from '../../kube/errors.js';
-import type { KubeRest } from '../../kube/rest.js';
+import { type KubeRest, listAllPages } from '../../kube/rest.js';
 
 export type DryRun = 'none' | 'client' | 'server';
 
@@ -24,10 +24,9 @@ export interface WriteResult<T> {
   warnings: string[];
 }
 
-/** Which objects of a list: those a label selector picks, and at most `limit` of them (else every page). */
+/** Which objects of a list: those a label selector picks. */
 export interface ListSelection {
   labelSelector?: string;
-  limit?: number;
 }
 
 export interface GrayCluster {
@@ -76,8 +75,6 @@ export interface ObjectRef {
 }
 
 const ISTIO_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'];
-/** Objects per page of a long list, as kubectl get asks for (--chunk-size). */
-const PAGE_SIZE = 500;
 
 /** Where the webhook's configuration publishes the admin policy for the plugin to apply locally. */
 export const POLICY_LABEL = 'kubectl-gray.io/policy';
@@ -142,25 +139,7 @@ export class KubeCluster implements GrayCluster {
 
   listVirtualServices(namespace: string | undefined, selection: ListSelection = {}): Promise<VirtualService[]> {
     return this.at('virtualservices', namespace, undefined, async (path, apiVersion) =>
-      withKind(await this.listPages<VirtualService>(path, selection), 'VirtualService', apiVersion));
-  }
-
-  /**
-   * A list in pages of PAGE_SIZE (the API server serves each from its watch cache without building the whole
-   * answer at once), or the first `limit` objects.
-   */
-  private async listPages<T>(path: string, { labelSelector, limit }: ListSelection): Promise<T[]> {
-    const items: T[] = [];
-    let next = '';
-    do {
-      const query = new URLSearchParams({ limit: String(limit ?? PAGE_SIZE) });
-      if (labelSelector) query.set('labelSelector', labelSelector);
-      if (next) query.set('continue', next);
-      const page = (await this.rest.request<List<T> & { metadata?: { continue?: string } }>('GET', `${path}?${query}`)).body;
-      items.push(...(page.items ?? []));
-      next = limit === undefined ? page.metadata?.continue ?? '' : '';
-    } while (next);
-    return items;
+      withKind((await listAllPages<VirtualService>(this.rest, path, selection)).items, 'VirtualService', apiVersion));
   }
 
   replaceVirtualService(vs: VirtualService, dryRun: 'none' | 'server'): Promise<WriteResult<VirtualService>> {
@@ -169,7 +148,7 @@ export class KubeCluster implements GrayCluster {
 
   listDestinationRules(namespace: string | undefined, selection: ListSelection = {}): Promise<DestinationRule[]> {
     return this.at('destinationrules', namespace, undefined, async (path, apiVersion) =>
-      withKind(await this.listPages<DestinationRule>(path, selection), 'DestinationRule', apiVersion));
+      withKind((await listAllPages<DestinationRule>(this.rest, path, selection)).items, 'DestinationRule', apiVersion));
   }
 
   async get<T extends KubeObject>(ref: ObjectRef): Promise<T | undefined> {

@@ -51,13 +51,13 @@ export class FakeCluster implements GrayCluster {
     return found;
   }
 
-  /** Every list asked for: "virtualservices NAMESPACE|* [SELECTOR] [limit N]". */
+  /** Every list asked for: "virtualservices NAMESPACE|* [SELECTOR]". */
   readonly lists: string[] = [];
 
   private select<T extends KubeObject>(resource: string, objects: T[], namespace: string | undefined, selection: ListSelection = {}): T[] {
-    this.lists.push([resource, namespace ?? '*', selection.labelSelector, selection.limit && `limit ${selection.limit}`].filter(Boolean).join(' '));
+    this.lists.push([resource, namespace ?? '*', selection.labelSelector].filter(Boolean).join(' '));
     const picked = objects.filter((o) => (!namespace || o.metadata.namespace === namespace) && selects(selection.labelSelector, o.metadata.labels ?? {}));
-    return structuredClone(selection.limit ? picked.slice(0, selection.limit) : picked);
+    return structuredClone(picked);
   }
 
   async listVirtualServices(namespace: string | undefined, selection?: ListSelection): Promise<VirtualService[]> {

@@ -5,7 +5,8 @@ import type { KubeObject } from '../../core/model.js';
 import { ApiError, ConnectionError } from '../../kube/errors.js';
 import type { RestResponse, WatchEvent } from '../../kube/rest.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
-import { PAGE_SIZE, Reflector, istioCache } from '../../webhook/cache.js';
+import { PAGE_SIZE } from '../../kube/rest.js';
+import { Reflector, istioCache } from '../../webhook/cache.js';
 import { buildServer } from '../../webhook/server.js';
 import { eventually } from '../support/wait.js';
 
