@@ -5,7 +5,6 @@
 // other failure stops, says what was written and the one command that undoes it.
 import { randomBytes } from 'node:crypto';
 import { OwnedElsewhere, RuleViolation } from '../core/errors.js';
-import { destinationsOf } from '../core/destinations.js';
 import { ISTIO_ROOT_NAMESPACE, hostMatches, resolveHost, serviceNamespace } from '../core/hosts.js';
 import { INDEXED, INDEXED_LABEL, NOT_PLAINLY_INDEXED, hostLabelKey, hostSelectors, indexedHosts, isIndexed } from '../core/route-index.js';
 import { shadowingOf } from '../core/analyzers/shadowed.js';
@@ -107,22 +106,8 @@ export class Reads {
           if (!(err instanceof ApiError && err.status === 403)) throw err;
         }
       }
-      // Where Istio looks them up for these VirtualServices: their namespaces, their hosts' and the root namespace.
-      const namespaces = new Set([this.namespace, ISTIO_ROOT_NAMESPACE]);
-      for (const vs of await this.virtualServices()) {
-        const hosts = indexedHosts(vs);
-        if (this.hosts && !this.hosts.some((h) => [...hosts].some((x) => hostMatches(x, h)))) continue;
-        namespaces.add(namespaceOf(vs));
-        for (const h of hosts) {
-          const svcNs = serviceNamespace(h);
-          if (svcNs) namespaces.add(svcNs);
-        }
-      }
-      const lists = await Promise.all([...namespaces].map((n) => this.cluster.listDestinationRules(n).catch((err: unknown) => {
-        if (n !== this.namespace && err instanceof ApiError && err.status === 403) return [];
-        throw err;
-      })));
-      return lists.flat();
+      const about = (vs: VirtualService) => !this.hosts || this.hosts.some((h) => [...indexedHosts(vs)].some((x) => hostMatches(x, h)));
+      return destinationRulesFor(this.cluster, (await this.virtualServices()).filter(about), this.namespace);
     });
   }
 
@@ -183,15 +168,25 @@ export async function clusterPolicy(cluster: GrayCluster): Promise<Policy> {
 }
 
 /** The DestinationRules a VirtualService can see: its own namespace, its hosts' namespaces and the root. */
-export async function visibleDestinationRules(cluster: GrayCluster, vs: VirtualService): Promise<DestinationRule[]> {
-  const ns = vs.metadata.namespace ?? cluster.namespace;
-  const namespaces = new Set([ns, ISTIO_ROOT_NAMESPACE]);
-  for (const { destination } of destinationsOf(vs)) {
-    const svcNs = serviceNamespace(resolveHost(destination.host, ns));
-    if (svcNs) namespaces.add(svcNs);
+export function visibleDestinationRules(cluster: GrayCluster, vs: VirtualService): Promise<DestinationRule[]> {
+  return destinationRulesFor(cluster, [vs], namespaceOf(vs));
+}
+
+/**
+ * The DestinationRules where Istio looks them up for these VirtualServices: their namespaces, their hosts' and the
+ * root namespace. A namespace this user may not read counts as empty, except `own` (the user's answer to -n).
+ */
+async function destinationRulesFor(cluster: GrayCluster, virtualServices: readonly VirtualService[], own: string): Promise<DestinationRule[]> {
+  const namespaces = new Set([own, ISTIO_ROOT_NAMESPACE]);
+  for (const vs of virtualServices) {
+    namespaces.add(namespaceOf(vs));
+    for (const h of indexedHosts(vs)) {
+      const svcNs = serviceNamespace(h);
+      if (svcNs) namespaces.add(svcNs);
+    }
   }
   const lists = await Promise.all([...namespaces].map((n) => cluster.listDestinationRules(n).catch((err: unknown) => {
-    if (n !== ns && err instanceof ApiError && err.status === 403) return [];
+    if (n !== own && err instanceof ApiError && err.status === 403) return [];
     throw err;
   })));
   return lists.flat();
