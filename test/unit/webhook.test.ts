@@ -97,6 +97,13 @@ describe('webhook', () => {
       const plain = mutateDeployment(request({ kind: { group: 'apps', version: 'v1', kind: 'Deployment' }, object: deployment({ app: 'reviews', version: 'v1' }) as unknown as KubeObject })).response;
       expect(plain).to.deep.equal({ uid: 'uid-1', allowed: true });
     });
+    it('adds the labels map, or the template\'s metadata, where there is none yet', () => {
+      const canary = { metadata: { name: 'c', annotations: { 'kubectl-gray.io/canary': 'true' } }, spec: { template: { spec: {} } } };
+      const patchOf = (object: unknown) => JSON.parse(Buffer.from(mutateDeployment(request({ kind: { group: 'apps', version: 'v1', kind: 'Deployment' }, object: object as KubeObject })).response.patch!, 'base64').toString());
+      const set = { version: 'canary', 'istio.service.tag': 'gray' };
+      expect(patchOf(canary)).to.deep.equal([{ op: 'add', path: '/spec/template/metadata', value: { labels: set } }]);
+      expect(patchOf({ ...canary, spec: { template: { metadata: {}, spec: {} } } })).to.deep.equal([{ op: 'add', path: '/spec/template/metadata/labels', value: set }]);
+    });
   });
 
   describe('HTTP edge', () => {

@@ -83,34 +83,25 @@ export function mutate(req: AdmissionRequest): Decision {
 export function mutateRouteIndex(req: AdmissionRequest): Decision {
   const o = complete(req.object, req) as VirtualService | null | undefined;
   if ((req.operation !== 'CREATE' && req.operation !== 'UPDATE') || !o?.metadata || typeof o.metadata !== 'object') return { response: allowed(req.uid), findings: [] };
-  const changes = Object.entries(indexLabelChanges(o));
-  if (changes.length === 0) return { response: allowed(req.uid), findings: [] };
-  const labels = o.metadata.labels;
-  const ops: JsonPatchOp[] = labels && typeof labels === 'object'
-    ? changes.map(([k, v]) => (v === null
-      ? { op: 'remove' as const, path: `/metadata/labels/${pointerSegment(k)}` }
-      : { op: k in labels ? 'replace' as const : 'add' as const, path: `/metadata/labels/${pointerSegment(k)}`, value: v }))
-    : [{ op: 'add', path: '/metadata/labels', value: Object.fromEntries(changes) }];
-  return { response: patched(req.uid, ops), findings: [] };
+  return { response: patched(req.uid, labelOps('/metadata/labels', o.metadata.labels, indexLabelChanges(o))), findings: [] };
+}
+
+/** JSON patch operations that set (or, for null, remove) labels in the map at `path`, which may not exist yet. */
+function labelOps(path: string, labels: Record<string, string> | undefined, changes: Record<string, string | null>): JsonPatchOp[] {
+  const entries = Object.entries(changes);
+  if (entries.length === 0) return [];
+  if (!labels || typeof labels !== 'object') return [{ op: 'add', path, value: Object.fromEntries(entries.filter(([, v]) => v !== null)) }];
+  return entries.map(([k, v]) => (v === null
+    ? { op: 'remove', path: `${path}/${pointerSegment(k)}` }
+    : { op: k in labels ? 'replace' : 'add', path: `${path}/${pointerSegment(k)}`, value: v }));
 }
 
 export function mutateDeployment(req: AdmissionRequest): Decision {
   if (req.kind?.kind !== 'Deployment' || req.operation !== 'CREATE' || !req.object) return { response: allowed(req.uid), findings: [] };
   const d = req.object as DeploymentLike;
   const plan = planDeploymentLabels(d);
-  const ops: JsonPatchOp[] = [];
-  const entries = Object.entries(plan.set);
-  if (entries.length > 0) {
-    if (!d.spec?.template?.metadata) {
-      ops.push({ op: 'add', path: '/spec/template/metadata', value: { labels: plan.set } });
-    } else if (!d.spec.template.metadata.labels) {
-      ops.push({ op: 'add', path: '/spec/template/metadata/labels', value: plan.set });
-    } else {
-      const existing = d.spec.template.metadata.labels;
-      for (const [k, v] of entries) {
-        ops.push({ op: k in existing ? 'replace' : 'add', path: `/spec/template/metadata/labels/${pointerSegment(k)}`, value: v });
-      }
-    }
-  }
+  const ops: JsonPatchOp[] = d.spec?.template?.metadata || Object.keys(plan.set).length === 0
+    ? labelOps('/spec/template/metadata/labels', d.spec?.template?.metadata?.labels, plan.set)
+    : [{ op: 'add', path: '/spec/template/metadata', value: { labels: plan.set } }];
   return { response: patched(req.uid, ops, plan.warnings), findings: [] };
 }
