@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median } from '../median.js';
+import { type Row, measureRounds, peakRssMiB } from '../rounds.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const RUNS = Math.max(1, Number(process.env['BENCH_RUNS'] ?? 21));
@@ -24,43 +24,7 @@ const kubectl = process.env['KUBECTL'] ?? (existsSync(join(root, 'test', 'cluste
 const NS = 'bookinfo';
 const bookinfo = join(root, 'test', 'fixtures', 'bookinfo.yaml');
 
-interface Row {
-  name: string;
-  /** The row this one is divided by. */
-  vs?: string;
-  /** Arguments for round i (edits alternate between two states, so every run really writes). */
-  argv: (i: number) => string[];
-  /** Exit codes that count as a run (status exits 3 on a 503 risk: the benchmark's pods never get ready). */
-  ok?: number[];
-}
-
 const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: kubeconfig };
-
-function once(argv: string[], env: NodeJS.ProcessEnv, ok = [0]): number {
-  const started = process.hrtime.bigint();
-  const r = spawnSync(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  if (!ok.includes(r.status ?? -1)) throw new Error(`${argv.join(' ')}: exit ${r.status}\n${r.stderr}`);
-  return ms;
-}
-
-function measure(rows: Row[], env: NodeJS.ProcessEnv): Map<string, number> {
-  const times = new Map<string, number[]>(rows.map((r) => [r.name, []]));
-  for (let i = 0; i < RUNS + 2; i++) {
-    for (const row of rows) {
-      const ms = once(row.argv(i), env, row.ok);
-      if (i >= 2) times.get(row.name)!.push(ms);
-    }
-  }
-  return new Map([...times].map(([k, v]) => [k, median(v)]));
-}
-
-function peakRssMiB(argv: string[], env: NodeJS.ProcessEnv): number | undefined {
-  if (!existsSync('/usr/bin/time')) return undefined;
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
-  const kb = Number(r.stderr.trim().split('\n').at(-1));
-  return Number.isFinite(kb) ? kb / 1024 : undefined;
-}
 
 function clusterReady(): boolean {
   if (!existsSync(kubeconfig)) return false;
@@ -121,7 +85,7 @@ if (withCluster) {
 
 console.log(`kubectl-gray benchmark: medians of ${RUNS} interleaved rounds; node ${process.version}${withCluster ? '' : '; no cluster (make cluster-up): cluster rows skipped'}`);
 const rows = [...startup, ...cluster];
-table('', rows, measure(rows, env));
+table('', rows, measureRounds(rows, env, RUNS));
 if (withCluster) {
   for (const [label, bin] of executables) {
     const rss = Array.from({ length: 5 }, (_, i) => peakRssMiB([bin, 'set-weight', 'reviews', `v2=${i % 2 ? 20 : 10}`, '-n', NS], env) ?? NaN);

@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { median } from '../median.js';
+import { type Row, measureRounds, peakRssMiB } from '../rounds.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const RUNS = Math.max(1, Number(process.env['BENCH_RUNS'] ?? 11));
@@ -343,35 +344,6 @@ async function settle(n: number): Promise<number> {
 
 // ---- the commands --------------------------------------------------------------------------------------------
 
-interface Row { name: string; argv: (i: number) => string[]; ok?: number[] }
-
-function once(argv: string[], ok = [0]): number {
-  const started = process.hrtime.bigint();
-  const r = spawnSync(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 });
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  if (!ok.includes(r.status ?? -1)) throw new Error(`${argv.join(' ')}: exit ${r.status ?? r.signal}\n${r.stderr}`);
-  return ms;
-}
-
-function measure(rows: Row[]): Map<string, number> {
-  const times = new Map<string, number[]>(rows.map((r) => [r.name, []]));
-  for (let i = 0; i < RUNS + 2; i++) {
-    for (const row of rows) {
-      const ms = once(row.argv(i), row.ok);
-      if (i >= 2) times.get(row.name)!.push(ms);
-    }
-  }
-  return new Map([...times].map(([k, v]) => [k, median(v)]));
-}
-
-function peakRssMiB(argv: string[]): number | undefined {
-  if (!existsSync('/usr/bin/time')) return undefined;
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
-  if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}\n${r.stderr}`);
-  const kb = Number(r.stderr.trim().split('\n').at(-1));
-  return Number.isFinite(kb) ? kb / 1024 : undefined;
-}
-
 const setWeight = (v2: number) => [plugin, 'set-weight', 'reviews', `v2=${v2}`, '-n', NS];
 // kubectl's own change of the catch-all route's weights, the same edit set-weight makes.
 const patch = (v2: number) => [kubectl, 'patch', 'virtualservice', 'reviews', '-n', NS, '--type=json', '-p', JSON.stringify([
@@ -594,8 +566,8 @@ try {
           process.stderr.write(`N=${n}: one DestinationRule ${sizes[0]} B, one VirtualService ${sizes[1]} B as stored\n`);
         }
         process.stderr.write(`N=${n}: ${RUNS + 2} rounds of set-weight, patch, status, get\n`);
-        result.times = measure(ROWS);
-        const rss = Array.from({ length: 5 }, (_, i) => peakRssMiB(setWeight(i % 2 ? 20 : 10)) ?? NaN);
+        result.times = measureRounds(ROWS, env, RUNS);
+        const rss = Array.from({ length: 5 }, (_, i) => peakRssMiB(setWeight(i % 2 ? 20 : 10), env) ?? NaN);
         result.rss = Math.max(...rss);
         spawnSync(plugin, setWeight(10).slice(1), { env });
         process.stderr.write(`N=${n}: analyze\n`);
