@@ -15,7 +15,8 @@
 import { createHash } from 'node:crypto';
 import { destinationsOf } from './destinations.js';
 import { resolveHost } from './hosts.js';
-import { type KubeObject, type VirtualService, jsonEqual, namespaceOf } from './model.js';
+import { indexed } from './indexes.js';
+import { type KubeObject, type VirtualService, jsonEqual, namespaceOf, objectKey } from './model.js';
 
 export const ROUTE_LABEL_PREFIX = 'routes.kubectl-gray.io/';
 export const INDEXED_LABEL = 'kubectl-gray.io/route-index';
@@ -82,4 +83,25 @@ export function onlyIndexLabelsChange(before: KubeObject, after: KubeObject): bo
   const rest = (o: KubeObject) => Object.fromEntries(Object.entries(o.metadata?.labels ?? {}).filter(([k]) => !isIndexLabel(k)));
   return jsonEqual(before['spec'], after['spec']) && jsonEqual(before.metadata?.annotations ?? {}, after.metadata?.annotations ?? {})
     && jsonEqual(rest(before), rest(after));
+}
+
+/** The key under which routesAbout's index keeps every VirtualService with a wildcard host (no host is "*" plus a space). */
+const WILDCARD_KEY = '* ';
+
+/**
+ * The VirtualServices a reader of these hosts' routes needs, from a cache of them all: what the label-selected
+ * reads return where the index is kept (plugin/apply.ts Reads), i.e. those about the hosts, those about the other
+ * hosts they name (a VirtualService for reviews that also sends to ratings is checked against ratings' routes),
+ * and every one with a wildcard host. The index is built once per array (the webhook's caches hand one per state).
+ */
+export function routesAbout(virtualServices: readonly VirtualService[], hosts: Iterable<string>): VirtualService[] {
+  const index = indexed(virtualServices, (vs) => [...indexedHosts(vs)].map((h) => (isWildcard(h) ? WILDCARD_KEY : h.toLowerCase())));
+  const found = new Map<string, VirtualService>();
+  const add = (key: string) => { for (const vs of index.get(key) ?? []) found.set(objectKey(vs), vs); };
+  const asked = new Set([...hosts].filter((h) => !isWildcard(h)).map((h) => h.toLowerCase()));
+  add(WILDCARD_KEY);
+  for (const h of asked) add(h);
+  const named = [...found.values()].flatMap((vs) => [...indexedHosts(vs)]).filter((h) => !isWildcard(h)).map((h) => h.toLowerCase());
+  for (const h of new Set(named)) if (!asked.has(h)) add(h);
+  return [...found.values()];
 }

@@ -54,6 +54,8 @@ export class Reads {
   virtualServices(): Promise<VirtualService[]> {
     return this.once('vs', async () => {
       if (!this.hosts) return this.allVirtualServices();
+      const queried = await this.queried(this.hosts);
+      if (queried) return queried;
       // One answer: the VirtualServices with a wildcard host, and any the index has missed.
       let rest: VirtualService[];
       try {
@@ -76,6 +78,23 @@ export class Reads {
       await about([...found.values()].flatMap((vs) => [...indexedHosts(vs)]).filter((h) => !asked.has(hostLabelKey(h))));
       return [...found.values()];
     });
+  }
+
+  /**
+   * The VirtualServices the webhook's route query names for these hosts, each read by name (so under this user's
+   * RBAC, with its resourceVersion); undefined when the query is not served, or names none: a VirtualService
+   * written a moment ago may not have reached the webhook's cache yet, and the API server's lists then say.
+   */
+  private async queried(hosts: readonly string[]): Promise<VirtualService[] | undefined> {
+    const answers = await Promise.all(hosts.map((h) => this.cluster.serviceRoutes(this.namespace, h)));
+    if (answers.some((a) => a === undefined)) return undefined;
+    const refs = new Map(answers.flatMap((a) => a!).map((r) => [`${r.namespace}/${r.name}`, r]));
+    if (refs.size === 0) return undefined;
+    const read = await Promise.all([...refs.values()].map((r) => this.cluster.get<VirtualService>({ resource: 'virtualservices', ...r }).catch((err: unknown) => {
+      if (err instanceof ApiError && err.status === 403) return undefined;
+      throw err;
+    })));
+    return read.filter((vs): vs is VirtualService => vs !== undefined);
   }
 
   /** Every VirtualService this user can read: all namespaces, or (403) the namespace alone. */

@@ -15,6 +15,7 @@ import { generateCa, generateServing } from './certs.js';
 import { type FailurePolicy, FailurePolicyController } from './fail-closed.js';
 import { LeaseElector } from './lease.js';
 import { RouteIndexKeeper } from './route-index.js';
+import { identifyTls, readRequestHeaderSettings, subjectMayList } from './route-query.js';
 import { Metrics } from './metrics.js';
 import { type SelfManagedOptions, secretOwner } from './self-managed.js';
 import { buildServer } from './server.js';
@@ -30,7 +31,7 @@ interface ServeArgs {
   'record-dir'?: string; 'self-managed-certs'?: boolean; namespace?: string; 'secret-name': string; 'webhook-config-name': string;
   'service-name': string; 'cert-dir': string; 'ca-days': number; 'cert-days': number;
   'failure-policy'?: FailurePolicy; 'lease-name'?: string; 'cert-sync-seconds': number; 'shutdown-delay-seconds': number;
-  'route-index'?: boolean;
+  'route-index'?: boolean; 'route-query'?: boolean;
 }
 
 async function serve(args: ServeArgs) {
@@ -74,6 +75,10 @@ async function serve(args: ServeArgs) {
     tlsFiles = { certFile: args['cert-file'], keyFile: args['key-file'] };
   }
   const tls = readTls(tlsFiles);
+  // The route query needs the API server's request-header settings before the server is built: its TLS server
+  // verifies the front proxy's client certificates against their CA.
+  const requestHeader = args['route-query'] ? await readRequestHeaderSettings(rest, log) : undefined;
+  const clientAuth = requestHeader ? { requestCert: true, rejectUnauthorized: false, ca: requestHeader.clientCa } : {};
   // The caches log through the app's logger, and the app reads the caches: the app is built
   // first over this late-bound view of them.
   let cacheRef: ReturnType<typeof istioCache> | undefined;
@@ -96,15 +101,16 @@ async function serve(args: ServeArgs) {
     policy: () => policy,
     // Ready only while the certificate being served is valid: an expired one fails every API server call.
     tlsReady: () => !tlsWatch || tlsWatch.expiry().getTime() > Date.now(),
+    ...(requestHeader ? { routeQuery: { identify: identifyTls(requestHeader), mayList: subjectMayList(rest) } } : {}),
     fastify: {
-      https: { ...tls, minVersion: TLS_MIN_VERSION },
+      https: { ...tls, ...clientAuth, minVersion: TLS_MIN_VERSION },
       logger: { level: args['log-level'] },
       keepAliveTimeout: 65_000,
     },
   });
   const cache = istioCache(rest, app.log);
   cacheRef = cache;
-  tlsWatch = watchTls(app.server as import('node:https').Server, tlsFiles, app.log);
+  tlsWatch = watchTls(app.server as import('node:https').Server, tlsFiles, app.log, requestHeader ? { ca: requestHeader.clientCa } : {});
   const served = tlsWatch;
   const certKeeper = keeper;
   metrics.gauge('kubectl_gray_webhook_certificate_expiry_timestamp_seconds', 'When the served certificate and (self-managed) the CA expire, in Unix seconds.', () => [
@@ -208,6 +214,7 @@ await yargs(hideBin(process.argv))
     .option('record-dir', { type: 'string', describe: 'Write every AdmissionReview received to this folder (for benchmarks and bug reports)' })
     .option('failure-policy', { type: 'string', choices: ['Fail', 'Ignore'], describe: 'Set the validating configuration\'s main entries to this failurePolicy; Fail only once a self-check through the API server proves it reaches the webhook' })
     .option('route-index', { type: 'boolean', describe: 'Label VirtualServices that were written without the mutating entry, for the route index' })
+    .option('route-query', { type: 'boolean', describe: 'Answer which VirtualServices reach a service (query.kubectl-gray.io, through an APIService) from the cache; needs the API server\'s front proxy (--requestheader-* flags)' })
     .option('lease-name', { type: 'string', describe: 'Lease whose holder manages self-managed certificates (default: <secret-name>-leader)' })
     .option('cert-sync-seconds', { type: 'number', default: 5, describe: 'How often replicas check the certificate Secret' })
     .option('shutdown-delay-seconds', { type: 'number', default: 10, describe: 'On SIGTERM, keep serving (not ready, closing connections) this long before stopping' }),

@@ -10,6 +10,7 @@ import { type IstioCache, cacheDigest } from './cache.js';
 import { takesSubsetsAway } from './confirm.js';
 import { REQUEST_SHAPE, shapeProblem } from './admission/shape.js';
 import { Metrics } from './metrics.js';
+import { type RouteQueryOptions, registerRouteQuery } from './route-query.js';
 
 /** kube-apiserver sends up to 3 MiB objects, and a review carries object and oldObject. */
 export const BODY_LIMIT = 8 * 1024 * 1024;
@@ -32,6 +33,8 @@ export interface ServerOptions {
   freshVirtualServices?: () => Promise<readonly VirtualService[]>;
   /** True once the process is shutting down: readiness fails and replies close their connection. */
   draining?: () => boolean;
+  /** Serve the route query (webhook/route-query.ts): who asks, and what they may read. */
+  routeQuery?: Pick<RouteQueryOptions, 'identify' | 'mayList'>;
 }
 
 type Handler = (review: NonNullable<AdmissionReview['request']>) => Decision | Promise<Decision>;
@@ -164,6 +167,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   for (const path of ['/validate', '/selfcheck', '/mutate']) {
     app.route({ method: ['GET', 'PUT', 'DELETE', 'PATCH'], url: path, handler: notAllowed });
   }
+  if (options.routeQuery) registerRouteQuery(app, { ...options.routeQuery, cache: options.cache, metrics });
   app.get('/healthz', async () => 'ok');
   app.get('/readyz', async (_, reply) => {
     const cacheOk = options.cache.synced();

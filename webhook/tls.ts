@@ -28,14 +28,15 @@ function expiryOf(cert: Buffer): Date {
  * Polls the files (robust against the symlink swaps Secret volumes use) and swaps the context. Returns
  * a stop function and the served certificate's expiry (readiness fails once it has passed).
  */
-export function watchTls(server: Server, files: TlsFiles, log: TlsLog, intervalMs = 2000): { stop: () => void; expiry: ServingExpiry } {
+export function watchTls(server: Server, files: TlsFiles, log: TlsLog, context: { ca?: string } = {}, intervalMs = 2000): { stop: () => void; expiry: ServingExpiry } {
   let last = readTls(files);
   let expiry = expiryOf(last.cert);
   const reload = () => {
     try {
       const next = readTls(files);
       if (next.cert.equals(last.cert) && next.key.equals(last.key)) return;
-      server.setSecureContext({ ...next, minVersion: TLS_MIN_VERSION });
+      // The new context replaces the whole old one: what else it verified with (the client CA) goes in again.
+      server.setSecureContext({ ...next, ...context, minVersion: TLS_MIN_VERSION });
       last = next;
       expiry = expiryOf(next.cert);
       log.info({ certFile: files.certFile }, 'serving certificate reloaded');

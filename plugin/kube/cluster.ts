@@ -24,6 +24,12 @@ export interface WriteResult<T> {
   warnings: string[];
 }
 
+/** A VirtualService the route query names (webhook/route-query.ts): read it to have it. */
+export interface RouteRef {
+  namespace: string;
+  name: string;
+}
+
 /** Which objects of a list: those a label selector picks. */
 export interface ListSelection {
   labelSelector?: string;
@@ -37,6 +43,12 @@ export interface GrayCluster {
   /** Writes the object back with the resourceVersion it carries; a stale one fails with a Conflict. */
   replaceVirtualService(vs: VirtualService, dryRun: 'none' | 'server'): Promise<WriteResult<VirtualService>>;
   listDestinationRules(namespace: string | undefined, selection?: ListSelection): Promise<DestinationRule[]>;
+  /**
+   * The VirtualServices that reach a host, as the kubectl-gray webhook's route query answers (asked from a namespace:
+   * the user's), limited to namespaces where this user may list them; undefined when the cluster does not serve it
+   * (no webhook, an older one, or not ready), and the caller finds them itself.
+   */
+  serviceRoutes(namespace: string, host: string): Promise<RouteRef[] | undefined>;
   getService(namespace: string, name: string): Promise<ServiceSummary | undefined>;
   listPods(namespace: string): Promise<PodSummary[]>;
   /** The names of the namespaces this user may list (shell completion). */
@@ -149,6 +161,18 @@ export class KubeCluster implements GrayCluster {
   listDestinationRules(namespace: string | undefined, selection: ListSelection = {}): Promise<DestinationRule[]> {
     return this.at('destinationrules', namespace, undefined, async (path, apiVersion) =>
       withKind((await listAllPages<DestinationRule>(this.rest, path, selection)).items, 'DestinationRule', apiVersion));
+  }
+
+  async serviceRoutes(namespace: string, host: string): Promise<RouteRef[] | undefined> {
+    const path = `/apis/query.kubectl-gray.io/v1alpha1/namespaces/${encodeURIComponent(namespace)}/serviceroutes/${encodeURIComponent(host)}`;
+    try {
+      const answer = (await this.rest.request<{ virtualServices?: RouteRef[] }>('GET', path)).body;
+      return Array.isArray(answer.virtualServices) ? answer.virtualServices : undefined;
+    } catch (err) {
+      // Not served (404), not available (503), or not for this user: the API server's own lists still answer.
+      if (err instanceof ApiError) return undefined;
+      throw err;
+    }
   }
 
   async get<T extends KubeObject>(ref: ObjectRef): Promise<T | undefined> {

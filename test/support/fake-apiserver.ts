@@ -40,6 +40,8 @@ export interface FakeApiServerOptions {
   namespacedOnly?: boolean;
   /** What a watch (?watch=1) streams: these pieces of text, each written on its own, then the end. */
   watchPieces?: string[];
+  /** Answers the route query's paths (/apis/query.kubectl-gray.io/...) as the API server's aggregation layer would. */
+  routeQuery?: (path: string) => Promise<{ status: number; body: unknown }>;
 }
 
 /** The REST resource of a kind ("VirtualService" -> "virtualservices"). */
@@ -77,6 +79,10 @@ export async function startFakeApiServer(objects: KubeObject[], options: FakeApi
         res.end('404 page not found\n');
       };
       if (url.pathname.startsWith('/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations')) return send(200, { items: [] });
+      if (options.routeQuery && url.pathname.startsWith('/apis/query.kubectl-gray.io/')) {
+        void options.routeQuery(url.pathname).then(({ status, body }) => send(status, body));
+        return;
+      }
       if (url.pathname === '/apis') {
         const aggregated = !options.legacyDiscovery && /;as=APIGroupDiscoveryList/.test(String(req.headers.accept ?? ''));
         const byGroup = new Map<string, string[]>();

@@ -1,7 +1,7 @@
 // An in-memory API server for command tests: it keeps resourceVersions, refuses stale writes with a
 // Conflict as the real one does, and records every write so tests can check the literal object sent.
 import type { DestinationRule, KubeObject, VirtualService } from '../../core/model.js';
-import type { GrayCluster, ListSelection, ObjectRef, PodSummary, ServiceSummary, WriteResult } from '../../plugin/kube/cluster.js';
+import type { GrayCluster, ListSelection, ObjectRef, PodSummary, RouteRef, ServiceSummary, WriteResult } from '../../plugin/kube/cluster.js';
 import { ApiError } from '../../kube/errors.js';
 import { selects } from './label-selector.js';
 
@@ -58,6 +58,15 @@ export class FakeCluster implements GrayCluster {
     this.lists.push([resource, namespace ?? '*', selection.labelSelector].filter(Boolean).join(' '));
     const picked = objects.filter((o) => (!namespace || o.metadata.namespace === namespace) && selects(selection.labelSelector, o.metadata.labels ?? {}));
     return structuredClone(picked);
+  }
+
+  /** The route query's answers, "namespace host" each (none: not served, as on a cluster without the webhook). */
+  routeQuery?: (namespace: string, host: string) => RouteRef[] | undefined;
+  readonly routeQueries: string[] = [];
+
+  async serviceRoutes(namespace: string, host: string): Promise<RouteRef[] | undefined> {
+    this.routeQueries.push(`${namespace} ${host}`);
+    return this.routeQuery?.(namespace, host);
   }
 
   async listVirtualServices(namespace: string | undefined, selection?: ListSelection): Promise<VirtualService[]> {

@@ -2,12 +2,15 @@
 // written without it), and the plugin reading one service's routes through them instead of the whole cluster.
 import { expect } from 'chai';
 import { type DestinationRule, type KubeObject, type VirtualService, objectKey } from '../../core/model.js';
-import { INDEXED_LABEL, hostLabelKey, indexLabelChanges, indexLabels } from '../../core/route-index.js';
+import { INDEXED_LABEL, hostLabelKey, indexLabelChanges, indexLabels, indexedHosts, routesAbout } from '../../core/route-index.js';
 import { reviewIstioObject } from '../../core/admission.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
 import { mutate } from '../../webhook/admission/handlers.js';
 import type { AdmissionRequest } from '../../webhook/admission/review.js';
 import { RouteIndexKeeper } from '../../webhook/route-index.js';
+import { type Identity, identify, requestHeaderSettings } from '../../webhook/route-query.js';
+import { staticCache } from '../../webhook/cache.js';
+import { buildServer } from '../../webhook/server.js';
 import { ApiError } from '../../kube/errors.js';
 import { LARGE_CLUSTER, Reads } from '../../plugin/apply.js';
 import { FakeCluster } from '../support/fake-cluster.js';
@@ -206,3 +209,139 @@ describe('route index: the plugin reads one service\'s routes', function () {
     ]);
   });
 });
+
+describe('route query: the webhook answers which VirtualServices reach a service', function () {
+  this.timeout(60_000);
+  const wide = vs('mesh-wide', 'catch-all', ['*.shop.svc.cluster.local'], ['details.shop.svc.cluster.local']);
+  const world = () => [...bookinfo('shop').objects, ...Array.from({ length: 40 }, (_, i) => vs(`team-${i % 7}`, `svc-${i}`, [`svc-${i}`], [`svc-${i}`, ...(i % 5 === 0 ? ['ratings.shop.svc.cluster.local'] : [])])), wide]
+    .filter((o): o is VirtualService => o.kind === 'VirtualService').map((o) => ({ ...o, metadata: { ...o.metadata, resourceVersion: '7' } }));
+
+  it('from a cache, the same VirtualServices the route index\'s labels select, for every host', async () => {
+    const all = world();
+    const cluster = new FakeCluster('shop', all.map(labelled));
+    const hosts = new Set(all.flatMap((v) => [...indexedHosts(v)]).filter((h) => !h.startsWith('*')));
+    for (const host of hosts) {
+      const viaLabels = await new Reads(cluster, [host]).virtualServices();
+      expect(routesAbout(all, [host]).map(objectKey).sort(), host).to.deep.equal(viaLabels.map(objectKey).sort());
+    }
+    // ratings is named by reviews' VirtualService and by every fifth unrelated one: all of them, and the wildcard one.
+    expect(routesAbout(all, ['ratings.shop.svc.cluster.local']).map(objectKey).sort()).to.include.members(['shop/ratings', 'team-0/svc-0', 'team-5/svc-5', 'mesh-wide/catch-all']);
+  });
+
+  const identity: Identity = { user: 'dev', groups: ['team-shop', 'system:authenticated'], extra: {} };
+  const server = (options: { synced?: boolean; identify?: () => Identity | undefined; mayList?: (who: Identity, ns: string) => Promise<boolean> } = {}) => {
+    const cache = { ...staticCache(world(), []), synced: () => options.synced ?? true };
+    const asked: string[] = [];
+    const app = buildServer({
+      cache, policy: () => DEFAULT_POLICY,
+      routeQuery: {
+        identify: options.identify ?? (() => identity),
+        mayList: options.mayList ?? (async (who, ns) => { asked.push(`${who.user} ${ns}`); return ns === 'shop'; }),
+      },
+    });
+    return { app, asked };
+  };
+  const PATH = '/apis/query.kubectl-gray.io/v1alpha1/namespaces/shop/serviceroutes/reviews';
+
+  it('names the VirtualServices in namespaces where the caller may list them, asking once per namespace', async () => {
+    const { app, asked } = server();
+    const res = await app.inject({ method: 'GET', url: PATH.replace('reviews', 'ratings') });
+    expect(res.statusCode).to.equal(200);
+    expect(res.json()).to.deep.equal({
+      kind: 'ServiceRoutes', apiVersion: 'query.kubectl-gray.io/v1alpha1', metadata: { name: 'ratings', namespace: 'shop' },
+      host: 'ratings.shop.svc.cluster.local',
+      // Every fifth team's VirtualService and mesh-wide/catch-all reach ratings too, but this user may not list there.
+      virtualServices: [{ namespace: 'shop', name: 'ratings', resourceVersion: '7' }],
+    });
+    expect(asked.sort()).to.deep.equal(['dev mesh-wide', 'dev shop', ...Array.from({ length: 7 }, (_, i) => `dev team-${i}`)]);
+  });
+
+  it('refuses a caller the API server did not vouch for (401), and answers 503 before its cache is filled or when it cannot check access', async () => {
+    expect((await server({ identify: () => undefined }).app.inject({ method: 'GET', url: PATH })).json()).to.include({ kind: 'Status', code: 401, reason: 'Unauthorized' });
+    expect((await server({ synced: false }).app.inject({ method: 'GET', url: PATH })).json()).to.include({ code: 503, reason: 'ServiceUnavailable' });
+    const failing = server({ mayList: async () => { throw new Error('connection refused'); } });
+    expect((await failing.app.inject({ method: 'GET', url: PATH })).statusCode).to.equal(503);
+  });
+
+  it('serves its discovery documents, and says a list or a write is not served', async () => {
+    const { app } = server();
+    const resources = (await app.inject({ method: 'GET', url: '/apis/query.kubectl-gray.io/v1alpha1' })).json();
+    expect(resources).to.deep.include({ kind: 'APIResourceList', groupVersion: 'query.kubectl-gray.io/v1alpha1' });
+    expect(resources.resources[0]).to.include({ name: 'serviceroutes', namespaced: true, kind: 'ServiceRoutes' });
+    expect((await app.inject({ method: 'GET', url: '/apis/query.kubectl-gray.io' })).json()).to.include({ kind: 'APIGroup', name: 'query.kubectl-gray.io' });
+    const list = await app.inject({ method: 'GET', url: '/apis/query.kubectl-gray.io/v1alpha1/namespaces/shop/serviceroutes' });
+    expect(list.statusCode).to.equal(405);
+    expect((await app.inject({ method: 'DELETE', url: PATH })).json()).to.include({ kind: 'Status', code: 405 });
+  });
+
+  it('believes identity headers only on a verified connection from an allowed front proxy, and reads them as the API server writes them', () => {
+    const settings = requestHeaderSettings({
+      'requestheader-client-ca-file': '-----BEGIN CERTIFICATE-----\n...', 'requestheader-allowed-names': '["front-proxy-client"]',
+      'requestheader-username-headers': '["X-Remote-User"]', 'requestheader-group-headers': '["X-Remote-Group"]',
+      'requestheader-extra-headers-prefix': '["X-Remote-Extra-"]',
+    })!;
+    const headers = { 'x-remote-user': ['alice'], 'x-remote-group': ['dev', 'system:authenticated'], 'x-remote-extra-scopes%2fa': ['x'], 'x-other': ['y'] };
+    expect(identify(settings, true, 'front-proxy-client', headers)).to.deep.equal({ user: 'alice', groups: ['dev', 'system:authenticated'], extra: { 'scopes/a': ['x'] } });
+    expect(identify(settings, false, 'front-proxy-client', headers), 'certificate not verified').to.equal(undefined);
+    expect(identify(settings, true, 'someone-else', headers), 'not an allowed name').to.equal(undefined);
+    expect(identify(settings, true, 'front-proxy-client', {}), 'no user').to.equal(undefined);
+    expect(requestHeaderSettings({ 'client-ca-file': 'x' }), 'no front proxy configured').to.equal(undefined);
+  });
+
+  describe('the plugin asks it first', () => {
+    const apis: FakeApiServer[] = [];
+    after(async () => { await Promise.all(apis.map((a) => a.close())); });
+    /** A fake API server whose aggregation layer hands the route query to the webhook's own server, for user "dev". */
+    const start = async (objects: KubeObject[], answer = true) => {
+      const holder: { api?: FakeApiServer } = {};
+      const api = await startFakeApiServer(objects, {
+        routeQuery: async (path) => {
+          if (!answer) return { status: 503, body: { kind: 'Status', code: 503, reason: 'ServiceUnavailable', message: 'service unavailable' } };
+          const current = holder.api!.objects.filter((o): o is VirtualService => o.kind === 'VirtualService');
+          const app = buildServer({ cache: staticCache(current, []), policy: () => DEFAULT_POLICY, routeQuery: { identify: () => identity, mayList: async () => true } });
+          const res = await app.inject({ method: 'GET', url: path });
+          return { status: res.statusCode, body: res.json() };
+        },
+      });
+      holder.api = api;
+      apis.push(api);
+      return api;
+    };
+    const shopObjects = () => bookinfo('shop').objects.map((o) => ({ ...o, metadata: { ...o.metadata, resourceVersion: '7' } }));
+    const unrelatedObjects = (n: number) => Array.from({ length: n }, (_, i) => [vs(`team-${i % 7}`, `svc-${i}`, [`svc-${i}`]), dr(`team-${i % 7}`, `svc-${i}`, `svc-${i}`)]).flat();
+    const istioAndQuery = (api: FakeApiServer) => api.requests.filter((q) => q.startsWith('GET /apis/networking.istio.io/') || q.includes('query.kubectl-gray.io'));
+
+    it('one question, then the VirtualServices it names read by name; no list of VirtualServices at all', async () => {
+      const api = await start([...shopObjects(), ...unrelatedObjects(30)]);
+      const r = await runConnected(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
+      expect(r, r.stderr).to.deep.include({ code: 0, stderr: '' });
+      expect(istioAndQuery(api)).to.deep.equal([
+        'GET /apis/query.kubectl-gray.io/v1alpha1/namespaces/shop/serviceroutes/reviews.shop.svc.cluster.local',
+        'GET /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews',
+        'GET /apis/networking.istio.io/v1/namespaces/shop/destinationrules',
+        'GET /apis/networking.istio.io/v1/namespaces/istio-system/destinationrules',
+      ]);
+      expect(api.requests.at(-1)).to.equal('PUT /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews');
+      const written = api.objects.find((o) => o.kind === 'VirtualService' && o.metadata.name === 'reviews') as VirtualService;
+      expect(written.spec.http?.[0]?.route?.map((d) => d.weight)).to.deep.equal([90, 10]);
+    });
+
+    it('not answered (no webhook, or not ready), or naming nothing (a VirtualService just written): the API server\'s lists say', async () => {
+      const down = await start([...shopObjects()].map(labelled), false);
+      const r = await runConnected(['status', 'reviews', '-n', 'shop', '--kubeconfig', down.kubeconfig()]);
+      expect(r.stdout, r.stderr).to.include('shop/reviews');
+      expect(istioAndQuery(down).filter((q) => /virtualservices|serviceroutes/.test(q))).to.deep.equal([
+        'GET /apis/query.kubectl-gray.io/v1alpha1/namespaces/shop/serviceroutes/reviews.shop.svc.cluster.local',
+        'GET /apis/networking.istio.io/v1/virtualservices?labelSelector=kubectl-gray.io/route-index notin (v1)',
+        `GET /apis/networking.istio.io/v1/virtualservices?labelSelector=${REVIEWS}`,
+      ]);
+      const cluster = new FakeCluster('shop', shopObjects());
+      cluster.routeQuery = () => [];
+      const found = await new Reads(cluster, ['reviews.shop.svc.cluster.local']).virtualServices();
+      expect(found.map(objectKey)).to.include('shop/reviews');
+      expect(cluster.routeQueries).to.deep.equal(['shop reviews.shop.svc.cluster.local']);
+      expect(cluster.lists[0]).to.equal('virtualservices * kubectl-gray.io/route-index notin (v1)');
+    });
+  });
+});
+

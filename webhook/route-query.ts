@@ -1,0 +1,195 @@
+// The route query: an API the Kubernetes API server serves through its aggregation layer (an APIService naming the
+// webhook's Service), answered from the webhook's cache. "Which VirtualServices reach reviews?" then costs a lookup
+// in an index, where a label-selected list makes the API server look at every VirtualService it holds.
+//
+//   GET /apis/query.kubectl-gray.io/v1alpha1/namespaces/bookinfo/serviceroutes/reviews
+//   -> {kind: ServiceRoutes, host: reviews.bookinfo.svc.cluster.local, virtualServices: [{namespace, name, resourceVersion}]}
+//
+// The API server authenticates the caller and passes the identity in request headers over a TLS connection made
+// with its front-proxy client certificate (the request-header scheme every aggregated API uses); those headers are
+// believed only on a connection whose certificate the request-header CA signed. The answer names only the
+// VirtualServices in namespaces where that identity may list them (a SubjectAccessReview per namespace), and it is
+// a list of names: the caller reads the objects themselves, under its own RBAC, with their resourceVersions.
+import type { TLSSocket } from 'node:tls';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { resolveHost } from '../core/hosts.js';
+import { namespaceOf } from '../core/model.js';
+import { routesAbout } from '../core/route-index.js';
+import { ApiError } from '../kube/errors.js';
+import type { KubeRest } from '../kube/rest.js';
+import type { IstioCache } from './cache.js';
+import type { Metrics } from './metrics.js';
+
+export const QUERY_GROUP = 'query.kubectl-gray.io';
+export const QUERY_VERSION = 'v1alpha1';
+export const SERVICE_ROUTES = 'serviceroutes';
+const GROUP_VERSION = `${QUERY_GROUP}/${QUERY_VERSION}`;
+
+/** Who the API server says is asking. */
+export interface Identity {
+  user: string;
+  uid?: string;
+  groups: string[];
+  extra: Record<string, string[]>;
+}
+
+/**
+ * The API server's request-header settings, as it publishes them in kube-system/extension-apiserver-authentication
+ * (from its --requestheader-* flags): the CA of its front-proxy client certificate, and the headers it fills.
+ */
+export interface RequestHeaderSettings {
+  clientCa: string;
+  allowedNames: string[];
+  usernameHeaders: string[];
+  uidHeaders: string[];
+  groupHeaders: string[];
+  extraHeaderPrefixes: string[];
+}
+
+export const AUTHENTICATION_CONFIGMAP = { namespace: 'kube-system', name: 'extension-apiserver-authentication' };
+
+/** The settings from that ConfigMap's data; undefined when the API server has no front proxy configured. */
+export function requestHeaderSettings(data: Record<string, string> | undefined): RequestHeaderSettings | undefined {
+  const clientCa = data?.['requestheader-client-ca-file'];
+  if (!clientCa) return undefined;
+  const list = (key: string): string[] => {
+    try {
+      const v = JSON.parse(data[key] ?? '[]') as unknown;
+      return Array.isArray(v) ? v.map(String) : [];
+    } catch {
+      return [];
+    }
+  };
+  return {
+    clientCa, allowedNames: list('requestheader-allowed-names'), usernameHeaders: list('requestheader-username-headers'),
+    uidHeaders: list('requestheader-uid-headers'), groupHeaders: list('requestheader-group-headers'),
+    extraHeaderPrefixes: list('requestheader-extra-headers-prefix'),
+  };
+}
+
+/**
+ * The identity in a request's headers, if its connection presented a client certificate that the request-header CA
+ * signed (the TLS server verified it against that CA) with an allowed common name; else undefined.
+ */
+export function identify(settings: RequestHeaderSettings, verified: boolean, commonName: string | undefined,
+  headers: Record<string, string[] | undefined>): Identity | undefined {
+  if (!verified) return undefined;
+  if (settings.allowedNames.length > 0 && !settings.allowedNames.includes(commonName ?? '')) return undefined;
+  const values = (names: string[]) => names.flatMap((n) => headers[n.toLowerCase()] ?? []);
+  const user = values(settings.usernameHeaders)[0];
+  if (!user) return undefined;
+  const uid = values(settings.uidHeaders)[0];
+  const extra: Record<string, string[]> = {};
+  for (const [name, v] of Object.entries(headers)) {
+    const prefix = settings.extraHeaderPrefixes.find((p) => name.startsWith(p.toLowerCase()));
+    if (prefix && v) extra[decodeURIComponent(name.slice(prefix.length))] = v;
+  }
+  return { user, ...(uid ? { uid } : {}), groups: values(settings.groupHeaders), extra };
+}
+
+/** Whether the identity may list VirtualServices in the namespace (a SubjectAccessReview). */
+export type MayList = (who: Identity, namespace: string) => Promise<boolean>;
+
+export interface RouteQueryOptions {
+  cache: IstioCache;
+  /** Who asks, from the request (its TLS connection and headers); undefined when not the API server on their behalf. */
+  identify: (request: FastifyRequest) => Identity | undefined;
+  mayList: MayList;
+  metrics: Metrics;
+}
+
+const status = (reply: FastifyReply, code: number, reason: string, message: string) =>
+  reply.code(code).send({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
+
+/** The API group, its discovery documents, and the one resource, on the webhook's server. */
+export function registerRouteQuery(app: FastifyInstance, options: RouteQueryOptions): void {
+  const queries = options.metrics.counter('kubectl_gray_route_queries_total',
+    'Route queries (which VirtualServices reach a service) answered through the API server, by result.', ['result']);
+  // Discovery is public (as the API server's own is to any authenticated user): the aggregator reads it to
+  // mark the APIService available and to list the group for clients.
+  app.get(`/apis/${QUERY_GROUP}`, async () => ({
+    kind: 'APIGroup', apiVersion: 'v1', name: QUERY_GROUP,
+    versions: [{ groupVersion: GROUP_VERSION, version: QUERY_VERSION }], preferredVersion: { groupVersion: GROUP_VERSION, version: QUERY_VERSION },
+  }));
+  app.get(`/apis/${GROUP_VERSION}`, async () => ({
+    kind: 'APIResourceList', apiVersion: 'v1', groupVersion: GROUP_VERSION,
+    resources: [{ name: SERVICE_ROUTES, singularName: SERVICE_ROUTES, namespaced: true, kind: 'ServiceRoutes', verbs: ['get'] }],
+  }));
+  app.get<{ Params: { namespace: string; name: string } }>(`/apis/${GROUP_VERSION}/namespaces/:namespace/${SERVICE_ROUTES}/:name`, async (request, reply) => {
+    const who = options.identify(request);
+    if (!who) {
+      queries.inc({ result: 'unauthenticated' });
+      return status(reply, 401, 'Unauthorized', 'Unauthorized: only the API server may ask, on behalf of a user (through the APIService)');
+    }
+    // A guardrail's cache that was never filled answers nothing: the reader then asks the API server itself.
+    if (!options.cache.synced()) {
+      queries.inc({ result: 'not-ready' });
+      return status(reply, 503, 'ServiceUnavailable', 'the kubectl-gray webhook has not yet listed the VirtualServices; try again');
+    }
+    const { namespace, name } = request.params;
+    const host = resolveHost(name, namespace);
+    const found = routesAbout(options.cache.virtualServices(), [host]);
+    const namespaces = [...new Set(found.map(namespaceOf))];
+    const allowed = new Set<string>();
+    try {
+      const verdicts = await Promise.all(namespaces.map((ns) => options.mayList(who, ns)));
+      namespaces.forEach((ns, i) => { if (verdicts[i]) allowed.add(ns); });
+    } catch (err) {
+      request.log.warn({ err: String((err as Error)?.message ?? err) }, 'route query: SubjectAccessReview failed');
+      queries.inc({ result: 'error' });
+      return status(reply, 503, 'ServiceUnavailable', 'the kubectl-gray webhook could not check this user\'s access with the API server; try again');
+    }
+    queries.inc({ result: 'answered' });
+    return {
+      kind: 'ServiceRoutes', apiVersion: GROUP_VERSION, metadata: { name, namespace }, host,
+      virtualServices: found.filter((vs) => allowed.has(namespaceOf(vs)))
+        .map((vs) => ({ namespace: namespaceOf(vs), name: vs.metadata.name, resourceVersion: vs.metadata.resourceVersion }))
+        .sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)),
+    };
+  });
+  app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: `/apis/${GROUP_VERSION}/*`, handler: async (_request, reply) =>
+    status(reply, 405, 'MethodNotAllowed', `${SERVICE_ROUTES}.${QUERY_GROUP} can only be read one by one: GET .../namespaces/NAMESPACE/${SERVICE_ROUTES}/SERVICE`) });
+}
+
+/** The identity on a request that came over TLS (main.ts): its socket says whether the client certificate verified. */
+export function identifyTls(settings: RequestHeaderSettings): (request: FastifyRequest) => Identity | undefined {
+  return (request) => {
+    const socket = request.raw.socket as TLSSocket;
+    if (typeof socket.getPeerCertificate !== 'function') return undefined;
+    const cert = socket.getPeerCertificate();
+    const cn = cert?.subject?.CN;
+    return identify(settings, socket.authorized === true, Array.isArray(cn) ? cn[0] : cn, request.raw.headersDistinct);
+  };
+}
+
+/**
+ * The request-header settings the API server publishes; undefined (logged) when it has none or they cannot be read:
+ * the route query is then not served, and readers use the route index's labels.
+ */
+export async function readRequestHeaderSettings(rest: Pick<KubeRest, 'request'>, log: { warn(o: object, m: string): void }): Promise<RequestHeaderSettings | undefined> {
+  const { namespace, name } = AUTHENTICATION_CONFIGMAP;
+  try {
+    const cm = (await rest.request<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${namespace}/configmaps/${name}`)).body;
+    const settings = requestHeaderSettings(cm.data);
+    if (!settings) log.warn({ configMap: `${namespace}/${name}` }, 'route query off: the API server has no front proxy (--requestheader-client-ca-file)');
+    return settings;
+  } catch (err) {
+    const why = err instanceof ApiError && err.status === 403 ? 'no RBAC to read it (Role extension-apiserver-authentication-reader)' : String((err as Error)?.message ?? err);
+    log.warn({ configMap: `${namespace}/${name}`, err: why }, 'route query off: cannot read the API server\'s request-header settings');
+    return undefined;
+  }
+}
+
+/** A SubjectAccessReview per question (the webhook's ServiceAccount needs ClusterRole system:auth-delegator). */
+export function subjectMayList(rest: Pick<KubeRest, 'request'>): MayList {
+  return async (who, namespace) => {
+    const review = await rest.request<{ status?: { allowed?: boolean } }>('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+      apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview',
+      spec: {
+        user: who.user, groups: who.groups, extra: who.extra, ...(who.uid ? { uid: who.uid } : {}),
+        resourceAttributes: { namespace, verb: 'list', group: 'networking.istio.io', resource: 'virtualservices' },
+      },
+    });
+    return review.body.status?.allowed === true;
+  };
+}
