@@ -85,6 +85,14 @@ openssl x509 -req -in "$certs/apiserver.csr" -CA "$certs/ca.crt" -CAkey "$certs/
   -out "$certs/apiserver.crt" -extfile <(printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' \
   "IP:127.0.0.1,IP:$NODE_IP,IP:${SERVICE_CIDR%.*}.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local") 2>/dev/null
 
+# The front proxy: the API server's client certificate towards aggregated APIs (the webhook's route query), and
+# the CA those APIs verify it with (published in kube-system/extension-apiserver-authentication).
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$certs/front-proxy-ca.key" -out "$certs/front-proxy-ca.crt" -days 30 \
+  -subj /CN=kubectl-gray-local-front-proxy-ca 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout "$certs/front-proxy-client.key" -out "$certs/front-proxy-client.csr" -subj /CN=front-proxy-client 2>/dev/null
+openssl x509 -req -in "$certs/front-proxy-client.csr" -CA "$certs/front-proxy-ca.crt" -CAkey "$certs/front-proxy-ca.key" -CAcreateserial \
+  -days 30 -out "$certs/front-proxy-client.crt" -extfile <(printf 'extendedKeyUsage=clientAuth\n') 2>/dev/null
+
 # Pods reach the API server as the kubernetes Service (a lease-reconciled endpoint on the node IP), so
 # it listens beyond loopback; kubeconfigs on the host keep using 127.0.0.1.
 start kube-apiserver "$bin/kube-apiserver" \
@@ -100,7 +108,11 @@ start kube-apiserver "$bin/kube-apiserver" \
   --authorization-mode Node,RBAC \
   --enable-admission-plugins NodeRestriction \
   --kubelet-preferred-address-types InternalIP,Hostname \
-  --allow-privileged=true
+  --allow-privileged=true \
+  --requestheader-client-ca-file "$certs/front-proxy-ca.crt" --requestheader-allowed-names front-proxy-client \
+  --requestheader-username-headers X-Remote-User --requestheader-uid-headers X-Remote-Uid \
+  --requestheader-group-headers X-Remote-Group --requestheader-extra-headers-prefix X-Remote-Extra- \
+  --proxy-client-cert-file "$certs/front-proxy-client.crt" --proxy-client-key-file "$certs/front-proxy-client.key"
 wait_until 90 kube-apiserver curl -skf -H "Authorization: Bearer $admin_token" "https://127.0.0.1:$api_port/readyz"
 
 write_kubeconfig "$kubeconfig" admin "$admin_token"

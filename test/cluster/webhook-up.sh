@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Starts the admission webhook from the working tree (dist/, so `make build` first) on a free loopback
-# port with certificates from its own `certs` command, and registers it with the local API server
-# through a real ValidatingWebhookConfiguration and MutatingWebhookConfiguration.
+# Starts the admission webhook from the working tree (dist/, so `make build` first) on a free port with
+# certificates from its own `certs` command, and registers it with the local API server through a real
+# ValidatingWebhookConfiguration and MutatingWebhookConfiguration (at loopback), and its route query through an
+# APIService whose Service has the node IP as its one endpoint (an APIService can only name a Service).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 main="$root/dist/webhook/main.js"
@@ -13,9 +14,10 @@ if alive webhook; then
 fi
 port=$(free_ports 1)
 echo "$port" > "$state/webhook-port"
-node "$main" certs --out "$state/webhook-certs" --dns localhost --ip 127.0.0.1 >/dev/null
+service=kubectl-gray-harness
+node "$main" certs --out "$state/webhook-certs" --dns "localhost,$service.kubectl-gray-system.svc" --ip "127.0.0.1,$NODE_IP" >/dev/null
 
-setsid node "$main" serve --host 127.0.0.1 --port "$port" \
+setsid node "$main" serve --host 0.0.0.0 --port "$port" --route-query \
   --cert-file "$state/webhook-certs/tls.crt" --key-file "$state/webhook-certs/tls.key" \
   --policy "${WEBHOOK_POLICY:-$here/webhook-policy.yaml}" --kubeconfig "$kubeconfig" --route-index ${WEBHOOK_ARGS:-} \
   --shutdown-delay-seconds 0 \
@@ -93,4 +95,42 @@ webhooks:
     operations: [CREATE, UPDATE]
     scope: Namespaced
 YAML
+# The route query: the API server proxies /apis/query.kubectl-gray.io/... to the Service, i.e. to this process.
+k apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: $service, namespace: kubectl-gray-system}
+spec:
+  ports: [{name: https, port: 443, targetPort: $port, protocol: TCP}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: $service
+  namespace: kubectl-gray-system
+  labels: {kubernetes.io/service-name: $service, endpointslice.kubernetes.io/managed-by: kubectl-gray-harness}
+addressType: IPv4
+ports: [{name: https, port: $port, protocol: TCP}]
+endpoints: [{addresses: ["$NODE_IP"], conditions: {ready: true}}]
+YAML
+# Registered only once the Service's address leads here: a connection the API server opens before kube-proxy
+# has written the Service's rules leaves the host by the default route, and its keep-alive pool keeps it.
+cluster_ip=$(k get service -n kubectl-gray-system "$service" -o jsonpath='{.spec.clusterIP}')
+dns="$service.kubectl-gray-system.svc"
+through_service() { curl -sf --cacert "$state/webhook-certs/ca.crt" --resolve "$dns:443:$cluster_ip" "https://$dns/readyz" >/dev/null; }
+wait_until 60 kube-proxy through_service
+k apply -f - >/dev/null <<YAML
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata: {name: v1alpha1.query.kubectl-gray.io}
+spec:
+  group: query.kubectl-gray.io
+  version: v1alpha1
+  service: {name: $service, namespace: kubectl-gray-system, port: 443}
+  caBundle: "$ca"
+  groupPriorityMinimum: 1000
+  versionPriority: 15
+YAML
+k wait --for condition=Available --timeout 90s apiservice/v1alpha1.query.kubectl-gray.io >/dev/null \
+  || die "the route query's APIService is not Available: $(k get apiservice v1alpha1.query.kubectl-gray.io -o jsonpath='{.status.conditions[0].message}')"
 log "webhook on https://127.0.0.1:$port registered (log: $state/webhook.log)"

@@ -41,6 +41,7 @@ export async function helm(...args: string[]): Promise<{ code: number; stdout: s
 export function chartWebhookAlone(namespace: string): void {
   before(async () => {
     await k('delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'kubectl-gray-harness', '--ignore-not-found');
+    await k('delete', 'apiservice', 'v1alpha1.query.kubectl-gray.io', '--ignore-not-found');
   });
   after(async function () {
     this.timeout(180_000);
