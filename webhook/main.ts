@@ -15,7 +15,7 @@ import { generateCa, generateServing } from './certs.js';
 import { type FailurePolicy, FailurePolicyController } from './fail-closed.js';
 import { LeaseElector } from './lease.js';
 import { RouteIndexKeeper } from './route-index.js';
-import { identifyTls, readRequestHeaderSettings, subjectMayList } from './route-query.js';
+import { API_SERVICE_NAME, identifyTls, readRequestHeaderSettings, subjectMayList } from './route-query.js';
 import { Metrics } from './metrics.js';
 import { type SelfManagedOptions, secretOwner } from './self-managed.js';
 import { buildServer } from './server.js';
@@ -56,7 +56,7 @@ async function serve(args: ServeArgs) {
     const options: SelfManagedOptions = {
       namespace, secretName: args['secret-name'], webhookConfigName: args['webhook-config-name'], certDir: args['cert-dir'],
       dnsNames: [svc, `${svc}.${namespace}`, `${svc}.${namespace}.svc`, `${svc}.${namespace}.svc.cluster.local`],
-      caDays: args['ca-days'], certDays: args['cert-days'],
+      caDays: args['ca-days'], certDays: args['cert-days'], ...(args['route-query'] ? { apiServiceName: API_SERVICE_NAME } : {}),
     };
     // One replica (the Lease holder) writes certificates; every replica serves the Secret's, reloaded without a restart.
     // Owned like the Secret by the validating configuration, so helm uninstall leaves no Lease behind.

@@ -24,6 +24,8 @@ export const QUERY_GROUP = 'query.kubectl-gray.io';
 export const QUERY_VERSION = 'v1alpha1';
 export const SERVICE_ROUTES = 'serviceroutes';
 const GROUP_VERSION = `${QUERY_GROUP}/${QUERY_VERSION}`;
+/** The APIService that registers the group (the chart's; the harness's). */
+export const API_SERVICE_NAME = `${QUERY_VERSION}.${QUERY_GROUP}`;
 
 /** Who the API server says is asking. */
 export interface Identity {

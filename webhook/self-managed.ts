@@ -15,6 +15,8 @@ export interface SelfManagedOptions extends CertNeeds {
   /** Names of our ValidatingWebhookConfiguration and MutatingWebhookConfiguration. */
   webhookConfigName: string;
   certDir: string;
+  /** Our APIService (the route query), whose caBundle trusts the same CA; none when it is not served. */
+  apiServiceName?: string;
   /** Where new RSA keys come from (default: fresh ones; tests hand in fixture keys). */
   keySource?: KeySource;
 }
@@ -110,6 +112,22 @@ export async function reconcileCertificates(rest: KubeRest, options: SelfManaged
       for (const w of config.webhooks ?? []) w.clientConfig = { ...w.clientConfig, caBundle };
       await rest.request('PUT', path, config);
       log.info({ kind, name: options.webhookConfigName }, 'caBundle updated');
+    }, 10);
+  }
+  if (options.apiServiceName) {
+    const path = `/apis/apiregistration.k8s.io/v1/apiservices/${options.apiServiceName}`;
+    await retryOnConflict(async () => {
+      let service: { spec?: { caBundle?: string } };
+      try {
+        service = (await rest.request<{ spec?: { caBundle?: string } }>('GET', path)).body;
+      } catch (err) {
+        if (err instanceof ApiError && err.isNotFound) return log.warn({ kind: 'apiservices', name: options.apiServiceName }, 'APIService not found; caBundle not set');
+        throw err;
+      }
+      if (service.spec?.caBundle === caBundle) return;
+      service.spec = { ...service.spec, caBundle };
+      await rest.request('PUT', path, service);
+      log.info({ kind: 'apiservices', name: options.apiServiceName }, 'caBundle updated');
     }, 10);
   }
   // Served only now that the configurations trust its issuer: never a certificate the API server would refuse.

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { readYaml } from '../../core/yaml.js';
 import { parsePolicy } from '../../core/policy.js';
 import { ROOT } from '../support/fixtures.js';
-import { apply, eventually, freshNamespace, getJson, k, kubectl, waitForPods } from '../support/kubectl.js';
+import { apply, eventually, freshNamespace, getJson, k, kubectl, serviceAccountKubeconfig, waitForPods } from '../support/kubectl.js';
 import { CHART, chartWebhookAlone, helm, releasedChart } from '../support/helm.js';
 import { BOOKINFO_ROUTING } from '../support/admissions.js';
 
@@ -157,6 +157,12 @@ describe('e2e: the Helm chart', function () {
         const config = JSON.parse(await k('get', kind, 'kubectl-gray', '-o', 'json'));
         expect(config.webhooks.map((w: any) => w.clientConfig.caBundle)).to.deep.equal(config.webhooks.map(() => secret.data['ca-bundle.crt']));
       }
+      // The route query's APIService trusts the same CA, and the API server finds the pods behind it.
+      await eventually(async () => {
+        const apiService = JSON.parse(await k('get', 'apiservice', 'v1alpha1.query.kubectl-gray.io', '-o', 'json'));
+        expect(apiService.spec.caBundle).to.equal(secret.data['ca-bundle.crt']);
+        expect(apiService.status.conditions.find((c: any) => c.type === 'Available')).to.include({ status: 'True' });
+      }, 120_000, 1_000);
     });
 
     it('the webhook in its pods refuses bad weights, undefined subsets and removing a subset in use, and labels new Deployments', async () => {
@@ -229,6 +235,31 @@ describe('e2e: the Helm chart', function () {
       expect(found).to.deep.equal(['virtualservice.networking.istio.io/reviews', 'virtualservice.networking.istio.io/side-door']);
     });
 
+    it('answers the route query from its pods: anyone who may view a namespace may ask, and hears only of what they may list', async function () {
+      this.timeout(120_000);
+      const shop = await freshNamespace('chart-query');
+      await apply(shop, BOOKINFO_ROUTING);
+      const other = await freshNamespace('chart-query-other');
+      await apply(other, `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: edge}\nspec:\n  hosts: [edge.example.com]\n  http:\n  - route:\n    - destination: {host: reviews.${shop}.svc.cluster.local, subset: v1}\n`);
+      // The chart adds the query to the view role: a RoleBinding to view is all a user needs.
+      const viewer = await serviceAccountKubeconfig(shop, 'viewer');
+      await k('create', 'rolebinding', 'view', '--clusterrole=view', `--serviceaccount=${shop}:viewer`, '-n', shop);
+      // Istio's kinds are not in the view role unless Istio's install adds them: a Role says who may read them here.
+      await k('create', 'role', 'istio-reader', '--verb=get,list', '--resource=virtualservices.networking.istio.io,destinationrules.networking.istio.io', '-n', shop);
+      await k('create', 'rolebinding', 'istio-reader', '--role=istio-reader', `--serviceaccount=${shop}:viewer`, '-n', shop);
+      const names = async (kubeconfig?: string) => {
+        const r = await kubectl(['get', 'serviceroutes.query.kubectl-gray.io', 'reviews', '-n', shop, '-o', 'json'], kubeconfig ? { env: { KUBECONFIG: kubeconfig } } : {});
+        if (r.code !== 0) throw new Error(r.stderr);
+        return (JSON.parse(r.stdout).virtualServices as any[]).map((x) => `${x.namespace}/${x.name}`).sort();
+      };
+      await eventually(async () => expect(await names()).to.deep.equal([`${other}/edge`, `${shop}/reviews`].sort()), 60_000, 500);
+      expect(await names(viewer)).to.deep.equal([`${shop}/reviews`]);
+      const g = await kubectl(['gray', 'status', 'reviews', '-n', shop, '--kubeconfig', viewer]);
+      expect(g.code, g.stderr).to.equal(0);
+      expect(g.stdout).to.contain(`${shop}/reviews`);
+      expect(Number(/route_queries_total\{result="answered"\} (\d+)/.exec(await metrics())?.[1] ?? 0)).to.be.greaterThan(0);
+    });
+
     it('helm upgrade with a new policy takes effect without restarting the pods', async function () {
       this.timeout(240_000); // the kubelet refreshes ConfigMap volumes on its sync period, the webhook polls the file
       const frozen = await freshNamespace('chart-frozen');
@@ -251,8 +282,9 @@ describe('e2e: the Helm chart', function () {
       const r = await helm('uninstall', 'kubectl-gray', '-n', ns, '--wait');
       expect(r.code, r.stderr).to.equal(0);
       await eventually(async () => {
-        const left = await k('get', 'validatingwebhookconfiguration,mutatingwebhookconfiguration,clusterrole,clusterrolebinding', '-l', 'app.kubernetes.io/instance=kubectl-gray', '-o', 'name');
+        const left = await k('get', 'validatingwebhookconfiguration,mutatingwebhookconfiguration,clusterrole,clusterrolebinding,apiservice', '-l', 'app.kubernetes.io/instance=kubectl-gray', '-o', 'name');
         expect(left.trim()).to.equal('');
+        expect((await k('get', 'rolebindings', '-n', 'kube-system', '-l', 'app.kubernetes.io/instance=kubectl-gray', '-o', 'name')).trim()).to.equal('');
         expect((await kubectl(['get', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'kubectl-gray'])).code).to.not.equal(0);
         const inNamespace = await k('get', 'secrets,roles,rolebindings,serviceaccounts,configmaps,services,deployments', '-n', ns, '-o', 'name');
         expect(inNamespace.split('\n').filter((n) => n && !n.endsWith('/kube-root-ca.crt') && !n.endsWith('/default'))).to.deep.equal([]);

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { vsYaml } from '../support/admissions.js';
 import { fixturePath } from '../support/fixtures.js';
-import { CLUSTER_DIR, CLUSTER_SCRIPTS, apply, eventually, freshNamespace, getJson, k, kubectl } from '../support/kubectl.js';
+import { CLUSTER_DIR, CLUSTER_SCRIPTS, apply, eventually, freshNamespace, getJson, k, kubectl, serviceAccountKubeconfig } from '../support/kubectl.js';
 
 const BOOKINFO = readFileSync(fixturePath('bookinfo.yaml'), 'utf8');
 
@@ -133,6 +133,56 @@ describe('e2e: admission webhook on a real API server', function () {
     expect(g.code, g.stderr).to.equal(3);
     expect(g.stderr).to.contain('error: refused by 1 rule violation(s); nothing was changed:\n  GRAY201 namespace-forbidden: VirtualService gray-forbidden/reviews metadata.namespace');
     expect((await getJson<{ metadata: { resourceVersion: string } }>('gray-forbidden', 'vs', 'reviews')).metadata.resourceVersion).to.equal(before.metadata.resourceVersion);
+  });
+
+  it('the route query: the API server says who asks, the answer names only what they may list, and kubectl gray reads through it', async () => {
+    const ns = await shop('query');
+    const other = await freshNamespace('query-other');
+    // Another team's VirtualService that also sends to this shop's reviews.
+    await apply(other, `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: edge}\nspec:\n  hosts: [edge.example.com]\n  http:\n  - route:\n    - destination: {host: reviews.${ns}.svc.cluster.local, subset: v1}\n`);
+    const path = `/apis/query.kubectl-gray.io/v1alpha1/namespaces/${ns}/serviceroutes/reviews`;
+    const names = async () => (JSON.parse(await k('get', '--raw', path)).virtualServices as Array<{ namespace: string; name: string }>)
+      .map((r) => `${r.namespace}/${r.name}`).sort();
+    await eventually(async () => expect(await names()).to.deep.equal([`${other}/edge`, `${ns}/reviews`].sort()));
+
+    // A ServiceAccount that may view the shop alone: the other team's route is left out. One with no access at all
+    // is refused by the API server itself, before the webhook is asked.
+    const viewer = await serviceAccountKubeconfig(ns, 'viewer');
+    const stranger = await serviceAccountKubeconfig(ns, 'stranger');
+    await k('create', 'rolebinding', 'view', '--clusterrole=view', `--serviceaccount=${ns}:viewer`, '-n', ns);
+    // Istio's kinds are not in the view role unless Istio's install adds them: a Role says who may read them here.
+    await k('create', 'role', 'istio-reader', '--verb=get,list', '--resource=virtualservices.networking.istio.io,destinationrules.networking.istio.io', '-n', ns);
+    await k('create', 'rolebinding', 'istio-reader', '--role=istio-reader', `--serviceaccount=${ns}:viewer`, '-n', ns);
+    await k('create', 'clusterrole', `serviceroutes-${ns}`, '--verb=get', '--resource=serviceroutes.query.kubectl-gray.io');
+    await k('create', 'clusterrolebinding', `serviceroutes-${ns}`, `--clusterrole=serviceroutes-${ns}`, `--serviceaccount=${ns}:viewer`);
+    try {
+      const as = (kubeconfig: string) => kubectl(['get', '--raw', path], { env: { KUBECONFIG: kubeconfig } });
+      await eventually(async () => {
+        const r = await as(viewer);
+        expect(r.code, r.stderr).to.equal(0);
+        expect(JSON.parse(r.stdout).virtualServices.map((x: { namespace: string; name: string }) => `${x.namespace}/${x.name}`)).to.deep.equal([`${ns}/reviews`]);
+      });
+      const refused = await as(stranger);
+      expect(refused.code).to.not.equal(0);
+      expect(refused.stderr).to.contain('Forbidden');
+    } finally {
+      await kubectl(['delete', 'clusterrole,clusterrolebinding', `serviceroutes-${ns}`, '--ignore-not-found']);
+    }
+
+    // Straight at the webhook, without the API server's client certificate, the same headers are not believed.
+    const port = readFileSync(join(CLUSTER_DIR, 'webhook-port'), 'utf8').trim();
+    const forged = execFileSync('curl', ['-sk', '-H', 'X-Remote-User: admin', '-H', 'X-Remote-Group: system:masters', `https://127.0.0.1:${port}${path}`], { encoding: 'utf8' });
+    expect(JSON.parse(forged)).to.include({ kind: 'Status', code: 401 });
+
+    // kubectl gray asks it, then reads and writes the one VirtualService it names.
+    const answered = async () => Number(/kubectl_gray_route_queries_total\{result="answered"\} (\d+)/.exec(
+      execFileSync('curl', ['-sk', `https://127.0.0.1:${port}/metrics`], { encoding: 'utf8' }))?.[1] ?? 0);
+    const before = await answered();
+    const g = await kubectl(['gray', 'set-weight', 'reviews', 'v2=10', '-n', ns]);
+    expect(g.code, g.stderr).to.equal(0);
+    expect(await answered()).to.equal(before + 1);
+    const vs = await getJson<{ spec: { http: Array<{ route: Array<{ weight?: number }> }> } }>(ns, 'vs', 'reviews');
+    expect(vs.spec.http[0]!.route.map((r) => r.weight)).to.deep.equal([90, 10]);
   });
 
   it('scenario 13: kube-system is never sent to it, and when it is down it refuses only what it guards', async () => {

@@ -2,10 +2,11 @@
 // `kubectl gray ...` goes through kubectl's own plugin discovery to the executable krew installed, as it does
 // for a user (test/support/krew.ts; the suite's root hook installs it first).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './fixtures.js';
 import { KREW_BIN, KREW_ENV } from './krew.js';
+import { tempDir } from './temp.js';
 import { eventually } from './wait.js';
 
 export interface Result {
@@ -55,6 +56,22 @@ export async function apply(namespace: string | undefined, yaml: string): Promis
 
 export async function getJson<T>(namespace: string, ...what: string[]): Promise<T> {
   return JSON.parse(await k('get', '-n', namespace, ...what, '-o', 'json')) as T;
+}
+
+/**
+ * A kubeconfig for a ServiceAccount made in `namespace` (a real identity with a token from the API server, holding
+ * whatever RBAC the test binds to `system:serviceaccount:NAMESPACE:NAME`), with the admin's server and CA.
+ */
+export async function serviceAccountKubeconfig(namespace: string, name: string): Promise<string> {
+  await k('create', 'serviceaccount', name, '-n', namespace);
+  const token = (await k('create', 'token', name, '-n', namespace, '--duration=1h')).trim();
+  const config = JSON.parse(await k('config', 'view', '--minify', '--raw', '-o', 'json'));
+  config.users = [{ name, user: { token } }];
+  config.contexts[0].context.user = name;
+  config.contexts[0].context.namespace = namespace;
+  const file = join(tempDir('kubeconfig'), `${namespace}-${name}`);
+  writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
+  return file;
 }
 
 let counter = 0;

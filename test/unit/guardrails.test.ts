@@ -192,16 +192,20 @@ describe('guardrails: one certificate owner (Lease)', () => {
   });
 });
 
+const API_SERVICE = '/apis/apiregistration.k8s.io/v1/apiservices/v1alpha1.query.kubectl-gray.io';
+
 describe('guardrails: certificates shared by replicas', () => {
   const SECRET = `/api/v1/namespaces/${NS}/secrets/kubectl-gray-webhook-certs`;
   const setup = () => {
     const rest = new FakeRest();
     rest.put(VWC, webhookConfiguration('Ignore'));
     rest.put(MWC, { metadata: { name: 'kubectl-gray' }, webhooks: [{ name: 'deployments.mutate.kubectl-gray.io', clientConfig: {} }] });
+    rest.put(API_SERVICE, { metadata: { name: 'v1alpha1.query.kubectl-gray.io' }, spec: { group: 'query.kubectl-gray.io', version: 'v1alpha1', service: { name: 'kubectl-gray-webhook' } } });
     const keys = fixtureKeys();
     const options = (dir: string): SelfManagedOptions => ({
       namespace: NS, secretName: 'kubectl-gray-webhook-certs', webhookConfigName: 'kubectl-gray', certDir: dir,
       dnsNames: ['kubectl-gray-webhook.kubectl-gray-system.svc'], caDays: 3650, certDays: 365, keySource: keys,
+      apiServiceName: 'v1alpha1.query.kubectl-gray.io',
     });
     const replica = (leader: boolean) => {
       const dir = tempDir('replica');
@@ -244,6 +248,10 @@ describe('guardrails: certificates shared by replicas', () => {
     expect(follower.served()).to.equal(leader.served());
     expect(follower.served()).to.equal(secret().text['tls.crt']);
     expect(bundle()).to.equal(secret().text['ca.crt']);
+    // The route query's APIService trusts the same CA, and keeps the rest of its spec.
+    const apiService = rest.get(API_SERVICE);
+    expect(Buffer.from(apiService.spec.caBundle, 'base64').toString()).to.equal(secret().text['ca.crt']);
+    expect(apiService.spec.service).to.deep.equal({ name: 'kubectl-gray-webhook' });
     expect(follower.keeper.caExpiry!.getTime()).to.equal(new Date(new X509Certificate(secret().text['ca.crt']!).validTo).getTime());
   });
 
