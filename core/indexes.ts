@@ -8,7 +8,7 @@ import { type DestinationRule, type VirtualService, namespaceOf } from './model.
 const indexes = new WeakMap<readonly unknown[], Map<string, unknown[]>>();
 
 /** Groups items under every key `keysOf` gives them; built once per array (by identity). */
-export function indexed<T>(items: readonly T[], keysOf: (item: T) => Iterable<string>): Map<string, T[]> {
+function indexed<T>(items: readonly T[], keysOf: (item: T) => Iterable<string>): Map<string, T[]> {
   let index = indexes.get(items) as Map<string, T[]> | undefined;
   if (!index) {
     index = new Map();

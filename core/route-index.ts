@@ -15,7 +15,6 @@
 import { createHash } from 'node:crypto';
 import { destinationsOf } from './destinations.js';
 import { resolveHost } from './hosts.js';
-import { indexed } from './indexes.js';
 import { type KubeObject, type VirtualService, jsonEqual, namespaceOf, objectKey } from './model.js';
 
 export const ROUTE_LABEL_PREFIX = 'routes.kubectl-gray.io/';
@@ -85,23 +84,62 @@ export function onlyIndexLabelsChange(before: KubeObject, after: KubeObject): bo
     && jsonEqual(rest(before), rest(after));
 }
 
-/** The key under which routesAbout's index keeps every VirtualService with a wildcard host (no host is "*" plus a space). */
+/** Where RouteTable keeps every VirtualService with a wildcard host (no host is "*" plus a space). */
 const WILDCARD_KEY = '* ';
 
 /**
- * The VirtualServices a reader of these hosts' routes needs, from a cache of them all: what the label-selected
- * reads return where the index is kept (plugin/apply.ts Reads), i.e. those about the hosts, those about the other
- * hosts they name (a VirtualService for reviews that also sends to ratings is checked against ratings' routes),
- * and every one with a wildcard host. The index is built once per array (the webhook's caches hand one per state).
+ * VirtualServices by the hosts they are about (indexedHosts), kept up to date one object at a time: the webhook's
+ * cache changes it with each watch event, so a question costs a few lookups, never a pass over the cluster.
  */
-export function routesAbout(virtualServices: readonly VirtualService[], hosts: Iterable<string>): VirtualService[] {
-  const index = indexed(virtualServices, (vs) => [...indexedHosts(vs)].map((h) => (isWildcard(h) ? WILDCARD_KEY : h.toLowerCase())));
-  const found = new Map<string, VirtualService>();
-  const add = (key: string) => { for (const vs of index.get(key) ?? []) found.set(objectKey(vs), vs); };
-  const asked = new Set([...hosts].filter((h) => !isWildcard(h)).map((h) => h.toLowerCase()));
-  add(WILDCARD_KEY);
-  for (const h of asked) add(h);
-  const named = [...found.values()].flatMap((vs) => [...indexedHosts(vs)]).filter((h) => !isWildcard(h)).map((h) => h.toLowerCase());
-  for (const h of new Set(named)) if (!asked.has(h)) add(h);
-  return [...found.values()];
+export class RouteTable {
+  private readonly byHost = new Map<string, Map<string, VirtualService>>();
+  private readonly keysOf = new Map<string, string[]>();
+
+  constructor(virtualServices: Iterable<VirtualService> = []) {
+    for (const vs of virtualServices) this.set(vs);
+  }
+
+  set(vs: VirtualService): void {
+    const key = objectKey(vs);
+    this.delete(key);
+    const keys = [...new Set([...indexedHosts(vs)].map((h) => (isWildcard(h) ? WILDCARD_KEY : h.toLowerCase())))];
+    for (const k of keys) {
+      let those = this.byHost.get(k);
+      if (!those) this.byHost.set(k, those = new Map());
+      those.set(key, vs);
+    }
+    this.keysOf.set(key, keys);
+  }
+
+  clear(): void {
+    this.byHost.clear();
+    this.keysOf.clear();
+  }
+
+  /** Forgets the VirtualService with this namespace/name key. */
+  delete(key: string): void {
+    for (const k of this.keysOf.get(key) ?? []) {
+      const those = this.byHost.get(k)!;
+      those.delete(key);
+      if (those.size === 0) this.byHost.delete(k);
+    }
+    this.keysOf.delete(key);
+  }
+
+  /**
+   * The VirtualServices a reader of these hosts' routes needs: what the label-selected reads return where the index
+   * is kept (plugin/apply.ts Reads), i.e. those about the hosts, those about the other hosts they name (a
+   * VirtualService for reviews that also sends to ratings is checked against ratings' routes), and every one with a
+   * wildcard host.
+   */
+  about(hosts: Iterable<string>): VirtualService[] {
+    const found = new Map<string, VirtualService>();
+    const add = (k: string) => { for (const [key, vs] of this.byHost.get(k) ?? []) found.set(key, vs); };
+    const asked = new Set([...hosts].filter((h) => !isWildcard(h)).map((h) => h.toLowerCase()));
+    add(WILDCARD_KEY);
+    for (const h of asked) add(h);
+    const named = new Set([...found.keys()].flatMap((key) => this.keysOf.get(key)!).filter((k) => k !== WILDCARD_KEY));
+    for (const h of named) if (!asked.has(h)) add(h);
+    return [...found.values()];
+  }
 }

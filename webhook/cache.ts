@@ -3,12 +3,15 @@
 // them; it never calls the API server per request. A cache counts as synced only once a list has succeeded:
 // until then the webhook is not ready, so no decision is made from a cache that was never filled.
 import { type DestinationRule, type KubeObject, type VirtualService, objectKey } from '../core/model.js';
+import { RouteTable } from '../core/route-index.js';
 import { ApiError } from '../kube/errors.js';
 import { type KubeRest, type WatchEvent, listAllPages } from '../kube/rest.js';
 import type { IstioSnapshot } from './admission/handlers.js';
 
 export interface IstioCache extends IstioSnapshot {
   synced(): boolean;
+  /** The cached VirtualServices by the hosts they are about, kept with each change (the route query asks it). */
+  routes(): RouteTable;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -37,13 +40,22 @@ export function cacheDigest(objects: readonly KubeObject[]): number {
 
 /** A fixed snapshot: for tests and the benchmark. */
 export function staticCache(virtualServices: VirtualService[], destinationRules: DestinationRule[]): IstioCache {
+  const routes = new RouteTable(virtualServices);
   return {
+    routes: () => routes,
     virtualServices: () => virtualServices,
     destinationRules: () => destinationRules,
     synced: () => true,
     start: async () => undefined,
     stop: async () => undefined,
   };
+}
+
+/** What else follows a Reflector's objects, one change at a time (an index). */
+export interface Follower<T> {
+  set(o: T): void;
+  delete(key: string): void;
+  clear(): void;
 }
 
 /** One kind's objects, kept by list-then-watch, restarting after failures with a growing pause. */
@@ -62,7 +74,8 @@ export class Reflector<T extends KubeObject> {
   private resolveFirst!: () => void;
 
   constructor(private readonly rest: Rest, private readonly path: string, private readonly apiVersion: string,
-    private readonly kind: string, private readonly log: Logger, private readonly backoffMs = 500, private readonly snapshotMs = SNAPSHOT_MS) {
+    private readonly kind: string, private readonly log: Logger, private readonly backoffMs = 500, private readonly snapshotMs = SNAPSHOT_MS,
+    private readonly follower?: Follower<T>) {
     this.firstList = new Promise((resolve) => { this.resolveFirst = resolve; });
   }
 
@@ -120,8 +133,15 @@ export class Reflector<T extends KubeObject> {
     const o = event.object as unknown as T;
     this.resourceVersion = o.metadata?.resourceVersion ?? this.resourceVersion;
     if (event.type === 'BOOKMARK') return;
-    if (event.type === 'DELETED') this.objects.delete(objectKey(o));
-    else this.objects.set(objectKey(o), this.kept(o));
+    const key = objectKey(o);
+    if (event.type === 'DELETED') {
+      this.objects.delete(key);
+      this.follower?.delete(key);
+    } else {
+      const kept = this.kept(o);
+      this.objects.set(key, kept);
+      this.follower?.set(kept);
+    }
     this.stale = true;
   }
 
@@ -132,6 +152,10 @@ export class Reflector<T extends KubeObject> {
         if (!this.resourceVersion) {
           const { items, resourceVersion } = await this.listAll();
           this.objects = new Map(items.map((o) => [objectKey(o), o]));
+          if (this.follower) {
+            this.follower.clear();
+            for (const o of items) this.follower.set(o);
+          }
           this.snapshot = undefined;
           this.resourceVersion = resourceVersion;
           if (!this.listed) this.log.info({ kind: this.kind, count: items.length }, 'cache synced');
@@ -160,10 +184,12 @@ export class Reflector<T extends KubeObject> {
 
 export function istioCache(rest: Rest, log: Logger, version = 'v1'): IstioCache & { freshVirtualServices(): Promise<VirtualService[]> } {
   const group = 'networking.istio.io';
-  const vs = new Reflector<VirtualService>(rest, `/apis/${group}/${version}/virtualservices`, `${group}/${version}`, 'VirtualService', log);
+  const routes = new RouteTable();
+  const vs = new Reflector<VirtualService>(rest, `/apis/${group}/${version}/virtualservices`, `${group}/${version}`, 'VirtualService', log, undefined, undefined, routes);
   const dr = new Reflector<DestinationRule>(rest, `/apis/${group}/${version}/destinationrules`, `${group}/${version}`, 'DestinationRule', log);
   return {
     virtualServices: () => vs.list(),
+    routes: () => routes,
     freshVirtualServices: () => vs.fresh(),
     destinationRules: () => dr.list(),
     synced: () => vs.synced() && dr.synced(),

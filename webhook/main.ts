@@ -7,6 +7,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { type Policy, parsePolicy } from '../core/policy.js';
+import { RouteTable } from '../core/route-index.js';
 import { istioCache } from './cache.js';
 import { readYaml } from '../core/yaml.js';
 import { KubeRest } from '../kube/rest.js';
@@ -15,7 +16,7 @@ import { generateCa, generateServing } from './certs.js';
 import { type FailurePolicy, FailurePolicyController } from './fail-closed.js';
 import { LeaseElector } from './lease.js';
 import { RouteIndexKeeper } from './route-index.js';
-import { API_SERVICE_NAME, identifyTls, readRequestHeaderSettings, subjectMayList } from './route-query.js';
+import { API_SERVICE_NAME, RequestHeaderKeeper, identifyTls, subjectMayList } from './route-query.js';
 import { Metrics } from './metrics.js';
 import { type SelfManagedOptions, secretOwner } from './self-managed.js';
 import { buildServer } from './server.js';
@@ -75,10 +76,10 @@ async function serve(args: ServeArgs) {
     tlsFiles = { certFile: args['cert-file'], keyFile: args['key-file'] };
   }
   const tls = readTls(tlsFiles);
-  // The route query needs the API server's request-header settings before the server is built: its TLS server
-  // verifies the front proxy's client certificates against their CA.
-  const requestHeader = args['route-query'] ? await readRequestHeaderSettings(rest, log) : undefined;
-  const clientAuth = requestHeader ? { requestCert: true, rejectUnauthorized: false, ca: requestHeader.clientCa } : {};
+  // The route query: its TLS server asks every client for a certificate (admission calls come without one, and
+  // are served all the same) and verifies it against the front proxy's CA once that is read.
+  const requestHeader = args['route-query'] ? new RequestHeaderKeeper(rest, log) : undefined;
+  const clientAuth = requestHeader ? { requestCert: true, rejectUnauthorized: false } : {};
   // The caches log through the app's logger, and the app reads the caches: the app is built
   // first over this late-bound view of them.
   let cacheRef: ReturnType<typeof istioCache> | undefined;
@@ -93,6 +94,7 @@ async function serve(args: ServeArgs) {
     },
     cache: {
       virtualServices: () => cacheRef?.virtualServices() ?? [],
+      routes: () => cacheRef?.routes() ?? new RouteTable(),
       destinationRules: () => cacheRef?.destinationRules() ?? [],
       synced: () => cacheRef?.synced() ?? false,
       start: async () => undefined,
@@ -101,7 +103,7 @@ async function serve(args: ServeArgs) {
     policy: () => policy,
     // Ready only while the certificate being served is valid: an expired one fails every API server call.
     tlsReady: () => !tlsWatch || tlsWatch.expiry().getTime() > Date.now(),
-    ...(requestHeader ? { routeQuery: { identify: identifyTls(requestHeader), mayList: subjectMayList(rest) } } : {}),
+    ...(requestHeader ? { routeQuery: { identify: identifyTls(() => requestHeader.current), ready: () => !!requestHeader.current, mayList: subjectMayList(rest) } } : {}),
     fastify: {
       https: { ...tls, ...clientAuth, minVersion: TLS_MIN_VERSION },
       logger: { level: args['log-level'] },
@@ -110,7 +112,9 @@ async function serve(args: ServeArgs) {
   });
   const cache = istioCache(rest, app.log);
   cacheRef = cache;
-  tlsWatch = watchTls(app.server as import('node:https').Server, tlsFiles, app.log, requestHeader ? { ca: requestHeader.clientCa } : {});
+  tlsWatch = watchTls(app.server as import('node:https').Server, tlsFiles, app.log);
+  const trust = tlsWatch.trustClients;
+  requestHeader?.start((settings) => trust(settings.clientCa));
   const served = tlsWatch;
   const certKeeper = keeper;
   metrics.gauge('kubectl_gray_webhook_certificate_expiry_timestamp_seconds', 'When the served certificate and (self-managed) the CA expire, in Unix seconds.', () => [
@@ -169,6 +173,7 @@ async function serve(args: ServeArgs) {
     failurePolicy?.stop();
     keeper?.stop();
     routeIndex?.stop();
+    requestHeader?.stop();
     await elector?.stop(); // the other replica takes the Lease at once
     await new Promise((r) => setTimeout(r, delayMs));
     tlsWatch?.stop();

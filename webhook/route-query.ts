@@ -14,7 +14,6 @@ import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { resolveHost } from '../core/hosts.js';
 import { namespaceOf } from '../core/model.js';
-import { routesAbout } from '../core/route-index.js';
 import { ApiError } from '../kube/errors.js';
 import type { KubeRest } from '../kube/rest.js';
 import type { IstioCache } from './cache.js';
@@ -96,6 +95,8 @@ export interface RouteQueryOptions {
   cache: IstioCache;
   /** Who asks, from the request (its TLS connection and headers); undefined when not the API server on their behalf. */
   identify: (request: FastifyRequest) => Identity | undefined;
+  /** Whether it can tell who asks yet (the API server's request-header settings are known). */
+  ready?: () => boolean;
   mayList: MayList;
   metrics: Metrics;
 }
@@ -118,6 +119,10 @@ export function registerRouteQuery(app: FastifyInstance, options: RouteQueryOpti
     resources: [{ name: SERVICE_ROUTES, singularName: SERVICE_ROUTES, namespaced: true, kind: 'ServiceRoutes', verbs: ['get'] }],
   }));
   app.get<{ Params: { namespace: string; name: string } }>(`/apis/${GROUP_VERSION}/namespaces/:namespace/${SERVICE_ROUTES}/:name`, async (request, reply) => {
+    if (options.ready && !options.ready()) {
+      queries.inc({ result: 'not-ready' });
+      return status(reply, 503, 'ServiceUnavailable', 'the kubectl-gray webhook has not yet read the API server\'s request-header settings; see its log');
+    }
     const who = options.identify(request);
     if (!who) {
       queries.inc({ result: 'unauthenticated' });
@@ -130,7 +135,7 @@ export function registerRouteQuery(app: FastifyInstance, options: RouteQueryOpti
     }
     const { namespace, name } = request.params;
     const host = resolveHost(name, namespace);
-    const found = routesAbout(options.cache.virtualServices(), [host]);
+    const found = options.cache.routes().about([host]);
     const namespaces = [...new Set(found.map(namespaceOf))];
     const allowed = new Set<string>();
     try {
@@ -154,30 +159,59 @@ export function registerRouteQuery(app: FastifyInstance, options: RouteQueryOpti
 }
 
 /** The identity on a request that came over TLS (main.ts): its socket says whether the client certificate verified. */
-export function identifyTls(settings: RequestHeaderSettings): (request: FastifyRequest) => Identity | undefined {
+export function identifyTls(settings: () => RequestHeaderSettings | undefined): (request: FastifyRequest) => Identity | undefined {
   return (request) => {
     const socket = request.raw.socket as TLSSocket;
-    if (typeof socket.getPeerCertificate !== 'function') return undefined;
-    const cert = socket.getPeerCertificate();
-    const cn = cert?.subject?.CN;
-    return identify(settings, socket.authorized === true, Array.isArray(cn) ? cn[0] : cn, request.raw.headersDistinct);
+    const known = settings();
+    if (!known || typeof socket.getPeerCertificate !== 'function') return undefined;
+    const cn = socket.getPeerCertificate()?.subject?.CN;
+    return identify(known, socket.authorized === true, Array.isArray(cn) ? cn[0] : cn, request.raw.headersDistinct);
   };
 }
 
 /**
- * The request-header settings the API server publishes; undefined (logged) when it has none or they cannot be read:
- * the route query is then not served, and readers use the route index's labels.
+ * The API server's request-header settings, read at start and again every minute (its front proxy's CA may be
+ * rotated, and the RBAC to read them may arrive after the pod): until they are known the query answers 503, and a
+ * change is handed to `onChange` (the TLS server then verifies client certificates against the new CA).
  */
-export async function readRequestHeaderSettings(rest: Pick<KubeRest, 'request'>, log: { warn(o: object, m: string): void }): Promise<RequestHeaderSettings | undefined> {
-  const { namespace, name } = AUTHENTICATION_CONFIGMAP;
-  try {
-    const cm = (await rest.request<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${namespace}/configmaps/${name}`)).body;
-    const settings = requestHeaderSettings(cm.data);
-    if (!settings) log.warn({ configMap: `${namespace}/${name}` }, 'route query off: the API server has no front proxy (--requestheader-client-ca-file)');
-    return settings;
-  } catch (err) {
-    const why = err instanceof ApiError && err.status === 403 ? 'no RBAC to read it (Role extension-apiserver-authentication-reader)' : String((err as Error)?.message ?? err);
-    log.warn({ configMap: `${namespace}/${name}`, err: why }, 'route query off: cannot read the API server\'s request-header settings');
+export class RequestHeaderKeeper {
+  current: RequestHeaderSettings | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private problem = '';
+
+  constructor(private readonly rest: Pick<KubeRest, 'request'>, private readonly log: { warn(o: object, m: string): void; info(o: object, m: string): void },
+    private readonly intervalMs = 60_000) {}
+
+  start(onChange: (settings: RequestHeaderSettings) => void): void {
+    const pass = async () => {
+      const next = await this.read();
+      if (next && JSON.stringify(next) !== JSON.stringify(this.current)) {
+        this.current = next;
+        onChange(next);
+        this.log.info({ allowedNames: next.allowedNames }, 'route query: request-header settings loaded');
+      }
+    };
+    void pass();
+    this.timer = setInterval(() => void pass(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void { clearInterval(this.timer); }
+
+  private async read(): Promise<RequestHeaderSettings | undefined> {
+    const { namespace, name } = AUTHENTICATION_CONFIGMAP;
+    let problem: string;
+    try {
+      const cm = (await this.rest.request<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${namespace}/configmaps/${name}`)).body;
+      const settings = requestHeaderSettings(cm.data);
+      if (settings) return settings;
+      problem = 'the API server has no front proxy (--requestheader-client-ca-file)';
+    } catch (err) {
+      problem = err instanceof ApiError && err.status === 403 ? 'no RBAC to read it (Role extension-apiserver-authentication-reader)' : String((err as Error)?.message ?? err);
+    }
+    // Said once per reason, not every minute; the settings in use (if any) are kept.
+    if (problem !== this.problem) this.log.warn({ configMap: `${namespace}/${name}`, err: problem }, 'route query: cannot read the API server\'s request-header settings');
+    this.problem = problem;
     return undefined;
   }
 }

@@ -34,7 +34,7 @@ export interface ServerOptions {
   /** True once the process is shutting down: readiness fails and replies close their connection. */
   draining?: () => boolean;
   /** Serve the route query (webhook/route-query.ts): who asks, and what they may read. */
-  routeQuery?: Pick<RouteQueryOptions, 'identify' | 'mayList'>;
+  routeQuery?: Pick<RouteQueryOptions, 'identify' | 'mayList' | 'ready'>;
 }
 
 type Handler = (review: NonNullable<AdmissionReview['request']>) => Decision | Promise<Decision>;

@@ -26,17 +26,20 @@ function expiryOf(cert: Buffer): Date {
 
 /**
  * Polls the files (robust against the symlink swaps Secret volumes use) and swaps the context. Returns
- * a stop function and the served certificate's expiry (readiness fails once it has passed).
+ * a stop function, the served certificate's expiry (readiness fails once it has passed), and a way to
+ * verify client certificates against a CA from now on (the route query's front proxy, webhook/route-query.ts).
  */
-export function watchTls(server: Server, files: TlsFiles, log: TlsLog, context: { ca?: string } = {}, intervalMs = 2000): { stop: () => void; expiry: ServingExpiry } {
+export function watchTls(server: Server, files: TlsFiles, log: TlsLog, intervalMs = 2000): { stop: () => void; expiry: ServingExpiry; trustClients: (ca: string) => void } {
   let last = readTls(files);
   let expiry = expiryOf(last.cert);
+  let clientCa: string | undefined;
+  // A new context replaces the whole old one: the client CA goes in with every pair.
+  const serve = (pair: { cert: Buffer; key: Buffer }) => server.setSecureContext({ ...pair, ...(clientCa ? { ca: clientCa } : {}), minVersion: TLS_MIN_VERSION });
   const reload = () => {
     try {
       const next = readTls(files);
       if (next.cert.equals(last.cert) && next.key.equals(last.key)) return;
-      // The new context replaces the whole old one: what else it verified with (the client CA) goes in again.
-      server.setSecureContext({ ...next, ...context, minVersion: TLS_MIN_VERSION });
+      serve(next);
       last = next;
       expiry = expiryOf(next.cert);
       log.info({ certFile: files.certFile }, 'serving certificate reloaded');
@@ -50,5 +53,11 @@ export function watchTls(server: Server, files: TlsFiles, log: TlsLog, context: 
   return {
     stop: () => { unwatchFile(files.certFile); unwatchFile(files.keyFile); },
     expiry: () => expiry,
+    trustClients: (ca) => {
+      if (ca === clientCa) return;
+      clientCa = ca;
+      serve(last);
+      log.info({}, 'client CA loaded');
+    },
   };
 }

@@ -7,6 +7,7 @@ import type { RestResponse, WatchEvent } from '../../kube/rest.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
 import { PAGE_SIZE } from '../../kube/rest.js';
 import { Reflector, istioCache } from '../../webhook/cache.js';
+import { RouteTable } from '../../core/route-index.js';
 import { buildServer } from '../../webhook/server.js';
 import { eventually } from '../support/wait.js';
 
@@ -100,6 +101,21 @@ describe('webhook cache (list, then watch)', () => {
     expect(reflector.list()).to.equal(first);
     const r = reflector;
     await eventually(async () => expect(names(r)).to.deep.equal(['details', 'reviews']), 5000, 20);
+  });
+
+  it('keeps the route table with each event, at once (no snapshot window): the route query never rebuilds an index', async () => {
+    const api = new ScriptedApi();
+    api.objects = [vs('reviews', '5')];
+    const routes = new RouteTable();
+    const r = reflector = new Reflector(api, PATH, 'networking.istio.io/v1', 'VirtualService', quiet, 1, 300, routes);
+    await r.start();
+    const about = (host: string) => routes.about([`${host}.shop.svc.cluster.local`]).map((o) => o.metadata.name);
+    expect(about('reviews')).to.deep.equal(['reviews']);
+    await eventually(async () => expect(api.watches).to.have.length(1), 5000, 5);
+    api.lastWatch().emit({ type: 'ADDED', object: vs('details', '101') as unknown as WatchEvent['object'] });
+    expect(about('details')).to.deep.equal(['details']);
+    api.lastWatch().emit({ type: 'DELETED', object: vs('reviews', '102') as unknown as WatchEvent['object'] });
+    expect(about('reviews')).to.deep.equal([]);
   });
 
   it('applies watch events, resumes a broken watch from the last resourceVersion, and lists again after 410 Gone', async () => {

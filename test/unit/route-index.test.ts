@@ -2,13 +2,15 @@
 // written without it), and the plugin reading one service's routes through them instead of the whole cluster.
 import { expect } from 'chai';
 import { type DestinationRule, type KubeObject, type VirtualService, objectKey } from '../../core/model.js';
-import { INDEXED_LABEL, hostLabelKey, indexLabelChanges, indexLabels, indexedHosts, routesAbout } from '../../core/route-index.js';
+import { INDEXED_LABEL, hostLabelKey, indexLabelChanges, indexLabels, indexedHosts, RouteTable } from '../../core/route-index.js';
 import { reviewIstioObject } from '../../core/admission.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
 import { mutate } from '../../webhook/admission/handlers.js';
 import type { AdmissionRequest } from '../../webhook/admission/review.js';
 import { RouteIndexKeeper } from '../../webhook/route-index.js';
-import { type Identity, identify, requestHeaderSettings } from '../../webhook/route-query.js';
+import { type Identity, RequestHeaderKeeper, identify, requestHeaderSettings, subjectMayList } from '../../webhook/route-query.js';
+import { FakeRest } from '../support/fake-rest.js';
+import { eventually } from '../support/wait.js';
 import { staticCache } from '../../webhook/cache.js';
 import { buildServer } from '../../webhook/server.js';
 import { ApiError } from '../../kube/errors.js';
@@ -222,10 +224,26 @@ describe('route query: the webhook answers which VirtualServices reach a service
     const hosts = new Set(all.flatMap((v) => [...indexedHosts(v)]).filter((h) => !h.startsWith('*')));
     for (const host of hosts) {
       const viaLabels = await new Reads(cluster, [host]).virtualServices();
-      expect(routesAbout(all, [host]).map(objectKey).sort(), host).to.deep.equal(viaLabels.map(objectKey).sort());
+      expect(new RouteTable(all).about([host]).map(objectKey).sort(), host).to.deep.equal(viaLabels.map(objectKey).sort());
     }
     // ratings is named by reviews' VirtualService and by every fifth unrelated one: all of them, and the wildcard one.
-    expect(routesAbout(all, ['ratings.shop.svc.cluster.local']).map(objectKey).sort()).to.include.members(['shop/ratings', 'team-0/svc-0', 'team-5/svc-5', 'mesh-wide/catch-all']);
+    expect(new RouteTable(all).about(['ratings.shop.svc.cluster.local']).map(objectKey).sort()).to.include.members(['shop/ratings', 'team-0/svc-0', 'team-5/svc-5', 'mesh-wide/catch-all']);
+  });
+
+  it('kept one change at a time: a VirtualService whose hosts change, or that is deleted, is found where it is now', () => {
+    const table = new RouteTable(world());
+    const keys = (host: string) => table.about([host]).map(objectKey).sort();
+    expect(keys('details.shop.svc.cluster.local')).to.deep.equal(['mesh-wide/catch-all']);
+    const moved = { ...vs('team-1', 'svc-1', ['svc-1'], ['details.shop.svc.cluster.local']), metadata: { name: 'svc-1', namespace: 'team-1', resourceVersion: '8' } };
+    table.set(moved);
+    expect(keys('details.shop.svc.cluster.local')).to.deep.equal(['mesh-wide/catch-all', 'team-1/svc-1']);
+    expect(keys('svc-1.team-1.svc.cluster.local')).to.include('team-1/svc-1');
+    table.delete('team-1/svc-1');
+    table.delete('mesh-wide/catch-all');
+    expect(keys('details.shop.svc.cluster.local')).to.deep.equal([]);
+    expect(keys('svc-1.team-1.svc.cluster.local')).to.deep.equal([]);
+    table.clear();
+    expect(keys('reviews.shop.svc.cluster.local')).to.deep.equal([]);
   });
 
   const identity: Identity = { user: 'dev', groups: ['team-shop', 'system:authenticated'], extra: {} };
@@ -259,6 +277,8 @@ describe('route query: the webhook answers which VirtualServices reach a service
   it('refuses a caller the API server did not vouch for (401), and answers 503 before its cache is filled or when it cannot check access', async () => {
     expect((await server({ identify: () => undefined }).app.inject({ method: 'GET', url: PATH })).json()).to.include({ kind: 'Status', code: 401, reason: 'Unauthorized' });
     expect((await server({ synced: false }).app.inject({ method: 'GET', url: PATH })).json()).to.include({ code: 503, reason: 'ServiceUnavailable' });
+    const unsure = buildServer({ cache: staticCache(world(), []), policy: () => DEFAULT_POLICY, routeQuery: { identify: () => identity, ready: () => false, mayList: async () => true } });
+    expect((await unsure.inject({ method: 'GET', url: PATH })).json().message).to.contain('request-header settings');
     const failing = server({ mayList: async () => { throw new Error('connection refused'); } });
     expect((await failing.app.inject({ method: 'GET', url: PATH })).statusCode).to.equal(503);
   });
@@ -286,6 +306,47 @@ describe('route query: the webhook answers which VirtualServices reach a service
     expect(identify(settings, true, 'someone-else', headers), 'not an allowed name').to.equal(undefined);
     expect(identify(settings, true, 'front-proxy-client', {}), 'no user').to.equal(undefined);
     expect(requestHeaderSettings({ 'client-ca-file': 'x' }), 'no front proxy configured').to.equal(undefined);
+  });
+
+  it('reads the request-header settings until it can (RBAC may come after the pod), says why once, and follows a new CA', async () => {
+    const rest = new FakeRest();
+    const CM = '/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication';
+    let forbidden = true;
+    rest.intercept = (_method, path) => { if (forbidden && path === CM) throw new ApiError(403, 'Forbidden', 'configmaps is forbidden'); return undefined; };
+    const warnings: string[] = [];
+    const keeper = new RequestHeaderKeeper(rest.asKubeRest, { warn: (o) => warnings.push(String((o as { err: string }).err)), info: () => undefined }, 20);
+    const loaded: string[] = [];
+    keeper.start((settings) => loaded.push(settings.clientCa));
+    try {
+      await eventually(async () => expect(rest.log.filter((l) => l === `GET ${CM}`).length).to.be.greaterThan(2));
+      expect(keeper.current).to.equal(undefined);
+      expect(warnings).to.deep.equal(['no RBAC to read it (Role extension-apiserver-authentication-reader)']);
+      rest.put(CM, { metadata: { name: 'extension-apiserver-authentication' }, data: { 'requestheader-client-ca-file': 'CA-1', 'requestheader-username-headers': '["X-Remote-User"]' } });
+      forbidden = false;
+      await eventually(async () => expect(loaded).to.deep.equal(['CA-1']));
+      rest.put(CM, { metadata: { name: 'extension-apiserver-authentication' }, data: { 'requestheader-client-ca-file': 'CA-2', 'requestheader-username-headers': '["X-Remote-User"]' } });
+      await eventually(async () => expect(loaded).to.deep.equal(['CA-1', 'CA-2']));
+      expect(keeper.current?.usernameHeaders).to.deep.equal(['X-Remote-User']);
+    } finally {
+      keeper.stop();
+    }
+  });
+
+  it('asks the API server whether the caller may list VirtualServices in the namespace, as the caller', async () => {
+    const rest = new FakeRest();
+    const reviews: unknown[] = [];
+    rest.intercept = (_method, _path, body) => {
+      reviews.push(body);
+      return { status: 201, body: { status: { allowed: (body as { spec: { resourceAttributes: { namespace: string } } }).spec.resourceAttributes.namespace === 'shop' } }, warnings: [] };
+    };
+    const mayList = subjectMayList(rest.asKubeRest);
+    const who: Identity = { user: 'alice', uid: 'u-1', groups: ['dev'], extra: { scopes: ['a'] } };
+    expect([await mayList(who, 'shop'), await mayList(who, 'bank')]).to.deep.equal([true, false]);
+    expect(rest.log[0]).to.equal('POST /apis/authorization.k8s.io/v1/subjectaccessreviews');
+    expect((reviews[0] as { spec: unknown }).spec).to.deep.equal({
+      user: 'alice', uid: 'u-1', groups: ['dev'], extra: { scopes: ['a'] },
+      resourceAttributes: { namespace: 'shop', verb: 'list', group: 'networking.istio.io', resource: 'virtualservices' },
+    });
   });
 
   describe('the plugin asks it first', () => {

@@ -380,7 +380,7 @@ describe('webhook TLS', () => {
     await server.listen({ host: '127.0.0.1', port: 0 });
     const port = (server.server.address() as { port: number }).port;
     const quiet = { info: () => undefined, error: () => undefined };
-    const watch = watchTls(server.server as import('node:https').Server, files, quiet, {}, 50);
+    const watch = watchTls(server.server as import('node:https').Server, files, quiet, 50);
     const get = (agent: import('node:https').Agent) => new Promise<{ fingerprint: string; socket: unknown }>((resolve, reject) => {
       https.request({ host: '127.0.0.1', port, path: '/healthz', agent, ca: [caA.cert, caB.cert] }, (res) => {
         // Read the socket now: once the body ends, a keep-alive socket goes back to the agent's pool.
