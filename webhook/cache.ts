@@ -3,6 +3,7 @@
 // them; it never calls the API server per request. A cache counts as synced only once a list has succeeded:
 // until then the webhook is not ready, so no decision is made from a cache that was never filled.
 import { type DestinationRule, type KubeObject, type VirtualService, objectKey } from '../core/model.js';
+import { LiveIndexes } from '../core/indexes.js';
 import { RouteTable } from '../core/route-index.js';
 import { ApiError } from '../kube/errors.js';
 import { type KubeRest, type WatchEvent, listAllPages } from '../kube/rest.js';
@@ -51,11 +52,12 @@ export function staticCache(virtualServices: VirtualService[], destinationRules:
   };
 }
 
-/** What else follows a Reflector's objects, one change at a time (an index). */
+/** What else follows a Reflector's objects one change at a time (indexes), and is lent to each array it hands out. */
 export interface Follower<T> {
-  set(o: T): void;
+  set(key: string, o: T): void;
   delete(key: string): void;
   clear(): void;
+  adopt?(snapshot: readonly T[]): void;
 }
 
 /** One kind's objects, kept by list-then-watch, restarting after failures with a growing pause. */
@@ -90,6 +92,7 @@ export class Reflector<T extends KubeObject> {
     const now = Date.now();
     if (!this.snapshot || (this.stale && now - this.builtAt >= this.snapshotMs)) {
       this.snapshot = [...this.objects.values()];
+      this.follower?.adopt?.(this.snapshot);
       this.stale = false;
       this.builtAt = now;
     }
@@ -140,7 +143,7 @@ export class Reflector<T extends KubeObject> {
     } else {
       const kept = this.kept(o);
       this.objects.set(key, kept);
-      this.follower?.set(kept);
+      this.follower?.set(key, kept);
     }
     this.stale = true;
   }
@@ -154,7 +157,7 @@ export class Reflector<T extends KubeObject> {
           this.objects = new Map(items.map((o) => [objectKey(o), o]));
           if (this.follower) {
             this.follower.clear();
-            for (const o of items) this.follower.set(o);
+            for (const [key, o] of this.objects) this.follower.set(key, o);
           }
           this.snapshot = undefined;
           this.resourceVersion = resourceVersion;
@@ -184,9 +187,21 @@ export class Reflector<T extends KubeObject> {
 
 export function istioCache(rest: Rest, log: Logger, version = 'v1'): IstioCache & { freshVirtualServices(): Promise<VirtualService[]> } {
   const group = 'networking.istio.io';
+  // The route query's table and the rule engine's indexes follow each watch event; the indexes are lent to each array.
   const routes = new RouteTable();
-  const vs = new Reflector<VirtualService>(rest, `/apis/${group}/${version}/virtualservices`, `${group}/${version}`, 'VirtualService', log, undefined, undefined, routes);
-  const dr = new Reflector<DestinationRule>(rest, `/apis/${group}/${version}/destinationrules`, `${group}/${version}`, 'DestinationRule', log);
+  const live = new LiveIndexes();
+  const vs = new Reflector<VirtualService>(rest, `/apis/${group}/${version}/virtualservices`, `${group}/${version}`, 'VirtualService', log, undefined, undefined, {
+    set: (key, o) => { routes.set(o); live.setVirtualService(key, o); },
+    delete: (key) => { routes.delete(key); live.deleteVirtualService(key); },
+    clear: () => { routes.clear(); live.clearVirtualServices(); },
+    adopt: (snapshot) => live.adoptVirtualServices(snapshot),
+  });
+  const dr = new Reflector<DestinationRule>(rest, `/apis/${group}/${version}/destinationrules`, `${group}/${version}`, 'DestinationRule', log, undefined, undefined, {
+    set: (key, o) => live.setDestinationRule(key, o),
+    delete: (key) => live.deleteDestinationRule(key),
+    clear: () => live.clearDestinationRules(),
+    adopt: (snapshot) => live.adoptDestinationRules(snapshot),
+  });
   return {
     virtualServices: () => vs.list(),
     routes: () => routes,

@@ -1,7 +1,7 @@
 // The webhook's caches: a paged list, then a watch from its resourceVersion; not synced (so not ready) until a
 // list has succeeded; a 410 Gone lists again; a broken watch resumes from the last resourceVersion seen.
 import { expect } from 'chai';
-import type { KubeObject } from '../../core/model.js';
+import type { KubeObject, VirtualService } from '../../core/model.js';
 import { ApiError, ConnectionError } from '../../kube/errors.js';
 import type { RestResponse, WatchEvent } from '../../kube/rest.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
@@ -107,7 +107,8 @@ describe('webhook cache (list, then watch)', () => {
     const api = new ScriptedApi();
     api.objects = [vs('reviews', '5')];
     const routes = new RouteTable();
-    const r = reflector = new Reflector(api, PATH, 'networking.istio.io/v1', 'VirtualService', quiet, 1, 300, routes);
+    const r = reflector = new Reflector(api, PATH, 'networking.istio.io/v1', 'VirtualService', quiet, 1, 300,
+      { set: (_key, o) => routes.set(o as VirtualService), delete: (key) => routes.delete(key), clear: () => routes.clear() });
     await r.start();
     const about = (host: string) => routes.about([`${host}.shop.svc.cluster.local`]).map((o) => o.metadata.name);
     expect(about('reviews')).to.deep.equal(['reviews']);

@@ -15,6 +15,7 @@ import { apportion } from '../../core/weights.js';
 import { ISTIO_ROOT_NAMESPACE, hostMatches, resolveHost, serviceNamespace } from '../../core/hosts.js';
 import { type Replacement, lookupSubsets } from '../../core/subsets.js';
 import { checkSubsetRemoval } from '../../core/validate.js';
+import { LiveIndexes, destinationRulesByNamespaceAndHost, virtualServicesByDestinationHost, virtualServicesByHost } from '../../core/indexes.js';
 
 const NS = 'shop';
 const FQDN = 'svc.shop.svc.cluster.local';
@@ -219,5 +220,67 @@ describe('serviceNamespace', () => {
       expect(serviceNamespace(host), host).to.equal(bySplit(host));
     }), { numRuns: 3000 });
     expect(serviceNamespace('reviews.shop.svc.cluster.local')).to.equal('shop');
+  });
+});
+
+describe('LiveIndexes: kept one change at a time, they hold what indexes built from scratch hold', () => {
+  const namespaces = ['a', 'b', ISTIO_ROOT_NAMESPACE];
+  const hosts = ['reviews', 'ratings', 'reviews.a.svc.cluster.local', '*.a.svc.cluster.local', '*', 'api.example.com'];
+  const virtualService = fc.record({ name: fc.constantFrom('v1', 'v2', 'v3'), ns: fc.constantFrom(...namespaces), hosts: fc.subarray(hosts, { minLength: 1 }), to: fc.subarray(hosts) })
+    .map(({ name, ns, hosts: hs, to }): VirtualService => ({
+      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name, namespace: ns },
+      spec: { hosts: hs, http: [{ route: to.map((host) => ({ destination: { host } })) }] },
+    }));
+  const destinationRule = fc.record({ name: fc.constantFrom('d1', 'd2', 'd3'), ns: fc.constantFrom(...namespaces), host: fc.constantFrom(...hosts) })
+    .map(({ name, ns, host }): DestinationRule => ({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name, namespace: ns }, spec: { host } }));
+  const change = fc.oneof(
+    virtualService.map((o) => ({ set: o as VirtualService | DestinationRule })),
+    destinationRule.map((o) => ({ set: o as VirtualService | DestinationRule })),
+    fc.tuple(fc.constantFrom('VirtualService', 'DestinationRule'), fc.constantFrom('a/v1', 'b/v2', 'a/d1', 'istio-system/d3')).map(([kind, key]) => ({ kind, key })),
+  );
+  /** An index as sorted keys, each with its objects' keys and hosts, sorted (the order within a list is checked apart). */
+  const shape = (index: Map<string, Array<VirtualService | DestinationRule>>) => [...index].filter(([, l]) => l.length > 0)
+    .map(([k, l]) => `${k}=${l.map((o) => `${objectKey(o)}:${canonicalJson(o.spec)}`).sort().join(',')}`).sort();
+  const drShape = (index: Map<string, { exact: Map<string, DestinationRule[]>; wildcard: DestinationRule[] }>) => [...index]
+    .flatMap(([ns, r]) => [...[...r.exact].map(([h, l]) => [`${ns} ${h}`, l] as const), [`${ns} *`, r.wildcard] as const])
+    .filter(([, l]) => l.length > 0).map(([k, l]) => `${k}=${l.map((o) => `${objectKey(o)}:${o.spec.host}`).sort().join(',')}`).sort();
+
+  it('for any sequence of creates, updates and deletes', () => {
+    fc.assert(fc.property(fc.array(change, { maxLength: 30 }), (changes) => {
+      const live = new LiveIndexes();
+      const vss = new Map<string, VirtualService>();
+      const drs = new Map<string, DestinationRule>();
+      for (const c of changes) {
+        if ('set' in c) {
+          const key = objectKey(c.set);
+          if (c.set.kind === 'VirtualService') { vss.set(key, c.set as VirtualService); live.setVirtualService(key, c.set as VirtualService); }
+          else { drs.set(key, c.set as DestinationRule); live.setDestinationRule(key, c.set as DestinationRule); }
+        } else if (c.kind === 'VirtualService') { vss.delete(c.key); live.deleteVirtualService(c.key); }
+        else { drs.delete(c.key); live.deleteDestinationRule(c.key); }
+      }
+      const vsArray = [...vss.values()];
+      const drArray = [...drs.values()];
+      const fresh = { byHost: virtualServicesByHost([...vsArray]), byDest: virtualServicesByDestinationHost([...vsArray]), rules: destinationRulesByNamespaceAndHost([...drArray]) };
+      live.adoptVirtualServices(vsArray);
+      live.adoptDestinationRules(drArray);
+      expect(shape(virtualServicesByHost(vsArray))).to.deep.equal(shape(fresh.byHost));
+      expect(shape(virtualServicesByDestinationHost(vsArray))).to.deep.equal(shape(fresh.byDest));
+      expect(drShape(destinationRulesByNamespaceAndHost(drArray))).to.deep.equal(drShape(fresh.rules));
+    }), { numRuns: 300 });
+  });
+
+  it('an update keeps its place in a list (the order that decides between two rules for one host), and two indexes of one array stay apart', () => {
+    const live = new LiveIndexes();
+    const dr = (name: string, subsets: string[]): DestinationRule => ({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name, namespace: 'a' }, spec: { host: 'reviews', subsets: subsets.map((s) => ({ name: s })) } });
+    live.setDestinationRule('a/first', dr('first', ['v1']));
+    live.setDestinationRule('a/second', dr('second', ['v2']));
+    live.setDestinationRule('a/first', dr('first', ['v1', 'v3']));
+    const array: DestinationRule[] = [];
+    live.adoptDestinationRules(array);
+    expect(destinationRulesByNamespaceAndHost(array).get('a')!.exact.get('reviews.a.svc.cluster.local')!.map((d) => `${d.metadata.name}:${d.spec.subsets!.length}`)).to.deep.equal(['first:2', 'second:1']);
+    const front: VirtualService = { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'front', namespace: 'a' }, spec: { hosts: ['front'], http: [{ route: [{ destination: { host: 'back' } }] }] } };
+    const one = [front];
+    expect([...virtualServicesByDestinationHost(one).keys()]).to.deep.equal(['back.a.svc.cluster.local']);
+    expect([...virtualServicesByHost(one).keys()]).to.deep.equal(['front.a.svc.cluster.local']);
   });
 });
