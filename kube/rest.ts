@@ -66,7 +66,8 @@ export class KubeRest {
   readonly server: string;
   /** One keep-alive agent for all of a command's requests: one TLS handshake, not one per request. */
   private agent: HttpAgent | undefined;
-  constructor(private readonly kc: KubeConfig, private readonly timeoutMs = 30_000) {
+  /** `headers` go with every request (the plugin's Impersonate-* headers). */
+  constructor(private readonly kc: KubeConfig, private readonly timeoutMs = 30_000, private readonly headers: Record<string, string | string[]> = {}) {
     this.server = kc.getCurrentCluster()!.server;
   }
 
@@ -138,6 +139,7 @@ export class KubeRest {
     const options: import('node:https').RequestOptions = {
       method,
       headers: {
+        ...this.headers,
         Accept: accept,
         'User-Agent': 'kubectl-gray',
         ...(payload ? { 'Content-Type': contentType, 'Content-Length': payload.length } : {}),

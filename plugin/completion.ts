@@ -123,7 +123,7 @@ export async function complete(words: readonly string[], specs: readonly Command
       positionals.push(word);
     }
   }
-  const connection: ConnectionFlags = { kubeconfig: given['kubeconfig'], context: given['context'], namespace: given['namespace'] };
+  const connection: ConnectionFlags = { kubeconfig: given['kubeconfig'], context: given['context'], namespace: given['namespace'], as: given['as'] };
 
   if (awaiting) return valueCandidates(awaiting.name, documentedValues(awaiting), current, connection, positionals, names);
   if (current.startsWith('--') && current.includes('=')) {

@@ -14,6 +14,9 @@ export function withConnectionFlags<T>(y: Argv<T>) {
     .option('kubeconfig', { type: 'string', describe: 'Path to the kubeconfig file to use', global: true })
     .option('context', { type: 'string', describe: 'The kubeconfig context to use', global: true })
     .option('namespace', { alias: 'n', type: 'string', describe: 'The namespace of the objects', global: true })
+    .option('as', { type: 'string', describe: 'User to impersonate for the operation (as kubectl --as)', global: true })
+    .option('as-group', { type: 'string', array: true, describe: 'Group to impersonate (repeat for several); needs --as', global: true })
+    .option('as-uid', { type: 'string', describe: 'UID to impersonate; needs --as', global: true })
     .option('no-color', { type: 'boolean', describe: 'Never colour the output', global: true });
 }
 

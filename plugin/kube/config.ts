@@ -4,12 +4,27 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { IntentError } from '../../core/errors.js';
 import { ConfigError } from '../../kube/errors.js';
 
 export interface ConnectionFlags {
   kubeconfig?: string;
   context?: string;
   namespace?: string;
+  /** Impersonation, as kubectl's --as, --as-group and --as-uid. */
+  as?: string;
+  'as-group'?: string[];
+  'as-uid'?: string;
+}
+
+/** The Impersonate-* headers the flags ask for; a group or uid without a user is refused, as kubectl refuses it. */
+export function impersonationHeaders(flags: ConnectionFlags): Record<string, string | string[]> {
+  const groups = (flags['as-group'] ?? []).filter(Boolean);
+  if (!flags.as) {
+    if (groups.length > 0 || flags['as-uid']) throw new IntentError('--as-group and --as-uid need --as (the user to impersonate)');
+    return {};
+  }
+  return { 'Impersonate-User': flags.as, ...(groups.length > 0 ? { 'Impersonate-Group': groups } : {}), ...(flags['as-uid'] ? { 'Impersonate-Uid': flags['as-uid'] } : {}) };
 }
 
 

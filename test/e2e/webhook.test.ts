@@ -165,6 +165,13 @@ describe('e2e: admission webhook on a real API server', function () {
       const refused = await as(stranger);
       expect(refused.code).to.not.equal(0);
       expect(refused.stderr).to.contain('Forbidden');
+      // kubectl gray --as: the API server passes the impersonated user on, so status shows the other team's way in
+      // to the admin, and not to the viewer.
+      const asAdmin = await kubectl(['gray', 'status', 'reviews', '-n', ns]);
+      expect(asAdmin.stdout, asAdmin.stderr).to.contain(`${other}/edge`);
+      const asViewer = await kubectl(['gray', 'status', 'reviews', '-n', ns, '--as', `system:serviceaccount:${ns}:viewer`]);
+      expect(asViewer.stdout, asViewer.stderr).to.contain(`${ns}/reviews`);
+      expect(asViewer.stdout).to.not.contain(`${other}/edge`);
     } finally {
       await kubectl(['delete', 'clusterrole,clusterrolebinding', `serviceroutes-${ns}`, '--ignore-not-found']);
     }

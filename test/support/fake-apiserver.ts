@@ -21,6 +21,8 @@ export interface FakeApiServer {
   requests: string[];
   /** TLS handshakes completed. */
   connections: number;
+  /** The headers of every request, in the order of `requests`. */
+  headers: import('node:http').IncomingHttpHeaders[];
   objects: KubeObject[];
   /** Writes a kubeconfig for this server; without the CA when caData is false. */
   kubeconfig(options?: { caData?: boolean; namespace?: string }): string;
@@ -57,7 +59,7 @@ export async function startFakeApiServer(objects: KubeObject[], options: FakeApi
   const servedGroups = new Map<string, string[]>([[`networking.istio.io/${options.istioVersion ?? 'v1'}`, ISTIO_RESOURCES], ['apps/v1', ['deployments']], ...Object.entries(options.groups ?? {})]);
   let version = 1000;
   const state: FakeApiServer = {
-    url: '', ca: pki.ca, requests: [], connections: 0, objects: structuredClone(objects),
+    url: '', ca: pki.ca, requests: [], connections: 0, headers: [], objects: structuredClone(objects),
     kubeconfig: () => '',
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
@@ -68,6 +70,7 @@ export async function startFakeApiServer(objects: KubeObject[], options: FakeApi
       const url = new URL(req.url ?? '/', 'https://x');
       const labelSelector = url.searchParams.get('labelSelector');
       state.requests.push(`${req.method} ${url.pathname}${labelSelector ? `?labelSelector=${labelSelector}` : ''}`);
+      state.headers.push(req.headers);
       const send = (code: number, body: unknown) => {
         res.writeHead(code, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));

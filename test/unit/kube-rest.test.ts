@@ -94,6 +94,21 @@ describe('kube/rest + plugin/kube/cluster against a TLS API server', function ()
     expect(api.connections).to.equal(1);
   });
 
+  it('--as, --as-group, --as-uid: every request impersonates, as kubectl\'s do; a group without a user is a usage error', async () => {
+    const api = await start();
+    const r = await gray(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig(), '--as', 'alice', '--as-group', 'dev', '--as-group', 'ops', '--as-uid', 'u-1']);
+    expect(r, r.stderr).to.deep.include({ code: 0 });
+    expect(api.headers.length).to.be.greaterThan(3);
+    for (const h of api.headers) {
+      expect(h['impersonate-user']).to.equal('alice');
+      expect(h['impersonate-group']).to.equal('dev, ops'); // Node joins repeated headers when it reads them
+      expect(h['impersonate-uid']).to.equal('u-1');
+    }
+    const bad = await gray(['status', 'reviews', '-n', 'shop', '--kubeconfig', api.kubeconfig(), '--as-group', 'dev']);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.contain('--as-group and --as-uid need --as');
+  });
+
   it('Argo CD installed: the same one discovery request says so, then its settings and Applications are read together', async () => {
     const argocdCm: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'argocd-cm', namespace: 'argocd' } };
     for (const legacyDiscovery of [false, true]) {
