@@ -56,6 +56,11 @@ for ipt in iptables ip6tables; do
   done
 done
 
+# up.sh's refusal of Service addresses kube-proxy has not rewritten.
+for chain in OUTPUT FORWARD; do iptables -D "$chain" -j GRAY-SERVICE-CIDR 2>/dev/null || true; done
+iptables -F GRAY-SERVICE-CIDR 2>/dev/null || true
+iptables -X GRAY-SERVICE-CIDR 2>/dev/null || true
+
 if [ -f "$state/sysctls.saved" ]; then
   while IFS== read -r key value; do sysctl -qw "$key=$value" 2>/dev/null; done < "$state/sysctls.saved"
 fi

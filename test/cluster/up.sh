@@ -52,6 +52,14 @@ sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 ip link add "$NODE_BRIDGE" type bridge
 ip addr add "$NODE_IP/32" dev "$NODE_BRIDGE"
 ip link set "$NODE_BRIDGE" up
+# A Service address leads somewhere only through kube-proxy's rules. Here the default route would carry a
+# connection made before they are written out of the host, and this machine's network answers it (HTTP 404 over
+# any TLS) where a real one would drop it: a keep-alive pool then keeps that answer for good. So what kube-proxy
+# has not rewritten (DNAT runs before the filter table) is refused, as for a Service without endpoints.
+iptables -N GRAY-SERVICE-CIDR 2>/dev/null || iptables -F GRAY-SERVICE-CIDR
+iptables -A GRAY-SERVICE-CIDR -d "$SERVICE_CIDR" -p tcp -j REJECT --reject-with tcp-reset
+iptables -A GRAY-SERVICE-CIDR -d "$SERVICE_CIDR" -j REJECT
+for chain in OUTPUT FORWARD; do iptables -C "$chain" -j GRAY-SERVICE-CIDR 2>/dev/null || iptables -A "$chain" -j GRAY-SERVICE-CIDR; done
 
 # ---- control plane ----------------------------------------------------------------------------------
 read -r etcd_port peer_port api_port kubelet_port kubelet_healthz_port proxy_healthz_port proxy_metrics_port <<< "$(free_ports 7)"

@@ -113,8 +113,8 @@ addressType: IPv4
 ports: [{name: https, port: $port, protocol: TCP}]
 endpoints: [{addresses: ["$NODE_IP"], conditions: {ready: true}}]
 YAML
-# Registered only once the Service's address leads here: a connection the API server opens before kube-proxy
-# has written the Service's rules leaves the host by the default route, and its keep-alive pool keeps it.
+# Registered once the Service's address leads here (kube-proxy has written its rules), so that the API server's
+# first check of the APIService finds it available rather than retrying later.
 cluster_ip=$(k get service -n kubectl-gray-system "$service" -o jsonpath='{.spec.clusterIP}')
 dns="$service.kubectl-gray-system.svc"
 through_service() { curl -sf --cacert "$state/webhook-certs/ca.crt" --resolve "$dns:443:$cluster_ip" "https://$dns/readyz" >/dev/null; }

@@ -161,7 +161,8 @@ describe('e2e: the Helm chart', function () {
       await eventually(async () => {
         const apiService = JSON.parse(await k('get', 'apiservice', 'v1alpha1.query.kubectl-gray.io', '-o', 'json'));
         expect(apiService.spec.caBundle).to.equal(secret.data['ca-bundle.crt']);
-        expect(apiService.status.conditions.find((c: any) => c.type === 'Available')).to.include({ status: 'True' });
+        const available = apiService.status.conditions.find((c: any) => c.type === 'Available');
+        expect(available.status, `APIService: ${available.reason}: ${available.message}`).to.equal('True');
       }, 120_000, 1_000);
     });
 
@@ -259,7 +260,6 @@ describe('e2e: the Helm chart', function () {
       expect(g.stdout, g.stderr).to.contain(`${shop}/reviews`);
       expect(g.code, g.stderr).to.equal(3);
       expect(g.stderr).to.not.contain('Error from server');
-      expect(Number(/route_queries_total\{result="answered"\} (\d+)/.exec(await metrics())?.[1] ?? 0)).to.be.greaterThan(0);
     });
 
     it('helm upgrade with a new policy takes effect without restarting the pods', async function () {
