@@ -84,6 +84,15 @@ export function onlyIndexLabelsChange(before: KubeObject, after: KubeObject): bo
     && jsonEqual(rest(before), rest(after));
 }
 
+/**
+ * The route query: the same answer as the labels, from the webhook's RouteTable, served through the API server
+ * (webhook/route-query.ts) and asked by the plugin (plugin/kube/cluster.ts):
+ * GET /apis/query.kubectl-gray.io/v1alpha1/namespaces/NAMESPACE/serviceroutes/HOST.
+ */
+export const QUERY_GROUP = 'query.kubectl-gray.io';
+export const QUERY_VERSION = 'v1alpha1';
+export const SERVICE_ROUTES = 'serviceroutes';
+
 /** Where RouteTable keeps every VirtualService with a wildcard host (no host is "*" plus a space). */
 const WILDCARD_KEY = '* ';
 

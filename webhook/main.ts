@@ -83,6 +83,7 @@ async function serve(args: ServeArgs) {
   // The caches log through the app's logger, and the app reads the caches: the app is built
   // first over this late-bound view of them.
   let cacheRef: ReturnType<typeof istioCache> | undefined;
+  const NO_ROUTES = new RouteTable();
   let tlsWatch: ReturnType<typeof watchTls> | undefined;
   let draining = false;
   const app = buildServer({
@@ -94,7 +95,7 @@ async function serve(args: ServeArgs) {
     },
     cache: {
       virtualServices: () => cacheRef?.virtualServices() ?? [],
-      routes: () => cacheRef?.routes() ?? new RouteTable(),
+      routes: () => cacheRef?.routes() ?? NO_ROUTES,
       destinationRules: () => cacheRef?.destinationRules() ?? [],
       synced: () => cacheRef?.synced() ?? false,
       start: async () => undefined,

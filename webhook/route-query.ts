@@ -14,14 +14,12 @@ import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { resolveHost } from '../core/hosts.js';
 import { namespaceOf } from '../core/model.js';
+import { QUERY_GROUP, QUERY_VERSION, SERVICE_ROUTES } from '../core/route-index.js';
 import { ApiError } from '../kube/errors.js';
 import type { KubeRest } from '../kube/rest.js';
 import type { IstioCache } from './cache.js';
 import type { Metrics } from './metrics.js';
 
-export const QUERY_GROUP = 'query.kubectl-gray.io';
-export const QUERY_VERSION = 'v1alpha1';
-export const SERVICE_ROUTES = 'serviceroutes';
 const GROUP_VERSION = `${QUERY_GROUP}/${QUERY_VERSION}`;
 /** The APIService that registers the group (the chart's; the harness's). */
 export const API_SERVICE_NAME = `${QUERY_VERSION}.${QUERY_GROUP}`;

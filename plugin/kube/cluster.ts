@@ -1,6 +1,7 @@
 // The only place the plugin talks to the API server. Commands see the GrayCluster interface, so
 // their tests run against an in-memory cluster and the e2e suite against a real one.
 import type { DestinationRule, KubeObject, VirtualService } from '../../core/model.js';
+import { QUERY_GROUP, QUERY_VERSION, SERVICE_ROUTES } from '../../core/route-index.js';
 import { ApiError } from '../../kube/errors.js';
 import { type KubeRest, listAllPages } from '../../kube/rest.js';
 
@@ -164,7 +165,7 @@ export class KubeCluster implements GrayCluster {
   }
 
   async serviceRoutes(namespace: string, host: string): Promise<RouteRef[] | undefined> {
-    const path = `/apis/query.kubectl-gray.io/v1alpha1/namespaces/${encodeURIComponent(namespace)}/serviceroutes/${encodeURIComponent(host)}`;
+    const path = `/apis/${QUERY_GROUP}/${QUERY_VERSION}/namespaces/${encodeURIComponent(namespace)}/${SERVICE_ROUTES}/${encodeURIComponent(host)}`;
     try {
       const answer = (await this.rest.request<{ virtualServices?: RouteRef[] }>('GET', path)).body;
       return Array.isArray(answer.virtualServices) ? answer.virtualServices : undefined;

@@ -37,6 +37,14 @@ selector='namespaceSelector:
     matchExpressions:
     - {key: kubernetes.io/metadata.name, operator: NotIn, values: [kube-system, kubectl-gray-system]}
     - {key: kubectl-gray.io/webhook, operator: NotIn, values: [disabled]}'
+# Both mutating entries fail open and are never called twice.
+mutating="admissionReviewVersions: [v1]
+  sideEffects: None
+  matchPolicy: Equivalent
+  timeoutSeconds: 5
+  failurePolicy: Ignore
+  reinvocationPolicy: Never
+  clientConfig: {url: \"https://127.0.0.1:$port/mutate\", caBundle: \"$ca\"}"
 k apply -f - >/dev/null <<YAML
 apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingWebhookConfiguration
@@ -65,13 +73,7 @@ kind: MutatingWebhookConfiguration
 metadata: {name: kubectl-gray-harness}
 webhooks:
 - name: deployments.mutate.kubectl-gray.io
-  admissionReviewVersions: [v1]
-  sideEffects: None
-  matchPolicy: Equivalent
-  timeoutSeconds: 5
-  failurePolicy: Ignore
-  reinvocationPolicy: Never
-  clientConfig: {url: "https://127.0.0.1:$port/mutate", caBundle: "$ca"}
+  $mutating
   $selector
   rules:
   - apiGroups: [apps]
@@ -81,13 +83,7 @@ webhooks:
     scope: Namespaced
 # The route index's labels, as the chart keeps them: every namespace, never blocking a write.
 - name: routes.mutate.kubectl-gray.io
-  admissionReviewVersions: [v1]
-  sideEffects: None
-  matchPolicy: Equivalent
-  timeoutSeconds: 5
-  failurePolicy: Ignore
-  reinvocationPolicy: Never
-  clientConfig: {url: "https://127.0.0.1:$port/mutate", caBundle: "$ca"}
+  $mutating
   rules:
   - apiGroups: [networking.istio.io]
     apiVersions: ["*"]
