@@ -54,30 +54,33 @@ export class Reads {
   virtualServices(): Promise<VirtualService[]> {
     return this.once('vs', async () => {
       if (!this.hosts) return this.allVirtualServices();
-      const queried = await this.queried(this.hosts);
-      if (queried) return queried;
-      // One answer: the VirtualServices with a wildcard host, and any the index has missed.
-      let rest: VirtualService[];
-      try {
-        rest = await this.cluster.listVirtualServices(undefined, { labelSelector: NOT_PLAINLY_INDEXED });
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 403) return this.allVirtualServices();
-        throw err;
-      }
-      if (rest.some((vs) => !isIndexed(vs))) {
-        // Not kept, or not caught up: the others are the indexed ones.
-        return this.noted([...rest, ...await this.cluster.listVirtualServices(undefined, { labelSelector: `${INDEXED_LABEL}=${INDEXED}` })]);
-      }
-      const found = new Map(rest.map((vs) => [objectKey(vs), vs]));
-      const about = async (hosts: Iterable<string>) => {
-        const lists = await Promise.all(hostSelectors(hosts).map((labelSelector) => this.cluster.listVirtualServices(undefined, { labelSelector })));
-        for (const vs of lists.flat()) found.set(objectKey(vs), vs);
-      };
-      await about(this.hosts);
-      const asked = new Set(hostSelectors(this.hosts));
-      await about([...found.values()].flatMap((vs) => [...indexedHosts(vs)]).filter((h) => !asked.has(hostLabelKey(h))));
-      return [...found.values()];
+      return (await this.queried(this.hosts)) ?? this.labelled(this.hosts);
     });
+  }
+
+  /** Through the route index's labels; every VirtualService where they are not kept (or not readable across namespaces). */
+  private async labelled(hosts: readonly string[]): Promise<VirtualService[]> {
+    // One answer: the VirtualServices with a wildcard host, and any the index has missed.
+    let rest: VirtualService[];
+    try {
+      rest = await this.cluster.listVirtualServices(undefined, { labelSelector: NOT_PLAINLY_INDEXED });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 403) return this.allVirtualServices();
+      throw err;
+    }
+    if (rest.some((vs) => !isIndexed(vs))) {
+      // Not kept, or not caught up: the others are the indexed ones.
+      return this.noted([...rest, ...await this.cluster.listVirtualServices(undefined, { labelSelector: `${INDEXED_LABEL}=${INDEXED}` })]);
+    }
+    const found = new Map(rest.map((vs) => [objectKey(vs), vs]));
+    const about = async (some: Iterable<string>) => {
+      const lists = await Promise.all(hostSelectors(some).map((labelSelector) => this.cluster.listVirtualServices(undefined, { labelSelector })));
+      for (const vs of lists.flat()) found.set(objectKey(vs), vs);
+    };
+    await about(hosts);
+    const asked = new Set(hostSelectors(hosts));
+    await about([...found.values()].flatMap((vs) => [...indexedHosts(vs)]).filter((h) => !asked.has(hostLabelKey(h))));
+    return [...found.values()];
   }
 
   /**
