@@ -1,7 +1,10 @@
 // A small REST client over the kubeconfig's credentials. It keeps what the generated client hides:
 // the server's Status body (for kubectl-style errors) and its Warning headers (admission warnings).
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpAgent, type IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { type ClientHttp2Session, type OutgoingHttpHeaders, connect as http2Connect, constants as h2 } from 'node:http2';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError, ConnectionError } from './errors.js';
 
@@ -37,6 +40,27 @@ function parseWarnings(header: string | string[] | undefined): string[] {
   return values.map((v) => /^\d{3} \S+ "(.*)"$/s.exec(v)?.[1]?.replace(/\\"/g, '"') ?? v);
 }
 
+/** How long an HTTP/2 connection may stay idle before it is closed (the next request opens another). */
+const IDLE_SESSION_MS = 60_000;
+
+/** A refused request as an ApiError, from the server's Status body (or its text). */
+function refusal(status: number, text: string): ApiError {
+  let s: KubeStatus = {};
+  try { s = (text ? JSON.parse(text) : {}) as KubeStatus; } catch { /* not JSON: the text is the message */ }
+  return new ApiError(status, s.reason || REASONS[status] || `HTTP ${status}`, s.message || text.trim() || `HTTP ${status}`, s.details);
+}
+
+/** A body as JSON, or as the text it is. */
+function parseBody(text: string): unknown {
+  try { return text ? JSON.parse(text) : undefined; } catch { return text; }
+}
+
+function connectionFailure(url: URL, err: NodeJS.ErrnoException): ConnectionError {
+  return err.code === 'ECONNREFUSED'
+    ? new ConnectionError(`The connection to the server ${url.host} was refused - did you specify the right host or port?`)
+    : new ConnectionError(`Unable to connect to the server ${url.host}: ${err.message}`);
+}
+
 /** Objects per page of a long list, as kubectl get asks for (--chunk-size). */
 export const PAGE_SIZE = 500;
 
@@ -66,6 +90,13 @@ export class KubeRest {
   readonly server: string;
   /** One keep-alive agent for all of a command's requests: one TLS handshake, not one per request. */
   private agent: HttpAgent | undefined;
+  /**
+   * The HTTP/2 connection, when the server offers HTTP/2 (the API server does): a command's independent reads then
+   * travel at once instead of one after the other on the HTTP/1.1 socket. Undefined inside: HTTP/1.1 it is.
+   */
+  private session: Promise<ClientHttp2Session | undefined> | undefined;
+  private live: ClientHttp2Session | undefined;
+  private inFlight = 0;
   /** `headers` go with every request (the plugin's Impersonate-* headers). */
   constructor(private readonly kc: KubeConfig, private readonly timeoutMs = 30_000, private readonly headers: Record<string, string | string[]> = {}) {
     this.server = kc.getCurrentCluster()!.server;
@@ -79,11 +110,28 @@ export class KubeRest {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const { url, options } = await this.prepare(method, path, accept, payload, this.timeoutMs, contentType);
     options.agent = this.agent ??= sharedAgent(options.agent, options);
+    const attempt = async () => {
+      if (!this.session) {
+        // A connection that could not be made is tried again at the next request (the webhook's client lives on).
+        const opening = this.session = this.openSession(url, options);
+        opening.catch(() => { if (this.session === opening) this.session = undefined; });
+      }
+      const session = await this.session;
+      return session && !session.closed && !session.destroyed
+        ? this.sendH2<T>(session, url, options, payload)
+        : this.send<T>(url, options, payload);
+    };
     try {
-      return await this.send<T>(url, options, payload);
+      return await attempt();
     } catch (err) {
       // A kept-alive connection the server closed meanwhile: the request never reached it; send it again.
-      if (err instanceof StaleConnection && method !== 'POST') return this.send<T>(url, options, payload);
+      if (err instanceof StaleConnection && method !== 'POST') {
+        try {
+          return await attempt();
+        } catch (again) {
+          throw again instanceof StaleConnection ? again.cause : again;
+        }
+      }
       throw err instanceof StaleConnection ? err.cause : err;
     }
   }
@@ -128,7 +176,7 @@ export class KubeRest {
       req.on('timeout', () => req.destroy(new ConnectionError(`the watch on ${url.host} was silent for ${idleMs / 1000}s`)));
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (signal.aborted) return resolve();
-        reject(err instanceof ConnectionError ? err : new ConnectionError(`Unable to connect to the server ${url.host}: ${err.message}`));
+        reject(err instanceof ConnectionError ? err : connectionFailure(url, err));
       });
       req.end();
     });
@@ -154,14 +202,89 @@ export class KubeRest {
   private failure(res: import('node:http').IncomingMessage, url: URL, reject: (err: Error) => void): void {
     const chunks: Buffer[] = [];
     res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      let s: KubeStatus = {};
-      try { s = (text ? JSON.parse(text) : {}) as KubeStatus; } catch { /* not JSON: the text is the message */ }
-      const status = res.statusCode ?? 0;
-      reject(new ApiError(status, s.reason || REASONS[status] || `HTTP ${status}`, s.message || text.trim() || `HTTP ${status}`, s.details));
-    });
+    res.on('end', () => reject(refusal(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
     res.on('error', () => reject(new ConnectionError(`the connection to ${url.host} broke`)));
+  }
+
+  /**
+   * HTTP/2 when the server chooses it in the TLS handshake; undefined (HTTP/1.1) for plain http, through a proxy, or
+   * when the server does not offer it. The probe's connection then closes: one handshake more, for such servers only.
+   */
+  private async openSession(url: URL, options: import('node:https').RequestOptions): Promise<ClientHttp2Session | undefined> {
+    if (url.protocol !== 'https:' || options.agent?.constructor !== HttpsAgent) return undefined;
+    // The agent holds the kubeconfig's TLS settings (CA, client certificate, server name, verification).
+    const tls = (options.agent as HttpsAgent).options as ConnectionOptions;
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const socket = tlsConnect({
+      ...tls, host, port: Number(url.port || 443), ALPNProtocols: ['h2', 'http/1.1'],
+      servername: tls.servername || (isIP(host) ? undefined : host),
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', resolve);
+      socket.once('error', (err: NodeJS.ErrnoException) => reject(connectionFailure(url, err)));
+      socket.setTimeout(this.timeoutMs, () => socket.destroy(new ConnectionError(`the server ${url.host} did not answer within ${this.timeoutMs / 1000}s`)));
+    });
+    socket.setTimeout(0);
+    if (socket.alpnProtocol !== 'h2') {
+      socket.destroy();
+      return undefined;
+    }
+    const session = http2Connect(url.origin, { createConnection: () => socket });
+    // A session the server ends (GOAWAY) or that breaks is replaced by a new one at the next request.
+    this.live = session;
+    const forget = () => {
+      if (this.live !== session) return;
+      this.live = undefined;
+      this.session = undefined;
+    };
+    session.on('goaway', forget);
+    session.on('close', forget);
+    session.on('error', forget);
+    // An idle connection is closed rather than trusted for long (the webhook's client lives for days).
+    session.setTimeout(IDLE_SESSION_MS, () => session.close());
+    session.unref();
+    return session;
+  }
+
+  private sendH2<T>(session: ClientHttp2Session, url: URL, options: import('node:https').RequestOptions, payload: Buffer | undefined): Promise<RestResponse<T>> {
+    const headers: OutgoingHttpHeaders = { [h2.HTTP2_HEADER_METHOD]: options.method, [h2.HTTP2_HEADER_PATH]: url.pathname + url.search };
+    for (const [k, v] of Object.entries(options.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
+    if (options.auth) headers['authorization'] = `Basic ${Buffer.from(options.auth).toString('base64')}`;
+    return new Promise<RestResponse<T>>((resolve, reject) => {
+      let stream: import('node:http2').ClientHttp2Stream;
+      try {
+        stream = session.request(headers, { endStream: !payload });
+      } catch (err) {
+        // The server is ending this connection (GOAWAY) and takes no new requests on it: send it on another.
+        return reject(new StaleConnection(connectionFailure(url, err as NodeJS.ErrnoException)));
+      }
+      // The session keeps the process alive only while a request is in flight.
+      session.ref();
+      let status = 0;
+      let warning: IncomingHttpHeaders['warning'];
+      const chunks: Buffer[] = [];
+      stream.on('response', (h) => {
+        status = Number(h[h2.HTTP2_HEADER_STATUS]);
+        warning = h['warning'];
+      });
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (status < 200 || status >= 300) return reject(refusal(status, text));
+        resolve({ status, body: parseBody(text) as T, warnings: parseWarnings(warning) });
+      });
+      this.inFlight++;
+      stream.on('close', () => { if (--this.inFlight === 0) session.unref(); });
+      stream.setTimeout(this.timeoutMs, () => stream.destroy(new ConnectionError(`the server ${url.host} did not answer within ${this.timeoutMs / 1000}s`)));
+      stream.on('error', (err: NodeJS.ErrnoException) => {
+        if (err instanceof ConnectionError) return reject(err);
+        const failure = connectionFailure(url, err);
+        // Refused before the server read it (a stream the server declined, or a session it was ending): send it again.
+        const unread = err.code === 'ERR_HTTP2_STREAM_ERROR' && /REFUSED_STREAM/.test(err.message) || err.code === 'ERR_HTTP2_GOAWAY_SESSION';
+        reject(unread ? new StaleConnection(failure) : failure);
+      });
+      if (payload) stream.end(payload);
+    });
   }
 
   private send<T>(url: URL, options: import('node:https').RequestOptions, payload: Buffer | undefined): Promise<RestResponse<T>> {
@@ -172,19 +295,12 @@ export class KubeRest {
         if (status < 200 || status >= 300) return this.failure(res, url, reject);
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = text;
-          try { parsed = text ? JSON.parse(text) : undefined; } catch { /* not JSON: keep the text */ }
-          resolve({ status, body: parsed as T, warnings: parseWarnings(res.headers['warning']) });
-        });
+        res.on('end', () => resolve({ status, body: parseBody(Buffer.concat(chunks).toString('utf8')) as T, warnings: parseWarnings(res.headers['warning']) }));
       });
       req.on('timeout', () => req.destroy(new ConnectionError(`the server ${url.host} did not answer within ${this.timeoutMs / 1000}s`)));
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (err instanceof ConnectionError) return reject(err);
-        const failure = err.code === 'ECONNREFUSED'
-          ? new ConnectionError(`The connection to the server ${url.host} was refused - did you specify the right host or port?`)
-          : new ConnectionError(`Unable to connect to the server ${url.host}: ${err.message}`);
+        const failure = connectionFailure(url, err);
         reject(req.reusedSocket && err.code === 'ECONNRESET' ? new StaleConnection(failure) : failure);
       });
       if (payload) req.write(payload);

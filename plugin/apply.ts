@@ -128,8 +128,12 @@ export class Reads {
           if (!(err instanceof ApiError && err.status === 403)) throw err;
         }
       }
+      const list = (n: string) => this.once(`dr/${n}`, () => this.cluster.listDestinationRules(n));
+      // Istio looks in the namespace asked about and in the root whatever the routes say: those lists go out at once,
+      // beside the routes' read, rather than after it.
+      for (const n of [this.namespace, ISTIO_ROOT_NAMESPACE]) list(n).catch(() => undefined);
       const about = (vs: VirtualService) => !this.hosts || this.hosts.some((h) => [...indexedHosts(vs)].some((x) => hostMatches(x, h)));
-      return destinationRulesFor(this.cluster, (await this.virtualServices()).filter(about), this.namespace);
+      return destinationRulesFor(list, (await this.virtualServices()).filter(about), this.namespace);
     });
   }
 
@@ -143,7 +147,7 @@ export class Reads {
    */
   controllers(): Promise<Controllers> {
     return this.once('controllers', async () => {
-      const served = await this.cluster.servedResources(['argoproj.io', 'rollouts.kruise.io']);
+      const served = await this.controllerResources();
       const argo = served.get('argoproj.io/v1alpha1');
       const kruiseA = served.get('rollouts.kruise.io/v1alpha1');
       const kruiseB = served.get('rollouts.kruise.io/v1beta1');
@@ -169,6 +173,11 @@ export class Reads {
       return out;
     });
   }
+
+  /** The discovery request behind controllers(): which of the controllers' resources the cluster serves. */
+  controllerResources(): ReturnType<GrayCluster['servedResources']> {
+    return this.once('served', () => this.cluster.servedResources(['argoproj.io', 'rollouts.kruise.io']));
+  }
 }
 
 /**
@@ -191,14 +200,14 @@ export async function clusterPolicy(cluster: GrayCluster): Promise<Policy> {
 
 /** The DestinationRules a VirtualService can see: its own namespace, its hosts' namespaces and the root. */
 export function visibleDestinationRules(cluster: GrayCluster, vs: VirtualService): Promise<DestinationRule[]> {
-  return destinationRulesFor(cluster, [vs], namespaceOf(vs));
+  return destinationRulesFor((n) => cluster.listDestinationRules(n), [vs], namespaceOf(vs));
 }
 
 /**
  * The DestinationRules where Istio looks them up for these VirtualServices: their namespaces, their hosts' and the
  * root namespace. A namespace this user may not read counts as empty, except `own` (the user's answer to -n).
  */
-async function destinationRulesFor(cluster: GrayCluster, virtualServices: readonly VirtualService[], own: string): Promise<DestinationRule[]> {
+async function destinationRulesFor(list: (namespace: string) => Promise<DestinationRule[]>, virtualServices: readonly VirtualService[], own: string): Promise<DestinationRule[]> {
   const namespaces = new Set([own, ISTIO_ROOT_NAMESPACE]);
   for (const vs of virtualServices) {
     namespaces.add(namespaceOf(vs));
@@ -207,7 +216,7 @@ async function destinationRulesFor(cluster: GrayCluster, virtualServices: readon
       if (svcNs) namespaces.add(svcNs);
     }
   }
-  const lists = await Promise.all([...namespaces].map((n) => cluster.listDestinationRules(n).catch((err: unknown) => {
+  const lists = await Promise.all([...namespaces].map((n) => list(n).catch((err: unknown) => {
     if (n !== own && err instanceof ApiError && err.status === 403) return [];
     throw err;
   })));
@@ -266,9 +275,10 @@ function ignoredEdits(changes: readonly Change[], virtualServices: readonly Virt
 
 /** Runs a plan to the end; returns it as written (or as it would be, on a dry run). */
 export async function runPlan(ctx: CommandContext, cluster: GrayCluster, run: PlanRun): Promise<Plan> {
-  // Independent reads go out together (queued on the one connection, with no wait between them): the admin
-  // policy, and the VirtualServices and DestinationRules every plan is checked against. Each is awaited where
-  // it is needed; the catch only keeps a failure from being reported as unhandled before then.
+  // Independent reads go out together (at once over HTTP/2; queued on the one connection over HTTP/1.1): the
+  // admin policy, the VirtualServices and DestinationRules every plan is checked against, and the discovery
+  // request that says which controllers could own what a plan edits (nearly every plan edits). Each is awaited
+  // where it is needed; the catch only keeps a failure from being reported as unhandled before then.
   const policyRead = clusterPolicy(cluster);
   policyRead.catch(() => undefined);
   const written: Change[] = [];
@@ -276,6 +286,7 @@ export async function runPlan(ctx: CommandContext, cluster: GrayCluster, run: Pl
     const reads = new Reads(cluster, run.hosts);
     reads.virtualServices().catch(() => undefined);
     reads.destinationRules().catch(() => undefined);
+    reads.controllerResources().catch(() => undefined);
     const plan = await run.build(reads);
     const changes = ordered(plan.changes);
     const first = attempt === 1;

@@ -77,10 +77,13 @@ if (withCluster) {
   ]);
   cluster.push({ name: PATCH, argv: (i) => [kubectl, 'patch', 'virtualservice', 'reviews', '-n', NS, '--type=json', '-p', patch(i % 2 ? 10 : 20)] });
   cluster.push({ name: GET, argv: () => [kubectl, 'get', 'virtualservices,destinationrules,pods', '-n', NS] });
-  for (const [label, bin] of executables) {
-    cluster.push({ name: `${label} set-weight reviews v2=20|v2=10`, vs: PATCH, argv: (i) => [bin, 'set-weight', 'reviews', `v2=${i % 2 ? 10 : 20}`, '-n', NS] });
+  // Each writer sets values no other writer leaves, so every run is a real change (a write, admission, istiod's
+  // push), never a no-op against what the row before it just wrote.
+  executables.forEach(([label, bin], k) => {
+    const [a, b] = [30 + 20 * k, 40 + 20 * k];
+    cluster.push({ name: `${label} set-weight reviews v2=${a}|v2=${b}`, vs: PATCH, argv: (i) => [bin, 'set-weight', 'reviews', `v2=${i % 2 ? a : b}`, '-n', NS] });
     cluster.push({ name: `${label} status reviews`, vs: GET, argv: () => [bin, 'status', 'reviews', '-n', NS], ok: [0, 3] });
-  }
+  });
 }
 
 console.log(`kubectl-gray benchmark: medians of ${RUNS} interleaved rounds; node ${process.version}${withCluster ? '' : '; no cluster (make cluster-up): cluster rows skipped'}`);

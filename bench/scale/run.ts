@@ -351,8 +351,10 @@ const patch = (v2: number) => [kubectl, 'patch', 'virtualservice', 'reviews', '-
   { op: 'replace', path: '/spec/http/0/route/0/weight', value: 100 - v2 },
   { op: 'replace', path: '/spec/http/0/route/1/weight', value: v2 },
 ])];
+// Each writer sets values the other never leaves, so every run of either is a real change (a write, admission,
+// istiod's push), never a no-op against what the other just wrote.
 const ROWS: Row[] = [
-  { name: 'set-weight', argv: (i) => setWeight(i % 2 ? 10 : 20) },
+  { name: 'set-weight', argv: (i) => setWeight(i % 2 ? 30 : 40) },
   { name: 'patch', argv: (i) => patch(i % 2 ? 10 : 20) },
   { name: 'status', argv: () => [plugin, 'status', 'reviews', '-n', NS], ok: [0, 3] },
   { name: 'get', argv: () => [kubectl, 'get', 'virtualservices,destinationrules,pods', '-n', NS] },

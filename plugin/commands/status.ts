@@ -1,5 +1,5 @@
 import { IntentError } from '../../core/errors.js';
-import { resolveHost, serviceName, serviceNamespace } from '../../core/hosts.js';
+import { ISTIO_ROOT_NAMESPACE, resolveHost, serviceName, serviceNamespace } from '../../core/hosts.js';
 import type { VirtualService } from '../../core/model.js';
 import { destinationsOf } from '../../core/destinations.js';
 import { errorsOf } from '../../core/rules.js';
@@ -34,6 +34,8 @@ export const statusCommand: GrayCommand = {
     const cluster = await ctx.connect(args);
     const scope = args['all-namespaces'] ? undefined : cluster.namespace;
     const named = !!(args.service || args.vs);
+    const perNamespace = memoizedReads(cluster);
+    if (args.service) prefetch(perNamespace, resolveHost(args.service, cluster.namespace));
     // A service: every VirtualService through which traffic reaches it, in any namespace this user can read.
     const reads = named ? new Reads(cluster, serviceHosts(args.service, cluster.namespace, args.vs)) : undefined;
     const all = reads ? await reads.virtualServices() : await cluster.listVirtualServices(scope);
@@ -48,7 +50,6 @@ export const statusCommand: GrayCommand = {
       ctx.io.err(`No VirtualServices found in ${scope ? `${scope} namespace` : 'any namespace'}.\n`);
       return EXIT.ok;
     }
-    const perNamespace = memoizedReads(cluster);
     const statuses = await Promise.all(entries.map(async ({ vs, entry }) => ({ ...(await gatherStatus(perNamespace, vs, all)), ...(entry ? { entry } : {}) })));
     if (isObjectOutput(args.output)) {
       printObject(ctx.io, statuses.length === 1 && named ? statuses[0] : statuses, args.output);
@@ -77,6 +78,19 @@ export function memoizedReads(cluster: GrayCluster): GrayCluster {
     listPods: (ns: string) => once(`pods/${ns}`, () => cluster.listPods(ns)),
     getService: (ns: string, name: string) => once(`svc/${ns}/${name}`, () => cluster.getService(ns, name)),
   });
+}
+
+/**
+ * What the status of a service almost always reads, whatever its routes say: the Service and its namespace's pods,
+ * the DestinationRules there and in the root namespace. They go out beside the routes' read, not after it; a
+ * read that turns out not to be needed is dropped, failure and all.
+ */
+function prefetch(cluster: GrayCluster, host: string): void {
+  const ns = serviceNamespace(host);
+  if (!ns) return;
+  for (const read of [cluster.getService(ns, serviceName(host)), cluster.listPods(ns), cluster.listDestinationRules(ns), cluster.listDestinationRules(ISTIO_ROOT_NAMESPACE)]) {
+    read.catch(() => undefined);
+  }
 }
 
 /** Everything status needs for one VirtualService: rules it can see, Service selectors, pods. */

@@ -5,7 +5,9 @@
 // answers like the real one (a Status naming a missing object; a Forbidden Status for a user who may not list
 // across namespaces; plain "404 page not found" for a path it does not serve), and counts requests and TLS
 // connections.
-import { createServer, type Server } from 'node:https';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type Http2Session, createSecureServer } from 'node:http2';
+import { type Server as HttpsServer, createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,10 +24,14 @@ export interface FakeApiServer {
   /** TLS handshakes completed. */
   connections: number;
   /** The headers of every request, in the order of `requests`. */
-  headers: import('node:http').IncomingHttpHeaders[];
+  headers: IncomingHttpHeaders[];
+  /** The protocol of every request, in the order of `requests` ("2.0" or "1.1"). */
+  protocols: string[];
   objects: KubeObject[];
   /** Writes a kubeconfig for this server; without the CA when caData is false. */
   kubeconfig(options?: { caData?: boolean; namespace?: string }): string;
+  /** Ends every HTTP/2 connection the way a server going away does (GOAWAY, then close). */
+  goAway(): void;
   close(): Promise<void>;
 }
 
@@ -42,6 +48,10 @@ export interface FakeApiServerOptions {
   namespacedOnly?: boolean;
   /** What a watch (?watch=1) streams: these pieces of text, each written on its own, then the end. */
   watchPieces?: string[];
+  /** The port to listen on (default: any free one). */
+  port?: number;
+  /** Speak HTTP/1.1 only (offer no HTTP/2 in the TLS handshake), as some proxies in front of API servers do. */
+  http1Only?: boolean;
   /** Answers the route query's paths (/apis/query.kubectl-gray.io/...) as the API server's aggregation layer would. */
   routeQuery?: (path: string) => Promise<{ status: number; body: unknown }>;
 }
@@ -59,11 +69,18 @@ export async function startFakeApiServer(objects: KubeObject[], options: FakeApi
   const servedGroups = new Map<string, string[]>([[`networking.istio.io/${options.istioVersion ?? 'v1'}`, ISTIO_RESOURCES], ['apps/v1', ['deployments']], ...Object.entries(options.groups ?? {})]);
   let version = 1000;
   const state: FakeApiServer = {
-    url: '', ca: pki.ca, requests: [], connections: 0, headers: [], objects: structuredClone(objects),
+    url: '', ca: pki.ca, requests: [], connections: 0, headers: [], protocols: [], objects: structuredClone(objects),
     kubeconfig: () => '',
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    goAway: () => { for (const s of sessions) s.close(); },
+    close: () => new Promise((resolve) => {
+      for (const s of sessions) s.destroy();
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
   };
-  const server: Server = createServer({ key: pki.serving.key, cert: pki.serving.cert }, (req, res) => {
+  const sessions = new Set<Http2Session>();
+  const sockets = new Set<import('node:net').Socket>();
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -71,6 +88,7 @@ export async function startFakeApiServer(objects: KubeObject[], options: FakeApi
       const labelSelector = url.searchParams.get('labelSelector');
       state.requests.push(`${req.method} ${url.pathname}${labelSelector ? `?labelSelector=${labelSelector}` : ''}`);
       state.headers.push(req.headers);
+      state.protocols.push(req.httpVersion);
       const send = (code: number, body: unknown) => {
         res.writeHead(code, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
@@ -151,9 +169,22 @@ export async function startFakeApiServer(objects: KubeObject[], options: FakeApi
       }
       send(405, { kind: 'Status', status: 'Failure', reason: 'MethodNotAllowed', code: 405, message: 'not here' });
     });
+  };
+  // HTTP/2 with HTTP/1.1 beside it, as the API server serves; or HTTP/1.1 alone.
+  const tls = { key: pki.serving.key, cert: pki.serving.cert };
+  const server: Http2SecureServer | HttpsServer = options.http1Only
+    ? createHttpsServer(tls, handle)
+    : createSecureServer({ ...tls, allowHTTP1: true }, handle as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void);
+  server.on('secureConnection', (socket) => {
+    state.connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
   });
-  server.on('secureConnection', () => { state.connections++; });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   state.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const dir = tempDir('apiserver');
   state.kubeconfig = ({ caData = true, namespace = 'default' } = {}) => {

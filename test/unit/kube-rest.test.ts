@@ -23,6 +23,8 @@ const INDEX_CHECK = 'GET /apis/networking.istio.io/v1/virtualservices?labelSelec
 /** With the index not kept: the rest of the VirtualServices, the indexed ones (here: none). */
 const INDEXED_REST = 'GET /apis/networking.istio.io/v1/virtualservices?labelSelector=kubectl-gray.io/route-index=v1';
 
+const SET_WEIGHT_WRITE = 'PUT /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews';
+
 const SET_WEIGHT_OUT = 'virtualservice.networking.istio.io/reviews reweighted\n  http[0] default (*): v1=90% v2=10%\n';
 
 describe('kube/rest + plugin/kube/cluster against a TLS API server', function () {
@@ -38,41 +40,83 @@ describe('kube/rest + plugin/kube/cluster against a TLS API server', function ()
   });
   after(async () => { await Promise.all(servers.map((s) => s.close())); });
 
-  // What set-weight needs: the admin policy, the webhook's route query (not served here), whether the route index is kept (one object of each kind without its
-  // label, at most), the VirtualServices (every way in to the service) and the DestinationRules where Istio looks
-  // them up for those (the whole plan is checked against them); then, since the plan edits an existing
-  // VirtualService, one discovery request saying that no controller that could own it is installed, and the write.
+  // What set-weight needs: the admin policy, the webhook's route query (not served here), whether the route index is
+  // kept (one object of each kind without its label, at most), the VirtualServices (every way in to the service),
+  // the DestinationRules where Istio looks them up for those (the whole plan is checked against them), one discovery
+  // request saying whether a controller that could own what the plan edits is installed, and the write. The reads
+  // that do not wait for another go out at once on one HTTP/2 connection; the write comes last.
   // Nothing else: no Istio discovery, no per-group discovery, no DestinationRules of unrelated namespaces.
-  it('set-weight without the route index: policy, VirtualServices, DestinationRules where Istio looks, one discovery, one write, on one connection', async () => {
+  it('set-weight without the route index: policy, VirtualServices, DestinationRules where Istio looks, one discovery, one write, on one HTTP/2 connection', async () => {
     const api = await start();
     const r = await gray(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
     expect(r).to.deep.equal({ code: 0, stdout: SET_WEIGHT_OUT, stderr: '' });
-    expect(api.requests).to.deep.equal([
+    expect([...api.requests].sort()).to.deep.equal([
+      'GET /apis',
       'GET /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations?labelSelector=kubectl-gray.io/policy=true',
-      ROUTE_QUERY,
+      'GET /apis/networking.istio.io/v1/namespaces/istio-system/destinationrules',
+      'GET /apis/networking.istio.io/v1/namespaces/shop/destinationrules',
       INDEX_CHECK,
       INDEXED_REST,
-      'GET /apis/networking.istio.io/v1/namespaces/shop/destinationrules',
-      'GET /apis/networking.istio.io/v1/namespaces/istio-system/destinationrules',
-      'GET /apis',
-      'PUT /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews',
+      ROUTE_QUERY,
+      SET_WEIGHT_WRITE,
     ]);
+    expect(api.requests.at(-1)).to.equal(SET_WEIGHT_WRITE);
+    // The lists of VirtualServices only once the route query has said it is not served.
+    expect(api.requests.indexOf(INDEX_CHECK)).to.be.greaterThan(api.requests.indexOf(ROUTE_QUERY));
+    expect(api.protocols).to.deep.equal(api.requests.map(() => '2.0'));
     expect(api.connections).to.equal(1);
   });
 
-  it('set-weight again changes nothing: no discovery, no write', async () => {
+  it('a server that offers only HTTP/1.1: the same requests, one after the other on one keep-alive connection', async () => {
+    const api = await start({ http1Only: true });
+    const r = await gray(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
+    expect(r).to.deep.equal({ code: 0, stdout: SET_WEIGHT_OUT, stderr: '' });
+    expect(api.requests).to.have.length(8);
+    expect(api.requests.at(-1)).to.equal(SET_WEIGHT_WRITE);
+    expect(api.protocols).to.deep.equal(api.requests.map(() => '1.1'));
+    // The handshake that found no HTTP/2 on offer (closed at once: the server may not count it), then the connection
+    // every request uses.
+    expect(api.connections).to.be.within(1, 2);
+  });
+
+  it('a server that ends the HTTP/2 connection between two requests: the next request opens another', async () => {
+    const api = await start();
+    const rest = new KubeRest(loadKubeConfig({ kubeconfig: api.kubeconfig() }).kc);
+    expect((await rest.request('GET', '/apis')).status).to.equal(200);
+    api.goAway();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect((await rest.request('GET', '/apis')).status).to.equal(200);
+    expect(api.connections).to.equal(2);
+    expect(api.protocols).to.deep.equal(['2.0', '2.0']);
+  });
+
+  it('a server not up yet: the request fails as kubectl says it, and the next one, once it is up, connects', async () => {
+    const first = await start();
+    const port = Number(new URL(first.url).port);
+    const kubeconfig = first.kubeconfig();
+    await first.close();
+    const rest = new KubeRest(loadKubeConfig({ kubeconfig }).kc);
+    const refused = await rest.request('GET', '/apis').then(() => undefined, (err: unknown) => err);
+    expect(String(refused)).to.contain(`The connection to the server 127.0.0.1:${port} was refused`);
+    const api = await start({ port });
+    expect((await rest.request('GET', '/apis')).status).to.equal(200);
+    expect(api.protocols).to.deep.equal(['2.0']);
+  });
+
+  it('set-weight again changes nothing: no write', async () => {
     const api = await start();
     await gray(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
     api.requests.length = 0;
     const r = await gray(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
     expect(r.code, r.stderr).to.equal(0);
-    expect(api.requests).to.deep.equal([
+    expect([...api.requests].sort()).to.deep.equal([
+      'GET /apis',
       'GET /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations?labelSelector=kubectl-gray.io/policy=true',
-      ROUTE_QUERY,
+      'GET /apis/networking.istio.io/v1/namespaces/istio-system/destinationrules',
+      'GET /apis/networking.istio.io/v1/namespaces/shop/destinationrules',
       INDEX_CHECK,
       INDEXED_REST,
-      'GET /apis/networking.istio.io/v1/namespaces/shop/destinationrules',
-      'GET /apis/networking.istio.io/v1/namespaces/istio-system/destinationrules',
+      ROUTE_QUERY,
     ]);
   });
 
@@ -115,30 +159,31 @@ describe('kube/rest + plugin/kube/cluster against a TLS API server', function ()
       const api = await start({ groups: { 'argoproj.io/v1alpha1': ['applications', 'appprojects'] }, legacyDiscovery }, [argocdCm]);
       const r = await gray(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
       expect(r, `legacy discovery: ${legacyDiscovery}`).to.deep.equal({ code: 0, stdout: SET_WEIGHT_OUT, stderr: '' });
-      expect(api.requests.slice(6), `legacy discovery: ${legacyDiscovery}`).to.deep.equal([
-        'GET /apis',
-        // A server without aggregated discovery lists groups, not resources: one more request, for the served group only.
-        ...(legacyDiscovery ? ['GET /apis/argoproj.io/v1alpha1'] : []),
-        'GET /api/v1/namespaces/argocd/configmaps/argocd-cm',
-        'GET /apis/argoproj.io/v1alpha1/applications',
-        'PUT /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews',
-      ]);
+      // After the discovery: what it found is read (together), then the write.
+      const afterDiscovery = api.requests.slice(api.requests.indexOf('GET /apis') + 1).filter((q) => !q.startsWith('GET /apis/networking.istio.io'));
+      const reads = ['GET /api/v1/namespaces/argocd/configmaps/argocd-cm', 'GET /apis/argoproj.io/v1alpha1/applications'];
+      // A server without aggregated discovery lists groups, not resources: one more request, for the served group only.
+      const legacy = legacyDiscovery ? ['GET /apis/argoproj.io/v1alpha1'] : [];
+      expect(afterDiscovery.slice(0, legacy.length), `legacy discovery: ${legacyDiscovery}`).to.deep.equal(legacy);
+      expect(afterDiscovery.slice(legacy.length, -1).sort(), `legacy discovery: ${legacyDiscovery}`).to.deep.equal(reads);
+      expect(afterDiscovery.at(-1)).to.equal(SET_WEIGHT_WRITE);
+      expect(api.requests.filter((q) => q === 'GET /apis')).to.have.length(1);
       expect(api.connections).to.equal(1);
     }
   });
 
-  it('an older control plane (v1beta1 only): v1 is tried once, then discovery, then everything at v1beta1', async () => {
+  it('an older control plane (v1beta1 only): v1 is tried by the reads already sent, then one discovery, then everything at v1beta1', async () => {
     const api = await start({ istioVersion: 'v1beta1' });
     const r = await gray(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
     expect(r).to.deep.equal({ code: 0, stdout: SET_WEIGHT_OUT, stderr: '' });
     const istio = api.requests.filter((q) => q.includes('networking.istio.io'));
-    // The first list finds v1 not served; one discovery serves every request after it.
-    expect(istio.slice(0, 3)).to.deep.equal([
-      INDEX_CHECK,
-      'GET /apis/networking.istio.io/v1',
-      'GET /apis/networking.istio.io/v1beta1',
-    ]);
-    expect(istio.slice(3).every((q) => q.includes('/v1beta1/'))).to.equal(true);
+    // The first reads find v1 not served; one discovery serves every request after it.
+    const discovery = istio.indexOf('GET /apis/networking.istio.io/v1');
+    expect(discovery).to.be.greaterThan(0);
+    expect(istio.slice(0, discovery).every((q) => q.includes('/v1/')), istio.join('\n')).to.equal(true);
+    expect(istio[discovery + 1]).to.equal('GET /apis/networking.istio.io/v1beta1');
+    expect(istio.slice(discovery + 2).every((q) => q.includes('/v1beta1/')), istio.join('\n')).to.equal(true);
+    expect(istio.at(-1)).to.equal('PUT /apis/networking.istio.io/v1beta1/namespaces/shop/virtualservices/reviews');
     expect(api.requests.filter((q) => q === 'GET /apis/networking.istio.io/v1beta1')).to.have.length(1);
     expect(api.connections).to.equal(1);
   });
