@@ -75,7 +75,8 @@ function sameSpec(a: KubeObject, b: KubeObject | null | undefined): boolean {
   return !!b && jsonEqual(a['spec'], b['spec']);
 }
 
-function policyFindings(subject: KubeObject, input: AdmissionInput): Finding[] {
+/** Admin policy over any object a gray change writes: forbidden namespaces, freeze windows, the weight step. */
+export function policyFindings(subject: KubeObject, input: Pick<AdmissionInput, 'operation' | 'object' | 'oldObject' | 'policy' | 'now'>): Finding[] {
   const out: Finding[] = [];
   const ns = namespaceOf(subject);
   // Every review passes here and nearly none is refused by policy: the object is named only for a finding.

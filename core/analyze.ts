@@ -3,6 +3,8 @@
 // given), Istio's checks for Gateways and EnvoyFilters, hints for known mistakes, and how the objects fit
 // together (core/analyzers/, istioctl analyze's checks). No I/O.
 import { reviewIstioObject } from './admission.js';
+import { reviewGatewayObject } from './gateway-api/admission.js';
+import { isGatewayRoute } from './gateway-api/model.js';
 import { CROSS_OBJECT_RULES, crossObjectFindings } from './analyzers/index.js';
 import { checkIstioEnvoyFilter } from './istio/envoyfilter.js';
 import { checkIstioGateway } from './istio/gateway.js';
@@ -19,7 +21,7 @@ export interface AnalyzedFinding extends Finding {
 
 export interface AnalyzeResult {
   findings: AnalyzedFinding[];
-  /** Istio objects judged. */
+  /** Istio objects (and the Gateway API's mesh routes) judged. */
   istio: number;
   /** Other objects (Deployments, Services, ...), skipped. */
   skipped: number;
@@ -65,7 +67,14 @@ export function analyzeObjects(objects: readonly KubeObject[], policy: Policy = 
   // Rules first, then the routes that use them: the order a careful apply would take.
   const order = objects.map((o, index) => ({ o, index }))
     .sort((a, b) => rank(a.o) - rank(b.o) || a.index - b.index);
+  const services = objects.filter((o) => o.kind === 'Service' && o.apiVersion === 'v1');
   for (const { o, index } of order) {
+    if (isGatewayRoute(o)) {
+      // The Gateway API's mesh routes: the same decision the webhook and the plugin take (no schema of theirs here).
+      istio++;
+      for (const f of reviewGatewayObject({ operation: 'CREATE', object: o, services, virtualServices, policy, now })) findings.push({ ...f, index });
+      continue;
+    }
     if (!isIstioApiGroup(o.apiVersion)) continue;
     istio++;
     const schema = checkSchema(o);

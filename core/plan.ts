@@ -2,6 +2,8 @@
 // ordered list of object changes — which is checked as a whole (each change sees the ones before it),
 // shown, and only then written. Pure: the plugin reads, executes and prints.
 import { reviewIstioObject } from './admission.js';
+import { reviewGatewayObject } from './gateway-api/admission.js';
+import { isGatewayRoute } from './gateway-api/model.js';
 import { IntentError } from './errors.js';
 import { HISTORY_ANNOTATION, recordChange, rememberStableSubset } from './history.js';
 import {
@@ -10,13 +12,15 @@ import {
 import type { Policy } from './policy.js';
 import type { Finding } from './rules.js';
 
-export type Resource = 'deployments' | 'destinationrules' | 'virtualservices' | 'envoyfilters';
+export type Resource = 'deployments' | 'destinationrules' | 'virtualservices' | 'envoyfilters' | 'httproutes' | 'grpcroutes';
 
 export const KIND_GROUP: Record<Resource, string> = {
   deployments: 'deployment.apps',
   destinationrules: 'destinationrule.networking.istio.io',
   virtualservices: 'virtualservice.networking.istio.io',
   envoyfilters: 'envoyfilter.networking.istio.io',
+  httproutes: 'httproute.gateway.networking.k8s.io',
+  grpcroutes: 'grpcroute.gateway.networking.k8s.io',
 };
 
 export type Action = 'create' | 'update' | 'delete' | 'unchanged';
@@ -48,6 +52,8 @@ export function resourceOf(obj: KubeObject): Resource {
     case 'DestinationRule': return 'destinationrules';
     case 'VirtualService': return 'virtualservices';
     case 'EnvoyFilter': return 'envoyfilters';
+    case 'HTTPRoute': return 'httproutes';
+    case 'GRPCRoute': return 'grpcroutes';
     default: throw new Error(`kubectl-gray does not write ${obj.kind}`);
   }
 }
@@ -126,6 +132,8 @@ export function ordered(changes: readonly Change[]): Change[] {
 export interface ClusterState {
   virtualServices: readonly VirtualService[];
   destinationRules: readonly DestinationRule[];
+  /** For plans that edit Gateway API routes: the Services of the namespaces they name. */
+  services?: readonly KubeObject[];
 }
 
 function replaced<T extends KubeObject>(list: readonly T[], key: string, next: T | undefined): T[] {
@@ -137,13 +145,14 @@ function replaced<T extends KubeObject>(list: readonly T[], key: string, next: T
 /** Applies a plan's changes in order to the state (what the cluster holds once the plan is written). */
 export function applyPlan(state: ClusterState, changes: readonly Change[]): ClusterState {
   let { virtualServices, destinationRules } = state;
+  const { services } = state;
   for (const c of changes) {
     if (c.action === 'unchanged') continue;
     const key = `${c.namespace}/${c.name}`;
     if (c.resource === 'virtualservices') virtualServices = replaced(virtualServices, key, c.after as VirtualService | undefined);
     if (c.resource === 'destinationrules') destinationRules = replaced(destinationRules, key, c.after as DestinationRule | undefined);
   }
-  return { virtualServices, destinationRules };
+  return { virtualServices, destinationRules, ...(services ? { services } : {}) };
 }
 
 /**
@@ -160,6 +169,12 @@ export function checkPlan(changes: readonly Change[], state: ClusterState, polic
         operation: c.action === 'create' ? 'CREATE' : c.action === 'delete' ? 'DELETE' : 'UPDATE',
         object: c.after ?? null, oldObject: c.before ?? null,
         virtualServices: current.virtualServices, destinationRules: current.destinationRules, policy, now,
+      }));
+    }
+    if (c.action !== 'unchanged' && isGatewayRoute(c.after ?? c.before)) {
+      findings.push(...reviewGatewayObject({
+        operation: c.action === 'create' ? 'CREATE' : c.action === 'delete' ? 'DELETE' : 'UPDATE',
+        object: c.after ?? null, oldObject: c.before ?? null, services: current.services, virtualServices: current.virtualServices, policy, now,
       }));
     }
     current = applyPlan(current, [c]);

@@ -134,6 +134,24 @@ export const RULES = {
     summary: 'a DestinationRule subset whose labels select no pod of its service' },
   'jwt-claim-without-authn': { code: 'GRAY511', severity: 'error', relaxable: true, source: 'istio', istio: 'IST0149',
     summary: 'routing on JWT claims with no RequestAuthentication for the gateway\'s pods' },
+  // The Gateway API's mesh routes (HTTPRoute, GRPCRoute with a Service parent): what the CRD's schema lets through
+  // and istiod accepts, yet breaks or silently drops traffic (core/gateway-api/rules.ts).
+  'route-backend-unknown': { code: 'GRAY601', severity: 'error', relaxable: true, source: 'kubectl-gray',
+    summary: 'a backendRef names a Service, or a port of it, that does not exist (Istio keeps the route and answers 500 for that share)' },
+  'route-weights-zero': { code: 'GRAY602', severity: 'error', relaxable: true, source: 'kubectl-gray',
+    summary: 'every backend of a route rule has weight 0 (Istio answers 500 to all of its calls)' },
+  'route-model-conflict': { code: 'GRAY603', severity: 'error', relaxable: true, source: 'kubectl-gray',
+    summary: 'a mesh VirtualService and an HTTPRoute or GRPCRoute route the same Service: Istio uses one and silently ignores the other' },
+  'route-proxyless-rejected': { code: 'GRAY604', severity: 'error', relaxable: true, source: 'kubectl-gray',
+    summary: 'a match proxyless gRPC clients cannot take (a PathPrefix other than /, a GRPCRoute method match on the service alone): on a Service that speaks gRPC they reject every route of it' },
+  'route-parent-group': { code: 'GRAY605', severity: 'warning', relaxable: true, source: 'kubectl-gray',
+    summary: 'a Service parent without group: "" (stored as gateway.networking.k8s.io, which istiod ignores: traffic goes to every version)' },
+  'route-parent-unknown': { code: 'GRAY606', severity: 'warning', relaxable: true, source: 'kubectl-gray',
+    summary: 'a parent Service that does not exist (the route does nothing)' },
+  'route-weights-mixed': { code: 'GRAY607', severity: 'warning', relaxable: true, source: 'kubectl-gray',
+    summary: 'explicit and omitted weights in one route rule (an omitted weight is 1, not the rest)' },
+  'version-service-in-use': { code: 'GRAY608', severity: 'error', relaxable: true, source: 'kubectl-gray',
+    summary: 'a Service that an HTTPRoute or GRPCRoute still sends to is being deleted' },
 } as const satisfies Record<string, RuleInfo>;
 
 export type RuleName = keyof typeof RULES;

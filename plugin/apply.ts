@@ -8,6 +8,7 @@ import { OwnedElsewhere, RuleViolation } from '../core/errors.js';
 import { ISTIO_ROOT_NAMESPACE, hostMatches, resolveHost, serviceNamespace } from '../core/hosts.js';
 import { INDEXED, INDEXED_LABEL, NOT_PLAINLY_INDEXED, hostLabelKey, hostSelectors, indexedHosts, isIndexed } from '../core/route-index.js';
 import { shadowingOf } from '../core/analyzers/shadowed.js';
+import { GATEWAY_API_VERSION, GATEWAY_GROUP, GATEWAY_ROUTE_RESOURCES, type GatewayRoute, type GatewayRouteKind } from '../core/gateway-api/model.js';
 import { type DestinationRule, type KubeObject, type VirtualService, describeObject, namespaceOf, objectKey } from '../core/model.js';
 import { type Controllers, ownersOf } from '../core/ownership.js';
 import { type Change, type Plan, KIND_GROUP, changeRef, checkPlan, ordered } from '../core/plan.js';
@@ -20,6 +21,7 @@ import type { DryRun, GrayCluster, ObjectRef } from './kube/cluster.js';
 import { type MutationOutput, type ObjectOutput, isObjectOutput } from './options.js';
 import { renderChangeDiff } from './render/diff.js';
 import { printObject, printWrite } from './render/mutation.js';
+import { describeRouteRules } from './render/gateway-status.js';
 import { describeRoutes } from './render/routes.js';
 
 /** How many VirtualServices a full read may find before the plugin says, once, that the cluster is large. */
@@ -118,6 +120,31 @@ export class Reads {
     return all;
   }
 
+  /**
+   * The Gateway API's routes (HTTPRoute, GRPCRoute) in every namespace this user can read, or in theirs alone
+   * when they may not list across namespaces; none where the Gateway API's CRDs are not installed.
+   */
+  gatewayRoutes(): Promise<GatewayRoute[]> {
+    return this.once('gateway-routes', async () => {
+      const served = (await this.servedResources()).get(GATEWAY_API_VERSION) ?? [];
+      const kinds = (Object.entries(GATEWAY_ROUTE_RESOURCES) as Array<[GatewayRouteKind, string]>).filter(([, resource]) => served.includes(resource));
+      const lists = await Promise.all(kinds.map(async ([kind, resource]) => {
+        try {
+          return (await this.cluster.listEverywhere(GATEWAY_API_VERSION, resource, kind)) ?? [];
+        } catch (err) {
+          if (!(err instanceof ApiError && err.status === 403)) throw err;
+          return (await this.cluster.listObjects(GATEWAY_API_VERSION, resource, this.namespace)).map((o) => ({ ...o, apiVersion: GATEWAY_API_VERSION, kind }));
+        }
+      }));
+      return lists.flat() as GatewayRoute[];
+    });
+  }
+
+  /** The Services of a namespace, whole (a Gateway API route's backends and parents are Services). */
+  services(namespace: string): Promise<KubeObject[]> {
+    return this.once(`services/${namespace}`, () => this.cluster.listServices(namespace));
+  }
+
   /** The DestinationRules a plan is checked against. */
   destinationRules(): Promise<DestinationRule[]> {
     return this.once('dr', async () => {
@@ -147,7 +174,7 @@ export class Reads {
    */
   controllers(): Promise<Controllers> {
     return this.once('controllers', async () => {
-      const served = await this.controllerResources();
+      const served = await this.servedResources();
       const argo = served.get('argoproj.io/v1alpha1');
       const kruiseA = served.get('rollouts.kruise.io/v1alpha1');
       const kruiseB = served.get('rollouts.kruise.io/v1beta1');
@@ -174,9 +201,12 @@ export class Reads {
     });
   }
 
-  /** The discovery request behind controllers(): which of the controllers' resources the cluster serves. */
-  controllerResources(): ReturnType<GrayCluster['servedResources']> {
-    return this.once('served', () => this.cluster.servedResources(['argoproj.io', 'rollouts.kruise.io']));
+  /**
+   * One discovery request for everything a plan may look for: the controllers that could own what it edits, and
+   * whether the Gateway API's routes are served.
+   */
+  servedResources(): ReturnType<GrayCluster['servedResources']> {
+    return this.once('served', () => this.cluster.servedResources(['argoproj.io', 'rollouts.kruise.io', GATEWAY_GROUP]));
   }
 }
 
@@ -241,6 +271,7 @@ function printResult(ctx: CommandContext, c: Change, object: KubeObject | undefi
   if (output === 'name') return ctx.io.out(`${changeRef(c)}\n`);
   printWrite(ctx.io, KIND_GROUP[c.resource], c.name, c.verb, dryRun);
   if (c.resource === 'virtualservices' && c.action === 'update' && object) ctx.io.out(describeRoutes(object as VirtualService));
+  if ((c.resource === 'httproutes' || c.resource === 'grpcroutes') && c.action === 'update' && object) ctx.io.out(describeRouteRules(object as GatewayRoute));
 }
 
 function printObjects(ctx: CommandContext, objects: KubeObject[], output: ObjectOutput): void {
@@ -286,7 +317,7 @@ export async function runPlan(ctx: CommandContext, cluster: GrayCluster, run: Pl
     const reads = new Reads(cluster, run.hosts);
     reads.virtualServices().catch(() => undefined);
     reads.destinationRules().catch(() => undefined);
-    reads.controllerResources().catch(() => undefined);
+    reads.servedResources().catch(() => undefined);
     const plan = await run.build(reads);
     const changes = ordered(plan.changes);
     const first = attempt === 1;
@@ -295,7 +326,10 @@ export async function runPlan(ctx: CommandContext, cluster: GrayCluster, run: Pl
       const [, virtualServices, destinationRules, policy] = await Promise.all([
         checkOwners(ctx, reads, changes, !!run.force, first), reads.virtualServices(), reads.destinationRules(), policyRead,
       ]);
-      const findings = checkPlan(changes, { virtualServices, destinationRules }, policy, ctx.now());
+      // A plan that edits Gateway API routes is checked against the Services of their namespaces too.
+      const routeNamespaces = [...new Set(changes.filter((c) => c.resource === 'httproutes' || c.resource === 'grpcroutes').map((c) => c.namespace))];
+      const services = routeNamespaces.length > 0 ? (await Promise.all(routeNamespaces.map((n) => reads.services(n)))).flat() : undefined;
+      const findings = checkPlan(changes, { virtualServices, destinationRules, ...(services ? { services } : {}) }, policy, ctx.now());
       if (errorsOf(findings).length > 0) throw new RuleViolation(errorsOf(findings));
       const ignored = ignoredEdits(changes, virtualServices);
       if (ignored.length > 0 && !run.force) throw new RuleViolation(ignored);

@@ -19,6 +19,7 @@ import { RouteIndexKeeper } from './route-index.js';
 import { API_SERVICE_NAME, RequestHeaderKeeper, identifyTls, subjectMayList } from './route-query.js';
 import { Metrics } from './metrics.js';
 import { type SelfManagedOptions, secretOwner } from './self-managed.js';
+import { liveGatewayReads } from './gateway-reads.js';
 import { buildServer } from './server.js';
 import { TLS_MIN_VERSION, readTls, watchTls } from './tls.js';
 
@@ -102,6 +103,7 @@ async function serve(args: ServeArgs) {
       stop: async () => undefined,
     },
     policy: () => policy,
+    gatewayReads: liveGatewayReads(rest),
     // Ready only while the certificate being served is valid: an expired one fails every API server call.
     tlsReady: () => !tlsWatch || tlsWatch.expiry().getTime() > Date.now(),
     ...(requestHeader ? { routeQuery: { identify: identifyTls(() => requestHeader.current), ready: () => !!requestHeader.current, mayList: subjectMayList(rest) } } : {}),

@@ -2,9 +2,10 @@
 // Strict and total: a well-formed review always gets a well-formed review back; anything else gets
 // a clear 4xx; a bug in a handler becomes a 500 review, never a crash or a hang.
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { VirtualService } from '../core/model.js';
+import { type GatewayRoute, isGatewayRoute } from '../core/gateway-api/model.js';
+import type { KubeObject, VirtualService } from '../core/model.js';
 import { DEFAULT_POLICY, type Policy } from '../core/policy.js';
-import { type Decision, mutate, validateIstio } from './admission/handlers.js';
+import { type Decision, type GatewayWorld, isGatewayReview, mutate, validateGateway, validateIstio } from './admission/handlers.js';
 import { type AdmissionRequest, type AdmissionReview, allowed, errored, review } from './admission/review.js';
 import { type IstioCache, cacheDigest } from './cache.js';
 import { takesSubsetsAway } from './confirm.js';
@@ -33,8 +34,18 @@ export interface ServerOptions {
   freshVirtualServices?: () => Promise<readonly VirtualService[]>;
   /** True once the process is shutting down: readiness fails and replies close their connection. */
   draining?: () => boolean;
+  /**
+   * Live reads for the Gateway API's reviews (a route's Services, the routes of a Service being deleted): few and
+   * rare, so read from the API server at the time rather than cached. Without them those checks are skipped.
+   */
+  gatewayReads?: GatewayReads;
   /** Serve the route query (webhook/route-query.ts): who asks, and what they may read. */
   routeQuery?: Pick<RouteQueryOptions, 'identify' | 'mayList' | 'ready'>;
+}
+
+export interface GatewayReads {
+  services(namespace: string): Promise<KubeObject[]>;
+  routes(namespace: string): Promise<GatewayRoute[]>;
 }
 
 type Handler = (review: NonNullable<AdmissionReview['request']>) => Decision | Promise<Decision>;
@@ -143,6 +154,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const policy = options.policy;
   const fresh = options.freshVirtualServices;
   const validate = (req: AdmissionRequest, rulesOf: () => Policy): Decision | Promise<Decision> => {
+    if (isGatewayReview(req)) return validateGatewayLive(req, rulesOf());
     const decision = settled(() => validateIstio(req, options.cache, rulesOf(), now()), options.settleWaitsMs ?? SETTLE_WAITS_MS);
     return decision instanceof Promise ? decision.then((d) => confirm(req, d, rulesOf)) : confirm(req, decision, rulesOf);
   };
@@ -159,6 +171,24 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     const confirmed = validateIstio(req, { virtualServices: () => virtualServices, destinationRules: () => options.cache.destinationRules() }, rulesOf(), now());
     confirmations.inc({ result: confirmed.response.allowed ? 'allowed' : 'refused' });
     return confirmed;
+  };
+  // A route is judged against the Services of its namespaces as they are now; a Service's delete against the routes
+  // of its namespace. A read that fails is a 503 (the API server then applies the failurePolicy): never a guess.
+  const validateGatewayLive = async (req: AdmissionRequest, rules: Policy): Promise<Decision> => {
+    const reads = options.gatewayReads;
+    const subject = (req.object ?? req.oldObject) as KubeObject | null | undefined;
+    const ns = req.namespace ?? subject?.metadata?.namespace ?? 'default';
+    const world: GatewayWorld = { virtualServices: options.cache.virtualServices() };
+    try {
+      if (reads && isGatewayRoute(subject)) {
+        const named = (subject.spec.rules ?? []).flatMap((r) => r.backendRefs ?? []).map((b) => b.namespace ?? ns);
+        world.services = (await Promise.all([...new Set([ns, ...named])].map((n) => reads.services(n)))).flat();
+      }
+      if (reads && subject?.kind === 'Service') world.gatewayRoutes = await reads.routes(ns);
+    } catch (err) {
+      return { response: errored(req.uid, 503, `kubectl-gray could not read what this ${req.kind.kind} is checked against from the API server (${(err as Error).message}); try again`), findings: [] };
+    }
+    return validateGateway(req, world, rules, now());
   };
   app.post('/validate', admission('validate', (req) => validate(req, policy), false));
   // The safe-install self-check (fail-closed.ts): judged with every rule enforced, whatever the admin policy relaxes.

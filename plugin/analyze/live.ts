@@ -19,6 +19,9 @@ const LIVE = [
   { group: 'networking.istio.io', versions: ['v1', 'v1beta1', 'v1alpha3'], resource: 'gateways', kind: 'Gateway' },
   { group: 'networking.istio.io', versions: ['v1', 'v1beta1', 'v1alpha3'], resource: 'serviceentries', kind: 'ServiceEntry' },
   { group: 'security.istio.io', versions: ['v1', 'v1beta1'], resource: 'requestauthentications', kind: 'RequestAuthentication' },
+  // The Gateway API's routes: read where this user may (a cluster's view role often does not include them).
+  { group: 'gateway.networking.k8s.io', versions: ['v1'], resource: 'httproutes', kind: 'HTTPRoute', optional: true },
+  { group: 'gateway.networking.k8s.io', versions: ['v1'], resource: 'grpcroutes', kind: 'GRPCRoute', optional: true },
   { group: '', versions: ['v1'], resource: 'services', kind: 'Service' },
   { group: '', versions: ['v1'], resource: 'pods', kind: 'Pod' },
 ] as const;
@@ -41,7 +44,8 @@ async function listKind(cluster: GrayCluster, { group, versions, resource, kind 
  * list refused and what to grant, so that one request to an admin is enough.
  */
 export async function liveWithFiles(cluster: GrayCluster, files: readonly KubeObject[], namespace: string): Promise<KubeObject[]> {
-  const settled = await Promise.allSettled(LIVE.map((kind) => listKind(cluster, kind)));
+  const refusedIsNone = (err: unknown) => { if (err instanceof ApiError && err.status === 403) return []; throw err; };
+  const settled = await Promise.allSettled(LIVE.map((kind) => ('optional' in kind ? listKind(cluster, kind).catch(refusedIsNone) : listKind(cluster, kind))));
   const refused = LIVE.filter((_, i) => { const s = settled[i]!; return s.status === 'rejected' && s.reason instanceof ApiError && s.reason.status === 403; });
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected' && !(s.reason instanceof ApiError && s.reason.status === 403));
   if (failed) throw failed.reason;

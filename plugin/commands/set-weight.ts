@@ -1,3 +1,7 @@
+import { IntentError } from '../../core/errors.js';
+import { describeRoute } from '../../core/gateway-api/model.js';
+import { planGatewayWeights, serviceOf } from '../../core/gateway-api/plan.js';
+import { routesFor } from '../../core/gateway-api/routes.js';
 import { planRouteEdit } from '../../core/service-plan.js';
 import { setServiceWeight } from '../../core/traffic.js';
 import { parseWeightIntents } from '../../core/weights.js';
@@ -17,7 +21,8 @@ export const setWeightCommand: GrayCommand = {
     .option('base', { type: 'string', describe: 'The subset the rest stays on where a route sends to the bare host (no subset)' })
     .example('$0 set-weight reviews v2=10', 'v2 gets 10%; v1 keeps the other 90% (in every VirtualService that routes to reviews)')
     .example('$0 set-weight reviews v2=50 -n shop --dry-run=client', 'show the plan as a diff, write nothing')
-    .example('$0 set-weight productpage v2=10 --base v1', 'a gateway route to the bare host: 90% to v1, 10% to v2'),
+    .example('$0 set-weight productpage v2=10 --base v1', 'a gateway route to the bare host: 90% to v1, 10% to v2')
+    .example('$0 set-weight reviews v2=10', 'with Gateway API routes (an HTTPRoute or GRPCRoute whose parent is Service reviews): backend reviews-v2 gets 10%'),
   async run(raw, ctx) {
     const args = raw as unknown as Args;
     const intents = parseWeightIntents(args.weights.map(String));
@@ -26,10 +31,18 @@ export const setWeightCommand: GrayCommand = {
     const plan = newPlanId(ctx.now());
     await runPlan(ctx, cluster, {
       ...target, hosts: serviceHosts(args.service, cluster.namespace, args.vs),
-      build: async (reads) => planRouteEdit(await reads.virtualServices(), {
-        service: args.service, namespace: cluster.namespace, vsName: args.vs, routeName: args.route,
-        change: `set-weight ${args.weights.join(' ')}`, verb: 'reweighted', now: ctx.now(), plan,
-      }, (vs, i, fqdn) => setServiceWeight(vs, i, fqdn, intents, { keepZero: args['keep-zero'], base: args.base }), { recordStable: true, stableFallback: args.base }),
+      build: async (reads) => {
+        // The Gateway API's mesh routes to the service, where there are any (--vs names a VirtualService: not these).
+        const routes = args.vs ? [] : routesFor(await reads.gatewayRoutes(), serviceOf(args.service, cluster.namespace));
+        if (routes.length > 0) {
+          if (args.route || args.base) throw new IntentError(`--${args.route ? 'route' : 'base'} is for VirtualServices; ${args.service} is routed by ${routes.map(describeRoute).join(', ')}`);
+          return planGatewayWeights(routes, await reads.virtualServices(), { service: args.service, namespace: cluster.namespace, intents, keepZero: args['keep-zero'] });
+        }
+        return planRouteEdit(await reads.virtualServices(), {
+          service: args.service, namespace: cluster.namespace, vsName: args.vs, routeName: args.route,
+          change: `set-weight ${args.weights.join(' ')}`, verb: 'reweighted', now: ctx.now(), plan,
+        }, (vs, i, fqdn) => setServiceWeight(vs, i, fqdn, intents, { keepZero: args['keep-zero'], base: args.base }), { recordStable: true, stableFallback: args.base });
+      },
     });
     return EXIT.ok;
   },

@@ -1,6 +1,11 @@
 import { IntentError } from '../../core/errors.js';
+import { type GatewayRoute, describeRoute } from '../../core/gateway-api/model.js';
+import { meshVirtualServicesFor, serviceOf } from '../../core/gateway-api/plan.js';
+import { type ServiceName, routesFor } from '../../core/gateway-api/routes.js';
+import { checkGatewayRoute } from '../../core/gateway-api/rules.js';
+import { type GatewayRouteStatus, buildGatewayRouteStatus, gatewayRouteDegraded } from '../../core/gateway-api/status.js';
 import { ISTIO_ROOT_NAMESPACE, resolveHost, serviceName, serviceNamespace } from '../../core/hosts.js';
-import type { VirtualService } from '../../core/model.js';
+import { type VirtualService, namespaceOf } from '../../core/model.js';
 import { destinationsOf } from '../../core/destinations.js';
 import { errorsOf } from '../../core/rules.js';
 import { type EntryStatus, type PodInfo, type ServiceStatus, buildStatus } from '../../core/status.js';
@@ -11,6 +16,7 @@ import type { GrayCluster } from '../kube/cluster.js';
 import { Reads, serviceHosts, visibleDestinationRules } from '../apply.js';
 import { type GlobalArgs, checkOutput, isObjectOutput } from '../options.js';
 import { printObject } from '../render/mutation.js';
+import { renderGatewayRouteStatus } from '../render/gateway-status.js';
 import { renderEntryPoints, renderStatus } from '../render/status.js';
 
 interface Args extends GlobalArgs { service?: string; vs?: string; output?: string; 'all-namespaces'?: boolean }
@@ -38,30 +44,56 @@ export const statusCommand: GrayCommand = {
     if (args.service) prefetch(perNamespace, resolveHost(args.service, cluster.namespace));
     // A service: every VirtualService through which traffic reaches it, in any namespace this user can read.
     const reads = named ? new Reads(cluster, serviceHosts(args.service, cluster.namespace, args.vs)) : undefined;
+    // A service's Gateway API mesh routes (an HTTPRoute or GRPCRoute whose parent is the Service), read beside its VirtualServices.
+    const service = args.service && !args.vs ? serviceOf(args.service, cluster.namespace) : undefined;
+    const gatewayRead = service ? reads!.gatewayRoutes() : Promise.resolve([]);
+    gatewayRead.catch(() => undefined);
     const all = reads ? await reads.virtualServices() : await cluster.listVirtualServices(scope);
     for (const note of reads?.notes ?? []) ctx.io.err(`${note}\n`);
-    const entries: Array<{ vs: VirtualService; entry?: EntryStatus }> = named
-      ? resolveEntryPoints({ service: args.service ?? '', namespace: cluster.namespace, vsName: args.vs }, all).map((e) => ({
-        vs: e.vs,
-        entry: args.service ? { service: args.service, via: describeWays(e.ways), routes: e.routes, otherRoutes: e.otherRoutes } : undefined,
-      }))
-      : all.map((vs) => ({ vs }));
-    if (entries.length === 0) {
+    const routes = service ? routesFor(await gatewayRead, service) : [];
+    let entries: Array<{ vs: VirtualService; entry?: EntryStatus }>;
+    try {
+      entries = named
+        ? resolveEntryPoints({ service: args.service ?? '', namespace: cluster.namespace, vsName: args.vs }, all).map((e) => ({
+          vs: e.vs,
+          entry: args.service ? { service: args.service, via: describeWays(e.ways), routes: e.routes, otherRoutes: e.otherRoutes } : undefined,
+        }))
+        : all.map((vs) => ({ vs }));
+    } catch (err) {
+      // No VirtualService routes to it: its Gateway API routes may.
+      if (!(err instanceof IntentError && routes.length > 0)) throw err;
+      entries = [];
+    }
+    if (entries.length === 0 && routes.length === 0) {
       ctx.io.err(`No VirtualServices found in ${scope ? `${scope} namespace` : 'any namespace'}.\n`);
       return EXIT.ok;
     }
-    const statuses = await Promise.all(entries.map(async ({ vs, entry }) => ({ ...(await gatherStatus(perNamespace, vs, all)), ...(entry ? { entry } : {}) })));
+    const [statuses, routeStatuses] = await Promise.all([
+      Promise.all(entries.map(async ({ vs, entry }) => ({ ...(await gatherStatus(perNamespace, vs, all)), ...(entry ? { entry } : {}) }))),
+      Promise.all(routes.map((r) => gatherRouteStatus(perNamespace, r, service!, all))),
+    ]);
+    // Both models for one Service: Istio uses one and ignores the other. Said, not guessed at.
+    const bothModels = routes.length > 0 && service ? meshVirtualServicesFor(service, all) : [];
     if (isObjectOutput(args.output)) {
-      printObject(ctx.io, statuses.length === 1 && named ? statuses[0] : statuses, args.output);
+      const shown = [...statuses, ...routeStatuses];
+      printObject(ctx.io, shown.length === 1 && named ? shown[0] : shown, args.output);
     } else {
       if (statuses.length > 1 && args.service) renderEntryPoints(ctx.io, statuses);
       statuses.forEach((s, i) => {
         if (i > 0) ctx.io.out('\n');
         renderStatus(ctx.io, s, args.output === 'wide');
       });
+      routeStatuses.forEach((s, i) => {
+        if (i > 0 || statuses.length > 0) ctx.io.out('\n');
+        renderGatewayRouteStatus(ctx.io, s);
+      });
+    }
+    if (bothModels.length > 0) {
+      ctx.io.err(`Warning: ${service!.namespace}/${service!.name} is routed by both ${routes.map(describeRoute).join(', ')} and VirtualService ${bothModels.map((v) => `${namespaceOf(v)}/${v.metadata.name}`).join(', ')}: `
+        + 'Istio uses one of them and ignores the other; keep one model per Service\n');
     }
     // Degraded (like Argo Rollouts' status): a rule error, or a routed subset that would answer 503.
-    const degraded = statuses.some((s) => errorsOf(s.findings).length > 0 || s.subsets.some((x) => x.risk));
+    const degraded = bothModels.length > 0 || statuses.some((s) => errorsOf(s.findings).length > 0 || s.subsets.some((x) => x.risk)) || routeStatuses.some(gatewayRouteDegraded);
     return degraded ? EXIT.refused : EXIT.ok;
   },
 };
@@ -75,6 +107,7 @@ export function memoizedReads(cluster: GrayCluster): GrayCluster {
   };
   return Object.assign(Object.create(cluster) as GrayCluster, {
     listDestinationRules: (ns: string | undefined) => once(`dr/${ns}`, () => cluster.listDestinationRules(ns)),
+    listServices: (ns: string) => once(`services/${ns}`, () => cluster.listServices(ns)),
     listPods: (ns: string) => once(`pods/${ns}`, () => cluster.listPods(ns)),
     getService: (ns: string, name: string) => once(`svc/${ns}/${name}`, () => cluster.getService(ns, name)),
   });
@@ -91,6 +124,23 @@ function prefetch(cluster: GrayCluster, host: string): void {
   for (const read of [cluster.getService(ns, serviceName(host)), cluster.listPods(ns), cluster.listDestinationRules(ns), cluster.listDestinationRules(ISTIO_ROOT_NAMESPACE)]) {
     read.catch(() => undefined);
   }
+}
+
+/** What status shows of a Gateway API route: its backends' Services and pods, its findings against them. */
+async function gatherRouteStatus(cluster: GrayCluster, route: GatewayRoute, service: ServiceName, virtualServices: readonly VirtualService[]): Promise<GatewayRouteStatus> {
+  const backends = (route.spec.rules ?? []).flatMap((r) => r.backendRefs ?? []).map((b) => ({ namespace: b.namespace ?? namespaceOf(route), name: b.name }));
+  const namespaces = [...new Set([namespaceOf(route), service.namespace, ...backends.map((b) => b.namespace)])];
+  const [services, podLists] = await Promise.all([
+    Promise.all(namespaces.map((n) => cluster.listServices(n))),
+    Promise.all(namespaces.map(async (n) => [n, await cluster.listPods(n)] as const)),
+  ]);
+  const known = services.flat();
+  const serviceSelectors = new Map(backends.map((b) => {
+    const svc = known.find((s) => namespaceOf(s) === b.namespace && s.metadata.name === b.name);
+    return [`${b.namespace}/${b.name}`, svc ? ((svc['spec'] as { selector?: Record<string, string> } | undefined)?.selector ?? {}) : undefined] as const;
+  }));
+  const findings = checkGatewayRoute(route, { services: known, virtualServices });
+  return buildGatewayRouteStatus(route, service, { serviceSelectors, pods: new Map(podLists), findings });
 }
 
 /** Everything status needs for one VirtualService: rules it can see, Service selectors, pods. */

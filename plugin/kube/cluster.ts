@@ -1,6 +1,7 @@
 // The only place the plugin talks to the API server. Commands see the GrayCluster interface, so
 // their tests run against an in-memory cluster and the e2e suite against a real one.
 import type { DestinationRule, KubeObject, VirtualService } from '../../core/model.js';
+import { GATEWAY_API_VERSION } from '../../core/gateway-api/model.js';
 import { QUERY_GROUP, QUERY_VERSION, SERVICE_ROUTES } from '../../core/route-index.js';
 import { ApiError } from '../../kube/errors.js';
 import { type KubeRest, listAllPages } from '../../kube/rest.js';
@@ -51,6 +52,8 @@ export interface GrayCluster {
    */
   serviceRoutes(namespace: string, host: string): Promise<RouteRef[] | undefined>;
   getService(namespace: string, name: string): Promise<ServiceSummary | undefined>;
+  /** The Services of a namespace, whole (ports and all). */
+  listServices(namespace: string): Promise<KubeObject[]>;
   listPods(namespace: string): Promise<PodSummary[]>;
   /** The names of the namespaces this user may list (shell completion). */
   listNamespaces(): Promise<string[]>;
@@ -79,7 +82,7 @@ export interface GrayCluster {
   listEverywhere(apiVersion: string, resource: string, kind: string): Promise<KubeObject[] | undefined>;
 }
 
-export type Resource = 'deployments' | 'destinationrules' | 'virtualservices' | 'envoyfilters' | 'configmaps';
+export type Resource = 'deployments' | 'destinationrules' | 'virtualservices' | 'envoyfilters' | 'configmaps' | 'httproutes' | 'grpcroutes' | 'services';
 
 export interface ObjectRef {
   resource: Resource;
@@ -136,7 +139,8 @@ export class KubeCluster implements GrayCluster {
     send: (path: string, apiVersion: string) => Promise<T>): Promise<T> {
     const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
     const rest = `${ns}/${resource}${name ? `/${encodeURIComponent(name)}` : ''}`;
-    if (resource === 'configmaps') return send(`/api/v1${rest}`, 'v1');
+    if (resource === 'configmaps' || resource === 'services') return send(`/api/v1${rest}`, 'v1');
+    if (resource === 'httproutes' || resource === 'grpcroutes') return send(`/apis/${GATEWAY_API_VERSION}${rest}`, GATEWAY_API_VERSION);
     if (resource === 'deployments') return send(`/apis/apps/v1${rest}`, 'apps/v1');
     if (resource === 'envoyfilters') return send(`/apis/networking.istio.io/v1alpha3${rest}`, 'networking.istio.io/v1alpha3'); // EnvoyFilter is served as v1alpha3 only
     const tried = this.istioVersion;
@@ -277,6 +281,11 @@ export class KubeCluster implements GrayCluster {
       if (err instanceof ApiError && err.isNotFound) return undefined;
       throw err;
     }
+  }
+
+  async listServices(namespace: string): Promise<KubeObject[]> {
+    const res = await this.rest.request<List<KubeObject>>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/services`);
+    return withKind(res.body.items ?? [], 'Service', 'v1');
   }
 
   async listPods(namespace: string): Promise<PodSummary[]> {

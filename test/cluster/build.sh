@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the local cluster's binaries into test/cluster/bin: etcd, the Kubernetes control plane and node
 # components (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubectl), the CNI
-# plugins, helm, and the pause binary; and fetches Istio's CRDs. Then istiod and the mesh tools
+# plugins, helm, and the pause binary; and fetches Istio's and the Gateway API's CRDs. Then istiod and the mesh tools
 # (build-istio.sh, build-workload.sh), each with a stamp of its own. Rebuilds only when the pins (versions.env,
 # go.mod, go.sum, this script) change: a stamp records what was built.
 set -euo pipefail
@@ -17,7 +17,7 @@ complete() {
   local c
   for c in "${components[@]}" etcd helm pause; do [ -x "bin/$c" ] || return 1; done
   for c in "${cni_plugins[@]}"; do [ -x "bin/cni/${c#*/}" ] || return 1; done
-  [ -f bin/istio-crds.yaml ]
+  [ -f bin/istio-crds.yaml ] && [ -f bin/gateway-api-crds.yaml ]
 }
 # The mesh: istiod (its own module and stamp) and the test workload, traffic and xds-dump tools.
 mesh() { ./build-istio.sh && ./build-workload.sh; }
@@ -63,6 +63,13 @@ strip bin/pause
 istio_dir=$(go mod download -json "istio.io/api@v${ISTIO_API_VERSION}" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
 cp "$istio_dir/kubernetes/customresourcedefinitions.gen.yaml" bin/istio-crds.yaml
 chmod 644 bin/istio-crds.yaml
+# The Gateway API's standard channel, one file of all its CRDs (kubectl applies them server-side: httproutes is
+# too big for the last-applied annotation).
+gateway_dir=$(go mod download -json "sigs.k8s.io/gateway-api@v${GATEWAY_API_VERSION}" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+# The CRDs alone (the channel's upgrade-guarding ValidatingAdmissionPolicy stays out: up.sh waits for each object
+# here to be established).
+for f in "$gateway_dir"/config/crd/standard/*.yaml; do grep -q '^kind: CustomResourceDefinition' "$f" && { echo "---"; cat "$f"; }; done > bin/gateway-api-crds.yaml
+chmod 644 bin/gateway-api-crds.yaml
 echo "$stamp" > bin/.stamp
 echo "cluster: built in $(( $(date +%s) - start ))s" >&2
 mesh

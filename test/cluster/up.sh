@@ -2,7 +2,7 @@
 # Starts a one-node local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, a
 # registry holding the release's webhook image and chart (registry-up.sh), and a node (containerd + runc, the
 # CNI bridge, kubelet, kube-proxy) running pods from images assembled here or pulled from that registry;
-# Istio's CRDs applied and established; the admission webhook registered; kubeconfig at
+# Istio's and the Gateway API's CRDs applied and established; the admission webhook registered; kubeconfig at
 # $CLUSTER_DIR/kubeconfig (default .cluster/kubeconfig). Safe to run twice. Every wait is bounded; a
 # failure prints the log tail of the process that failed. `down.sh` undoes all of it.
 set -euo pipefail
@@ -131,6 +131,7 @@ write_kubeconfig "$state/kube-proxy.kubeconfig" kube-proxy "$proxy_token"
 
 wait_until 30 kube-apiserver k get namespace default
 k apply --server-side --force-conflicts -f "$bin/istio-crds.yaml" > "$state/crds.log"
+k apply --server-side --force-conflicts -f "$bin/gateway-api-crds.yaml" >> "$state/crds.log"
 # kube-proxy's identity is bound to its role by the bootstrap policy; kube-system exists already.
 
 start kube-controller-manager "$bin/kube-controller-manager" \
@@ -168,7 +169,7 @@ start kubelet "$bin/kubelet" \
 write_kube_proxy_config
 start kube-proxy "$bin/kube-proxy" --config "$state/kube-proxy.yaml"
 
-k wait --for condition=established --timeout 60s -f "$bin/istio-crds.yaml" >> "$state/crds.log"
+k wait --for condition=established --timeout 60s -f "$bin/istio-crds.yaml" -f "$bin/gateway-api-crds.yaml" >> "$state/crds.log"
 k create namespace istio-system --dry-run=client -o yaml | k apply -f - >/dev/null
 node_ready() { [ "$(k get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')" = True ]; }
 wait_until 120 kubelet node_ready

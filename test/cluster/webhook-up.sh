@@ -67,6 +67,25 @@ webhooks:
     resources: [virtualservices, destinationrules]
     operations: [CREATE, UPDATE, DELETE]
     scope: Namespaced
+- name: gateway.validate.kubectl-gray.io
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  matchPolicy: Equivalent
+  timeoutSeconds: 5
+  failurePolicy: Fail
+  clientConfig: {url: "https://127.0.0.1:$port/validate", caBundle: "$ca"}
+  $selector
+  rules:
+  - apiGroups: [gateway.networking.k8s.io]
+    apiVersions: ["*"]
+    resources: [httproutes, grpcroutes]
+    operations: [CREATE, UPDATE]
+    scope: Namespaced
+  - apiGroups: [""]
+    apiVersions: [v1]
+    resources: [services]
+    operations: [DELETE]
+    scope: Namespaced
 ---
 apiVersion: admissionregistration.k8s.io/v1
 kind: MutatingWebhookConfiguration

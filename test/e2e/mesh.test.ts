@@ -113,6 +113,76 @@ describe('e2e: Istio in the loop, traffic through istiod to real pods', function
     await splitSettles(ns, 'reviews', { v2: 100 }, 500, ['end-user:jason']);
   });
 
+  it('Gateway API: an HTTPRoute with Service parent reviews; set-weight 10 and back, a header rule, status reads istiod\'s verdict, the refusals and the silent trap', async () => {
+    const ns = await freshNamespace('gamma');
+    // Bookinfo's reviews without its VirtualService and DestinationRule (one model per Service), a Service per
+    // version (as Istio's Gateway API samples name them), and a route that sends everything to v1.
+    const reviews = BOOKINFO.split(/^---$/m).filter((d) => /kind: (Service|Deployment)/.test(d) && /name: reviews/.test(d)).join('---');
+    const versions = ['v1', 'v2', 'v3'].map((v) => `apiVersion: v1\nkind: Service\nmetadata: {name: reviews-${v}}\n`
+      + `spec: {selector: {app: reviews, version: ${v}}, ports: [{name: grpc, port: 9080, targetPort: 9090, appProtocol: grpc}]}`).join('\n---\n');
+    const route = (rules: string, parent = '{group: "", kind: Service, name: reviews, port: 9080}') =>
+      `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: reviews}\nspec:\n  parentRefs: [${parent}]\n  rules:\n${rules}`;
+    const toV1 = '  - backendRefs: [{name: reviews-v1, port: 9080}]';
+    await apply(ns, `${reviews}\n---\n${versions}`);
+    await apply(ns, route(toV1));
+    await waitForPods(ns, 'app=reviews', 3);
+    await splitSettles(ns, 'reviews', { v1: 100 }, 500);
+
+    // istiod accepts the route and says so in its status; kubectl gray status reads it.
+    const accepted = await eventually(async () => {
+      const r = await gray(ns, 'status', 'reviews');
+      expect(r.stdout, r.stderr).to.contain('Istio: Accepted=True, ResolvedRefs=True');
+      return r;
+    }, 60_000, 500);
+    expect(accepted.code, accepted.stderr).to.equal(0);
+    expect(accepted.stdout).to.contain('HTTPRoute');
+
+    // 90/10: what istiod sends the clients, then the calls.
+    const sent = async () => {
+      const dump = await xdsDump(ns, '--node', 'sidecar', '--labels', 'app=probe', '--type', 'rds');
+      return (dump.routes ?? []).flatMap((rc) => rc.virtualHosts.flatMap((vh) => vh.routes)).map((r) => Object.fromEntries((r.weightedClusters ?? [])
+        .map((w) => [/\|reviews-(v\d)\./.exec(w.name)?.[1] ?? w.name, w.weight]).filter(([, w]) => (w as number) > 0)));
+    };
+    const canary = await gray(ns, 'set-weight', 'reviews', 'v2=10');
+    expect(canary.code, canary.stderr).to.equal(0);
+    expect(canary.stdout).to.contain('httproute.gateway.networking.k8s.io/reviews reweighted');
+    await eventually(async () => expect(await sent()).to.deep.include({ v1: 90, v2: 10 }), 90_000, 500);
+    const split = await traffic(ns, 'reviews', 2000);
+    expect(split.errors, split.firstError).to.equal(0);
+    expect(Math.abs(percent(split, 'v2') - 10), JSON.stringify(split.versions)).to.be.at.most(400 * Math.sqrt(0.09 / split.calls));
+    expect(Object.keys(split.versions).sort()).to.deep.equal(['v1', 'v2']);
+
+    // Guarded: deleting the version Service the route still sends to, and a route to a version with no Service.
+    const gone = await kubectl(['delete', 'service', 'reviews-v2', '-n', ns]);
+    expect(gone.code).to.not.equal(0);
+    expect(gone.stderr).to.contain('GRAY608 version-service-in-use');
+    const nine = await kubectl(['apply', '-n', ns, '-f', '-'], { input: route('  - backendRefs: [{name: reviews-v1, port: 9080, weight: 90}, {name: reviews-v9, port: 9080, weight: 10}]') });
+    expect(nine.code).to.not.equal(0);
+    expect(nine.stderr).to.contain('GRAY601 route-backend-unknown').and.to.contain('gateway.validate.kubectl-gray.io');
+
+    // And back: everything on v1 again.
+    const back = await gray(ns, 'set-weight', 'reviews', 'v2=0');
+    expect(back.code, back.stderr).to.equal(0);
+    await splitSettles(ns, 'reviews', { v1: 100 }, 500);
+
+    // A header rule beside the general one: marked calls to v3, the rest unchanged; set-weight leaves it alone.
+    await apply(ns, route(`  - matches: [{headers: [{name: end-user, value: jason}]}]\n    backendRefs: [{name: reviews-v3, port: 9080}]\n${toV1}`));
+    await splitSettles(ns, 'reviews', { v3: 100 }, 300, ['end-user:jason']);
+    await splitSettles(ns, 'reviews', { v1: 100 }, 300);
+
+    // The trap: a Service parent without group "" is stored as gateway.networking.k8s.io; the webhook warns,
+    // istiod ignores the route, status says istiod wrote nothing, and the calls go to every version.
+    const trap = await kubectl(['apply', '-n', ns, '-f', '-'], { input: route(toV1, '{kind: Service, name: reviews, port: 9080}') });
+    expect(trap.code, trap.stderr).to.equal(0);
+    expect(trap.stderr).to.contain('GRAY605 route-parent-group');
+    const silent = await eventually(async () => {
+      const t = await traffic(ns, 'reviews', 300);
+      expect(Object.keys(t.versions).length).to.be.greaterThan(1);
+      return t;
+    }, 90_000, 1_000);
+    expect(silent.errors).to.equal(0);
+  });
+
   it('a lane across three hops where one has no canary: marked calls go canary/canary/base, unmarked never touch canary', async () => {
     const ns = await freshNamespace('lane');
     await apply(ns, CHAIN.split(/^---$/m).filter((d) => /kind: DestinationRule/.test(d)).join('---'));

@@ -11,6 +11,10 @@ export class FakeCluster implements GrayCluster {
   virtualServices: VirtualService[] = [];
   destinationRules: DestinationRule[] = [];
   services: ServiceSummary[] = [];
+  /** The Services as given (ports and all), for listServices. */
+  serviceObjects: KubeObject[] = [];
+  httpRoutes: KubeObject[] = [];
+  grpcRoutes: KubeObject[] = [];
   pods: Array<PodSummary & { namespace: string }> = [];
   /** Called before each write; lets a test change the stored object as a concurrent writer would. */
   beforeWrite?: (fake: FakeCluster) => void;
@@ -39,7 +43,10 @@ export class FakeCluster implements GrayCluster {
     if (o.kind === 'VirtualService') this.virtualServices.push(stored as VirtualService);
     if (o.kind === 'DestinationRule') this.destinationRules.push(stored as DestinationRule);
     if (o.kind === 'Deployment' || o.kind === 'EnvoyFilter') this.others.set(`${o.kind === 'Deployment' ? 'deployments' : 'envoyfilters'}/${o.metadata.namespace ?? 'default'}/${o.metadata.name}`, stored);
+    if (o.kind === 'HTTPRoute') this.httpRoutes.push(stored);
+    if (o.kind === 'GRPCRoute') this.grpcRoutes.push(stored);
     if (o.kind === 'Service') {
+      this.serviceObjects.push(stored);
       const spec = (o as { spec?: { selector?: Record<string, string> } }).spec;
       this.services.push({ name: o.metadata.name, namespace: o.metadata.namespace ?? 'default', selector: spec?.selector ?? {} });
     }
@@ -93,7 +100,10 @@ export class FakeCluster implements GrayCluster {
   }
 
   private listFor(ref: ObjectRef): KubeObject[] | undefined {
-    return ref.resource === 'virtualservices' ? this.virtualServices : ref.resource === 'destinationrules' ? this.destinationRules : undefined;
+    const lists: Partial<Record<ObjectRef['resource'], KubeObject[]>> = {
+      virtualservices: this.virtualServices, destinationrules: this.destinationRules, httproutes: this.httpRoutes, grpcroutes: this.grpcRoutes,
+    };
+    return lists[ref.resource];
   }
 
   async get<T extends KubeObject>(ref: ObjectRef): Promise<T | undefined> {
@@ -145,6 +155,8 @@ export class FakeCluster implements GrayCluster {
     if (this.namespacedOnly) throw new ApiError(403, 'Forbidden', `${group ? `${resource}.${group}` : resource} is forbidden: User "dev" cannot list resource "${resource}" in API group "${group}" at the cluster scope`);
     const stamp = (o: KubeObject) => ({ ...o, apiVersion, kind });
     if (resource === 'virtualservices') return structuredClone(this.virtualServices).map(stamp);
+    if (resource === 'httproutes') return structuredClone(this.httpRoutes).map(stamp);
+    if (resource === 'grpcroutes') return structuredClone(this.grpcRoutes).map(stamp);
     if (resource === 'destinationrules') return structuredClone(this.destinationRules).map(stamp);
     if (resource === 'services') return this.services.map((s) => stamp({ apiVersion, kind, metadata: { name: s.name, namespace: s.namespace }, spec: { selector: s.selector } }));
     if (resource === 'pods') return this.pods.map((p) => stamp({ apiVersion, kind, metadata: { name: p.name, namespace: p.namespace, labels: p.labels }, spec: {} }));
@@ -163,6 +175,10 @@ export class FakeCluster implements GrayCluster {
 
   async getService(namespace: string, name: string): Promise<ServiceSummary | undefined> {
     return this.services.find((s) => s.namespace === namespace && s.name === name);
+  }
+
+  async listServices(namespace: string): Promise<KubeObject[]> {
+    return structuredClone(this.serviceObjects.filter((o) => (o.metadata.namespace ?? 'default') === namespace));
   }
 
   async listPods(namespace: string): Promise<PodSummary[]> {

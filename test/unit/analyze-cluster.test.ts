@@ -135,6 +135,8 @@ describe('kubectl gray analyze --cluster through the REST client (TLS stand-in A
     expect([...api.requests].sort()).to.deep.equal([
       'GET /api/v1/pods',
       'GET /api/v1/services',
+      'GET /apis/gateway.networking.k8s.io/v1/grpcroutes',
+      'GET /apis/gateway.networking.k8s.io/v1/httproutes',
       'GET /apis/networking.istio.io/v1/destinationrules',
       'GET /apis/networking.istio.io/v1/gateways',
       'GET /apis/networking.istio.io/v1/serviceentries',

@@ -2,7 +2,9 @@
 // are read through a snapshot function and the clock is passed in.
 import { type AdmissionInput, reviewIstioObject } from '../../core/admission.js';
 import { planDeploymentLabels, type DeploymentLike } from '../../core/deployment-labels.js';
-import type { DestinationRule, VirtualService } from '../../core/model.js';
+import { type GatewayAdmissionInput, reviewGatewayObject } from '../../core/gateway-api/admission.js';
+import { GATEWAY_GROUP, type GatewayRoute } from '../../core/gateway-api/model.js';
+import type { DestinationRule, KubeObject, VirtualService } from '../../core/model.js';
 import { indexLabelChanges } from '../../core/route-index.js';
 import type { Policy } from '../../core/policy.js';
 import { type Finding, RULES, type RuleInfo, errorsOf, formatFinding, warningsOf } from '../../core/rules.js';
@@ -64,13 +66,38 @@ export function validateIstio(req: AdmissionRequest, store: IstioSnapshot, polic
     now,
   };
   if (req.userInfo?.username) input.requester = req.userInfo.username;
-  const findings = reviewIstioObject(input);
+  return decide(req, reviewIstioObject(input));
+}
+
+/** Findings to a response: allowed (with warnings) unless an error stands, then denied naming every one. */
+function decide(req: AdmissionRequest, findings: Finding[]): Decision {
   if (findings.length === 0) return { response: allowed(req.uid), findings };
   const warnings = warningsOf(findings).map(warningText);
   const errors = errorsOf(findings);
   if (errors.length === 0) return { response: allowed(req.uid, warnings), findings };
   const message = `kubectl-gray refused it (${errors.length} problem${errors.length > 1 ? 's' : ''}):\n${errors.map(formatFinding).join('\n')}`;
   return { response: denied(req.uid, message, warnings), findings };
+}
+
+/** A review of a Gateway API mesh route, or of a Service's delete (which a route may still send to). */
+export function isGatewayReview(req: AdmissionRequest): boolean {
+  return (req.kind?.group === GATEWAY_GROUP && (req.kind.kind === 'HTTPRoute' || req.kind.kind === 'GRPCRoute'))
+    || (req.kind?.group === '' && req.kind.kind === 'Service' && req.operation === 'DELETE');
+}
+
+/** What a Gateway review is judged against, read for it (webhook/server.ts): undefined where it could not be known. */
+export interface GatewayWorld {
+  services?: readonly KubeObject[];
+  gatewayRoutes?: readonly GatewayRoute[];
+  virtualServices: readonly VirtualService[];
+}
+
+export function validateGateway(req: AdmissionRequest, world: GatewayWorld, policy: Policy, now: Date): Decision {
+  const input: GatewayAdmissionInput = {
+    operation: req.operation, object: complete(req.object, req), oldObject: complete(req.oldObject, req), policy, now, ...world,
+  };
+  if (req.userInfo?.username) input.requester = req.userInfo.username;
+  return decide(req, reviewGatewayObject(input));
 }
 
 /** The mutating entry: canary labels on new Deployments, the route index's labels on VirtualServices. */

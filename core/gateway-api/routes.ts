@@ -1,0 +1,83 @@
+// What SERVICE means in the Gateway API's mesh model, and the weight arithmetic over it. Pure.
+//
+// A route is about a Service when one of its parentRefs is that Service (kind Service, group ""): Istio then
+// routes every call to the Service by it. A version is a Service of its own ("subset" v2 of reviews is the
+// backend Service reviews-v2, as Istio's Bookinfo samples name them; a backend named exactly v2 counts too).
+// The route-selection rule carries over from VirtualServices: a rule whose matches look only at the path or
+// the method is GENERAL and carries whoever calls (set-weight edits it); one that matches headers or query
+// parameters is TARGETED (left alone).
+import { IntentError } from '../errors.js';
+import { clone } from '../model.js';
+import { type WeightIntent, apportion } from '../weights.js';
+import { type BackendRef, type GatewayRoute, type RouteRule, describeRoute, isServiceParent, weightOf } from './model.js';
+
+export interface ServiceName {
+  namespace: string;
+  name: string;
+}
+
+/** Whether the route's parents include the Service (a parent's namespace defaults to the route's). */
+export function routesService(route: GatewayRoute, service: ServiceName): boolean {
+  const own = route.metadata.namespace ?? 'default';
+  return (route.spec.parentRefs ?? []).some((p) => isServiceParent(p) && p.name === service.name && (p.namespace ?? own) === service.namespace);
+}
+
+/** The routes about the Service, HTTPRoutes before GRPCRoutes, each kind by namespace and name. */
+export function routesFor(routes: readonly GatewayRoute[], service: ServiceName): GatewayRoute[] {
+  return routes.filter((r) => routesService(r, service))
+    .sort((a, b) => a.kind.localeCompare(b.kind) || `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
+}
+
+/** GENERAL (path and method only, or no match) or TARGETED (headers, query parameters). */
+export function ruleKind(rule: RouteRule): 'general' | 'targeted' {
+  return (rule.matches ?? []).every((m) => !m.headers?.length && !m.queryParams?.length) ? 'general' : 'targeted';
+}
+
+/** The backend of a rule that stands for a version of the service: named VERSION or SERVICE-VERSION. */
+export function versionBackendName(service: string, version: string): string {
+  return version.startsWith(`${service}-`) ? version : `${service}-${version}`;
+}
+
+function isVersion(backend: BackendRef, service: string, version: string): boolean {
+  return backend.name === version || backend.name === versionBackendName(service, version);
+}
+
+/**
+ * Gives the named versions exactly their percents in every general rule of the route; the other backends share
+ * the rest in proportion to their current weights, and every weight is written as a percent (the rule then
+ * reads the same in kubectl get). A version the rule does not send to yet is added, on the port its siblings
+ * use. Returns the route unchanged (the same object) when the rules already say so.
+ */
+export function setRouteWeights(route: GatewayRoute, service: ServiceName, intents: readonly WeightIntent[], options: { keepZero?: boolean } = {}): GatewayRoute {
+  const next = clone(route);
+  let changed = false;
+  (next.spec.rules ?? []).forEach((rule, i) => {
+    if (ruleKind(rule) !== 'general' || !rule.backendRefs?.length) return;
+    const reweighted = reweightRule(rule, service.name, intents, `${describeRoute(route)} spec.rules[${i}]`, options);
+    if (JSON.stringify(reweighted) !== JSON.stringify(rule.backendRefs)) {
+      rule.backendRefs = reweighted;
+      changed = true;
+    }
+  });
+  return changed ? next : route;
+}
+
+function reweightRule(rule: RouteRule, service: string, intents: readonly WeightIntent[], where: string, options: { keepZero?: boolean }): BackendRef[] {
+  const current = rule.backendRefs ?? [];
+  const named = (b: BackendRef) => intents.find((w) => isVersion(b, service, w.subset));
+  const others = current.filter((b) => !named(b));
+  const remainder = 100 - intents.reduce((a, w) => a + w.percent, 0);
+  if (remainder > 0 && others.length === 0) {
+    throw new IntentError(`${intents.map((w) => `${w.subset}=${w.percent}`).join(' ')} leaves ${remainder}% with nowhere to go: ${where} has no other backend. ` +
+      `Name the version that takes the rest, e.g. ${intents[0]!.subset}=${intents[0]!.percent} <other>=${remainder}`);
+  }
+  const rest = apportion(remainder, others.map((b) => Math.max(0, weightOf(b))));
+  const port = current.find((b) => typeof b.port === 'number')?.port;
+  const out = current.map((b) => ({ ...b, weight: named(b)?.percent ?? rest[others.indexOf(b)]! }));
+  for (const w of intents) {
+    if (!current.some((b) => isVersion(b, service, w.subset))) out.push({ name: versionBackendName(service, w.subset), ...(port !== undefined ? { port } : {}), weight: w.percent });
+  }
+  const kept = options.keepZero ? out : out.filter((b) => b.weight !== 0);
+  if (kept.length === 0) throw new IntentError('every backend would get 0%; give one version a positive percent');
+  return kept;
+}

@@ -1,0 +1,129 @@
+// set-weight and status over the Gateway API's mesh routes, the real CLI in-process against an in-memory cluster:
+// the route's backends move as asked, what the rules refuse is refused before any write, both models for one
+// Service are said rather than guessed at, and status shows shares, pods and Istio's verdict.
+import { expect } from 'chai';
+import { GATEWAY_API_VERSION } from '../../core/gateway-api/model.js';
+import type { KubeObject } from '../../core/model.js';
+import { readYaml } from '../../core/yaml.js';
+import { FakeCluster } from '../support/fake-cluster.js';
+import { run } from '../support/run.js';
+
+const SERVICES = ['reviews', 'reviews-v1', 'reviews-v2'].map((name) => `apiVersion: v1
+kind: Service
+metadata: {name: ${name}, namespace: shop}
+spec: {selector: {app: reviews${name === 'reviews' ? '' : `, version: ${name.slice(8)}`}}, ports: [{port: 9080, name: http}]}`).join('\n---\n');
+
+const ROUTE = `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: reviews, namespace: shop, generation: 2}
+spec:
+  parentRefs: [{group: "", kind: Service, name: reviews, port: 9080}]
+  rules:
+  - matches: [{headers: [{name: end-user, value: jason}]}]
+    backendRefs: [{name: reviews-v2, port: 9080}]
+  - backendRefs: [{name: reviews-v1, port: 9080}]
+status:
+  parents:
+  - parentRef: {group: "", kind: Service, name: reviews, port: 9080}
+    controllerName: istio.io/gateway-controller
+    conditions:
+    - {type: Accepted, status: "True", reason: Accepted, observedGeneration: 2}
+    - {type: ResolvedRefs, status: "True", reason: ResolvedRefs, observedGeneration: 2}`;
+
+function mesh(extra = ''): FakeCluster {
+  const fake = new FakeCluster('shop', readYaml(`${SERVICES}\n---\n${ROUTE}${extra ? `\n---\n${extra}` : ''}`) as KubeObject[]);
+  fake.served.set(GATEWAY_API_VERSION, ['httproutes', 'grpcroutes', 'gateways']);
+  fake.pods.push(
+    { namespace: 'shop', name: 'reviews-v1-a', labels: { app: 'reviews', version: 'v1' }, ready: true },
+    { namespace: 'shop', name: 'reviews-v2-a', labels: { app: 'reviews', version: 'v2' }, ready: true },
+  );
+  return fake;
+}
+const backends = (fake: FakeCluster, rule: number) => ((fake.httpRoutes[0]!['spec'] as { rules: Array<{ backendRefs: Array<{ name: string; weight?: number }> }> })
+  .rules[rule]!.backendRefs.map((b) => `${b.name}=${b.weight ?? '-'}`).join(' '));
+
+describe('kubectl gray over Gateway API routes (HTTPRoute with a Service parent)', () => {
+  it('set-weight reviews v2=10: the general rule gets reviews-v2 at 10, v1 keeps 90; the header rule is left alone; written with its resourceVersion', async () => {
+    const fake = mesh();
+    const rv = fake.httpRoutes[0]!.metadata.resourceVersion;
+    const r = await run(fake, ['set-weight', 'reviews', 'v2=10']);
+    expect(r.stderr).to.equal('');
+    expect(r.code).to.equal(0);
+    expect(r.stdout).to.equal([
+      'httproute.gateway.networking.k8s.io/reviews reweighted',
+      '  rules[0] (header end-user = jason): reviews-v2=100%',
+      '  rules[1] (*): reviews-v1=90% reviews-v2=10%',
+      '',
+    ].join('\n'));
+    expect(backends(fake, 1)).to.equal('reviews-v1=90 reviews-v2=10');
+    expect(backends(fake, 0)).to.equal('reviews-v2=-');
+    expect(fake.log).to.deep.equal(['replace httproutes/shop/reviews']);
+    expect(fake.httpRoutes[0]!.metadata.resourceVersion).to.not.equal(rv);
+    // Twice is once; and back.
+    expect((await run(fake, ['set-weight', 'reviews', 'v2=10'])).stdout).to.equal('httproute.gateway.networking.k8s.io/reviews unchanged\n');
+    await run(fake, ['set-weight', 'reviews', 'v2=0']);
+    expect(backends(fake, 1)).to.equal('reviews-v1=100');
+  });
+
+  it('a version with no Service (GRAY601) is refused before anything is written, naming the route, field and fix', async () => {
+    const fake = mesh();
+    const r = await run(fake, ['set-weight', 'reviews', 'v9=10']);
+    expect(r.code).to.equal(3);
+    expect(r.stderr).to.contain('GRAY601 route-backend-unknown: HTTPRoute shop/reviews spec.rules[1].backendRefs[1].name: no Service shop/reviews-v9');
+    expect(r.stderr).to.contain('Fix: create Service reviews-v9');
+    expect(fake.log).to.deep.equal([]);
+  });
+
+  it('--dry-run=client shows the diff and writes nothing', async () => {
+    const fake = mesh();
+    const r = await run(fake, ['set-weight', 'reviews', 'v2=10', '--dry-run=client']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.contain('reviews-v2');
+    expect(fake.log).to.deep.equal([]);
+  });
+
+  it('both models for one Service (a mesh VirtualService too): refused, naming both, rather than guessed at; status says it and exits 3', async () => {
+    const fake = mesh('apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: reviews, namespace: shop}\nspec: {hosts: [reviews], http: [{route: [{destination: {host: reviews}}]}]}');
+    const r = await run(fake, ['set-weight', 'reviews', 'v2=10']);
+    expect(r.code).to.not.equal(0);
+    expect(r.stderr).to.contain('shop/reviews is routed by both HTTPRoute shop/reviews and VirtualService shop/reviews');
+    expect(fake.log).to.deep.equal([]);
+    const s = await run(fake, ['status', 'reviews']);
+    expect(s.code).to.equal(3);
+    expect(s.stdout).to.contain('VirtualService shop/reviews').and.to.contain('HTTPRoute shop/reviews');
+    expect(s.stderr).to.contain('is routed by both');
+  });
+
+  it('status: Istio\'s verdict, each rule\'s backends with shares and ready pods, which rules set-weight edits', async () => {
+    const fake = mesh();
+    await run(fake, ['set-weight', 'reviews', 'v2=10']);
+    const r = await run(fake, ['status', 'reviews']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.contain('HTTPRoute shop/reviews   parent: Service shop/reviews');
+    expect(r.stdout).to.contain('Istio: Accepted=True, ResolvedRefs=True');
+    expect(r.stdout).to.match(/rules\[1\]\s+\*\s+reviews-v1\s+90%\s+█+░+\s+1\/1/);
+    expect(r.stdout).to.match(/reviews-v2\s+10%\s+██░+\s+1\/1/);
+    expect(r.stdout).to.contain('set-weight edits: rules[1]; left alone (they match headers or query parameters): rules[0]');
+    const json = JSON.parse((await run(fake, ['status', 'reviews', '-o', 'json'])).stdout) as { kind: string; istio: { conditions: unknown[] }; rules: Array<{ backends: Array<{ name: string; percent: number; ready: number }> }> };
+    expect(json.kind).to.equal('HTTPRoute');
+    expect(json.rules[1]!.backends.map((b) => `${b.name} ${b.percent} ${b.ready}`)).to.deep.equal(['reviews-v1 90 1', 'reviews-v2 10 1']);
+  });
+
+  it('status: a route istiod wrote nothing for, and a share with no ready pod, exit 3 and say so', async () => {
+    const fake = mesh();
+    delete (fake.httpRoutes[0] as { status?: unknown }).status;
+    fake.pods.splice(0, fake.pods.length);
+    const r = await run(fake, ['status', 'reviews']);
+    expect(r.code).to.equal(3);
+    expect(r.stdout).to.contain('istiod has written nothing for parent Service shop/reviews');
+    expect(r.stdout).to.contain('! no ready pod: its calls fail');
+  });
+
+  it('where the Gateway API is not served, nothing about it is read and VirtualServices work as before', async () => {
+    const fake = mesh();
+    fake.served.clear();
+    const r = await run(fake, ['set-weight', 'reviews', 'v2=10']);
+    expect(r.stderr).to.contain('no VirtualService routes to reviews');
+    expect(fake.log).to.deep.equal([]);
+  });
+});

@@ -1,0 +1,25 @@
+// What the Gateway API's reviews are judged against, read from the API server when asked (webhook/server.ts):
+// the Services of a namespace, and its HTTPRoutes and GRPCRoutes (none where the Gateway API is not installed).
+import { GATEWAY_API_VERSION, GATEWAY_ROUTE_RESOURCES, type GatewayRoute } from '../core/gateway-api/model.js';
+import type { KubeObject } from '../core/model.js';
+import { ApiError } from '../kube/errors.js';
+import { type KubeRest, listAllPages } from '../kube/rest.js';
+import type { GatewayReads } from './server.js';
+
+export function liveGatewayReads(rest: Pick<KubeRest, 'request'>): GatewayReads {
+  const ns = (namespace: string) => `namespaces/${encodeURIComponent(namespace)}`;
+  return {
+    services: async (namespace) => (await listAllPages<KubeObject>(rest, `/api/v1/${ns(namespace)}/services`)).items
+      .map((s) => ({ ...s, apiVersion: 'v1', kind: 'Service' })),
+    routes: async (namespace) => (await Promise.all(Object.entries(GATEWAY_ROUTE_RESOURCES).map(async ([kind, resource]) => {
+      try {
+        return (await listAllPages<GatewayRoute>(rest, `/apis/${GATEWAY_API_VERSION}/${ns(namespace)}/${resource}`)).items
+          .map((r) => ({ ...r, apiVersion: GATEWAY_API_VERSION, kind: kind as GatewayRoute['kind'] }));
+      } catch (err) {
+        // Not served (no Gateway API CRDs): no route can send to the Service.
+        if (err instanceof ApiError && err.isNotFound && !err.details) return [];
+        throw err;
+      }
+    }))).flat(),
+  };
+}
