@@ -4,11 +4,14 @@
 // re-plans from the intent (the plan is idempotent: what was written already comes back unchanged). Any
 // other failure stops, says what was written and the one command that undoes it.
 import { randomBytes } from 'node:crypto';
-import { OwnedElsewhere, RuleViolation } from '../core/errors.js';
+import { IntentError, OwnedElsewhere, RuleViolation } from '../core/errors.js';
 import { ISTIO_ROOT_NAMESPACE, hostMatches, resolveHost, serviceNamespace } from '../core/hosts.js';
 import { INDEXED, INDEXED_LABEL, NOT_PLAINLY_INDEXED, hostLabelKey, hostSelectors, indexedHosts, isIndexed } from '../core/route-index.js';
 import { shadowingOf } from '../core/analyzers/shadowed.js';
-import { GATEWAY_API_VERSION, GATEWAY_GROUP, GATEWAY_ROUTE_RESOURCES, type GatewayRoute, type GatewayRouteKind } from '../core/gateway-api/model.js';
+import { GATEWAY_API_VERSION, GATEWAY_GROUP, GATEWAY_ROUTE_RESOURCES, type GatewayRoute, type GatewayRouteKind, describeRoute } from '../core/gateway-api/model.js';
+import { serviceOf } from '../core/gateway-api/plan.js';
+import { routesFor } from '../core/gateway-api/routes.js';
+import { resolveEntryPoints } from '../core/traffic.js';
 import { type DestinationRule, type KubeObject, type VirtualService, describeObject, namespaceOf, objectKey } from '../core/model.js';
 import { type Controllers, ownersOf } from '../core/ownership.js';
 import { type Change, type Plan, KIND_GROUP, changeRef, checkPlan, ordered } from '../core/plan.js';
@@ -216,6 +219,36 @@ export class Reads {
  */
 export function serviceHosts(service: string | undefined, namespace: string, vsName?: string): string[] | undefined {
   return service && !vsName ? [resolveHost(service, namespace)] : undefined;
+}
+
+/**
+ * The Gateway API's mesh routes to a service (an HTTPRoute or GRPCRoute whose parent is the Service), where there
+ * are any; none when --vs names a VirtualService. Flags that only mean something for VirtualServices are refused
+ * for them, naming the routes.
+ */
+export async function gatewayRoutesOf(reads: Reads, args: { service: string; vs?: string; route?: string; base?: string }): Promise<GatewayRoute[]> {
+  if (args.vs) return [];
+  const routes = routesFor(await reads.gatewayRoutes(), serviceOf(args.service, reads.namespace));
+  const flag = routes.length > 0 ? (args.route ? '--route' : args.base ? '--base' : undefined) : undefined;
+  if (flag) throw new IntentError(`${flag} is for VirtualServices; ${args.service} is routed by ${routes.map(describeRoute).join(', ')}`);
+  return routes;
+}
+
+/** An object kubectl gray keeps a history on: a VirtualService, or a Gateway API route. */
+export type HistoryCarrier = VirtualService | GatewayRoute;
+
+/**
+ * The objects that carry a service's history: the VirtualServices through which traffic reaches it and its Gateway
+ * API routes. Either may be none; not both (then the VirtualServices' error says what is missing).
+ */
+export async function historyCarriers(reads: Reads, args: { service: string; namespace: string; vs?: string }): Promise<HistoryCarrier[]> {
+  const routes = await gatewayRoutesOf(reads, args);
+  try {
+    return [...resolveEntryPoints({ service: args.service, namespace: args.namespace, vsName: args.vs }, await reads.virtualServices()).map((e) => e.vs), ...routes];
+  } catch (err) {
+    if (err instanceof IntentError && routes.length > 0) return routes;
+    throw err;
+  }
 }
 
 /** The cluster's admin policy; a malformed one is the server's business (it refuses to load it), not ours. */

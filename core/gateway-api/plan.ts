@@ -1,12 +1,17 @@
-// Plans for set-weight over the Gateway API's mesh routes: the same weights in every route whose parent is the
-// Service, one change per route. Pure.
+// Plans for the commands that change a service's traffic over the Gateway API's mesh routes: the same edit in every
+// route whose parent is the Service, one change per route, each with a history entry and the stable version
+// recorded when a release starts (the annotations VirtualServices carry). Pure.
 import { IntentError } from '../errors.js';
+import { STABLE_ANNOTATION, recordChange, rememberStableSubset } from '../history.js';
 import { resolveHost, serviceName, serviceNamespace } from '../hosts.js';
-import { type VirtualService, namespaceOf } from '../model.js';
+import { type VirtualService, clone, jsonEqual, namespaceOf } from '../model.js';
+import { type HeaderMatchIntent, routeName } from '../ops/match.js';
 import { type Change, type Plan, change } from '../plan.js';
+import { re2Quote } from '../re2.js';
+import { OWNED_ROUTE_PREFIX } from '../traffic.js';
 import type { WeightIntent } from '../weights.js';
-import { type GatewayRoute, describeRoute, sharesOf } from './model.js';
-import { type ServiceName, routesFor, ruleKind, setRouteWeights } from './routes.js';
+import { type GatewayRoute, type HeaderMatch, type RouteRule, describeRoute, weightOf } from './model.js';
+import { type ServiceName, routesFor, ruleKind, setRouteWeights, versionBackendName } from './routes.js';
 
 /** The Service a command names (NAME, NAME.NAMESPACE or its FQDN), as a Gateway API parent. */
 export function serviceOf(service: string, namespace: string): ServiceName {
@@ -29,31 +34,96 @@ export function requireOneModel(service: ServiceName, routes: readonly GatewayRo
     + 'Istio uses one of them and ignores the other, so kubectl gray will not guess which you mean. Keep one model per Service: delete the one not in use');
 }
 
-export interface GatewayWeightRequest {
+export interface GatewayRequest {
   service: string;
   namespace: string;
-  intents: readonly WeightIntent[];
-  keepZero?: boolean;
+  /** How the change reads in history, e.g. "set-weight v2=10". */
+  change: string;
+  verb: string;
+  now: Date;
+  plan: string;
 }
 
-/** "v1=90 v2=10": a rule's backends as set-weight names them (the version after SERVICE-). */
-function describeWeights(route: GatewayRoute, service: string): string | undefined {
-  const rule = route.spec.rules?.find((r) => ruleKind(r) === 'general' && r.backendRefs?.length);
-  if (!rule) return undefined;
-  const shares = sharesOf(rule);
-  return rule.backendRefs!.map((b, i) => `${b.name.startsWith(`${service}-`) ? b.name.slice(service.length + 1) : b.name}=${Math.round(shares[i]!)}`).join(' ');
+const isOwned = (rule: RouteRule) => (rule.name ?? '').startsWith(OWNED_ROUTE_PREFIX);
+const generalRules = (route: GatewayRoute) => (route.spec.rules ?? []).filter((r) => ruleKind(r) === 'general' && !isOwned(r) && r.backendRefs?.length);
+
+/** The version a route's first general rule sends everything to, if one (the stable one when a release starts). */
+function soleVersion(route: GatewayRoute, service: string): string | undefined {
+  const live = (generalRules(route)[0]?.backendRefs ?? []).filter((b) => weightOf(b) > 0);
+  if (live.length !== 1) return undefined;
+  return live[0]!.name.startsWith(`${service}-`) ? live[0]!.name.slice(service.length + 1) : live[0]!.name;
 }
 
-export function planGatewayWeights(routes: readonly GatewayRoute[], virtualServices: readonly VirtualService[], req: GatewayWeightRequest): Plan {
+/**
+ * The same edit on every route of the service. `edit` returns the route as it should be (the same object when
+ * nothing changes). A release's first change records the version that served before it (for rollback).
+ */
+function planEdit(routes: readonly GatewayRoute[], virtualServices: readonly VirtualService[], req: GatewayRequest,
+  edit: (route: GatewayRoute, service: ServiceName) => GatewayRoute, options: { recordStable?: boolean } = {}): Plan {
   const service = serviceOf(req.service, req.namespace);
   const mine = routesFor(routes, service);
   requireOneModel(service, mine, virtualServices);
-  const changes: Change[] = mine.map((r) => change(r, setRouteWeights(r, service, req.intents, { keepZero: req.keepZero }), 'reweighted'));
-  if (!mine.some((r) => r.spec.rules?.some((rule) => ruleKind(rule) === 'general' && rule.backendRefs?.length))) {
-    throw new IntentError(`${mine.map(describeRoute).join(', ')} ${mine.length === 1 ? 'has' : 'have'} no rule that carries all of ${service.name}'s calls (every rule matches headers or query parameters): nothing to reweight`);
+  if (!mine.some((r) => generalRules(r).length > 0)) {
+    throw new IntentError(`${mine.map(describeRoute).join(', ')} ${mine.length === 1 ? 'has' : 'have'} no rule that carries all of ${service.name}'s calls `
+      + '(every rule matches headers or query parameters, or was added by kubectl gray): give the route one with backends first');
   }
-  // Back to the weights of before, the versions this change adds at 0.
-  const before = mine.map((r) => describeWeights(r, service.name)).find(Boolean) ?? '';
-  const added = req.intents.filter((w) => !` ${before}`.includes(` ${w.subset}=`)).map((w) => `${w.subset}=0`);
-  return { changes, undo: `kubectl gray set-weight ${req.service} ${[before, ...added].filter(Boolean).join(' ')} -n ${req.namespace}`, notes: [] };
+  const changes: Change[] = mine.map((before) => {
+    const edited = edit(before, service);
+    if (jsonEqual(edited.spec, before.spec)) return change(before, before, req.verb, () => true);
+    let next = options.recordStable ? rememberStableSubset(edited, soleVersion(before, service.name)) : edited;
+    next = recordChange(before, next, req.change, req.now, req.plan);
+    return change(before, next, req.verb, () => false);
+  });
+  return { changes, undo: `kubectl gray undo ${req.service} --plan ${req.plan} -n ${req.namespace}`, notes: [] };
+}
+
+/** set-weight (and switch: one version at 100). */
+export function planGatewayWeights(routes: readonly GatewayRoute[], virtualServices: readonly VirtualService[], req: GatewayRequest,
+  intents: readonly WeightIntent[], options: { keepZero?: boolean } = {}): Plan {
+  return planEdit(routes, virtualServices, req, (route, service) => setRouteWeights(route, service, intents, options), { recordStable: true });
+}
+
+/** The Gateway API's header match for an intent: exact or RE2 (a prefix becomes a regex; there is no prefix type). */
+function headerMatch(intent: HeaderMatchIntent): HeaderMatch {
+  if (intent.kind === 'exact') return { name: intent.header, value: intent.value };
+  return { type: 'RegularExpression', name: intent.header, value: intent.kind === 'prefix' ? `^${re2Quote(intent.value)}.*` : intent.value };
+}
+
+/**
+ * match-header / match-cookie: before each general rule, a rule of kubectl gray's own (named gray-...) with the
+ * same matches narrowed by the header, sending to the version. The Gateway API ranks a match with more headers
+ * above one with fewer for the same path, so marked calls take it and the rest go on as before.
+ */
+export function planGatewayMatch(routes: readonly GatewayRoute[], virtualServices: readonly VirtualService[], req: GatewayRequest, intent: HeaderMatchIntent): Plan {
+  const name = routeName(intent);
+  return planEdit(routes, virtualServices, req, (route, service) => {
+    const next = clone(route);
+    const rules = (next.spec.rules ?? []).filter((r) => r.name !== name);
+    const out: RouteRule[] = [];
+    for (const rule of rules) {
+      if (ruleKind(rule) === 'general' && !isOwned(rule) && rule.backendRefs?.length) {
+        const port = rule.backendRefs.find((b) => typeof b.port === 'number')?.port;
+        out.push({
+          name,
+          matches: (rule.matches?.length ? rule.matches : [{}]).map((m) => ({ ...m, headers: [...(m.headers ?? []), headerMatch(intent)] })),
+          backendRefs: [{ name: versionBackendName(service.name, intent.subset), ...(port !== undefined ? { port } : {}) }],
+        });
+      }
+      out.push(rule);
+    }
+    next.spec.rules = out;
+    return jsonEqual(next.spec, route.spec) ? route : next;
+  }, { recordStable: true });
+}
+
+/** rollback: kubectl gray's rules go, every general rule sends everything to the stable version (or --to). */
+export function planGatewayRollback(routes: readonly GatewayRoute[], virtualServices: readonly VirtualService[], req: GatewayRequest, to?: string): Plan {
+  return planEdit(routes, virtualServices, req, (route, service) => {
+    const stable = to ?? route.metadata.annotations?.[STABLE_ANNOTATION];
+    if (!stable) throw new IntentError(`${describeRoute(route)} has no recorded stable version (annotation ${STABLE_ANNOTATION}); name it with --to VERSION`);
+    const next = clone(route);
+    next.spec.rules = (next.spec.rules ?? []).filter((r) => !isOwned(r));
+    const back = setRouteWeights(next, service, [{ subset: stable, percent: 100 }]);
+    return jsonEqual(back.spec, route.spec) ? route : back;
+  });
 }

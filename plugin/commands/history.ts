@@ -1,7 +1,6 @@
 import { readHistory } from '../../core/history.js';
 import { describeObject } from '../../core/model.js';
-import { resolveEntryPoints } from '../../core/traffic.js';
-import { Reads, serviceHosts } from '../apply.js';
+import { Reads, historyCarriers, serviceHosts } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { type GlobalArgs, checkOutput } from '../options.js';
@@ -12,7 +11,7 @@ interface Args extends GlobalArgs { service: string; vs?: string; output?: strin
 
 export const historyCommand: GrayCommand = {
   command: 'history <service>',
-  describe: 'List the changes kubectl gray recorded on the VirtualServices that route to a service',
+  describe: 'List the changes kubectl gray recorded on the VirtualServices and Gateway API routes that route to a service',
   builder: (y) => y
     .positional('service', { type: 'string', describe: 'The service (short name or FQDN)' })
     .option('vs', { type: 'string', describe: 'Read only this VirtualService (NAME or NAMESPACE/NAME)' })
@@ -22,8 +21,8 @@ export const historyCommand: GrayCommand = {
     const args = raw as unknown as Args;
     const output = checkOutput(args.output, ['json', 'yaml']);
     const cluster = await ctx.connect(args);
-    const entries = resolveEntryPoints({ service: args.service, namespace: cluster.namespace, vsName: args.vs }, await new Reads(cluster, serviceHosts(args.service, cluster.namespace, args.vs)).virtualServices());
-    const histories = entries.map((e) => ({ vs: e.vs, entries: readHistory(e.vs) }));
+    const reads = new Reads(cluster, serviceHosts(args.service, cluster.namespace, args.vs));
+    const histories = (await historyCarriers(reads, { ...args, namespace: cluster.namespace })).map((vs) => ({ vs, entries: readHistory(vs) }));
     const several = histories.filter((h) => h.entries.length > 0).length > 1;
     if (output) {
       printObject(ctx.io, several ? histories.map((h) => ({ virtualService: describeObject(h.vs), entries: h.entries })) : histories.find((h) => h.entries.length)?.entries ?? [], output);

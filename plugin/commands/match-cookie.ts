@@ -1,6 +1,7 @@
 import { cookieIntent, markedRoute, parseHeaderPair } from '../../core/ops/match.js';
 import { planMarkedRoutes } from '../../core/service-plan.js';
-import { newPlanId, runPlan, serviceHosts } from '../apply.js';
+import { planGatewayMatch } from '../../core/gateway-api/plan.js';
+import { gatewayRoutesOf, newPlanId, runPlan, serviceHosts } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
@@ -17,15 +18,18 @@ export const matchCookieCommand: GrayCommand = {
   async run(raw, ctx) {
     const args = raw as unknown as Args;
     const [name, value] = parseHeaderPair(String(args.pair));
-    const marked = markedRoute(cookieIntent(name, value, String(args.subset)));
+    const intent = cookieIntent(name, value, String(args.subset));
+    const marked = markedRoute(intent);
     const cluster = await ctx.connect(args);
     const plan = newPlanId(ctx.now());
     await runPlan(ctx, cluster, {
       ...mutationTarget(args), hosts: serviceHosts(args.service, cluster.namespace, args.vs),
-      build: async (reads) => planMarkedRoutes(await reads.virtualServices(), {
-        service: args.service, namespace: cluster.namespace, vsName: args.vs,
-        change: `match-cookie ${args.pair} --subset ${args.subset}`, verb: 'matched', now: ctx.now(), plan,
-      }, marked),
+      build: async (reads) => {
+        const request = { service: args.service, namespace: cluster.namespace, change: `match-cookie ${args.pair} --subset ${args.subset}`, verb: 'matched', now: ctx.now(), plan };
+        const routes = await gatewayRoutesOf(reads, args);
+        if (routes.length > 0) return planGatewayMatch(routes, await reads.virtualServices(), request, intent);
+        return planMarkedRoutes(await reads.virtualServices(), { ...request, vsName: args.vs }, marked);
+      },
     });
     return EXIT.ok;
   },

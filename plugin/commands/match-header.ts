@@ -1,7 +1,8 @@
 import { IntentError } from '../../core/errors.js';
 import { type MatchKind, markedRoute, parseHeaderPair } from '../../core/ops/match.js';
 import { planMarkedRoutes } from '../../core/service-plan.js';
-import { newPlanId, runPlan, serviceHosts } from '../apply.js';
+import { planGatewayMatch } from '../../core/gateway-api/plan.js';
+import { gatewayRoutesOf, newPlanId, runPlan, serviceHosts } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
@@ -24,15 +25,21 @@ export const matchHeaderCommand: GrayCommand = {
     const [header, value] = parseHeaderPair(String(args.pair));
     const kind: MatchKind = args.regex ? 'regex' : args.prefix ? 'prefix' : 'exact';
     if (kind === 'prefix' && value === '') throw new IntentError(`"${args.pair}": a prefix match needs a non-empty VALUE`);
-    const marked = markedRoute({ header, value, kind, subset: String(args.subset) });
+    const intent = { header, value, kind, subset: String(args.subset) };
+    const marked = markedRoute(intent);
     const cluster = await ctx.connect(args);
     const plan = newPlanId(ctx.now());
     await runPlan(ctx, cluster, {
       ...mutationTarget(args), hosts: serviceHosts(args.service, cluster.namespace, args.vs),
-      build: async (reads) => planMarkedRoutes(await reads.virtualServices(), {
-        service: args.service, namespace: cluster.namespace, vsName: args.vs,
-        change: `match-header ${args.pair}${kind === 'exact' ? '' : ` --${kind}`} --subset ${args.subset}`, verb: 'matched', now: ctx.now(), plan,
-      }, marked),
+      build: async (reads) => {
+        const request = {
+          service: args.service, namespace: cluster.namespace,
+          change: `match-header ${args.pair}${kind === 'exact' ? '' : ` --${kind}`} --subset ${args.subset}`, verb: 'matched', now: ctx.now(), plan,
+        };
+        const routes = await gatewayRoutesOf(reads, args);
+        if (routes.length > 0) return planGatewayMatch(routes, await reads.virtualServices(), request, intent);
+        return planMarkedRoutes(await reads.virtualServices(), { ...request, vsName: args.vs }, marked);
+      },
     });
     return EXIT.ok;
   },

@@ -1,5 +1,6 @@
 import { planRollback } from '../../core/service-plan.js';
-import { newPlanId, runPlan, serviceHosts } from '../apply.js';
+import { planGatewayRollback } from '../../core/gateway-api/plan.js';
+import { gatewayRoutesOf, newPlanId, runPlan, serviceHosts } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
@@ -19,10 +20,12 @@ export const rollbackCommand: GrayCommand = {
     const plan = newPlanId(ctx.now());
     await runPlan(ctx, cluster, {
       ...mutationTarget(args), hosts: serviceHosts(args.service, cluster.namespace, args.vs),
-      build: async (reads) => planRollback(await reads.virtualServices(), {
-        service: args.service, namespace: cluster.namespace, vsName: args.vs,
-        change: `rollback${args.to ? ` --to ${args.to}` : ''}`, verb: 'rolled back', now: ctx.now(), plan,
-      }, args.to),
+      build: async (reads) => {
+        const request = { service: args.service, namespace: cluster.namespace, change: `rollback${args.to ? ` --to ${args.to}` : ''}`, verb: 'rolled back', now: ctx.now(), plan };
+        const routes = await gatewayRoutesOf(reads, args);
+        if (routes.length > 0) return planGatewayRollback(routes, await reads.virtualServices(), request, args.to);
+        return planRollback(await reads.virtualServices(), { ...request, vsName: args.vs }, args.to);
+      },
     });
     return EXIT.ok;
   },

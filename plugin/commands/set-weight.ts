@@ -1,11 +1,8 @@
-import { IntentError } from '../../core/errors.js';
-import { describeRoute } from '../../core/gateway-api/model.js';
-import { planGatewayWeights, serviceOf } from '../../core/gateway-api/plan.js';
-import { routesFor } from '../../core/gateway-api/routes.js';
+import { planGatewayWeights } from '../../core/gateway-api/plan.js';
 import { planRouteEdit } from '../../core/service-plan.js';
 import { setServiceWeight } from '../../core/traffic.js';
 import { parseWeightIntents } from '../../core/weights.js';
-import { newPlanId, runPlan, serviceHosts } from '../apply.js';
+import { gatewayRoutesOf, newPlanId, runPlan, serviceHosts } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
@@ -29,19 +26,13 @@ export const setWeightCommand: GrayCommand = {
     const cluster = await ctx.connect(args);
     const target = mutationTarget(args);
     const plan = newPlanId(ctx.now());
+    const request = { service: args.service, namespace: cluster.namespace, change: `set-weight ${args.weights.join(' ')}`, verb: 'reweighted', now: ctx.now(), plan };
     await runPlan(ctx, cluster, {
       ...target, hosts: serviceHosts(args.service, cluster.namespace, args.vs),
       build: async (reads) => {
-        // The Gateway API's mesh routes to the service, where there are any (--vs names a VirtualService: not these).
-        const routes = args.vs ? [] : routesFor(await reads.gatewayRoutes(), serviceOf(args.service, cluster.namespace));
-        if (routes.length > 0) {
-          if (args.route || args.base) throw new IntentError(`--${args.route ? 'route' : 'base'} is for VirtualServices; ${args.service} is routed by ${routes.map(describeRoute).join(', ')}`);
-          return planGatewayWeights(routes, await reads.virtualServices(), { service: args.service, namespace: cluster.namespace, intents, keepZero: args['keep-zero'] });
-        }
-        return planRouteEdit(await reads.virtualServices(), {
-          service: args.service, namespace: cluster.namespace, vsName: args.vs, routeName: args.route,
-          change: `set-weight ${args.weights.join(' ')}`, verb: 'reweighted', now: ctx.now(), plan,
-        }, (vs, i, fqdn) => setServiceWeight(vs, i, fqdn, intents, { keepZero: args['keep-zero'], base: args.base }), { recordStable: true, stableFallback: args.base });
+        const routes = await gatewayRoutesOf(reads, args);
+        if (routes.length > 0) return planGatewayWeights(routes, await reads.virtualServices(), request, intents, { keepZero: args['keep-zero'] });
+        return planRouteEdit(await reads.virtualServices(), { ...request, vsName: args.vs, routeName: args.route }, (vs, i, fqdn) => setServiceWeight(vs, i, fqdn, intents, { keepZero: args['keep-zero'], base: args.base }), { recordStable: true, stableFallback: args.base });
       },
     });
     return EXIT.ok;

@@ -1,6 +1,7 @@
 import { planRouteEdit } from '../../core/service-plan.js';
 import { switchService } from '../../core/traffic.js';
-import { newPlanId, runPlan, serviceHosts } from '../apply.js';
+import { planGatewayWeights } from '../../core/gateway-api/plan.js';
+import { gatewayRoutesOf, newPlanId, runPlan, serviceHosts } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
@@ -20,10 +21,13 @@ export const switchCommand: GrayCommand = {
     const plan = newPlanId(ctx.now());
     await runPlan(ctx, cluster, {
       ...mutationTarget(args), hosts: serviceHosts(args.service, cluster.namespace, args.vs),
-      build: async (reads) => planRouteEdit(await reads.virtualServices(), {
-        service: args.service, namespace: cluster.namespace, vsName: args.vs, routeName: args.route,
-        change: `switch ${args.subset}`, verb: 'switched', now: ctx.now(), plan,
-      }, (vs, i, fqdn) => switchService(vs, i, fqdn, String(args.subset)), { recordStable: true }),
+      build: async (reads) => {
+        const request = { service: args.service, namespace: cluster.namespace, change: `switch ${args.subset}`, verb: 'switched', now: ctx.now(), plan };
+        const routes = await gatewayRoutesOf(reads, args);
+        if (routes.length > 0) return planGatewayWeights(routes, await reads.virtualServices(), request, [{ subset: String(args.subset), percent: 100 }]);
+        return planRouteEdit(await reads.virtualServices(), { ...request, vsName: args.vs, routeName: args.route },
+          (vs, i, fqdn) => switchService(vs, i, fqdn, String(args.subset)), { recordStable: true });
+      },
     });
     return EXIT.ok;
   },

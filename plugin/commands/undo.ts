@@ -1,9 +1,8 @@
 import { IntentError } from '../../core/errors.js';
 import { type HistoryEntry, readHistory, recordChange, undoTo } from '../../core/history.js';
-import { type VirtualService, describeObject } from '../../core/model.js';
-import { type Plan, vsChange } from '../../core/plan.js';
-import { resolveEntryPoints } from '../../core/traffic.js';
-import { newPlanId, runPlan, serviceHosts } from '../apply.js';
+import { type VirtualService, describeObject, isVirtualService } from '../../core/model.js';
+import { type Plan, change, vsChange } from '../../core/plan.js';
+import { type HistoryCarrier, historyCarriers, newPlanId, runPlan, serviceHosts } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
@@ -11,12 +10,12 @@ import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.j
 interface Args extends TargetArgs { 'to-revision'?: number; plan?: string }
 
 /** Which VirtualServices to restore, and to before which of their entries. */
-export function undoTargets(candidates: readonly VirtualService[], revision?: number, plan?: string): Array<{ vs: VirtualService; entry: HistoryEntry }> {
+export function undoTargets<T extends HistoryCarrier>(candidates: readonly T[], revision?: number, plan?: string): Array<{ vs: T; entry: HistoryEntry<T['spec']> }> {
   const withHistory = candidates.map((vs) => ({ vs, entries: readHistory(vs) })).filter((c) => c.entries.length > 0);
   if (withHistory.length === 0) throw new IntentError(`${candidates.map(describeObject).join(', ')} ${candidates.length === 1 ? 'has' : 'have'} no kubectl-gray history to undo`);
   if (revision !== undefined) {
     if (withHistory.length > 1) {
-      throw new IntentError(`--to-revision is per VirtualService and ${withHistory.map((c) => describeObject(c.vs)).join(', ')} all have history; pick one with --vs NAME`);
+      throw new IntentError(`--to-revision is per object and ${withHistory.map((c) => describeObject(c.vs)).join(', ')} all have history; pick one with --vs NAME`);
     }
     return [{ vs: withHistory[0]!.vs, entry: undoTo(withHistory[0]!.vs, revision).entry }];
   }
@@ -25,7 +24,7 @@ export function undoTargets(candidates: readonly VirtualService[], revision?: nu
     const newest = [...withHistory].sort((a, b) => a.entries.at(-1)!.time.localeCompare(b.entries.at(-1)!.time)).at(-1)!;
     return [{ vs: newest.vs, entry: newest.entries.at(-1)! }];
   }
-  const out: Array<{ vs: VirtualService; entry: HistoryEntry }> = [];
+  const out: Array<{ vs: T; entry: HistoryEntry<T['spec']> }> = [];
   for (const c of withHistory) {
     const entry = c.entries.find((e) => e.plan === wanted);
     if (!entry) continue;
@@ -34,13 +33,13 @@ export function undoTargets(candidates: readonly VirtualService[], revision?: nu
     }
     out.push({ vs: c.vs, entry });
   }
-  if (out.length === 0) throw new IntentError(`no VirtualService of the service has a change from plan ${wanted}`);
+  if (out.length === 0) throw new IntentError(`no VirtualService or route of the service has a change from plan ${wanted}`);
   return out;
 }
 
 export const undoCommand: GrayCommand = {
   command: 'undo <service>',
-  describe: 'Restore the specs from before the last change (every VirtualService it touched), or before revision N',
+  describe: 'Restore the specs from before the last change (every VirtualService or Gateway API route it touched), or before revision N',
   builder: (y) => withMutationFlags(y, { route: false })
     .option('to-revision', { type: 'number', describe: 'Restore the spec as it was before this revision (see history; one VirtualService)' })
     .option('plan', { type: 'string', describe: 'Undo the changes of this plan (printed when a command stops half-way)' })
@@ -58,11 +57,13 @@ export const undoCommand: GrayCommand = {
     await runPlan(ctx, cluster, {
       ...mutationTarget(args), hosts: serviceHosts(args.service, cluster.namespace, args.vs),
       build: async (reads): Promise<Plan> => {
-        const entries = resolveEntryPoints({ service: args.service, namespace: cluster.namespace, vsName: args.vs }, await reads.virtualServices());
-        const changes = undoTargets(entries.map((e) => e.vs), revision, args.plan).map(({ vs, entry }) => {
+        const carriers = await historyCarriers(reads, { ...args, namespace: cluster.namespace });
+        const changes = undoTargets(carriers, revision, args.plan).map(({ vs, entry }) => {
           const { vs: restored } = undoTo(vs, entry.revision);
           const next = recordChange(vs, restored, `undo to before revision ${entry.revision} (${entry.change})`, ctx.now(), planId);
-          return vsChange(vs, next, { change: '', verb: 'restored', now: ctx.now(), plan: planId, history: false });
+          return isVirtualService(vs)
+            ? vsChange(vs, next as VirtualService, { change: '', verb: 'restored', now: ctx.now(), plan: planId, history: false })
+            : change(vs, next, 'restored', () => false);
         });
         return { changes, undo: `kubectl gray undo ${args.service} --plan ${planId} -n ${cluster.namespace}`, notes: [] };
       },

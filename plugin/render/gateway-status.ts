@@ -29,7 +29,7 @@ export function describeRouteRules(route: GatewayRoute): string {
   return (route.spec.rules ?? []).map((rule, i) => {
     const shares = sharesOf(rule);
     const backends = (rule.backendRefs ?? []).map((b, j) => `${b.name}=${round(shares[j]!)}%`).join(' ') || '(no backends)';
-    return `  ${rule.name ?? `rules[${i}]`} (${describeMatches(rule.matches)}): ${backends}\n`;
+    return `  rules[${i}]${rule.name ? ` ${rule.name}` : ''} (${describeMatches(rule.matches)}): ${backends}\n`;
   }).join('');
 }
 

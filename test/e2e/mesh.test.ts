@@ -113,7 +113,7 @@ describe('e2e: Istio in the loop, traffic through istiod to real pods', function
     await splitSettles(ns, 'reviews', { v2: 100 }, 500, ['end-user:jason']);
   });
 
-  it('Gateway API: an HTTPRoute with Service parent reviews; set-weight 10 and back, a header rule, status reads istiod\'s verdict, the refusals and the silent trap', async () => {
+  it('Gateway API: an HTTPRoute with Service parent reviews; set-weight 10, the refusals, match-header, rollback, undo, switch, status reads istiod\'s verdict, and the silent trap', async () => {
     const ns = await freshNamespace('gamma');
     // Bookinfo's reviews without its VirtualService and DestinationRule (one model per Service), a Service per
     // version (as Istio's Gateway API samples name them), and a route that sends everything to v1.
@@ -160,14 +160,22 @@ describe('e2e: Istio in the loop, traffic through istiod to real pods', function
     expect(nine.code).to.not.equal(0);
     expect(nine.stderr).to.contain('GRAY601 route-backend-unknown').and.to.contain('gateway.validate.kubectl-gray.io');
 
-    // And back: everything on v1 again.
-    const back = await gray(ns, 'set-weight', 'reviews', 'v2=0');
-    expect(back.code, back.stderr).to.equal(0);
-    await splitSettles(ns, 'reviews', { v1: 100 }, 500);
-
-    // A header rule beside the general one: marked calls to v3, the rest unchanged; set-weight leaves it alone.
-    await apply(ns, route(`  - matches: [{headers: [{name: end-user, value: jason}]}]\n    backendRefs: [{name: reviews-v3, port: 9080}]\n${toV1}`));
+    // A header rule by command: marked calls to v3; then rollback (v1, recorded when the release began, for everyone,
+    // the marked rule gone) and undo (the marked rule back).
+    const jason = await gray(ns, 'match-header', 'reviews', 'end-user=jason', '--subset', 'v3');
+    expect(jason.code, jason.stderr).to.equal(0);
     await splitSettles(ns, 'reviews', { v3: 100 }, 300, ['end-user:jason']);
+    const rollback = await gray(ns, 'rollback', 'reviews');
+    expect(rollback.code, rollback.stderr).to.equal(0);
+    await splitSettles(ns, 'reviews', { v1: 100 }, 300, ['end-user:jason']);
+    await splitSettles(ns, 'reviews', { v1: 100 }, 300);
+    const undo = await gray(ns, 'undo', 'reviews');
+    expect(undo.code, undo.stderr).to.equal(0);
+    await splitSettles(ns, 'reviews', { v3: 100 }, 300, ['end-user:jason']);
+    // switch: all unmarked calls to v2 at once, and back by set-weight.
+    expect((await gray(ns, 'switch', 'reviews', 'v2')).code).to.equal(0);
+    await splitSettles(ns, 'reviews', { v2: 100 }, 300);
+    expect((await gray(ns, 'rollback', 'reviews')).code).to.equal(0);
     await splitSettles(ns, 'reviews', { v1: 100 }, 300);
 
     // The trap: a Service parent without group "" is stored as gateway.networking.k8s.io; the webhook warns,

@@ -126,4 +126,53 @@ describe('kubectl gray over Gateway API routes (HTTPRoute with a Service parent)
     expect(r.stderr).to.contain('no VirtualService routes to reviews');
     expect(fake.log).to.deep.equal([]);
   });
+
+  it('a release over the route: set-weight, match-header, match-cookie, switch, rollback to the version recorded at the start, history and undo', async () => {
+    const fake = mesh();
+    const ok = async (...args: string[]) => {
+      const r = await run(fake, args);
+      expect(r.code, r.stderr).to.equal(0);
+      return r;
+    };
+    const rules = () => (fake.httpRoutes[0]!['spec'] as { rules: Array<{ name?: string; matches?: unknown[]; backendRefs: Array<{ name: string; weight?: number }> }> }).rules;
+    await ok('set-weight', 'reviews', 'v2=10');
+    expect(fake.httpRoutes[0]!.metadata.annotations?.['kubectl-gray.io/stable-subset']).to.equal('v1');
+
+    // A marked rule before the general one: the general rule's matches narrowed by the header, to the version.
+    const marked = await ok('match-header', 'reviews', 'end-user=jason', '--subset', 'v2');
+    expect(marked.stdout).to.contain('rules[1] gray-v2-end-user-jason (header end-user = jason): reviews-v2=100%');
+    expect(rules().map((r) => r.name ?? '-')).to.deep.equal(['-', 'gray-v2-end-user-jason', '-']);
+    expect(rules()[1]!.matches).to.deep.equal([{ headers: [{ name: 'end-user', value: 'jason' }] }]);
+    await ok('match-header', 'reviews', 'end-user=jason', '--subset', 'v2'); // twice is once
+    expect(rules()).to.have.length(3);
+    await ok('match-cookie', 'reviews', 'canary=true', '--subset', 'v2');
+    const cookie = rules().find((r) => r.name === 'gray-v2-cookie-canary-true')!;
+    expect(cookie.matches).to.deep.equal([{ headers: [{ type: 'RegularExpression', name: 'cookie', value: '^(.*;\\s*)?canary=true(\\s*;.*)?$' }] }]);
+
+    // switch: everything to v2 in the general rule; the marked rules and the header rule of the user's stay.
+    await ok('switch', 'reviews', 'v2');
+    expect(backends(fake, 3)).to.equal('reviews-v2=100');
+
+    // rollback: kubectl gray's rules go, v1 (recorded when the release began) takes everything.
+    const back = await ok('rollback', 'reviews');
+    expect(back.stdout).to.contain('httproute.gateway.networking.k8s.io/reviews rolled back');
+    expect(rules().map((r) => r.name ?? '-')).to.deep.equal(['-', '-']);
+    expect(backends(fake, 1)).to.equal('reviews-v1=100');
+
+    const history = await ok('history', 'reviews');
+    expect(history.stdout.split('\n').slice(1).map((l) => l.split(/\s{2,}/)[2]).filter(Boolean)).to.deep.equal([
+      'set-weight v2=10', 'match-header end-user=jason --subset v2', 'match-cookie canary=true --subset v2', 'switch v2', 'rollback',
+    ]);
+    // undo the rollback: the switch's state is back, marked rules and all.
+    const undone = await ok('undo', 'reviews');
+    expect(undone.stdout).to.contain('httproute.gateway.networking.k8s.io/reviews restored');
+    expect(rules().map((r) => r.name ?? '-')).to.deep.equal(['-', 'gray-v2-end-user-jason', 'gray-v2-cookie-canary-true', '-']);
+    expect(backends(fake, 3)).to.equal('reviews-v2=100');
+  });
+
+  it('--route and --base are for VirtualServices: refused, naming the routes', async () => {
+    const r = await run(mesh(), ['set-weight', 'reviews', 'v2=10', '--route', 'x']);
+    expect(r.code).to.not.equal(0);
+    expect(r.stderr).to.contain('--route is for VirtualServices; reviews is routed by HTTPRoute shop/reviews');
+  });
 });
