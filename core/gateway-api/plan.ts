@@ -116,13 +116,47 @@ export function planGatewayMatch(routes: readonly GatewayRoute[], virtualService
   }, { recordStable: true });
 }
 
-/** rollback: kubectl gray's rules go, every general rule sends everything to the stable version (or --to). */
+/** Whether a filter is a RequestMirror to a version of the service (the mirror kubectl gray sets and removes). */
+function mirrorsService(filter: NonNullable<RouteRule['filters']>[number], service: string): boolean {
+  const ref = (filter['requestMirror'] as { backendRef?: { name?: string } } | undefined)?.backendRef;
+  return filter.type === 'RequestMirror' && !!ref?.name && (ref.name === service || ref.name.startsWith(`${service}-`));
+}
+
+function withoutServiceMirror(rule: RouteRule, service: string): RouteRule {
+  if (!rule.filters?.some((f) => mirrorsService(f, service))) return rule;
+  const filters = rule.filters.filter((f) => !mirrorsService(f, service));
+  const { filters: _gone, ...rest } = rule;
+  return filters.length > 0 ? { ...rest, filters } : rest;
+}
+
+/**
+ * mirror: every general rule copies a share of its calls to the version (a RequestMirror filter; the answers are
+ * discarded), replacing a mirror to another version of the service; `version` undefined removes it. The API's
+ * percent is whole; a share with decimals is written as a fraction of 100,000.
+ */
+export function planGatewayMirror(routes: readonly GatewayRoute[], virtualServices: readonly VirtualService[], req: GatewayRequest, version: string | undefined, percent = 100): Plan {
+  return planEdit(routes, virtualServices, req, (route, service) => {
+    const next = clone(route);
+    next.spec.rules = (next.spec.rules ?? []).map((rule) => {
+      if (ruleKind(rule) !== 'general' || isOwned(rule) || !rule.backendRefs?.length) return rule;
+      const clean = withoutServiceMirror(rule, service.name);
+      if (version === undefined) return clean;
+      const port = rule.backendRefs.find((b) => typeof b.port === 'number')?.port;
+      const share = Number.isInteger(percent) ? { percent } : { fraction: { numerator: Math.round(percent * 1000), denominator: 100_000 } };
+      const mirror = { type: 'RequestMirror', requestMirror: { backendRef: { name: versionBackendName(service.name, version), ...(port !== undefined ? { port } : {}) }, ...share } };
+      return { ...clean, filters: [...(clean.filters ?? []), mirror] };
+    });
+    return jsonEqual(next.spec, route.spec) ? route : next;
+  }, { recordStable: version !== undefined });
+}
+
+/** rollback: kubectl gray's rules and mirrors go, every general rule sends everything to the stable version (or --to). */
 export function planGatewayRollback(routes: readonly GatewayRoute[], virtualServices: readonly VirtualService[], req: GatewayRequest, to?: string): Plan {
   return planEdit(routes, virtualServices, req, (route, service) => {
     const stable = to ?? route.metadata.annotations?.[STABLE_ANNOTATION];
     if (!stable) throw new IntentError(`${describeRoute(route)} has no recorded stable version (annotation ${STABLE_ANNOTATION}); name it with --to VERSION`);
     const next = clone(route);
-    next.spec.rules = (next.spec.rules ?? []).filter((r) => !isOwned(r));
+    next.spec.rules = (next.spec.rules ?? []).filter((r) => !isOwned(r)).map((r) => withoutServiceMirror(r, service.name));
     const back = setRouteWeights(next, service, [{ subset: stable, percent: 100 }]);
     return jsonEqual(back.spec, route.spec) ? route : back;
   });

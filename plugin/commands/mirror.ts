@@ -3,7 +3,8 @@ import { describeObject } from '../../core/model.js';
 import { parseMirrorPercent } from '../../core/ops/mirror.js';
 import { planRouteEdit } from '../../core/service-plan.js';
 import { clearServiceMirror, mirrorService, onlyService } from '../../core/traffic.js';
-import { newPlanId, runPlan, serviceHosts } from '../apply.js';
+import { planGatewayMirror } from '../../core/gateway-api/plan.js';
+import { gatewayRoutesOf, newPlanId, runPlan, serviceHosts } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import { type TargetArgs, mutationTarget, withMutationFlags } from '../options.js';
@@ -29,18 +30,23 @@ export const mirrorCommand: GrayCommand = {
     const plan = newPlanId(ctx.now());
     await runPlan(ctx, cluster, {
       ...mutationTarget(args), hosts: serviceHosts(args.service, cluster.namespace, args.vs),
-      build: async (reads) => planRouteEdit(await reads.virtualServices(), {
-        service: args.service, namespace: cluster.namespace, vsName: args.vs, routeName: args.route,
-        change: args.off ? 'mirror --off' : `mirror ${args.subset}${percent === undefined ? '' : ` --percent ${percent}`}`,
-        verb: args.off ? 'unmirrored' : 'mirrored', now: ctx.now(), plan,
-      }, (vs, i, fqdn) => {
-        if (args.off) return clearServiceMirror(vs, i, fqdn);
-        // A route shared with other services would copy their requests too: leave it, say so.
-        return onlyService(vs, i, fqdn) ? mirrorService(vs, i, fqdn, String(args.subset), percent) : undefined;
-      }, {
-        recordStable: !args.off,
-        skipped: (vs, i) => `${describeObject(vs)} spec.http[${i}] also sends to other services; not mirrored (a mirror copies every request of the route)`,
-      }),
+      build: async (reads) => {
+        const request = {
+          service: args.service, namespace: cluster.namespace,
+          change: args.off ? 'mirror --off' : `mirror ${args.subset}${percent === undefined ? '' : ` --percent ${percent}`}`,
+          verb: args.off ? 'unmirrored' : 'mirrored', now: ctx.now(), plan,
+        };
+        const routes = await gatewayRoutesOf(reads, args);
+        if (routes.length > 0) return planGatewayMirror(routes, await reads.virtualServices(), request, args.off ? undefined : String(args.subset), percent);
+        return planRouteEdit(await reads.virtualServices(), { ...request, vsName: args.vs, routeName: args.route }, (vs, i, fqdn) => {
+          if (args.off) return clearServiceMirror(vs, i, fqdn);
+          // A route shared with other services would copy their requests too: leave it, say so.
+          return onlyService(vs, i, fqdn) ? mirrorService(vs, i, fqdn, String(args.subset), percent) : undefined;
+        }, {
+          recordStable: !args.off,
+          skipped: (vs, i) => `${describeObject(vs)} spec.http[${i}] also sends to other services; not mirrored (a mirror copies every request of the route)`,
+        });
+      },
     });
     return EXIT.ok;
   },

@@ -113,7 +113,7 @@ describe('e2e: Istio in the loop, traffic through istiod to real pods', function
     await splitSettles(ns, 'reviews', { v2: 100 }, 500, ['end-user:jason']);
   });
 
-  it('Gateway API: an HTTPRoute with Service parent reviews; set-weight 10, the refusals, match-header, rollback, undo, switch, status reads istiod\'s verdict, and the silent trap', async () => {
+  it('Gateway API: an HTTPRoute with Service parent reviews; set-weight 10, the refusals, match-header, rollback, undo, switch, mirror in what istiod sends, status reads istiod\'s verdict, and the silent trap', async () => {
     const ns = await freshNamespace('gamma');
     // Bookinfo's reviews without its VirtualService and DestinationRule (one model per Service), a Service per
     // version (as Istio's Gateway API samples name them), and a route that sends everything to v1.
@@ -177,6 +177,17 @@ describe('e2e: Istio in the loop, traffic through istiod to real pods', function
     await splitSettles(ns, 'reviews', { v2: 100 }, 300);
     expect((await gray(ns, 'rollback', 'reviews')).code).to.equal(0);
     await splitSettles(ns, 'reviews', { v1: 100 }, 300);
+
+    // mirror: proxyless clients ignore mirrors, so it is checked in what istiod generates from the RequestMirror filter.
+    expect((await gray(ns, 'mirror', 'reviews', 'v2', '--percent', '20')).code).to.equal(0);
+    const mirrorCluster = `outbound|9080||reviews-v2.${ns}.svc.cluster.local`;
+    await eventually(async () => {
+      expect(mirrorsOf(await xdsDump(ns, '--node', 'sidecar', '--labels', 'app=probe', '--type', 'rds'))).to.deep.include({ cluster: mirrorCluster, percent: 20 });
+    }, 60_000, 500);
+    expect((await gray(ns, 'mirror', 'reviews', '--off')).code).to.equal(0);
+    await eventually(async () => {
+      expect(mirrorsOf(await xdsDump(ns, '--node', 'sidecar', '--labels', 'app=probe', '--type', 'rds'))).to.deep.equal([]);
+    }, 60_000, 500);
 
     // The trap: a Service parent without group "" is stored as gateway.networking.k8s.io; the webhook warns,
     // istiod ignores the route, status says istiod wrote nothing, and the calls go to every version.

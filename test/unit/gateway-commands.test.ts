@@ -175,4 +175,18 @@ describe('kubectl gray over Gateway API routes (HTTPRoute with a Service parent)
     expect(r.code).to.not.equal(0);
     expect(r.stderr).to.contain('--route is for VirtualServices; reviews is routed by HTTPRoute shop/reviews');
   });
+
+  it('mirror: a RequestMirror filter on the general rule (whole percents, or a fraction for decimals), replaced, then --off; rollback drops it too', async () => {
+    const fake = mesh();
+    const filters = () => (fake.httpRoutes[0]!['spec'] as { rules: Array<{ filters?: unknown[] }> }).rules.map((r) => r.filters ?? []);
+    expect((await run(fake, ['mirror', 'reviews', 'v2', '--percent', '20'])).code).to.equal(0);
+    expect(filters()).to.deep.equal([[], [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'reviews-v2', port: 9080 }, percent: 20 } }]]);
+    expect((await run(fake, ['mirror', 'reviews', 'v2', '--percent', '12.5'])).code).to.equal(0);
+    expect(filters()[1]).to.deep.equal([{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'reviews-v2', port: 9080 }, fraction: { numerator: 12500, denominator: 100000 } } }]);
+    expect((await run(fake, ['mirror', 'reviews', '--off'])).code).to.equal(0);
+    expect(filters()).to.deep.equal([[], []]);
+    await run(fake, ['mirror', 'reviews', 'v2']);
+    expect((await run(fake, ['rollback', 'reviews'])).code).to.equal(0);
+    expect(filters()).to.deep.equal([[], []]);
+  });
 });
