@@ -34,7 +34,8 @@ export function ruleOf(service: string, namespace: string, rules: readonly Desti
   return lookupSubsets(fqdn, serviceNamespace(fqdn) ?? namespace, rules).rules.find((r) => !r.spec.host.startsWith('*'));
 }
 
-function flags(intent: Pick<CanaryIntent, 'version' | 'name' | 'subset'>): string {
+/** The flags that name a canary again (for the command that undoes a plan). */
+export function canaryFlags(intent: Pick<CanaryIntent, 'version' | 'name' | 'subset'>): string {
   return `${intent.version !== 'canary' ? ` --version ${intent.version}` : ''}${intent.name ? ` --name ${intent.name}` : ''}${intent.subset && intent.subset !== intent.version ? ` --subset ${intent.subset}` : ''}`;
 }
 
@@ -61,12 +62,21 @@ export function planCanaryCreate(snap: CanarySnapshot, intent: CanaryIntent, req
     rule = newDestinationRule(req.service, req.namespace, [subset], taken ? `${req.service}-gray` : req.service);
     created = true;
   }
-  deployment.metadata.annotations = {
-    ...deployment.metadata.annotations,
+  const workload = workloadChange(snap, deployment, {
     [SUBSET_ANNOTATION]: subsetName,
     [RULE_ANNOTATION]: objectKey(rule),
     ...(created || snap.existing?.metadata.annotations?.[CREATED_RULE_ANNOTATION] === 'true' ? { [CREATED_RULE_ANNOTATION]: 'true' } : {}),
-  };
+  });
+  const changes: Change[] = [change(current, rule, current ? 'configured' : 'created'), workload];
+  return { changes, notes, undo: `kubectl gray canary ${snap.base.metadata.name} --delete${canaryFlags(intent)} -n ${req.namespace}` };
+}
+
+/**
+ * The canary Deployment as a change: created, or the one kubectl gray made before brought in line (its selector
+ * cannot change; everything else becomes the canary's). One not made by kubectl gray is never taken over.
+ */
+export function workloadChange(snap: Pick<CanarySnapshot, 'existing'>, deployment: Deployment, annotations: Record<string, string>): Change {
+  deployment.metadata.annotations = { ...deployment.metadata.annotations, ...annotations };
   // The API server fills in defaults on the template, so compare only what the canary sets.
   const ours = (d: Deployment) => canonicalJson({
     labels: d.spec.template.metadata?.labels, images: d.spec.template.spec.containers.map((c) => c.image), replicas: d.spec.replicas,
@@ -76,15 +86,10 @@ export function planCanaryCreate(snap: CanarySnapshot, intent: CanaryIntent, req
   if (existing && existing.metadata.annotations?.['kubectl-gray.io/canary'] !== 'true') {
     throw new IntentError(`${describeObject(existing)} exists and was not made by kubectl gray canary; name the canary with --name`);
   }
-  const desired: Deployment | undefined = existing
-    // The selector of an existing Deployment cannot change; everything else becomes the canary's.
+  const desired: Deployment = existing
     ? { ...existing, metadata: { ...existing.metadata, labels: deployment.metadata.labels, annotations: { ...existing.metadata.annotations, ...deployment.metadata.annotations } }, spec: { ...deployment.spec, selector: existing.spec.selector } }
     : deployment;
-  const changes: Change[] = [
-    change(current, rule, current ? 'configured' : 'created'),
-    change(existing, desired, existing ? 'configured' : 'created', (a, b) => ours(a as Deployment) === ours(b as Deployment)),
-  ];
-  return { changes, notes, undo: `kubectl gray canary ${snap.base.metadata.name} --delete${flags(intent)} -n ${req.namespace}` };
+  return change(existing, desired, existing ? 'configured' : 'created', (a, b) => ours(a as Deployment) === ours(b as Deployment));
 }
 
 export interface CanaryDeleteSnapshot extends Omit<CanarySnapshot, 'existing'> {
@@ -121,7 +126,7 @@ export function planCanaryDelete(snap: CanaryDeleteSnapshot, intent: Pick<Canary
   const image = existing?.spec.template.spec.containers.map((c) => c.image).find((img, i) => img !== snap.base.spec.template.spec.containers[i]?.image);
   return {
     changes, notes: [],
-    undo: image ? `kubectl gray canary ${snap.base.metadata.name} --image ${image}${flags(intent)} -n ${req.namespace}` : `kubectl gray undo ${req.service} --plan ${req.plan} -n ${req.namespace}`,
+    undo: image ? `kubectl gray canary ${snap.base.metadata.name} --image ${image}${canaryFlags(intent)} -n ${req.namespace}` : `kubectl gray undo ${req.service} --plan ${req.plan} -n ${req.namespace}`,
   };
 }
 

@@ -75,11 +75,13 @@ export interface LaneRequest {
 }
 
 /**
- * Every hop planned before any is written: for each service of the chain, every way in gets the lane's
+ * Every hop planned before any is written (`services`: the chain's services routed by VirtualServices; `chain`: the
+ * whole chain, as recorded): for each service, every way in gets the lane's
  * route before its general routes — or, where the service has no such subset, nothing (the lane falls
  * back to the general route; it never 503s).
  */
-export function planLaneCreate(all: readonly VirtualService[], rules: readonly DestinationRule[], lane: Lane, services: string[], req: LaneRequest): Plan {
+export function planLaneCreate(all: readonly VirtualService[], rules: readonly DestinationRule[], lane: Lane, services: string[], req: LaneRequest,
+  chain: readonly string[] = services): Plan {
   const working = new Map<string, { before: VirtualService; next: VirtualService; fallbacks: string[]; services: string[] }>();
   const notes: string[] = [];
   for (const service of services) {
@@ -105,7 +107,7 @@ export function planLaneCreate(all: readonly VirtualService[], rules: readonly D
   }
   const changes: Change[] = [];
   for (const w of working.values()) {
-    const record: LaneRecord = { header: lane.header, value: lane.value, subset: lane.subset, services, ...(w.fallbacks.length ? { fallbacks: w.fallbacks } : {}) };
+    const record: LaneRecord = { header: lane.header, value: lane.value, subset: lane.subset, services: [...chain], ...(w.fallbacks.length ? { fallbacks: w.fallbacks } : {}) };
     const next = clone(w.next);
     next.metadata.annotations = { ...(next.metadata.annotations ?? {}), [LANE_ANNOTATION_PREFIX + lane.name]: JSON.stringify(record) };
     changes.push(vsChange(w.before, next, { change: `lane create ${lane.name}`, verb: 'configured', now: req.now, plan: req.plan }));

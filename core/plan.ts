@@ -12,7 +12,7 @@ import {
 import type { Policy } from './policy.js';
 import type { Finding } from './rules.js';
 
-export type Resource = 'deployments' | 'destinationrules' | 'virtualservices' | 'envoyfilters' | 'httproutes' | 'grpcroutes';
+export type Resource = 'deployments' | 'destinationrules' | 'virtualservices' | 'envoyfilters' | 'httproutes' | 'grpcroutes' | 'services';
 
 export const KIND_GROUP: Record<Resource, string> = {
   deployments: 'deployment.apps',
@@ -21,6 +21,7 @@ export const KIND_GROUP: Record<Resource, string> = {
   envoyfilters: 'envoyfilter.networking.istio.io',
   httproutes: 'httproute.gateway.networking.k8s.io',
   grpcroutes: 'grpcroute.gateway.networking.k8s.io',
+  services: 'service',
 };
 
 export type Action = 'create' | 'update' | 'delete' | 'unchanged';
@@ -54,6 +55,7 @@ export function resourceOf(obj: KubeObject): Resource {
     case 'EnvoyFilter': return 'envoyfilters';
     case 'HTTPRoute': return 'httproutes';
     case 'GRPCRoute': return 'grpcroutes';
+    case 'Service': return 'services';
     default: throw new Error(`kubectl-gray does not write ${obj.kind}`);
   }
 }
@@ -115,13 +117,16 @@ export function vsChange(before: VirtualService, edited: VirtualService, o: VsCh
 
 /** Make-before-break: subsets are added before routes use them; routes leave a subset before it goes. */
 function phase(c: Change): number {
-  if (c.action === 'delete') return c.resource === 'virtualservices' ? 2 : c.resource === 'destinationrules' ? 3 : 4;
+  const route = c.resource === 'virtualservices' || c.resource === 'httproutes' || c.resource === 'grpcroutes';
+  // A version Service is to a Gateway API route what a subset is to a VirtualService.
+  if (c.resource === 'services') return c.action === 'delete' ? 3 : 0;
+  if (c.action === 'delete') return route ? 2 : c.resource === 'destinationrules' ? 3 : 4;
   if (c.resource === 'destinationrules') {
     const had = new Set(((c.before?.['spec'] as DestinationRule['spec'] | undefined)?.subsets ?? []).map((s) => s.name));
     const has = new Set(((c.after?.['spec'] as DestinationRule['spec'] | undefined)?.subsets ?? []).map((s) => s.name));
     return [...had].some((n) => !has.has(n)) ? 3 : 0;
   }
-  if (c.resource === 'virtualservices') return 2;
+  if (route) return 2;
   return 1;
 }
 

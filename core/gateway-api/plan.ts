@@ -8,7 +8,7 @@ import { type VirtualService, clone, jsonEqual, namespaceOf } from '../model.js'
 import { type HeaderMatchIntent, routeName } from '../ops/match.js';
 import { type Change, type Plan, change } from '../plan.js';
 import { re2Quote } from '../re2.js';
-import { OWNED_ROUTE_PREFIX } from '../traffic.js';
+import { OWNED_ROUTE_PREFIX, isCopyOf } from '../traffic.js';
 import type { WeightIntent } from '../weights.js';
 import { type GatewayRoute, type HeaderMatch, type RouteRule, describeRoute, weightOf } from './model.js';
 import { type ServiceName, routesFor, ruleKind, setRouteWeights, versionBackendName } from './routes.js';
@@ -84,7 +84,7 @@ export function planGatewayWeights(routes: readonly GatewayRoute[], virtualServi
 }
 
 /** The Gateway API's header match for an intent: exact or RE2 (a prefix becomes a regex; there is no prefix type). */
-function headerMatch(intent: HeaderMatchIntent): HeaderMatch {
+export function headerMatch(intent: HeaderMatchIntent): HeaderMatch {
   if (intent.kind === 'exact') return { name: intent.header, value: intent.value };
   return { type: 'RegularExpression', name: intent.header, value: intent.kind === 'prefix' ? `^${re2Quote(intent.value)}.*` : intent.value };
 }
@@ -95,25 +95,31 @@ function headerMatch(intent: HeaderMatchIntent): HeaderMatch {
  * above one with fewer for the same path, so marked calls take it and the rest go on as before.
  */
 export function planGatewayMatch(routes: readonly GatewayRoute[], virtualServices: readonly VirtualService[], req: GatewayRequest, intent: HeaderMatchIntent): Plan {
-  const name = routeName(intent);
-  return planEdit(routes, virtualServices, req, (route, service) => {
-    const next = clone(route);
-    const rules = (next.spec.rules ?? []).filter((r) => r.name !== name);
-    const out: RouteRule[] = [];
-    for (const rule of rules) {
-      if (ruleKind(rule) === 'general' && !isOwned(rule) && rule.backendRefs?.length) {
-        const port = rule.backendRefs.find((b) => typeof b.port === 'number')?.port;
-        out.push({
-          name,
-          matches: (rule.matches?.length ? rule.matches : [{}]).map((m) => ({ ...m, headers: [...(m.headers ?? []), headerMatch(intent)] })),
-          backendRefs: [{ name: versionBackendName(service.name, intent.subset), ...(port !== undefined ? { port } : {}) }],
-        });
-      }
-      out.push(rule);
+  return planEdit(routes, virtualServices, req, (route, service) => withMarkedRules(route, service.name, routeName(intent), headerMatch(intent), intent.subset), { recordStable: true });
+}
+
+/**
+ * Before each general rule, a rule of kubectl gray's own named NAME (NAME-2, ... for the next ones: rule names are
+ * unique in a route) with that rule's matches narrowed by the header, sending to the version; `version` undefined
+ * only removes them. The same object back when nothing changes.
+ */
+export function withMarkedRules(route: GatewayRoute, service: string, name: string, header: HeaderMatch, version: string | undefined): GatewayRoute {
+  const next = clone(route);
+  const out: RouteRule[] = [];
+  for (const rule of (next.spec.rules ?? []).filter((r) => !isCopyOf(r.name, name))) {
+    if (version !== undefined && ruleKind(rule) === 'general' && !isOwned(rule) && rule.backendRefs?.length) {
+      const port = rule.backendRefs.find((b) => typeof b.port === 'number')?.port;
+      const k = out.filter((r) => isCopyOf(r.name, name)).length;
+      out.push({
+        name: k === 0 ? name : `${name}-${k + 1}`,
+        matches: (rule.matches?.length ? rule.matches : [{}]).map((m) => ({ ...m, headers: [...(m.headers ?? []), header] })),
+        backendRefs: [{ name: versionBackendName(service, version), ...(port !== undefined ? { port } : {}) }],
+      });
     }
-    next.spec.rules = out;
-    return jsonEqual(next.spec, route.spec) ? route : next;
-  }, { recordStable: true });
+    out.push(rule);
+  }
+  next.spec.rules = out;
+  return jsonEqual(next.spec, route.spec) ? route : next;
 }
 
 /** Whether a filter is a RequestMirror to a version of the service (the mirror kubectl gray sets and removes). */

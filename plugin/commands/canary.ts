@@ -1,7 +1,9 @@
 import { type Deployment, appOf, canaryName } from '../../core/canary.js';
 import { planCanaryCreate, planCanaryDelete } from '../../core/canary-plan.js';
 import { IntentError } from '../../core/errors.js';
-import { newPlanId, runPlan, serviceHosts } from '../apply.js';
+import { planGatewayCanaryCreate, planGatewayCanaryDelete } from '../../core/gateway-api/canary.js';
+import { requireOneModel, serviceOf } from '../../core/gateway-api/plan.js';
+import { gatewayRoutesOf, newPlanId, runPlan, serviceHosts } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { EXIT } from '../context.js';
 import type { DryRun } from '../kube/cluster.js';
@@ -14,7 +16,7 @@ interface Args extends GlobalArgs {
 
 export const canaryCommand: GrayCommand = {
   command: 'canary <deployment>',
-  describe: 'Create a canary Deployment beside a base one, with its subset; or remove it (--delete)',
+  describe: 'Create a canary Deployment beside a base one, with its subset (or version Service); or remove it (--delete)',
   builder: (y) => withForceFlag(y
     .positional('deployment', { type: 'string', describe: 'The base Deployment (e.g. mocka-base, reviews-v1)' })
     .option('image', { type: 'string', describe: 'The canary\'s image (for the only container, or --container)' })
@@ -29,7 +31,8 @@ export const canaryCommand: GrayCommand = {
     .option('output', { alias: 'o', type: 'string', describe: 'yaml|json|name|jsonpath=TEMPLATE: print the objects' }))
     .example('$0 canary mocka-base --image registry/mocka:2.0', 'mocka-canary (version: canary, istio.service.tag: gray) and subset canary in the DestinationRule for mocka, whatever its name')
     .example('$0 canary reviews-v1 --image registry/reviews:2.0 --version v2 --subset version-v2', 'subsets in your own naming scheme')
-    .example('$0 canary mocka-base --delete', 'routes off the canary, subset removed, mocka-canary deleted'),
+    .example('$0 canary mocka-base --delete', 'routes off the canary, subset removed, mocka-canary deleted')
+    .example('$0 canary reviews-v1 --image registry/reviews:2.0 --version v2', 'a Service routed by the Gateway API: reviews-v2 (Deployment) and its version Service reviews-v2'),
   async run(raw, ctx) {
     const args = raw as unknown as Args;
     if (!args.delete && !args.image) throw new IntentError('give the canary\'s --image (or --delete to remove a canary)');
@@ -48,9 +51,18 @@ export const canaryCommand: GrayCommand = {
         if (!service) throw new IntentError(`deployment ${ns}/${args.deployment} has no app label on its pods; name the service with --service`);
         const intent = { version: args.version, name: args.name, subset: args.subset };
         const existing = await reads.get<Deployment>({ resource: 'deployments', namespace: ns, name: canaryName(base, intent) });
+        const req = { service, namespace: ns, now: ctx.now(), plan };
+        // Routed by the Gateway API: the version is a Service of its own (the Service's routes, not a subset).
+        const routes = await gatewayRoutesOf(reads, { service });
+        if (routes.length > 0) {
+          requireOneModel(serviceOf(service, ns), routes, await reads.virtualServices());
+          const services = await reads.services(ns);
+          const gatewaySnap = { base, existing, routes, parent: services.find((s) => s.metadata.name === service), services };
+          return args.delete ? planGatewayCanaryDelete(gatewaySnap, intent, req)
+            : planGatewayCanaryCreate(gatewaySnap, { ...intent, image: args.image!, replicas: args.replicas, container: args.container }, req);
+        }
         const svc = await cluster.getService(ns, service);
         const snap = { base, existing, virtualServices: await reads.virtualServices(), destinationRules: await reads.destinationRules(), serviceSelector: svc?.selector };
-        const req = { service, namespace: ns, now: ctx.now(), plan };
         return args.delete
           ? planCanaryDelete(snap, intent, req)
           : planCanaryCreate(snap, { ...intent, image: args.image!, replicas: args.replicas, container: args.container }, req);

@@ -1,9 +1,12 @@
 import { IntentError } from '../../core/errors.js';
 import { resolveHost } from '../../core/hosts.js';
-import { type Lane, laneHop, laneMembers, laneOf, planLaneCreate, planLaneDelete, validateLaneName } from '../../core/lane.js';
-import { describeObject } from '../../core/model.js';
+import { type Lane, laneHop, laneMembers, laneOf, laneRouteName, planLaneCreate, planLaneDelete, validateLaneName } from '../../core/lane.js';
+import { describeObject, namespaceOf } from '../../core/model.js';
 import { parseHeaderPair } from '../../core/ops/match.js';
-import { carriesService } from '../../core/traffic.js';
+import { carriesService, isCopyOf } from '../../core/traffic.js';
+import { gatewayLaneMembers, planGatewayLaneCreate, planGatewayLaneDelete } from '../../core/gateway-api/lane.js';
+import { serviceOf } from '../../core/gateway-api/plan.js';
+import { routesFor, routesService, versionBackendName } from '../../core/gateway-api/routes.js';
 import { Reads, newPlanId, runPlan } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { type CommandContext, EXIT } from '../context.js';
@@ -41,7 +44,13 @@ export const laneCommand: GrayCommand = {
     const plan = newPlanId(ctx.now());
     await runPlan(ctx, cluster, {
       dryRun: args['dry-run'], force: args.force,
-      build: async (reads) => planLaneDelete(await reads.virtualServices(), args.name, { namespace: cluster.namespace, now: ctx.now(), plan }),
+      build: async (reads) => {
+        const req = { namespace: cluster.namespace, now: ctx.now(), plan };
+        const routes = planGatewayLaneDelete(await reads.gatewayRoutes(), args.name, req);
+        if (routes.length === 0) return planLaneDelete(await reads.virtualServices(), args.name, req);
+        const vss = laneMembers(await reads.virtualServices(), args.name).length > 0 ? planLaneDelete(await reads.virtualServices(), args.name, req) : undefined;
+        return { changes: [...(vss?.changes ?? []), ...routes], notes: [], undo: vss?.undo ?? `kubectl gray lane delete ${args.name} -n ${cluster.namespace}` };
+      },
     });
     return EXIT.ok;
   },
@@ -58,16 +67,27 @@ async function createLane(ctx: CommandContext, args: Args): Promise<number> {
   const plan = newPlanId(ctx.now());
   await runPlan(ctx, cluster, {
     dryRun: args['dry-run'], force: args.force, hosts: services.map((s) => resolveHost(s, cluster.namespace)),
-    build: async (reads) => planLaneCreate(await reads.virtualServices(), await reads.destinationRules(), lane, services, { namespace: cluster.namespace, now: ctx.now(), plan }),
+    build: async (reads) => {
+      const req = { namespace: cluster.namespace, now: ctx.now(), plan };
+      // Each service by the model that routes it: its Gateway API routes where it has any, else its VirtualServices.
+      const all = await reads.gatewayRoutes();
+      const hops = services.map((service) => ({ service, routes: routesFor(all, serviceOf(service, cluster.namespace)) })).filter((h) => h.routes.length > 0);
+      const rest = services.filter((s) => !hops.some((h) => h.service === s));
+      const routed = hops.length > 0 ? planGatewayLaneCreate(hops, await reads.services(cluster.namespace), lane, services, req) : { changes: [], notes: [] };
+      const vss = rest.length > 0 ? planLaneCreate(await reads.virtualServices(), await reads.destinationRules(), lane, rest, req, services) : undefined;
+      return { changes: [...(vss?.changes ?? []), ...routed.changes], notes: [...(vss?.notes ?? []), ...routed.notes], undo: `kubectl gray lane delete ${lane.name} -n ${cluster.namespace}` };
+    },
   });
   return EXIT.ok;
 }
 
 async function laneStatus(ctx: CommandContext, cluster: GrayCluster, args: Args): Promise<number> {
   const ns = cluster.namespace;
-  const members = laneMembers(await new Reads(cluster).virtualServices(), args.name).filter((vs) => laneOf(vs, args.name));
-  if (members.length === 0) throw new IntentError(`no lane "${args.name}" in namespace ${ns}`);
-  const rec = laneOf(members[0]!, args.name)!;
+  const all = new Reads(cluster);
+  const members = laneMembers(await all.virtualServices(), args.name).filter((vs) => laneOf(vs, args.name));
+  const routeMembers = gatewayLaneMembers(await all.gatewayRoutes(), args.name).filter((r) => laneOf(r, args.name));
+  if (members.length === 0 && routeMembers.length === 0) throw new IntentError(`no lane "${args.name}" in namespace ${ns}`);
+  const rec = laneOf(members[0] ?? routeMembers[0]!, args.name)!;
   const reads = memoizedReads(cluster);
   const rows = rec.services.flatMap((service, hop) => {
     const fqdn = resolveHost(service, ns);
@@ -90,11 +110,30 @@ async function laneStatus(ctx: CommandContext, cluster: GrayCluster, args: Args)
       subset: fallback || laneIndex < 0 ? '(default)' : record.subset, ready: subset ? `${subset.ready}/${subset.pods}` : '-', state,
     };
   }));
+  // Hops routed by the Gateway API: the lane's rule, and the ready pods of its version Service.
+  const routeRows = rec.services.flatMap((service, hop) => routeMembers.filter((r) => routesService(r, serviceOf(service, ns))).map((route) => ({ hop: hop + 1, service, route })));
+  hops.push(...await Promise.all(routeRows.map(async ({ hop, service, route }) => {
+    const record = laneOf(route, args.name)!;
+    const rules = route.spec.rules ?? [];
+    const laneIndex = rules.findIndex((r) => isCopyOf(r.name, laneRouteName(args.name)));
+    const fallback = (record.fallbacks ?? []).includes(service) || laneIndex < 0;
+    const backend = versionBackendName(service, record.subset);
+    const selector = fallback ? undefined : (await reads.getService(namespaceOf(route), backend))?.selector;
+    const pods = selector ? (await reads.listPods(namespaceOf(route))).filter((p) => Object.entries(selector).every(([k, v]) => p.labels[k] === v)) : [];
+    const ready = pods.filter((p) => p.ready).length;
+    return {
+      hop, service, virtualService: `${route.kind} ${namespaceOf(route)}/${route.metadata.name}`, match: `${record.header}: ${record.value}`,
+      route: fallback ? '-' : `rules[${laneIndex}] ${rules[laneIndex]!.name}`, subset: fallback ? '(default)' : backend,
+      ready: fallback ? '-' : `${ready}/${pods.length}`,
+      state: fallback ? 'falls back to the default route' : !selector ? 'no version Service: its calls fail' : ready === 0 ? 'no ready pod: its calls fail' : 'on canary',
+    };
+  })));
+  hops.sort((a, b) => a.hop - b.hop);
   if (isObjectOutput(args.output)) printObject(ctx.io, { lane: args.name, namespace: ns, hops }, args.output);
   else {
     ctx.io.out(`Lane ${args.name} in ${ns}: requests with ${hops[0]!.match}\n\n`);
     const header = several ? ['HOP', 'SERVICE', 'VIRTUALSERVICE', 'ROUTE', 'SUBSET', 'READY', 'STATE'] : ['HOP', 'SERVICE', 'ROUTE', 'SUBSET', 'READY', 'STATE'];
     ctx.io.out(table(header, hops.map((h) => [String(h.hop), h.service, ...(several ? [h.virtualService] : []), h.route, h.subset, h.ready, h.state])));
   }
-  return hops.some((h) => h.state.includes('503') || h.state.startsWith('unreachable')) ? EXIT.refused : EXIT.ok;
+  return hops.some((h) => h.state.includes('503') || h.state.includes('fail') || h.state.startsWith('unreachable')) ? EXIT.refused : EXIT.ok;
 }

@@ -202,6 +202,52 @@ describe('e2e: Istio in the loop, traffic through istiod to real pods', function
     expect(silent.errors).to.equal(0);
   });
 
+  it('Gateway API: canary makes the version Service; a two-hop lane over HTTPRoutes keeps marked calls on canary, the rest on base', async () => {
+    const ns = await freshNamespace('gamma-lane');
+    // The chain's Services and base Deployments (no VirtualServices, no DestinationRules), a version Service per base,
+    // and an HTTPRoute per hop sending everything to base.
+    const plain = CHAIN.split(/^---$/m).filter((d) => /kind: (Service|Deployment)/.test(d)).join('---');
+    const routed = ['mocka', 'mockb'].map((svc) => [
+      `apiVersion: v1\nkind: Service\nmetadata: {name: ${svc}-base}\nspec: {selector: {app: ${svc}, version: base}, ports: [{name: grpc, port: 9090, targetPort: 9090, appProtocol: grpc}]}`,
+      `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: ${svc}}\nspec:\n  parentRefs: [{group: "", kind: Service, name: ${svc}, port: 9090}]\n  rules:\n  - backendRefs: [{name: ${svc}-base, port: 9090}]`,
+    ].join('\n---\n')).join('\n---\n');
+    await apply(ns, plain);
+    await eventually(() => apply(ns, routed), 30_000);
+    for (const s of ['mocka', 'mockb']) {
+      const r = await gray(ns, 'canary', `${s}-base`, '--image', WORKLOAD);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.contain(`service/${s}-canary created`);
+    }
+    await waitForPods(ns, 'app in (mocka,mockb)', 4);
+    await waitForPods(ns, 'app=mockc', 1);
+    const lane = await gray(ns, 'lane', 'create', 'gray', '--header', 'my-request-id=canary', '--services', 'mocka,mockb');
+    expect(lane.code, lane.stderr).to.equal(0);
+    const marked = await eventually(async () => {
+      const t = await traffic(ns, 'mocka', 1000, ['my-request-id:canary']);
+      expect(t.errors, t.firstError).to.equal(0);
+      expect(t.chains).to.deep.equal({ 'mocka:canary > mockb:canary > mockc:base': 1000 });
+      return t;
+    }, 90_000, 500);
+    expect(marked.ok).to.equal(1000);
+    const unmarked = await traffic(ns, 'mocka', 1000);
+    expect(unmarked.errors, unmarked.firstError).to.equal(0);
+    expect(unmarked.chains).to.deep.equal({ 'mocka:base > mockb:base > mockc:base': 1000 });
+    const status = await gray(ns, 'lane', 'status', 'gray');
+    expect(status.code, status.stdout + status.stderr).to.equal(0);
+    expect(status.stdout).to.match(/1\s+mocka\s+rules\[0\] gray-lane-gray\s+mocka-canary\s+1\/1\s+on canary/);
+
+    // Deleting the lane, then a canary: the routes are taken off it first, then its version Service and pods go.
+    expect((await gray(ns, 'lane', 'delete', 'gray')).code).to.equal(0);
+    const gone = await gray(ns, 'canary', 'mockb-base', '--delete');
+    expect(gone.code, gone.stderr).to.equal(0);
+    expect((await kubectl(['get', 'service', 'mockb-canary', '-n', ns])).code).to.not.equal(0);
+    await eventually(async () => {
+      const t = await traffic(ns, 'mocka', 300, ['my-request-id:canary']);
+      expect(t.errors, t.firstError).to.equal(0);
+      expect(t.chains).to.deep.equal({ 'mocka:base > mockb:base > mockc:base': 300 });
+    }, 90_000, 500);
+  });
+
   it('a lane across three hops where one has no canary: marked calls go canary/canary/base, unmarked never touch canary', async () => {
     const ns = await freshNamespace('lane');
     await apply(ns, CHAIN.split(/^---$/m).filter((d) => /kind: DestinationRule/.test(d)).join('---'));

@@ -102,6 +102,7 @@ export class FakeCluster implements GrayCluster {
   private listFor(ref: ObjectRef): KubeObject[] | undefined {
     const lists: Partial<Record<ObjectRef['resource'], KubeObject[]>> = {
       virtualservices: this.virtualServices, destinationrules: this.destinationRules, httproutes: this.httpRoutes, grpcroutes: this.grpcRoutes,
+      services: this.serviceObjects,
     };
     return lists[ref.resource];
   }

@@ -189,4 +189,60 @@ describe('kubectl gray over Gateway API routes (HTTPRoute with a Service parent)
     expect((await run(fake, ['rollback', 'reviews'])).code).to.equal(0);
     expect(filters()).to.deep.equal([[], []]);
   });
+
+  it('canary over the route: the Deployment and its version Service (the parent\'s ports, the version label), then --delete takes the route off it first', async () => {
+    const base = readYaml(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: reviews-v1, namespace: shop, labels: {app: reviews, version: v1}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: reviews, version: v1}}
+  template:
+    metadata: {labels: {app: reviews, version: v1}}
+    spec: {containers: [{name: reviews, image: reviews:1}]}`) as KubeObject[];
+    const fake = mesh(base.map((o) => JSON.stringify(o)).join('\n---\n'));
+    const created = await run(fake, ['canary', 'reviews-v1', '--image', 'reviews:3', '--version', 'v3']);
+    expect(created.code, created.stderr).to.equal(0);
+    expect(created.stdout).to.contain('service/reviews-v3 created').and.to.contain('deployment.apps/reviews-v3 created');
+    const svc = fake.serviceObjects.find((s) => s.metadata.name === 'reviews-v3')!;
+    expect(svc['spec']).to.deep.equal({ selector: { app: 'reviews', version: 'v3' }, ports: [{ port: 9080, name: 'http' }] });
+    expect(fake.log.slice(0, 2)).to.deep.equal(['create services/shop/reviews-v3', 'create deployments/shop/reviews-v3']);
+    expect((await run(fake, ['set-weight', 'reviews', 'v3=10'])).code).to.equal(0);
+    expect(backends(fake, 1)).to.equal('reviews-v1=90 reviews-v3=10');
+
+    fake.log.length = 0;
+    const removed = await run(fake, ['canary', 'reviews-v1', '--version', 'v3', '--delete']);
+    expect(removed.code, removed.stderr).to.equal(0);
+    // Make before break, backwards: the route first, then the version Service, then the pods.
+    expect(fake.log).to.deep.equal(['replace httproutes/shop/reviews', 'delete services/shop/reviews-v3', 'delete deployments/shop/reviews-v3']);
+    expect(backends(fake, 1)).to.equal('reviews-v1=100');
+  });
+
+  it('a lane over two services routed by HTTPRoutes: the lane\'s rule where the canary version exists, a fallback where not; status and delete', async () => {
+    const objects = ['mocka', 'mockb'].flatMap((svc) => [
+      `apiVersion: v1\nkind: Service\nmetadata: {name: ${svc}, namespace: shop}\nspec: {selector: {app: ${svc}}, ports: [{port: 9090, name: grpc}]}`,
+      `apiVersion: v1\nkind: Service\nmetadata: {name: ${svc}-base, namespace: shop}\nspec: {selector: {app: ${svc}, version: base}, ports: [{port: 9090, name: grpc}]}`,
+      `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: ${svc}, namespace: shop}\nspec:\n  parentRefs: [{group: "", kind: Service, name: ${svc}, port: 9090}]\n  rules:\n  - backendRefs: [{name: ${svc}-base, port: 9090}]`,
+    ]).concat(['apiVersion: v1\nkind: Service\nmetadata: {name: mocka-canary, namespace: shop}\nspec: {selector: {app: mocka, version: canary}, ports: [{port: 9090, name: grpc}]}']);
+    const fake = new FakeCluster('shop', readYaml(objects.join('\n---\n')) as KubeObject[]);
+    fake.served.set(GATEWAY_API_VERSION, ['httproutes', 'grpcroutes']);
+    fake.pods.push({ namespace: 'shop', name: 'mocka-canary-1', labels: { app: 'mocka', version: 'canary' }, ready: true });
+    const created = await run(fake, ['lane', 'create', 'gray', '--header', 'my-request-id=canary', '--services', 'mocka,mockb']);
+    expect(created.code, created.stderr).to.equal(0);
+    expect(created.stderr).to.contain('mockb has no version Service mockb-canary; marked requests stay on its default rules');
+    const rulesOf = (name: string) => (fake.httpRoutes.find((r) => r.metadata.name === name)!['spec'] as { rules: Array<{ name?: string; matches?: unknown[]; backendRefs: Array<{ name: string }> }> }).rules;
+    expect(rulesOf('mocka').map((r) => `${r.name ?? '-'}:${r.backendRefs.map((b) => b.name).join(',')}`)).to.deep.equal(['gray-lane-gray:mocka-canary', '-:mocka-base']);
+    expect(rulesOf('mocka')[0]!.matches).to.deep.equal([{ headers: [{ name: 'my-request-id', value: 'canary' }] }]);
+    expect(rulesOf('mockb').map((r) => r.name ?? '-')).to.deep.equal(['-']);
+    const status = await run(fake, ['lane', 'status', 'gray', '-o', 'json']);
+    expect(status.code, status.stderr).to.equal(0);
+    const hops = (JSON.parse(status.stdout) as { hops: Array<{ hop: number; service: string; subset: string; ready: string; state: string }> }).hops;
+    expect(hops.map((h) => `${h.hop} ${h.service} ${h.subset} ${h.ready} ${h.state}`)).to.deep.equal([
+      '1 mocka mocka-canary 1/1 on canary', '2 mockb (default) - falls back to the default route',
+    ]);
+    const deleted = await run(fake, ['lane', 'delete', 'gray']);
+    expect(deleted.code, deleted.stderr).to.equal(0);
+    expect(rulesOf('mocka').map((r) => r.name ?? '-')).to.deep.equal(['-']);
+    expect(fake.httpRoutes.every((r) => !r.metadata.annotations?.['lane.kubectl-gray.io/gray'])).to.equal(true);
+  });
 });
