@@ -3,9 +3,10 @@
 // a clear 4xx; a bug in a handler becomes a 500 review, never a crash or a hang.
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { type GatewayRoute, isGatewayRoute } from '../core/gateway-api/model.js';
+import { resolveHost, serviceNamespace } from '../core/hosts.js';
 import type { KubeObject, VirtualService } from '../core/model.js';
 import { DEFAULT_POLICY, type Policy } from '../core/policy.js';
-import { type Decision, type GatewayWorld, isGatewayReview, mutate, validateGateway, validateIstio } from './admission/handlers.js';
+import { type Decision, type GatewayWorld, besideRoutes, isGatewayReview, mayMeetRoutes, mutate, validateGateway, validateIstio } from './admission/handlers.js';
 import { type AdmissionRequest, type AdmissionReview, allowed, errored, review } from './admission/review.js';
 import { type IstioCache, cacheDigest } from './cache.js';
 import { takesSubsetsAway } from './confirm.js';
@@ -158,8 +159,24 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     const decision = settled(() => validateIstio(req, options.cache, rulesOf(), now()), options.settleWaitsMs ?? SETTLE_WAITS_MS);
     return decision instanceof Promise ? decision.then((d) => confirm(req, d, rulesOf)) : confirm(req, decision, rulesOf);
   };
-  const confirm = (req: AdmissionRequest, decision: Decision, rulesOf: () => Policy): Decision | Promise<Decision> =>
-    (!decision.response.allowed || !fresh || !takesSubsetsAway(req) ? decision : confirmed(req, rulesOf, fresh));
+  const confirm = (req: AdmissionRequest, decision: Decision, rulesOf: () => Policy): Decision | Promise<Decision> => {
+    if (decision.response.allowed && options.gatewayReads && mayMeetRoutes(req)) return meetRoutes(req, decision, rulesOf, options.gatewayReads);
+    return !decision.response.allowed || !fresh || !takesSubsetsAway(req) ? decision : confirmed(req, rulesOf, fresh);
+  };
+  // A VirtualService with new hosts: the Gateway API's routes of its hosts' namespaces, read now (GRAY603).
+  const meetRoutes = async (req: AdmissionRequest, decision: Decision, rulesOf: () => Policy, reads: GatewayReads): Promise<Decision> => {
+    const vs = req.object as { metadata?: { namespace?: string }; spec?: { hosts?: unknown } };
+    const own = req.namespace ?? vs.metadata?.namespace ?? 'default';
+    const hosts = Array.isArray(vs.spec?.hosts) ? vs.spec.hosts.filter((h): h is string => typeof h === 'string') : [];
+    const namespaces = [...new Set(hosts.map((h) => serviceNamespace(resolveHost(h, own))).filter((n): n is string => !!n))];
+    let routes: GatewayRoute[];
+    try {
+      routes = (await Promise.all(namespaces.map((n) => reads.routes(n)))).flat();
+    } catch (err) {
+      return { response: errored(req.uid, 503, `kubectl-gray could not read the Gateway API routes this VirtualService may meet (${(err as Error).message}); try again`), findings: [] };
+    }
+    return besideRoutes(req, decision, routes, rulesOf());
+  };
   const confirmed = async (req: AdmissionRequest, rulesOf: () => Policy, fresh: () => Promise<readonly VirtualService[]>): Promise<Decision> => {
     let virtualServices: readonly VirtualService[];
     try {

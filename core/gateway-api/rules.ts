@@ -124,3 +124,23 @@ export function routesSendingTo(routes: readonly GatewayRoute[], svc: KubeObject
   }
   return out;
 }
+
+/**
+ * The other half of GRAY603: a mesh VirtualService written for a Service that a Gateway API route already routes
+ * (found on the VirtualService; the route's own review finds it from the route's side).
+ */
+export function checkVirtualServiceBesideRoutes(vs: VirtualService, routes: readonly GatewayRoute[]): Finding[] {
+  if (!(vs.spec.gateways?.length ? vs.spec.gateways : ['mesh']).includes('mesh')) return [];
+  const out: Finding[] = [];
+  (vs.spec.hosts ?? []).forEach((h, i) => {
+    const host = resolveHost(h, namespaceOf(vs));
+    for (const route of routes) {
+      const parent = (route.spec.parentRefs ?? []).find((p) => isServiceParent(p) && resolveHost(p.name, p.namespace ?? namespaceOf(route)) === host);
+      if (!parent) continue;
+      out.push(finding('route-model-conflict', `VirtualService ${namespaceOf(vs)}/${vs.metadata.name}`, `spec.hosts[${i}]`,
+        `${describeRoute(route)} already routes ${host} in the mesh: Istio uses one of the two and ignores the other without a word`,
+        `keep one model per Service: route ${h} with ${describeRoute(route)} (kubectl gray works on both), or delete it first`));
+    }
+  });
+  return out;
+}

@@ -248,6 +248,69 @@ describe('e2e: Istio in the loop, traffic through istiod to real pods', function
     }, 90_000, 500);
   });
 
+  it('Gateway API, the damage: each route the webhook refuses, refused with it on; stored with it opted out, it breaks the calls it names', async () => {
+    const ns = await freshNamespace('gamma-damage');
+    const reviews = BOOKINFO.split(/^---$/m).filter((d) => /kind: (Service|Deployment)/.test(d) && /name: reviews/.test(d)).join('---');
+    const versions = ['v1', 'v2'].map((v) => `apiVersion: v1\nkind: Service\nmetadata: {name: reviews-${v}}\n`
+      + `spec: {selector: {app: reviews, version: ${v}}, ports: [{name: grpc, port: 9080, targetPort: 9090, appProtocol: grpc}]}`).join('\n---\n');
+    const route = (rules: string) => `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: reviews}\nspec:\n`
+      + `  parentRefs: [{group: "", kind: Service, name: reviews, port: 9080}]\n  rules:\n${rules}`;
+    const good = route('  - backendRefs: [{name: reviews-v1, port: 9080, weight: 50}, {name: reviews-v2, port: 9080, weight: 50}]');
+    const bad = {
+      GRAY601: route('  - backendRefs: [{name: reviews-v1, port: 9080, weight: 50}, {name: reviews-v9, port: 9080, weight: 50}]'),
+      GRAY602: route('  - backendRefs: [{name: reviews-v1, port: 9080, weight: 0}, {name: reviews-v2, port: 9080, weight: 0}]'),
+      GRAY604: route('  - matches: [{path: {type: PathPrefix, value: /kubectlgray.workload.v1.Workload}}]\n    backendRefs: [{name: reviews-v1, port: 9080}]'),
+    };
+    await apply(ns, `${reviews}\n---\n${versions}`);
+    await apply(ns, good);
+    await waitForPods(ns, 'app=reviews', 3);
+    const healthy = async () => eventually(async () => {
+      const t = await traffic(ns, 'reviews', 200);
+      expect([t.ok, t.errors], t.firstError).to.deep.equal([200, 0]);
+    }, 90_000, 500);
+    await healthy();
+
+    // Guarded: every one refused at the API server with its code, and the calls never notice.
+    for (const [code, yaml] of Object.entries(bad)) {
+      const r = await kubectl(['apply', '-n', ns, '-f', '-'], { input: yaml });
+      expect(r.code, `${code}: ${r.stderr}`).to.not.equal(0);
+      expect(r.stderr).to.contain(code);
+    }
+    const inUse = await kubectl(['delete', 'service', 'reviews-v2', '-n', ns]);
+    expect(inUse.stderr).to.contain('GRAY608');
+    // A second model for the same Service, from either side: a mesh VirtualService beside the route is refused.
+    const meshVs = 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: reviews}\nspec: {hosts: [reviews], http: [{route: [{destination: {host: reviews}}]}]}';
+    const second = await kubectl(['apply', '-n', ns, '-f', '-'], { input: meshVs });
+    expect(second.code).to.not.equal(0);
+    expect(second.stderr).to.contain('GRAY603 route-model-conflict');
+    await healthy();
+
+    // Opted out of the webhook: the same changes are stored, istiod serves them, and calls fail.
+    await k('label', 'namespace', ns, 'kubectl-gray.io/webhook=disabled');
+    const damage = async (what: string, change: () => Promise<void>) => {
+      await eventually(change, 30_000);
+      const t = await eventually(async () => {
+        const sample = await traffic(ns, 'reviews', 200);
+        expect(sample.errors, `${what}: ${JSON.stringify(sample.versions)}`).to.be.greaterThan(0);
+        return sample;
+      }, 90_000, 1_000);
+      await apply(ns, `${versions}\n---\n${good}`);
+      await healthy();
+      return t;
+    };
+    const store = (yaml: string) => async () => apply(ns, yaml);
+    const missing = await damage('a backend with no Service', store(bad.GRAY601));
+    expect(missing.ok, 'half of the calls still reach v1').to.be.greaterThan(0);
+    const zero = await damage('all weights 0', store(bad.GRAY602));
+    expect(zero.ok).to.equal(0);
+    const prefix = await damage('a PathPrefix a proxyless client cannot take', store(bad.GRAY604));
+    expect(prefix.ok, 'the client drops every route of the Service, this rule\'s and the rest').to.equal(0);
+    await damage('the version Service deleted while the route sends to it', async () => {
+      const r = await kubectl(['delete', 'service', 'reviews-v2', '-n', ns]);
+      if (r.code !== 0 && !r.stderr.includes('NotFound')) throw new Error(r.stderr);
+    });
+  });
+
   it('a lane across three hops where one has no canary: marked calls go canary/canary/base, unmarked never touch canary', async () => {
     const ns = await freshNamespace('lane');
     await apply(ns, CHAIN.split(/^---$/m).filter((d) => /kind: DestinationRule/.test(d)).join('---'));

@@ -74,4 +74,34 @@ describe('webhook over Gateway API routes', () => {
     expect(r.status?.code).to.equal(503);
     expect(r.status?.message).to.contain('connection refused');
   });
+
+  it('GRAY603 from the other side: a mesh VirtualService created for a Service a route already routes is refused; an update that keeps its hosts reads nothing', async () => {
+    const asked: string[] = [];
+    const app = server(reads([route(SPLIT)]), asked);
+    const vs = (hosts: string, gateways = '') => readYaml(`apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: reviews, namespace: shop}\nspec: {hosts: [${hosts}]${gateways}, http: [{route: [{destination: {host: reviews}}]}]}`)[0] as KubeObject;
+    const kind = { group: 'networking.istio.io', version: 'v1', kind: 'VirtualService' };
+    const created = await review(app, { kind, object: vs('reviews') });
+    expect(created.allowed).to.equal(false);
+    expect(created.status?.message).to.contain('GRAY603 route-model-conflict: VirtualService shop/reviews spec.hosts[0]: HTTPRoute shop/reviews already routes reviews.shop.svc.cluster.local in the mesh');
+    expect(asked).to.deep.equal(['routes shop']);
+    expect(await review(app, { kind, object: vs('reviews', ', gateways: [edge]') })).to.deep.include({ allowed: true }); // not in the mesh
+    asked.length = 0;
+    expect(await review(app, { kind, operation: 'UPDATE', object: vs('ratings'), oldObject: vs('ratings') })).to.deep.include({ allowed: true });
+    expect(asked).to.deep.equal([]);
+  });
+
+  it('where the Gateway API is not served, one 404 a minute says so, not one per review', async () => {
+    const { liveGatewayReads } = await import('../../webhook/gateway-reads.js');
+    const { ApiError } = await import('../../kube/errors.js');
+    let clock = 0;
+    const paths: string[] = [];
+    const rest = { request: async (_m: string, path: string) => { paths.push(path); throw new ApiError(404, 'NotFound', '404 page not found'); } };
+    const live = liveGatewayReads(rest as never, () => clock);
+    expect(await live.routes('shop')).to.deep.equal([]);
+    expect(await live.routes('shop')).to.deep.equal([]);
+    expect(paths).to.have.length(2); // httproutes and grpcroutes, once
+    clock = 61_000;
+    await live.routes('shop');
+    expect(paths).to.have.length(4);
+  });
 });

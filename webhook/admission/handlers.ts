@@ -4,10 +4,11 @@ import { type AdmissionInput, reviewIstioObject } from '../../core/admission.js'
 import { planDeploymentLabels, type DeploymentLike } from '../../core/deployment-labels.js';
 import { type GatewayAdmissionInput, reviewGatewayObject } from '../../core/gateway-api/admission.js';
 import { GATEWAY_GROUP, type GatewayRoute } from '../../core/gateway-api/model.js';
-import type { DestinationRule, KubeObject, VirtualService } from '../../core/model.js';
+import { type DestinationRule, type KubeObject, type VirtualService, jsonEqual } from '../../core/model.js';
 import { indexLabelChanges } from '../../core/route-index.js';
 import type { Policy } from '../../core/policy.js';
-import { type Finding, RULES, type RuleInfo, errorsOf, formatFinding, warningsOf } from '../../core/rules.js';
+import { type Finding, RULES, type RuleInfo, applyModes, errorsOf, formatFinding, warningsOf } from '../../core/rules.js';
+import { checkVirtualServiceBesideRoutes } from '../../core/gateway-api/rules.js';
 import { type AdmissionRequest, type AdmissionResponse, type JsonPatchOp, allowed, denied, patched, pointerSegment } from './review.js';
 import { SHAPES, shapeProblem } from './shape.js';
 
@@ -67,6 +68,25 @@ export function validateIstio(req: AdmissionRequest, store: IstioSnapshot, polic
   };
   if (req.userInfo?.username) input.requester = req.userInfo.username;
   return decide(req, reviewIstioObject(input));
+}
+
+/**
+ * A VirtualService's review once more, with what the Gateway API's routes say of it (GRAY603), read for it by the
+ * server: the same response the findings would have given together.
+ */
+export function besideRoutes(req: AdmissionRequest, decision: Decision, routes: readonly GatewayRoute[], policy: Policy): Decision {
+  const vs = complete(req.object, req) as VirtualService | null | undefined;
+  const extra = vs ? applyModes(checkVirtualServiceBesideRoutes(vs, routes), policy.rules) : [];
+  return extra.length === 0 ? decision : decide(req, [...decision.findings, ...extra]);
+}
+
+/** Whether a VirtualService review could put a second model on a Service: a create, or new hosts or gateways. */
+export function mayMeetRoutes(req: AdmissionRequest): boolean {
+  if (req.kind?.group !== 'networking.istio.io' || req.kind.kind !== 'VirtualService' || !req.object) return false;
+  if (req.operation === 'CREATE') return true;
+  const spec = (o: unknown) => ((o as { spec?: { hosts?: unknown; gateways?: unknown } } | null | undefined)?.spec ?? {});
+  return req.operation === 'UPDATE' && !(jsonEqual(spec(req.object).hosts ?? null, spec(req.oldObject).hosts ?? null)
+    && jsonEqual(spec(req.object).gateways ?? null, spec(req.oldObject).gateways ?? null));
 }
 
 /** Findings to a response: allowed (with warnings) unless an error stands, then denied naming every one. */
