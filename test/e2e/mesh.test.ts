@@ -202,6 +202,36 @@ describe('e2e: Istio in the loop, traffic through istiod to real pods', function
     expect(silent.errors).to.equal(0);
   });
 
+  it('Gateway API: a GRPCRoute on the same Service: set-weight 50 seen in what istiod sends and in the calls, status reads its verdict', async () => {
+    const ns = await freshNamespace('gamma-grpc');
+    const reviews = BOOKINFO.split(/^---$/m).filter((d) => /kind: (Service|Deployment)/.test(d) && /name: reviews/.test(d)).join('---');
+    const versions = ['v1', 'v2'].map((v) => `apiVersion: v1\nkind: Service\nmetadata: {name: reviews-${v}}\n`
+      + `spec: {selector: {app: reviews, version: ${v}}, ports: [{name: grpc, port: 9080, targetPort: 9090, appProtocol: grpc}]}`).join('\n---\n');
+    await apply(ns, `${reviews}\n---\n${versions}`);
+    await apply(ns, 'apiVersion: gateway.networking.k8s.io/v1\nkind: GRPCRoute\nmetadata: {name: reviews}\nspec:\n'
+      + '  parentRefs: [{group: "", kind: Service, name: reviews, port: 9080}]\n  rules:\n  - backendRefs: [{name: reviews-v1, port: 9080}]');
+    await waitForPods(ns, 'app=reviews', 3);
+    await splitSettles(ns, 'reviews', { v1: 100 }, 300);
+    const r = await gray(ns, 'set-weight', 'reviews', 'v2=50');
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.contain('grpcroute.gateway.networking.k8s.io/reviews reweighted');
+    await eventually(async () => {
+      const dump = await xdsDump(ns, '--node', 'sidecar', '--labels', 'app=probe', '--type', 'rds');
+      const weights = (dump.routes ?? []).flatMap((rc) => rc.virtualHosts.flatMap((vh) => vh.routes)).flatMap((x) => x.weightedClusters ?? [])
+        .filter((w) => w.name.includes('|reviews-v')).map((w) => w.weight);
+      expect(weights).to.deep.equal([50, 50]);
+    }, 90_000, 500);
+    const split = await traffic(ns, 'reviews', 2000);
+    expect(split.errors, split.firstError).to.equal(0);
+    expect(Math.abs(percent(split, 'v2') - 50), JSON.stringify(split.versions)).to.be.at.most(400 * Math.sqrt(0.25 / split.calls));
+    const status = await eventually(async () => {
+      const s2 = await gray(ns, 'status', 'reviews');
+      expect(s2.stdout).to.contain('GRPCRoute').and.to.contain('Accepted=True');
+      return s2;
+    }, 60_000, 500);
+    expect(status.code, status.stderr).to.equal(0);
+  });
+
   it('Gateway API: canary makes the version Service; a two-hop lane over HTTPRoutes keeps marked calls on canary, the rest on base', async () => {
     const ns = await freshNamespace('gamma-lane');
     // The chain's Services and base Deployments (no VirtualServices, no DestinationRules), a version Service per base,

@@ -245,4 +245,31 @@ spec:
     expect(rulesOf('mocka').map((r) => r.name ?? '-')).to.deep.equal(['-']);
     expect(fake.httpRoutes.every((r) => !r.metadata.annotations?.['lane.kubectl-gray.io/gray'])).to.equal(true);
   });
+
+  it('Istio\'s Bookinfo Gateway API samples (traffic shifting and request routing), each reached by one command from all-on-v1', async () => {
+    const v1 = () => {
+      const fake = new FakeCluster('bookinfo', readYaml([
+        ...['reviews', 'reviews-v1', 'reviews-v2', 'reviews-v3'].map((name) => `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: bookinfo}\nspec: {ports: [{port: 9080, name: http}]}`),
+        'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: reviews, namespace: bookinfo}\nspec:\n  parentRefs: [{group: "", kind: Service, name: reviews, port: 9080}]\n  rules:\n  - backendRefs: [{name: reviews-v1, port: 9080}]',
+      ].join('\n---\n')) as KubeObject[]);
+      fake.served.set(GATEWAY_API_VERSION, ['httproutes', 'grpcroutes']);
+      return fake;
+    };
+    // Each sample as the rules it ends with: [matches, backend=share ...] per rule.
+    const rules = (fake: FakeCluster) => (fake.httpRoutes[0]!['spec'] as { rules: Array<{ matches?: unknown[]; backendRefs: Array<{ name: string; weight?: number }> }> }).rules
+      .map((r) => [JSON.stringify(r.matches ?? []), ...r.backendRefs.map((b) => `${b.name}=${b.weight ?? 1}`)]);
+    const samples: Array<[string, string[], string[][]]> = [
+      ['route-reviews-90-10', ['set-weight', 'reviews', 'v2=10'], [['[]', 'reviews-v1=90', 'reviews-v2=10']]],
+      ['route-reviews-50-v3', ['set-weight', 'reviews', 'v3=50'], [['[]', 'reviews-v1=50', 'reviews-v3=50']]],
+      ['route-reviews-v3', ['switch', 'reviews', 'v3'], [['[]', 'reviews-v3=100']]],
+      ['the request-routing task: jason on v2, everyone else on v1', ['match-header', 'reviews', 'end-user=jason', '--subset', 'v2'],
+        [['[{"headers":[{"name":"end-user","value":"jason"}]}]', 'reviews-v2=1'], ['[]', 'reviews-v1=1']]],
+    ];
+    for (const [sample, command, expected] of samples) {
+      const fake = v1();
+      const r = await run(fake, command);
+      expect(r.code, `${sample}: ${r.stderr}`).to.equal(0);
+      expect(rules(fake), sample).to.deep.equal(expected);
+    }
+  });
 });
