@@ -10,7 +10,7 @@ import { INDEXED, INDEXED_LABEL, NOT_PLAINLY_INDEXED, hostLabelKey, hostSelector
 import { shadowingOf } from '../core/analyzers/shadowed.js';
 import { GATEWAY_API_VERSION, GATEWAY_GROUP, GATEWAY_ROUTE_RESOURCES, type GatewayRoute, type GatewayRouteKind, describeRoute } from '../core/gateway-api/model.js';
 import { serviceOf } from '../core/gateway-api/plan.js';
-import { routesFor } from '../core/gateway-api/routes.js';
+import { misgroupedRoutesFor, routesFor } from '../core/gateway-api/routes.js';
 import { resolveEntryPoints } from '../core/traffic.js';
 import { type DestinationRule, type KubeObject, type VirtualService, describeObject, namespaceOf, objectKey } from '../core/model.js';
 import { type Controllers, ownersOf } from '../core/ownership.js';
@@ -228,7 +228,14 @@ export function serviceHosts(service: string | undefined, namespace: string, vsN
  */
 export async function gatewayRoutesOf(reads: Reads, args: { service: string; vs?: string; route?: string; base?: string }): Promise<GatewayRoute[]> {
   if (args.vs) return [];
-  const routes = routesFor(await reads.gatewayRoutes(), serviceOf(args.service, reads.namespace));
+  const all = await reads.gatewayRoutes();
+  const service = serviceOf(args.service, reads.namespace);
+  const routes = routesFor(all, service);
+  const ignored = routes.length === 0 ? misgroupedRoutesFor(all, service) : [];
+  if (ignored.length > 0) {
+    throw new IntentError(`${ignored.map(describeRoute).join(', ')} ${ignored.length === 1 ? 'names' : 'name'} Service ${service.name} as parent without group "" `
+      + '(stored as gateway.networking.k8s.io), so istiod ignores it and kubectl gray will not edit a route that routes nothing: write group: "" beside kind: Service in its parentRefs');
+  }
   const flag = routes.length > 0 ? (args.route ? '--route' : args.base ? '--base' : undefined) : undefined;
   if (flag) throw new IntentError(`${flag} is for VirtualServices; ${args.service} is routed by ${routes.map(describeRoute).join(', ')}`);
   return routes;

@@ -1,5 +1,6 @@
 // What the Gateway API's reviews are judged against, read from the API server when asked (webhook/server.ts):
-// the Services of a namespace, and its HTTPRoutes and GRPCRoutes (none where the Gateway API is not installed).
+// the Services of a namespace, and its HTTPRoutes and GRPCRoutes (none where the Gateway API is not installed, or
+// where this webhook may not list them).
 import { GATEWAY_API_VERSION, GATEWAY_ROUTE_RESOURCES, type GatewayRoute } from '../core/gateway-api/model.js';
 import type { KubeObject } from '../core/model.js';
 import { ApiError } from '../kube/errors.js';
@@ -9,7 +10,7 @@ import type { GatewayReads } from './server.js';
 /** How long "the Gateway API is not served here" is believed before asking again (its CRDs may be installed). */
 const NOT_SERVED_MS = 60_000;
 
-export function liveGatewayReads(rest: Pick<KubeRest, 'request'>, now = () => Date.now()): GatewayReads {
+export function liveGatewayReads(rest: Pick<KubeRest, 'request'>, log?: { warn(o: object, m: string): void }, now = () => Date.now()): GatewayReads {
   const ns = (namespace: string) => `namespaces/${encodeURIComponent(namespace)}`;
   // Every VirtualService created asks for the routes of its hosts' namespaces: where the Gateway API is not
   // installed, one 404 a minute says so rather than one per review.
@@ -24,6 +25,13 @@ export function liveGatewayReads(rest: Pick<KubeRest, 'request'>, now = () => Da
       } catch (err) {
         // Not served (no Gateway API CRDs): no route can send to the Service.
         if (err instanceof ApiError && err.isNotFound && !err.details) {
+          notServedUntil = now() + NOT_SERVED_MS;
+          return [];
+        }
+        // Not allowed to read them (RBAC of an install without the Gateway API): the VirtualService-side check
+        // cannot be made, and is not allowed to block every VirtualService for it. Said, once a minute.
+        if (err instanceof ApiError && err.status === 403) {
+          if (now() >= notServedUntil) log?.warn({ err: err.message }, 'cannot list Gateway API routes; VirtualServices are not checked against them (grant list on httproutes and grpcroutes)');
           notServedUntil = now() + NOT_SERVED_MS;
           return [];
         }

@@ -33,7 +33,7 @@ interface ServeArgs {
   'record-dir'?: string; 'self-managed-certs'?: boolean; namespace?: string; 'secret-name': string; 'webhook-config-name': string;
   'service-name': string; 'cert-dir': string; 'ca-days': number; 'cert-days': number;
   'failure-policy'?: FailurePolicy; 'lease-name'?: string; 'cert-sync-seconds': number; 'shutdown-delay-seconds': number;
-  'route-index'?: boolean; 'route-query'?: boolean;
+  'route-index'?: boolean; 'route-query'?: boolean; 'gateway-api'?: boolean;
 }
 
 async function serve(args: ServeArgs) {
@@ -103,7 +103,7 @@ async function serve(args: ServeArgs) {
       stop: async () => undefined,
     },
     policy: () => policy,
-    gatewayReads: liveGatewayReads(rest),
+    ...(args['gateway-api'] ? { gatewayReads: liveGatewayReads(rest, log) } : {}),
     // Ready only while the certificate being served is valid: an expired one fails every API server call.
     tlsReady: () => !tlsWatch || tlsWatch.expiry().getTime() > Date.now(),
     ...(requestHeader ? { routeQuery: { identify: identifyTls(() => requestHeader.current), ready: () => !!requestHeader.current, mayList: subjectMayList(rest) } } : {}),
@@ -222,6 +222,7 @@ await yargs(hideBin(process.argv))
     .option('record-dir', { type: 'string', describe: 'Write every AdmissionReview received to this folder (for benchmarks and bug reports)' })
     .option('failure-policy', { type: 'string', choices: ['Fail', 'Ignore'], describe: 'Set the validating configuration\'s main entries to this failurePolicy; Fail only once a self-check through the API server proves it reaches the webhook' })
     .option('route-index', { type: 'boolean', describe: 'Label VirtualServices that were written without the mutating entry, for the route index' })
+    .option('gateway-api', { type: 'boolean', describe: 'Judge the Gateway API\'s mesh routes (HTTPRoute, GRPCRoute) and Service deletes, and VirtualServices against the routes; needs list on services, httproutes and grpcroutes' })
     .option('route-query', { type: 'boolean', describe: 'Answer which VirtualServices reach a service (query.kubectl-gray.io, through an APIService) from the cache; needs the API server\'s front proxy (--requestheader-* flags)' })
     .option('lease-name', { type: 'string', describe: 'Lease whose holder manages self-managed certificates (default: <secret-name>-leader)' })
     .option('cert-sync-seconds', { type: 'number', default: 5, describe: 'How often replicas check the certificate Secret' })

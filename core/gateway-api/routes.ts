@@ -9,7 +9,7 @@
 import { IntentError } from '../errors.js';
 import { clone } from '../model.js';
 import { type WeightIntent, apportion } from '../weights.js';
-import { type BackendRef, type GatewayRoute, type RouteRule, describeRoute, isServiceParent, weightOf } from './model.js';
+import { type BackendRef, type GatewayRoute, type RouteRule, describeRoute, isMisgroupedServiceParent, isServiceParent, weightOf } from './model.js';
 
 export interface ServiceName {
   namespace: string;
@@ -20,6 +20,15 @@ export interface ServiceName {
 export function routesService(route: GatewayRoute, service: ServiceName): boolean {
   const own = route.metadata.namespace ?? 'default';
   return (route.spec.parentRefs ?? []).some((p) => isServiceParent(p) && p.name === service.name && (p.namespace ?? own) === service.namespace);
+}
+
+/**
+ * The routes that name the Service as a parent without `group: ""`: stored in the gateway group, ignored by istiod.
+ * Not routes of the Service, but what a user looking at it needs to hear of.
+ */
+export function misgroupedRoutesFor(routes: readonly GatewayRoute[], service: ServiceName): GatewayRoute[] {
+  return routes.filter((r) => (r.spec.parentRefs ?? []).some((p) => isMisgroupedServiceParent(p) && p.name === service.name
+    && (p.namespace ?? r.metadata.namespace ?? 'default') === service.namespace));
 }
 
 /** The routes about the Service, HTTPRoutes before GRPCRoutes, each kind by namespace and name. */

@@ -5,7 +5,7 @@ import { selects } from '../analyzers/inventory.js';
 import type { PodInfo } from '../status.js';
 import type { Finding } from '../rules.js';
 import { type GatewayRoute, type RouteCondition, isServiceBackend, isServiceParent, sharesOf } from './model.js';
-import { type ServiceName, ruleKind } from './routes.js';
+import { type ServiceName, routesService, ruleKind } from './routes.js';
 
 export const ISTIO_GATEWAY_CONTROLLER = 'istio.io/gateway-controller';
 
@@ -60,6 +60,10 @@ function verdictOf(route: GatewayRoute, service: ServiceName): IstioVerdict {
   const parent = route.status?.parents?.find((p) => p.controllerName === ISTIO_GATEWAY_CONTROLLER && isServiceParent(p.parentRef)
     && p.parentRef.name === service.name && (p.parentRef.namespace ?? own) === service.namespace);
   const generation = route.metadata['generation'] as number | undefined;
+  if (!parent && !routesService(route, service)) {
+    return { conditions: [], current: false,
+      silent: `this route names Service ${service.name} as its parent without group "" (stored as gateway.networking.k8s.io): istiod ignores it, and calls to ${service.name} go to every version` };
+  }
   if (!parent) {
     return { conditions: [], current: false,
       silent: `istiod has written nothing for parent Service ${service.namespace}/${service.name}: it has not taken this route (is istiod running, with the Gateway API's CRDs installed before it started or watched since?)` };

@@ -1,7 +1,7 @@
 import { IntentError } from '../../core/errors.js';
 import { type GatewayRoute, describeRoute } from '../../core/gateway-api/model.js';
 import { meshVirtualServicesFor, serviceOf } from '../../core/gateway-api/plan.js';
-import { type ServiceName, routesFor } from '../../core/gateway-api/routes.js';
+import { type ServiceName, misgroupedRoutesFor, routesFor, routesService } from '../../core/gateway-api/routes.js';
 import { checkGatewayRoute } from '../../core/gateway-api/rules.js';
 import { type GatewayRouteStatus, buildGatewayRouteStatus, gatewayRouteDegraded } from '../../core/gateway-api/status.js';
 import { ISTIO_ROOT_NAMESPACE, resolveHost, serviceName, serviceNamespace } from '../../core/hosts.js';
@@ -50,7 +50,8 @@ export const statusCommand: GrayCommand = {
     gatewayRead.catch(() => undefined);
     const all = reads ? await reads.virtualServices() : await cluster.listVirtualServices(scope);
     for (const note of reads?.notes ?? []) ctx.io.err(`${note}\n`);
-    const routes = service ? routesFor(await gatewayRead, service) : [];
+    // Routes that name the Service without group "" are shown too: istiod ignores them, and the user should hear it.
+    const routes = service ? [...routesFor(await gatewayRead, service), ...misgroupedRoutesFor(await gatewayRead, service)] : [];
     let entries: Array<{ vs: VirtualService; entry?: EntryStatus }>;
     try {
       entries = named
@@ -73,7 +74,7 @@ export const statusCommand: GrayCommand = {
       Promise.all(routes.map((r) => gatherRouteStatus(perNamespace, r, service!, all))),
     ]);
     // Both models for one Service: Istio uses one and ignores the other. Said, not guessed at.
-    const bothModels = routes.length > 0 && service ? meshVirtualServicesFor(service, all) : [];
+    const bothModels = service && routes.some((r) => routesService(r, service)) ? meshVirtualServicesFor(service, all) : [];
     if (isObjectOutput(args.output)) {
       const shown = [...statuses, ...routeStatuses];
       printObject(ctx.io, shown.length === 1 && named ? shown[0] : shown, args.output);

@@ -17,7 +17,7 @@ echo "$port" > "$state/webhook-port"
 service=kubectl-gray-harness
 node "$main" certs --out "$state/webhook-certs" --dns "localhost,$service.kubectl-gray-system.svc" --ip "127.0.0.1,$NODE_IP" >/dev/null
 
-setsid node "$main" serve --host 0.0.0.0 --port "$port" --route-query \
+setsid node "$main" serve --host 0.0.0.0 --port "$port" --route-query --gateway-api \
   --cert-file "$state/webhook-certs/tls.crt" --key-file "$state/webhook-certs/tls.key" \
   --policy "${WEBHOOK_POLICY:-$here/webhook-policy.yaml}" --kubeconfig "$kubeconfig" --route-index ${WEBHOOK_ARGS:-} \
   --shutdown-delay-seconds 0 \
@@ -45,6 +45,14 @@ mutating="admissionReviewVersions: [v1]
   failurePolicy: Ignore
   reinvocationPolicy: Never
   clientConfig: {url: \"https://127.0.0.1:$port/mutate\", caBundle: \"$ca\"}"
+# Both validating entries (Istio's objects; the Gateway API's routes and Service deletes) fail closed.
+validating="admissionReviewVersions: [v1]
+  sideEffects: None
+  matchPolicy: Equivalent
+  timeoutSeconds: 5
+  failurePolicy: Fail
+  clientConfig: {url: \"https://127.0.0.1:$port/validate\", caBundle: \"$ca\"}
+  $selector"
 k apply -f - >/dev/null <<YAML
 apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingWebhookConfiguration
@@ -54,13 +62,7 @@ metadata:
   annotations: {kubectl-gray.io/policy: $policy_json}
 webhooks:
 - name: istio.validate.kubectl-gray.io
-  admissionReviewVersions: [v1]
-  sideEffects: None
-  matchPolicy: Equivalent
-  timeoutSeconds: 5
-  failurePolicy: Fail
-  clientConfig: {url: "https://127.0.0.1:$port/validate", caBundle: "$ca"}
-  $selector
+  $validating
   rules:
   - apiGroups: [networking.istio.io]
     apiVersions: ["*"]
@@ -68,13 +70,7 @@ webhooks:
     operations: [CREATE, UPDATE, DELETE]
     scope: Namespaced
 - name: gateway.validate.kubectl-gray.io
-  admissionReviewVersions: [v1]
-  sideEffects: None
-  matchPolicy: Equivalent
-  timeoutSeconds: 5
-  failurePolicy: Fail
-  clientConfig: {url: "https://127.0.0.1:$port/validate", caBundle: "$ca"}
-  $selector
+  $validating
   rules:
   - apiGroups: [gateway.networking.k8s.io]
     apiVersions: ["*"]

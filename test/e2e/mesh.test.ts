@@ -80,6 +80,27 @@ async function splitSettles(ns: string, service: string, want: Record<string, nu
   return judge(await traffic(ns, service, count, headers));
 }
 
+/** Bookinfo's reviews without Istio's objects (one model per Service), for the Gateway API's tests. */
+const REVIEWS = BOOKINFO.split(/^---$/m).filter((d) => /kind: (Service|Deployment)/.test(d) && /name: reviews/.test(d)).join('---');
+
+/** A Service per version of reviews, as Istio's Gateway API samples name them (reviews-v1, ...). */
+const versionServices = (versions: string[]) => versions.map((v) => `apiVersion: v1\nkind: Service\nmetadata: {name: reviews-${v}}\n`
+  + `spec: {selector: {app: reviews, version: ${v}}, ports: [{name: grpc, port: 9080, targetPort: 9090, appProtocol: grpc}]}`).join('\n---\n');
+
+/** A lane over mocka and mockb holds: 1,000 marked calls through both canaries to mockc's base, 1,000 unmarked all on base. */
+async function laneHolds(ns: string): Promise<void> {
+  const marked = await eventually(async () => {
+    const t = await traffic(ns, 'mocka', 1000, ['my-request-id:canary']);
+    expect(t.errors, t.firstError).to.equal(0);
+    expect(t.chains).to.deep.equal({ 'mocka:canary > mockb:canary > mockc:base': 1000 });
+    return t;
+  }, 90_000, 500);
+  expect(marked.ok).to.equal(1000);
+  const unmarked = await traffic(ns, 'mocka', 1000);
+  expect(unmarked.errors, unmarked.firstError).to.equal(0);
+  expect(unmarked.chains).to.deep.equal({ 'mocka:base > mockb:base > mockc:base': 1000 });
+}
+
 describe('e2e: Istio in the loop, traffic through istiod to real pods', function () {
   this.timeout(300_000); // thousands of calls per step, on pods that start on a busy node
 
@@ -113,17 +134,15 @@ describe('e2e: Istio in the loop, traffic through istiod to real pods', function
     await splitSettles(ns, 'reviews', { v2: 100 }, 500, ['end-user:jason']);
   });
 
-  it('Gateway API: an HTTPRoute with Service parent reviews; set-weight 10, the refusals, match-header, rollback, undo, switch, mirror in what istiod sends, status reads istiod\'s verdict, and the silent trap', async () => {
+  it('Gateway API: an HTTPRoute with Service parent reviews; set-weight 10, the refusals, match-header, rollback, undo, match-cookie, history, switch, mirror in what istiod sends, status reads istiod\'s verdict, and the silent trap', async () => {
     const ns = await freshNamespace('gamma');
     // Bookinfo's reviews without its VirtualService and DestinationRule (one model per Service), a Service per
     // version (as Istio's Gateway API samples name them), and a route that sends everything to v1.
-    const reviews = BOOKINFO.split(/^---$/m).filter((d) => /kind: (Service|Deployment)/.test(d) && /name: reviews/.test(d)).join('---');
-    const versions = ['v1', 'v2', 'v3'].map((v) => `apiVersion: v1\nkind: Service\nmetadata: {name: reviews-${v}}\n`
-      + `spec: {selector: {app: reviews, version: ${v}}, ports: [{name: grpc, port: 9080, targetPort: 9090, appProtocol: grpc}]}`).join('\n---\n');
+    const versions = versionServices(['v1', 'v2', 'v3']);
     const route = (rules: string, parent = '{group: "", kind: Service, name: reviews, port: 9080}') =>
       `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: reviews}\nspec:\n  parentRefs: [${parent}]\n  rules:\n${rules}`;
     const toV1 = '  - backendRefs: [{name: reviews-v1, port: 9080}]';
-    await apply(ns, `${reviews}\n---\n${versions}`);
+    await apply(ns, `${REVIEWS}\n---\n${versions}`);
     await apply(ns, route(toV1));
     await waitForPods(ns, 'app=reviews', 3);
     await splitSettles(ns, 'reviews', { v1: 100 }, 500);
@@ -172,6 +191,11 @@ describe('e2e: Istio in the loop, traffic through istiod to real pods', function
     const undo = await gray(ns, 'undo', 'reviews');
     expect(undo.code, undo.stderr).to.equal(0);
     await splitSettles(ns, 'reviews', { v3: 100 }, 300, ['end-user:jason']);
+    // match-cookie: calls carrying the cookie to v2.
+    expect((await gray(ns, 'match-cookie', 'reviews', 'canary=true', '--subset', 'v2')).code).to.equal(0);
+    await splitSettles(ns, 'reviews', { v2: 100 }, 300, ['cookie:theme=dark; canary=true']);
+    const history = await gray(ns, 'history', 'reviews');
+    expect(history.stdout).to.contain('match-header end-user=jason --subset v3').and.to.contain('rollback').and.to.contain('match-cookie canary=true --subset v2');
     // switch: all unmarked calls to v2 at once, and back by set-weight.
     expect((await gray(ns, 'switch', 'reviews', 'v2')).code).to.equal(0);
     await splitSettles(ns, 'reviews', { v2: 100 }, 300);
@@ -194,6 +218,9 @@ describe('e2e: Istio in the loop, traffic through istiod to real pods', function
     const trap = await kubectl(['apply', '-n', ns, '-f', '-'], { input: route(toV1, '{kind: Service, name: reviews, port: 9080}') });
     expect(trap.code, trap.stderr).to.equal(0);
     expect(trap.stderr).to.contain('GRAY605 route-parent-group');
+    const ignored = await gray(ns, 'status', 'reviews');
+    expect(ignored.code).to.equal(3);
+    expect(ignored.stdout).to.contain('without group "" (stored as gateway.networking.k8s.io): istiod ignores it');
     const silent = await eventually(async () => {
       const t = await traffic(ns, 'reviews', 300);
       expect(Object.keys(t.versions).length).to.be.greaterThan(1);
@@ -204,10 +231,8 @@ describe('e2e: Istio in the loop, traffic through istiod to real pods', function
 
   it('Gateway API: a GRPCRoute on the same Service: set-weight 50 seen in what istiod sends and in the calls, status reads its verdict', async () => {
     const ns = await freshNamespace('gamma-grpc');
-    const reviews = BOOKINFO.split(/^---$/m).filter((d) => /kind: (Service|Deployment)/.test(d) && /name: reviews/.test(d)).join('---');
-    const versions = ['v1', 'v2'].map((v) => `apiVersion: v1\nkind: Service\nmetadata: {name: reviews-${v}}\n`
-      + `spec: {selector: {app: reviews, version: ${v}}, ports: [{name: grpc, port: 9080, targetPort: 9090, appProtocol: grpc}]}`).join('\n---\n');
-    await apply(ns, `${reviews}\n---\n${versions}`);
+    const versions = versionServices(['v1', 'v2']);
+    await apply(ns, `${REVIEWS}\n---\n${versions}`);
     await apply(ns, 'apiVersion: gateway.networking.k8s.io/v1\nkind: GRPCRoute\nmetadata: {name: reviews}\nspec:\n'
       + '  parentRefs: [{group: "", kind: Service, name: reviews, port: 9080}]\n  rules:\n  - backendRefs: [{name: reviews-v1, port: 9080}]');
     await waitForPods(ns, 'app=reviews', 3);
@@ -252,16 +277,7 @@ describe('e2e: Istio in the loop, traffic through istiod to real pods', function
     await waitForPods(ns, 'app=mockc', 1);
     const lane = await gray(ns, 'lane', 'create', 'gray', '--header', 'my-request-id=canary', '--services', 'mocka,mockb');
     expect(lane.code, lane.stderr).to.equal(0);
-    const marked = await eventually(async () => {
-      const t = await traffic(ns, 'mocka', 1000, ['my-request-id:canary']);
-      expect(t.errors, t.firstError).to.equal(0);
-      expect(t.chains).to.deep.equal({ 'mocka:canary > mockb:canary > mockc:base': 1000 });
-      return t;
-    }, 90_000, 500);
-    expect(marked.ok).to.equal(1000);
-    const unmarked = await traffic(ns, 'mocka', 1000);
-    expect(unmarked.errors, unmarked.firstError).to.equal(0);
-    expect(unmarked.chains).to.deep.equal({ 'mocka:base > mockb:base > mockc:base': 1000 });
+    await laneHolds(ns);
     const status = await gray(ns, 'lane', 'status', 'gray');
     expect(status.code, status.stdout + status.stderr).to.equal(0);
     expect(status.stdout).to.match(/1\s+mocka\s+rules\[0\] gray-lane-gray\s+mocka-canary\s+1\/1\s+on canary/);
@@ -280,9 +296,7 @@ describe('e2e: Istio in the loop, traffic through istiod to real pods', function
 
   it('Gateway API, the damage: each route the webhook refuses, refused with it on; stored with it opted out, it breaks the calls it names', async () => {
     const ns = await freshNamespace('gamma-damage');
-    const reviews = BOOKINFO.split(/^---$/m).filter((d) => /kind: (Service|Deployment)/.test(d) && /name: reviews/.test(d)).join('---');
-    const versions = ['v1', 'v2'].map((v) => `apiVersion: v1\nkind: Service\nmetadata: {name: reviews-${v}}\n`
-      + `spec: {selector: {app: reviews, version: ${v}}, ports: [{name: grpc, port: 9080, targetPort: 9090, appProtocol: grpc}]}`).join('\n---\n');
+    const versions = versionServices(['v1', 'v2']);
     const route = (rules: string) => `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: reviews}\nspec:\n`
       + `  parentRefs: [{group: "", kind: Service, name: reviews, port: 9080}]\n  rules:\n${rules}`;
     const good = route('  - backendRefs: [{name: reviews-v1, port: 9080, weight: 50}, {name: reviews-v2, port: 9080, weight: 50}]');
@@ -291,7 +305,7 @@ describe('e2e: Istio in the loop, traffic through istiod to real pods', function
       GRAY602: route('  - backendRefs: [{name: reviews-v1, port: 9080, weight: 0}, {name: reviews-v2, port: 9080, weight: 0}]'),
       GRAY604: route('  - matches: [{path: {type: PathPrefix, value: /kubectlgray.workload.v1.Workload}}]\n    backendRefs: [{name: reviews-v1, port: 9080}]'),
     };
-    await apply(ns, `${reviews}\n---\n${versions}`);
+    await apply(ns, `${REVIEWS}\n---\n${versions}`);
     await apply(ns, good);
     await waitForPods(ns, 'app=reviews', 3);
     const healthy = async () => eventually(async () => {
@@ -353,16 +367,7 @@ describe('e2e: Istio in the loop, traffic through istiod to real pods', function
     await waitForPods(ns, 'app=mockc', 1);
     const lane = await gray(ns, 'lane', 'create', 'gray', '--header', 'my-request-id=canary', '--services', 'mocka,mockb,mockc');
     expect(lane.code, lane.stderr).to.equal(0);
-    const marked = await eventually(async () => {
-      const t = await traffic(ns, 'mocka', 1000, ['my-request-id:canary']);
-      expect(t.errors, t.firstError).to.equal(0);
-      expect(t.chains).to.deep.equal({ 'mocka:canary > mockb:canary > mockc:base': 1000 });
-      return t;
-    }, 90_000, 500);
-    expect(marked.ok).to.equal(1000);
-    const unmarked = await traffic(ns, 'mocka', 1000);
-    expect(unmarked.errors, unmarked.firstError).to.equal(0);
-    expect(unmarked.chains).to.deep.equal({ 'mocka:base > mockb:base > mockc:base': 1000 });
+    await laneHolds(ns);
   });
 
   it('the damage: without the webhook a route to an undefined subset fails calls; with it the change is refused and no call fails', async () => {

@@ -272,4 +272,19 @@ spec:
       expect(rules(fake), sample).to.deep.equal(expected);
     }
   });
+
+  it('a route that names the Service without group "": status says istiod ignores it (exit 3), an edit is refused naming the fix', async () => {
+    const fake = mesh();
+    const parents = (fake.httpRoutes[0]!['spec'] as { parentRefs: Array<Record<string, unknown>> }).parentRefs;
+    parents[0]!['group'] = 'gateway.networking.k8s.io';
+    delete (fake.httpRoutes[0] as { status?: unknown }).status;
+    const s2 = await run(fake, ['status', 'reviews']);
+    expect(s2.code).to.equal(3);
+    expect(s2.stdout).to.contain('names Service reviews as its parent without group "" (stored as gateway.networking.k8s.io): istiod ignores it');
+    expect(s2.stdout).to.contain('GRAY605 route-parent-group');
+    const edit = await run(fake, ['set-weight', 'reviews', 'v2=10']);
+    expect(edit.code).to.not.equal(0);
+    expect(edit.stderr).to.contain('write group: "" beside kind: Service');
+    expect(fake.log).to.deep.equal([]);
+  });
 });

@@ -96,12 +96,23 @@ describe('webhook over Gateway API routes', () => {
     let clock = 0;
     const paths: string[] = [];
     const rest = { request: async (_m: string, path: string) => { paths.push(path); throw new ApiError(404, 'NotFound', '404 page not found'); } };
-    const live = liveGatewayReads(rest as never, () => clock);
+    const live = liveGatewayReads(rest as never, undefined, () => clock);
     expect(await live.routes('shop')).to.deep.equal([]);
     expect(await live.routes('shop')).to.deep.equal([]);
     expect(paths).to.have.length(2); // httproutes and grpcroutes, once
     clock = 61_000;
     await live.routes('shop');
     expect(paths).to.have.length(4);
+  });
+
+  it('routes the webhook may not list (an install without the Gateway API\'s RBAC): no check, one warning a minute, never a refusal', async () => {
+    const { liveGatewayReads } = await import('../../webhook/gateway-reads.js');
+    const { ApiError } = await import('../../kube/errors.js');
+    const warned: string[] = [];
+    const rest = { request: async () => { throw new ApiError(403, 'Forbidden', 'httproutes.gateway.networking.k8s.io is forbidden'); } };
+    const live = liveGatewayReads(rest as never, { warn: (_o, m) => warned.push(m) }, () => 0);
+    expect(await live.routes('shop')).to.deep.equal([]);
+    expect(await live.routes('shop')).to.deep.equal([]);
+    expect(warned).to.have.length(1);
   });
 });
