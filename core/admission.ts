@@ -9,6 +9,7 @@ import { onlyIndexLabelsChange } from './route-index.js';
 import { type Finding, applyModes, finding } from './rules.js';
 import { checkDestinationRule, checkSubsetRemoval, checkVirtualService } from './validate.js';
 import { STABLE_ANNOTATION } from './history.js';
+import { WEIGHTS_CHANGED_ANNOTATION, lastWeightChange, stampProblem, weightsChanged } from './trusted-time.js';
 import { effectiveShares } from './weights.js';
 import { checkIstioDestinationRule } from './istio/destinationrule.js';
 import { checkIstioVirtualService } from './istio/virtualservice.js';
@@ -100,6 +101,31 @@ export function policyFindings(subject: KubeObject, input: Pick<AdmissionInput, 
         `wait until ${w.end}, or ask a cluster admin`));
     }
   }
+  const interval = input.policy.minSecondsBetweenWeightChanges;
+  if (interval !== undefined && input.operation === 'UPDATE' && isVirtualService(subject) && input.oldObject) {
+    const before = input.oldObject as VirtualService;
+    const after = input.object as VirtualService;
+    // The stamp the rule reads must be the webhook's: an update may not move it (core/trusted-time.ts).
+    const forged = stampProblem(before, after, input.now);
+    if (forged) {
+      out.push(finding('weights-stamp', object(), `metadata.annotations["${WEIGHTS_CHANGED_ANNOTATION}"]`, forged,
+        'leave the annotation alone: the webhook sets it on every weight change'));
+    }
+    const last = lastWeightChange(before);
+    const wait = last ? last.getTime() + interval * 1000 - now : 0;
+    if (wait > 0 && weightsChanged(before, after) && !goesBack()) {
+      out.push(finding('weight-change-too-soon', object(), 'spec.http',
+        `the weights last changed at ${last!.toISOString()}, ${Math.floor((now - last!.getTime()) / 1000)} s ago; admin policy asks for ${interval} s between weight changes`,
+        `wait until ${new Date(now + wait).toISOString()} (going back to the stable subset is always allowed)`));
+    }
+  }
+  if (input.policy.forbidZeroToHundred && input.operation === 'UPDATE' && isVirtualService(subject) && input.oldObject && !goesBack()) {
+    const jump = zeroToHundred(input.oldObject as VirtualService, input.object as VirtualService);
+    if (jump) {
+      out.push(finding('weight-zero-to-hundred', object(), jump.field, `moves ${jump.subset} from 0 % to 100 % of the route in one change`,
+        'step there (e.g. kubectl gray set-weight in stages: 10, 50, 100)'));
+    }
+  }
   const step = input.policy.maxWeightStep;
   if (step !== undefined && input.operation === 'UPDATE' && isVirtualService(subject) && input.oldObject && !goesBack()) {
     const moved = largestStep(input.oldObject as VirtualService, input.object as VirtualService);
@@ -151,6 +177,19 @@ export function movesBackToStable(before: VirtualService, after: VirtualService)
     if (old.mirror && !route.mirror) back = true;
   }
   return back;
+}
+
+/** A destination of a route that had no share and takes all of it after the change. */
+function zeroToHundred(before: VirtualService, after: VirtualService): { field: string; subset: string } | undefined {
+  const a = before.spec?.http ?? [];
+  const b = after.spec?.http ?? [];
+  for (let i = 0; i < b.length; i++) {
+    const old = sameRoute(a, b[i]!);
+    if (!old) continue;
+    const sa = sharesOf(old);
+    for (const [id, share] of sharesOf(b[i])) if (share === 100 && (sa.get(id) ?? 0) === 0) return { field: `spec.http[${i}].route`, subset: id };
+  }
+  return undefined;
 }
 
 /** The largest change of one destination's share between two versions of the same route. */

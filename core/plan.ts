@@ -6,6 +6,7 @@ import { reviewGatewayObject } from './gateway-api/admission.js';
 import { isGatewayRoute } from './gateway-api/model.js';
 import { IntentError } from './errors.js';
 import { HISTORY_ANNOTATION, recordChange, rememberStableSubset } from './history.js';
+import { stampWeights } from './trusted-time.js';
 import {
   type DestinationRule, type KubeObject, type VirtualService, canonicalJson, describeObject, isDestinationRule, isVirtualService, namespaceOf, objectKey,
 } from './model.js';
@@ -110,7 +111,8 @@ export function vsChange(before: VirtualService, edited: VirtualService, o: VsCh
       + `and Istio refuses a VirtualService without routes. Give it a route of its own first, or delete it if nothing should reach the service `
       + `through it (kubectl delete virtualservice ${before.metadata.name} -n ${namespaceOf(before)})`);
   }
-  let next = rememberStableSubset(edited, o.stable);
+  // The time of a weight change, as the webhook's mutating entry stamps it (it stamps it again with its own clock).
+  let next = stampWeights(before, rememberStableSubset(edited, o.stable), o.now);
   if (o.history !== false) next = recordChange(before, next, o.change, o.now, o.plan);
   return change(before, next, o.verb, () => false);
 }

@@ -17,13 +17,20 @@ export interface Policy {
   forbiddenNamespaces: string[];
   /** The most traffic, in percentage points, one change may move to or from a destination. */
   maxWeightStep?: number;
+  /**
+   * The least time, in seconds, between two weight changes of the same VirtualService, by the time the webhook
+   * stamps on each (core/trusted-time.ts), never a time the client wrote.
+   */
+  minSecondsBetweenWeightChanges?: number;
+  /** Refuse a change that takes a destination from 0 % to 100 % of a route at once (a release must step). */
+  forbidZeroToHundred?: boolean;
   freezeWindows: FreezeWindow[];
 }
 
 export const DEFAULT_POLICY: Policy = { rules: {}, forbiddenNamespaces: [], freezeWindows: [] };
 
 const MODES: RuleMode[] = ['enforce', 'warn', 'off'];
-const KEYS = ['rules', 'forbiddenNamespaces', 'maxWeightStep', 'freezeWindows'];
+const KEYS = ['rules', 'forbiddenNamespaces', 'maxWeightStep', 'minSecondsBetweenWeightChanges', 'forbidZeroToHundred', 'freezeWindows'];
 
 /** Checks a policy read from YAML/JSON; every problem is reported at once, with its path. */
 export function parsePolicy(raw: unknown): Policy {
@@ -43,6 +50,10 @@ export function parsePolicy(raw: unknown): Policy {
   if (!Array.isArray(forbidden) || forbidden.some((n) => typeof n !== 'string')) problems.push('[forbiddenNamespaces] expected a list of namespace names');
   const step = o['maxWeightStep'] ?? undefined; // null (YAML ~, Helm's default) means no limit
   if (step !== undefined && (typeof step !== 'number' || step < 1 || step > 100)) problems.push(`[maxWeightStep] "${String(step)}" must be a number from 1 to 100`);
+  const interval = o['minSecondsBetweenWeightChanges'] ?? undefined; // null: none
+  if (interval !== undefined && (typeof interval !== 'number' || !Number.isInteger(interval) || interval < 1)) problems.push(`[minSecondsBetweenWeightChanges] "${String(interval)}" must be a whole number of seconds, at least 1`);
+  const zeroToHundred = o['forbidZeroToHundred'] ?? false;
+  if (typeof zeroToHundred !== 'boolean') problems.push(`[forbidZeroToHundred] "${String(zeroToHundred)}" must be true or false`);
   const windows = (o['freezeWindows'] ?? []) as FreezeWindow[];
   if (!Array.isArray(windows)) problems.push('[freezeWindows] expected a list of {start, end, reason}');
   else windows.forEach((w, i) => {
@@ -50,5 +61,8 @@ export function parsePolicy(raw: unknown): Policy {
     else if (Date.parse(w.end) <= Date.parse(w.start)) problems.push(`[freezeWindows[${i}]] end must come after start`);
   });
   if (problems.length > 0) throw new IntentError(`policy has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
-  return { rules, forbiddenNamespaces: forbidden as string[], maxWeightStep: step as number | undefined, freezeWindows: Array.isArray(windows) ? windows : [] };
+  return {
+    rules, forbiddenNamespaces: forbidden as string[], maxWeightStep: step as number | undefined, freezeWindows: Array.isArray(windows) ? windows : [],
+    ...(interval !== undefined ? { minSecondsBetweenWeightChanges: interval as number } : {}), ...(zeroToHundred === true ? { forbidZeroToHundred: true } : {}),
+  };
 }

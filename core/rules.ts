@@ -52,6 +52,12 @@ export const RULES = {
     summary: 'one change moves more traffic than admin policy allows' },
   'release-freeze': { code: 'GRAY203', severity: 'error', relaxable: true, source: 'kubectl-gray',
     summary: 'releases are frozen by admin policy at this time' },
+  'weight-change-too-soon': { code: 'GRAY204', severity: 'error', relaxable: true, source: 'kubectl-gray',
+    summary: 'a weight change comes sooner after the last one than admin policy allows (by the time the webhook stamped)' },
+  'weight-zero-to-hundred': { code: 'GRAY205', severity: 'error', relaxable: true, source: 'kubectl-gray',
+    summary: 'one change takes a destination from 0 % to 100 % of a route, which admin policy forbids' },
+  'weights-stamp': { code: 'GRAY206', severity: 'error', relaxable: false, source: 'kubectl-gray',
+    summary: 'the time of the last weight change (kubectl-gray.io/weights-changed-at) is the webhook\'s to write' },
   // The CRD schema (what the API server checks), found by analyze; the first two are hints for known mistakes.
   'destination-misplaced': { code: 'GRAY301', severity: 'error', relaxable: false, source: 'kubernetes',
     summary: 'host/subset/port written beside destination: instead of under it' },

@@ -210,7 +210,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.post('/validate', admission('validate', (req) => validate(req, policy), false));
   // The safe-install self-check (fail-closed.ts): judged with every rule enforced, whatever the admin policy relaxes.
   app.post('/selfcheck', admission('selfcheck', (req) => validate(req, () => DEFAULT_POLICY), false));
-  app.post('/mutate', admission('mutate', (req) => mutate(req), true));
+  app.post('/mutate', admission('mutate', (req) => mutate(req, now()), true));
   for (const path of ['/validate', '/selfcheck', '/mutate']) {
     app.route({ method: ['GET', 'PUT', 'DELETE', 'PATCH'], url: path, handler: notAllowed });
   }

@@ -81,6 +81,7 @@ describe('kubectl gray commands', () => {
         '    annotations:',
         '      owner: team-reviews',
         '+     kubectl-gray.io/stable-subset: v1',
+        '+     kubectl-gray.io/weights-changed-at: 2026-11-23T10:00:00.000Z',
         '+     kubectl-gray.io/history: <1 entries>',
         '  spec:',
         '    hosts:',

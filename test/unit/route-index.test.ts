@@ -63,7 +63,7 @@ describe('route index: the webhook', () => {
     uid: 'u1', kind: { group: 'networking.istio.io', version: 'v1', kind: object.kind }, operation, object,
   } as AdmissionRequest);
   const patchOf = (req: AdmissionRequest) => {
-    const r = mutate(req).response;
+    const r = mutate(req, new Date('2026-12-06T10:00:00Z')).response;
     expect(r.allowed).to.equal(true);
     return r.patch ? JSON.parse(Buffer.from(r.patch, 'base64').toString()) : undefined;
   };
@@ -71,6 +71,8 @@ describe('route index: the webhook', () => {
   it('labels a VirtualService written without labels, and one whose hosts changed; one already right, and a DestinationRule, are not patched', () => {
     expect(patchOf(review(vs('shop', 'reviews', ['reviews'])))).to.deep.equal([
       { op: 'add', path: '/metadata/labels', value: { [INDEXED_LABEL]: 'v1', [REVIEWS]: 'true' } },
+      // A create is a weight change: stamped with the webhook's clock (core/trusted-time.ts).
+      { op: 'add', path: '/metadata/annotations', value: { 'kubectl-gray.io/weights-changed-at': '2026-12-06T10:00:00.000Z' } },
     ]);
     const moved = vs('shop', 'reviews', ['ratings'], ['ratings'], { app: 'x', [INDEXED_LABEL]: 'v1', [REVIEWS]: 'true' });
     expect(patchOf(review(moved, 'UPDATE'))).to.deep.equal([

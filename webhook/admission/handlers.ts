@@ -6,6 +6,7 @@ import { type GatewayAdmissionInput, reviewGatewayObject } from '../../core/gate
 import { GATEWAY_GROUP, type GatewayRoute } from '../../core/gateway-api/model.js';
 import { type DestinationRule, type KubeObject, type VirtualService, jsonEqual } from '../../core/model.js';
 import { indexLabelChanges } from '../../core/route-index.js';
+import { WEIGHTS_CHANGED_ANNOTATION, stampFor } from '../../core/trusted-time.js';
 import type { Policy } from '../../core/policy.js';
 import { type Finding, RULES, type RuleInfo, applyModes, errorsOf, formatFinding, warningsOf } from '../../core/rules.js';
 import { checkVirtualServiceBesideRoutes } from '../../core/gateway-api/rules.js';
@@ -120,20 +121,29 @@ export function validateGateway(req: AdmissionRequest, world: GatewayWorld, poli
   return decide(req, reviewGatewayObject(input));
 }
 
-/** The mutating entry: canary labels on new Deployments, the route index's labels on VirtualServices. */
-export function mutate(req: AdmissionRequest): Decision {
-  if (req.kind?.group === 'networking.istio.io' && req.kind.kind === 'VirtualService') return mutateRouteIndex(req);
+/** The mutating entry: canary labels on new Deployments; on VirtualServices the route index's labels and the time of the last weight change. */
+export function mutate(req: AdmissionRequest, now = new Date()): Decision {
+  if (req.kind?.group === 'networking.istio.io' && req.kind.kind === 'VirtualService') return mutateRouteIndex(req, now);
   return mutateDeployment(req);
 }
 
-/** Keeps the route index's labels (core/route-index.ts) in line with the spec being written. */
-export function mutateRouteIndex(req: AdmissionRequest): Decision {
+/**
+ * Keeps the route index's labels (core/route-index.ts) in line with the spec being written, and stamps the time of
+ * a weight change with this clock (core/trusted-time.ts): any other write keeps the stamp it had.
+ */
+export function mutateRouteIndex(req: AdmissionRequest, now = new Date()): Decision {
   const o = complete(req.object, req) as VirtualService | null | undefined;
   if ((req.operation !== 'CREATE' && req.operation !== 'UPDATE') || !o?.metadata || typeof o.metadata !== 'object') return { response: allowed(req.uid), findings: [] };
-  return { response: patched(req.uid, labelOps('/metadata/labels', o.metadata.labels, indexLabelChanges(o))), findings: [] };
+  const ops = labelOps('/metadata/labels', o.metadata.labels, indexLabelChanges(o));
+  const before = req.operation === 'UPDATE' && !problemOf(req.oldObject, req) ? complete(req.oldObject, req) as VirtualService : undefined;
+  const annotations = o.metadata.annotations && typeof o.metadata.annotations === 'object' ? o.metadata.annotations : undefined;
+  // An update whose old object cannot be read keeps what it says (the validating entry judges it).
+  const stamp = problemOf(o, req) || (req.operation === 'UPDATE' && !before) ? annotations?.[WEIGHTS_CHANGED_ANNOTATION] : stampFor(before, o, now);
+  if (stamp !== annotations?.[WEIGHTS_CHANGED_ANNOTATION]) ops.push(...labelOps('/metadata/annotations', annotations, { [WEIGHTS_CHANGED_ANNOTATION]: stamp ?? null }));
+  return { response: patched(req.uid, ops), findings: [] };
 }
 
-/** JSON patch operations that set (or, for null, remove) labels in the map at `path`, which may not exist yet. */
+/** JSON patch operations that set (or, for null, remove) keys of the map at `path` (labels, annotations), which may not exist yet. */
 function labelOps(path: string, labels: Record<string, string> | undefined, changes: Record<string, string | null>): JsonPatchOp[] {
   const entries = Object.entries(changes);
   if (entries.length === 0) return [];
