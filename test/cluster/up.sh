@@ -101,9 +101,24 @@ openssl req -newkey rsa:2048 -nodes -keyout "$certs/front-proxy-client.key" -out
 openssl x509 -req -in "$certs/front-proxy-client.csr" -CA "$certs/front-proxy-ca.crt" -CAkey "$certs/front-proxy-ca.key" -CAcreateserial \
   -days 30 -out "$certs/front-proxy-client.crt" -extfile <(printf 'extendedKeyUsage=clientAuth\n') 2>/dev/null
 
+# The audit log: who wrote Istio's and the Gateway API's routes, with the admission webhooks' audit annotations
+# (Metadata level keeps them; the request bodies stay out).
+cat > "$state/audit-policy.yaml" <<'YAML'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  resources:
+  - {group: networking.istio.io, resources: [virtualservices, destinationrules]}
+  - {group: gateway.networking.k8s.io, resources: [httproutes, grpcroutes]}
+- level: None
+YAML
+
 # Pods reach the API server as the kubernetes Service (a lease-reconciled endpoint on the node IP), so
 # it listens beyond loopback; kubeconfigs on the host keep using 127.0.0.1.
 start kube-apiserver "$bin/kube-apiserver" \
+  --audit-policy-file "$state/audit-policy.yaml" --audit-log-path "$state/audit.log" --audit-log-maxsize 100 --audit-log-maxbackup 1 \
   --etcd-servers "http://127.0.0.1:$etcd_port" \
   --bind-address 0.0.0.0 --secure-port "$api_port" \
   --advertise-address "$NODE_IP" --endpoint-reconciler-type lease \

@@ -45,6 +45,21 @@ describe('e2e: admission webhook on a real API server', function () {
     expect((await applyResult(ns, vsYaml([['v1', 90], ['v2', 10]]))).code).to.equal(0);
   });
 
+  it('every refusal and warning is in the API server\'s audit log beside the real user, as the webhook\'s audit annotation', async () => {
+    const ns = await shop('wh-audit');
+    const r = await applyResult(ns, vsYaml([['v1', 80], ['v2', 10]]));
+    expect(r.code).to.not.equal(0);
+    const key = 'istio.validate.kubectl-gray.io/weight-total';
+    const event = await eventually(async () => {
+      const lines = readFileSync(join(CLUSTER_DIR, 'audit.log'), 'utf8').split('\n').filter((l) => l.includes(key) && l.includes(`"namespace":"${ns}"`));
+      expect(lines, 'an audit event for the refused write').to.not.be.empty;
+      return JSON.parse(lines[0]!) as { user: { username: string }; annotations: Record<string, string>; verb: string; responseStatus?: { code?: number } };
+    }, 30_000, 250);
+    expect(event.user.username).to.equal('admin');
+    expect(event.annotations[key]).to.match(/^error GRAY101 weight-total: VirtualService .*\/reviews spec\.http\[0\]\.route: /);
+    expect(event.responseStatus?.code).to.equal(403);
+  });
+
   it('scenario 9: a route to an undefined subset is refused, naming the subsets that exist', async () => {
     const ns = await shop('subset');
     const r = await applyResult(ns, vsYaml([['v1', 90], ['v4', 10]]));

@@ -112,16 +112,15 @@ describe('webhook', () => {
       expect(res).to.deep.equal({ status: 200, json: { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: 'uid-1', allowed: true } } });
     });
 
-    it('denies with a 403 status naming object, field and fix', async () => {
+    it('denies with a 403 status naming object, field and fix, and the finding for the API server\'s audit log', async () => {
       const res = await post('/validate', reviewOf(request({ object: weightedVs({ v1: 90, v4: 10 }) })));
+      const line = 'GRAY104 subset-undefined: VirtualService default/reviews spec.http[0].route[1].destination.subset: routes to subset "v4" of host reviews.default.svc.cluster.local, which DestinationRule default/reviews does not define (defined: v1, v2, v3). Fix: add subset "v4" to DestinationRule default/reviews first, or route to one of: v1, v2, v3';
       expect(res.json).to.deep.equal({
         apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
         response: {
           uid: 'uid-1', allowed: false,
-          status: {
-            code: 403, reason: 'Forbidden',
-            message: 'kubectl-gray refused it (1 problem):\nGRAY104 subset-undefined: VirtualService default/reviews spec.http[0].route[1].destination.subset: routes to subset "v4" of host reviews.default.svc.cluster.local, which DestinationRule default/reviews does not define (defined: v1, v2, v3). Fix: add subset "v4" to DestinationRule default/reviews first, or route to one of: v1, v2, v3',
-          },
+          status: { code: 403, reason: 'Forbidden', message: `kubectl-gray refused it (1 problem):\n${line}` },
+          auditAnnotations: { 'subset-undefined': `error ${line}` },
         },
       });
     });
@@ -133,6 +132,8 @@ describe('webhook', () => {
       expect(res.json.response).to.deep.equal({
         uid: 'uid-1', allowed: true,
         warnings: ['GRAY108 route-unreachable (IST0130): spec.http[1]: route "late" comes after the catch-all route spec.http[0] and can never match'],
+        // A warning is in the audit log too: who was let through with what.
+        auditAnnotations: { 'route-unreachable': 'warning GRAY108 route-unreachable (IST0130): VirtualService default/reviews spec.http[1]: route "late" comes after the catch-all route spec.http[0] and can never match. Fix: move it before spec.http[0] (kubectl gray match-header inserts routes in the right place)' },
       });
     });
 

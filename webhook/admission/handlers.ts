@@ -95,9 +95,23 @@ function decide(req: AdmissionRequest, findings: Finding[]): Decision {
   if (findings.length === 0) return { response: allowed(req.uid), findings };
   const warnings = warningsOf(findings).map(warningText);
   const errors = errorsOf(findings);
-  if (errors.length === 0) return { response: allowed(req.uid, warnings), findings };
   const message = `kubectl-gray refused it (${errors.length} problem${errors.length > 1 ? 's' : ''}):\n${errors.map(formatFinding).join('\n')}`;
-  return { response: denied(req.uid, message, warnings), findings };
+  const response = errors.length === 0 ? allowed(req.uid, warnings) : denied(req.uid, message, warnings);
+  return { response: { ...response, auditAnnotations: auditAnnotations(findings) }, findings };
+}
+
+/**
+ * Every finding, refused or warned, in the API server's audit log (where the real user stands beside it): one key
+ * per rule (the API server prefixes the webhook's name: istio.validate.kubectl-gray.io/weight-total), "error" or
+ * "warning" and the finding's line as its value.
+ */
+function auditAnnotations(findings: readonly Finding[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of findings) {
+    const line = `${f.severity} ${formatFinding(f)}`.slice(0, 1000);
+    out[f.rule] = out[f.rule] ? `${out[f.rule]}; ${line}`.slice(0, 4000) : line;
+  }
+  return out;
 }
 
 /** A review of a Gateway API mesh route, or of a Service's delete (which a route may still send to). */

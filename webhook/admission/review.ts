@@ -22,6 +22,8 @@ export interface AdmissionResponse {
   patch?: string;
   patchType?: 'JSONPatch';
   warnings?: string[];
+  /** Kept in the API server's audit log beside the real user, each key prefixed with the webhook's name. */
+  auditAnnotations?: Record<string, string>;
 }
 
 export interface AdmissionReview {
