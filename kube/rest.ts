@@ -96,7 +96,8 @@ export class KubeRest {
    */
   private session: Promise<ClientHttp2Session | undefined> | undefined;
   private live: ClientHttp2Session | undefined;
-  private inFlight = 0;
+  /** Requests in flight per session: a session keeps the process alive only while it has some. */
+  private readonly inFlight = new WeakMap<ClientHttp2Session, number>();
   /** `headers` go with every request (the plugin's Impersonate-* headers). */
   constructor(private readonly kc: KubeConfig, private readonly timeoutMs = 30_000, private readonly headers: Record<string, string | string[]> = {}) {
     this.server = kc.getCurrentCluster()!.server;
@@ -273,8 +274,12 @@ export class KubeRest {
         if (status < 200 || status >= 300) return reject(refusal(status, text));
         resolve({ status, body: parseBody(text) as T, warnings: parseWarnings(warning) });
       });
-      this.inFlight++;
-      stream.on('close', () => { if (--this.inFlight === 0) session.unref(); });
+      this.inFlight.set(session, (this.inFlight.get(session) ?? 0) + 1);
+      stream.on('close', () => {
+        const left = this.inFlight.get(session)! - 1;
+        this.inFlight.set(session, left);
+        if (left === 0) session.unref();
+      });
       stream.setTimeout(this.timeoutMs, () => stream.destroy(new ConnectionError(`the server ${url.host} did not answer within ${this.timeoutMs / 1000}s`)));
       stream.on('error', (err: NodeJS.ErrnoException) => {
         if (err instanceof ConnectionError) return reject(err);

@@ -8,7 +8,7 @@ import { IntentError, OwnedElsewhere, RuleViolation } from '../core/errors.js';
 import { ISTIO_ROOT_NAMESPACE, hostMatches, resolveHost, serviceNamespace } from '../core/hosts.js';
 import { INDEXED, INDEXED_LABEL, NOT_PLAINLY_INDEXED, hostLabelKey, hostSelectors, indexedHosts, isIndexed } from '../core/route-index.js';
 import { shadowingOf } from '../core/analyzers/shadowed.js';
-import { GATEWAY_API_VERSION, GATEWAY_GROUP, GATEWAY_ROUTE_RESOURCES, type GatewayRoute, type GatewayRouteKind, describeRoute } from '../core/gateway-api/model.js';
+import { GATEWAY_API_VERSION, GATEWAY_GROUP, GATEWAY_ROUTE_RESOURCES, type GatewayRoute, type GatewayRouteKind } from '../core/gateway-api/model.js';
 import { serviceOf } from '../core/gateway-api/plan.js';
 import { misgroupedRoutesFor, routesFor } from '../core/gateway-api/routes.js';
 import { resolveEntryPoints } from '../core/traffic.js';
@@ -233,11 +233,11 @@ export async function gatewayRoutesOf(reads: Reads, args: { service: string; vs?
   const routes = routesFor(all, service);
   const ignored = routes.length === 0 ? misgroupedRoutesFor(all, service) : [];
   if (ignored.length > 0) {
-    throw new IntentError(`${ignored.map(describeRoute).join(', ')} ${ignored.length === 1 ? 'names' : 'name'} Service ${service.name} as parent without group "" `
+    throw new IntentError(`${ignored.map(describeObject).join(', ')} ${ignored.length === 1 ? 'names' : 'name'} Service ${service.name} as parent without group "" `
       + '(stored as gateway.networking.k8s.io), so istiod ignores it and kubectl gray will not edit a route that routes nothing: write group: "" beside kind: Service in its parentRefs');
   }
   const flag = routes.length > 0 ? (args.route ? '--route' : args.base ? '--base' : undefined) : undefined;
-  if (flag) throw new IntentError(`${flag} is for VirtualServices; ${args.service} is routed by ${routes.map(describeRoute).join(', ')}`);
+  if (flag) throw new IntentError(`${flag} is for VirtualServices; ${args.service} is routed by ${routes.map(describeObject).join(', ')}`);
   return routes;
 }
 

@@ -3,7 +3,7 @@
 import { type AdmissionInput, CLEANUP_CONTROLLERS, policyFindings } from '../admission.js';
 import { type KubeObject, type VirtualService, describeObject, jsonEqual } from '../model.js';
 import { type Finding, applyModes, finding } from '../rules.js';
-import { type GatewayRoute, describeRoute, isGatewayRoute } from './model.js';
+import { type GatewayRoute, isGatewayRoute } from './model.js';
 import { checkGatewayRoute, routesSendingTo } from './rules.js';
 
 export interface GatewayAdmissionInput extends Pick<AdmissionInput, 'operation' | 'object' | 'oldObject' | 'policy' | 'now' | 'requester'> {
@@ -23,7 +23,7 @@ export function reviewGatewayObject(input: GatewayAdmissionInput): Finding[] {
   let findings: Finding[] = [];
   if (isService(subject) && input.operation === 'DELETE' && input.gatewayRoutes) {
     findings = routesSendingTo(input.gatewayRoutes, subject).map(({ route, field }) => finding('version-service-in-use', describeObject(subject), 'metadata.name',
-      `${describeRoute(route)} ${field} still sends calls to it: they would fail`,
+      `${describeObject(route)} ${field} still sends calls to it: they would fail`,
       `move the route off it first (kubectl gray set-weight ${route.spec.parentRefs?.[0]?.name ?? '<service>'} ${subject.metadata.name}=0), then delete the Service`));
   }
   if (isGatewayRoute(subject)) {

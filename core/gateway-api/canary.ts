@@ -8,8 +8,7 @@ import { IntentError } from '../errors.js';
 import { type KubeObject, clone, describeObject, jsonEqual } from '../model.js';
 import { type Change, type Plan, change } from '../plan.js';
 import { recordChange } from '../history.js';
-import { OWNED_ROUTE_PREFIX } from '../traffic.js';
-import { type GatewayRoute, type RouteRule, describeRoute, isServiceBackend } from './model.js';
+import { type GatewayRoute, type RouteRule, isServiceBackend } from './model.js';
 import { ruleKind, setRouteWeights, versionBackendName } from './routes.js';
 
 /** The annotation on a canary Deployment naming its version Service. */
@@ -65,12 +64,12 @@ function withoutVersion(route: GatewayRoute, service: string, backend: string, v
     && (f['requestMirror'] as { backendRef?: { name?: string } } | undefined)?.backendRef?.name === backend;
   const next = clone(route);
   next.spec.rules = (next.spec.rules ?? [])
-    .filter((r) => !((r.name ?? '').startsWith(OWNED_ROUTE_PREFIX) && (r.backendRefs ?? []).every((b) => b.name === backend)))
+    .filter((r) => !(ruleKind(r) === 'owned' && (r.backendRefs ?? []).every((b) => b.name === backend)))
     .map((r) => (r.filters?.some(mirrorsTo) ? { ...r, filters: r.filters.filter((f) => !mirrorsTo(f)) } : r));
   for (const [i, rule] of (next.spec.rules ?? []).entries()) {
     if (!sendsTo(rule)) continue;
     if ((rule.backendRefs ?? []).every((b) => b.name === backend)) {
-      throw new IntentError(`${describeRoute(route)} spec.rules[${i}] sends everything to ${backend}: move it to another version first (kubectl gray set-weight ${service} <version>=100)`);
+      throw new IntentError(`${describeObject(route)} spec.rules[${i}] sends everything to ${backend}: move it to another version first (kubectl gray set-weight ${service} <version>=100)`);
     }
     if (ruleKind(rule) === 'targeted') next.spec.rules![i] = { ...rule, backendRefs: rule.backendRefs!.filter((b) => b.name !== backend) };
   }

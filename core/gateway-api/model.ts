@@ -109,8 +109,3 @@ export function sharesOf(rule: RouteRule): number[] {
   const total = weights.reduce((a, b) => a + b, 0);
   return weights.map((w) => (total > 0 ? (100 * w) / total : 0));
 }
-
-/** "HTTPRoute shop/reviews" — how messages name a route. */
-export function describeRoute(route: GatewayRoute): string {
-  return `${route.kind} ${route.metadata.namespace ?? 'default'}/${route.metadata.name}`;
-}

@@ -4,13 +4,13 @@
 import { IntentError } from '../errors.js';
 import { STABLE_ANNOTATION, recordChange, rememberStableSubset } from '../history.js';
 import { resolveHost, serviceName, serviceNamespace } from '../hosts.js';
-import { type VirtualService, clone, jsonEqual, namespaceOf } from '../model.js';
+import { type VirtualService, clone, describeObject, jsonEqual, namespaceOf } from '../model.js';
 import { type HeaderMatchIntent, routeName } from '../ops/match.js';
 import { type Change, type Plan, change } from '../plan.js';
 import { re2Quote } from '../re2.js';
-import { OWNED_ROUTE_PREFIX, isCopyOf } from '../traffic.js';
+import { isCopyOf } from '../traffic.js';
 import type { WeightIntent } from '../weights.js';
-import { type GatewayRoute, type HeaderMatch, type RouteRule, describeRoute, weightOf } from './model.js';
+import { type GatewayRoute, type HeaderMatch, type RouteRule, weightOf } from './model.js';
 import { type ServiceName, routesFor, ruleKind, setRouteWeights, versionBackendName } from './routes.js';
 
 /** The Service a command names (NAME, NAME.NAMESPACE or its FQDN), as a Gateway API parent. */
@@ -30,7 +30,7 @@ export function meshVirtualServicesFor(service: ServiceName, all: readonly Virtu
 export function requireOneModel(service: ServiceName, routes: readonly GatewayRoute[], virtualServices: readonly VirtualService[]): void {
   const vss = meshVirtualServicesFor(service, virtualServices);
   if (routes.length === 0 || vss.length === 0) return;
-  throw new IntentError(`${service.namespace}/${service.name} is routed by both ${routes.map(describeRoute).join(', ')} and VirtualService ${vss.map((v) => `${namespaceOf(v)}/${v.metadata.name}`).join(', ')}: `
+  throw new IntentError(`${service.namespace}/${service.name} is routed by both ${routes.map(describeObject).join(', ')} and VirtualService ${vss.map((v) => `${namespaceOf(v)}/${v.metadata.name}`).join(', ')}: `
     + 'Istio uses one of them and ignores the other, so kubectl gray will not guess which you mean. Keep one model per Service: delete the one not in use');
 }
 
@@ -44,8 +44,9 @@ export interface GatewayRequest {
   plan: string;
 }
 
-const isOwned = (rule: RouteRule) => (rule.name ?? '').startsWith(OWNED_ROUTE_PREFIX);
-const generalRules = (route: GatewayRoute) => (route.spec.rules ?? []).filter((r) => ruleKind(r) === 'general' && !isOwned(r) && r.backendRefs?.length);
+/** A general rule with backends: what set-weight, switch, mirror and the marked rules work on. */
+const isEditable = (rule: RouteRule) => ruleKind(rule) === 'general' && !!rule.backendRefs?.length;
+const generalRules = (route: GatewayRoute) => (route.spec.rules ?? []).filter(isEditable);
 
 /** The version a route's first general rule sends everything to, if one (the stable one when a release starts). */
 function soleVersion(route: GatewayRoute, service: string): string | undefined {
@@ -64,7 +65,7 @@ function planEdit(routes: readonly GatewayRoute[], virtualServices: readonly Vir
   const mine = routesFor(routes, service);
   requireOneModel(service, mine, virtualServices);
   if (!mine.some((r) => generalRules(r).length > 0)) {
-    throw new IntentError(`${mine.map(describeRoute).join(', ')} ${mine.length === 1 ? 'has' : 'have'} no rule that carries all of ${service.name}'s calls `
+    throw new IntentError(`${mine.map(describeObject).join(', ')} ${mine.length === 1 ? 'has' : 'have'} no rule that carries all of ${service.name}'s calls `
       + '(every rule matches headers or query parameters, or was added by kubectl gray): give the route one with backends first');
   }
   const changes: Change[] = mine.map((before) => {
@@ -107,8 +108,8 @@ export function withMarkedRules(route: GatewayRoute, service: string, name: stri
   const next = clone(route);
   const out: RouteRule[] = [];
   for (const rule of (next.spec.rules ?? []).filter((r) => !isCopyOf(r.name, name))) {
-    if (version !== undefined && ruleKind(rule) === 'general' && !isOwned(rule) && rule.backendRefs?.length) {
-      const port = rule.backendRefs.find((b) => typeof b.port === 'number')?.port;
+    if (version !== undefined && isEditable(rule)) {
+      const port = rule.backendRefs!.find((b) => typeof b.port === 'number')?.port;
       const k = out.filter((r) => isCopyOf(r.name, name)).length;
       out.push({
         name: k === 0 ? name : `${name}-${k + 1}`,
@@ -144,10 +145,10 @@ export function planGatewayMirror(routes: readonly GatewayRoute[], virtualServic
   return planEdit(routes, virtualServices, req, (route, service) => {
     const next = clone(route);
     next.spec.rules = (next.spec.rules ?? []).map((rule) => {
-      if (ruleKind(rule) !== 'general' || isOwned(rule) || !rule.backendRefs?.length) return rule;
+      if (!isEditable(rule)) return rule;
       const clean = withoutServiceMirror(rule, service.name);
       if (version === undefined) return clean;
-      const port = rule.backendRefs.find((b) => typeof b.port === 'number')?.port;
+      const port = rule.backendRefs!.find((b) => typeof b.port === 'number')?.port;
       const share = Number.isInteger(percent) ? { percent } : { fraction: { numerator: Math.round(percent * 1000), denominator: 100_000 } };
       const mirror = { type: 'RequestMirror', requestMirror: { backendRef: { name: versionBackendName(service.name, version), ...(port !== undefined ? { port } : {}) }, ...share } };
       return { ...clean, filters: [...(clean.filters ?? []), mirror] };
@@ -160,9 +161,9 @@ export function planGatewayMirror(routes: readonly GatewayRoute[], virtualServic
 export function planGatewayRollback(routes: readonly GatewayRoute[], virtualServices: readonly VirtualService[], req: GatewayRequest, to?: string): Plan {
   return planEdit(routes, virtualServices, req, (route, service) => {
     const stable = to ?? route.metadata.annotations?.[STABLE_ANNOTATION];
-    if (!stable) throw new IntentError(`${describeRoute(route)} has no recorded stable version (annotation ${STABLE_ANNOTATION}); name it with --to VERSION`);
+    if (!stable) throw new IntentError(`${describeObject(route)} has no recorded stable version (annotation ${STABLE_ANNOTATION}); name it with --to VERSION`);
     const next = clone(route);
-    next.spec.rules = (next.spec.rules ?? []).filter((r) => !isOwned(r)).map((r) => withoutServiceMirror(r, service.name));
+    next.spec.rules = (next.spec.rules ?? []).filter((r) => ruleKind(r) !== 'owned').map((r) => withoutServiceMirror(r, service.name));
     const back = setRouteWeights(next, service, [{ subset: stable, percent: 100 }]);
     return jsonEqual(back.spec, route.spec) ? route : back;
   });

@@ -7,9 +7,10 @@
 // the method is GENERAL and carries whoever calls (set-weight edits it); one that matches headers or query
 // parameters is TARGETED (left alone).
 import { IntentError } from '../errors.js';
-import { clone } from '../model.js';
+import { clone, describeObject } from '../model.js';
+import { OWNED_ROUTE_PREFIX } from '../traffic.js';
 import { type WeightIntent, apportion } from '../weights.js';
-import { type BackendRef, type GatewayRoute, type RouteRule, describeRoute, isMisgroupedServiceParent, isServiceParent, weightOf } from './model.js';
+import { type BackendRef, type GatewayRoute, type RouteRule, isMisgroupedServiceParent, isServiceParent, weightOf } from './model.js';
 
 export interface ServiceName {
   namespace: string;
@@ -37,8 +38,9 @@ export function routesFor(routes: readonly GatewayRoute[], service: ServiceName)
     .sort((a, b) => a.kind.localeCompare(b.kind) || `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
 }
 
-/** GENERAL (path and method only, or no match) or TARGETED (headers, query parameters). */
-export function ruleKind(rule: RouteRule): 'general' | 'targeted' {
+/** OWNED (added by kubectl gray: named gray-...), GENERAL (path and method only, or no match) or TARGETED (headers, query parameters). */
+export function ruleKind(rule: RouteRule): 'general' | 'targeted' | 'owned' {
+  if ((rule.name ?? '').startsWith(OWNED_ROUTE_PREFIX)) return 'owned';
   return (rule.matches ?? []).every((m) => !m.headers?.length && !m.queryParams?.length) ? 'general' : 'targeted';
 }
 
@@ -62,7 +64,7 @@ export function setRouteWeights(route: GatewayRoute, service: ServiceName, inten
   let changed = false;
   (next.spec.rules ?? []).forEach((rule, i) => {
     if (ruleKind(rule) !== 'general' || !rule.backendRefs?.length) return;
-    const reweighted = reweightRule(rule, service.name, intents, `${describeRoute(route)} spec.rules[${i}]`, options);
+    const reweighted = reweightRule(rule, service.name, intents, `${describeObject(route)} spec.rules[${i}]`, options);
     if (JSON.stringify(reweighted) !== JSON.stringify(rule.backendRefs)) {
       rule.backendRefs = reweighted;
       changed = true;

@@ -3,10 +3,10 @@
 // the webhook. Pure: the Services and VirtualServices a check needs come in `world`; where they are not known
 // (undefined), the checks that need them are skipped rather than guessed.
 import { resolveHost } from '../hosts.js';
-import { type KubeObject, type VirtualService, namespaceOf } from '../model.js';
+import { type KubeObject, type VirtualService, describeObject, namespaceOf } from '../model.js';
 import { re2Problem } from '../re2.js';
 import { type Finding, finding } from '../rules.js';
-import { type GatewayRoute, describeRoute, isMisgroupedServiceParent, isServiceBackend, isServiceParent } from './model.js';
+import { type GatewayRoute, isMisgroupedServiceParent, isServiceBackend, isServiceParent } from './model.js';
 
 export interface RouteWorld {
   /**
@@ -30,7 +30,7 @@ function speaksGrpc(svc: KubeObject, port?: number): boolean {
 
 export function checkGatewayRoute(route: GatewayRoute, world: RouteWorld = {}): Finding[] {
   const out: Finding[] = [];
-  const what = describeRoute(route);
+  const what = describeObject(route);
   const ns = namespaceOf(route);
   const known = new Set((world.services ?? []).map(namespaceOf));
   const service = (namespace: string, name: string) => world.services?.find((s) => namespaceOf(s) === namespace && s.metadata.name === name);
@@ -138,8 +138,8 @@ export function checkVirtualServiceBesideRoutes(vs: VirtualService, routes: read
       const parent = (route.spec.parentRefs ?? []).find((p) => isServiceParent(p) && resolveHost(p.name, p.namespace ?? namespaceOf(route)) === host);
       if (!parent) continue;
       out.push(finding('route-model-conflict', `VirtualService ${namespaceOf(vs)}/${vs.metadata.name}`, `spec.hosts[${i}]`,
-        `${describeRoute(route)} already routes ${host} in the mesh: Istio uses one of the two and ignores the other without a word`,
-        `keep one model per Service: route ${h} with ${describeRoute(route)} (kubectl gray works on both), or delete it first`));
+        `${describeObject(route)} already routes ${host} in the mesh: Istio uses one of the two and ignores the other without a word`,
+        `keep one model per Service: route ${h} with ${describeObject(route)} (kubectl gray works on both), or delete it first`));
     }
   });
   return out;

@@ -24,7 +24,7 @@ export interface BackendStatus {
 export interface RuleStatus {
   index: number;
   name?: string;
-  kind: 'general' | 'targeted';
+  kind: 'general' | 'targeted' | 'owned';
   matches?: unknown[];
   backends: BackendStatus[];
 }

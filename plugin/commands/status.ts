@@ -1,11 +1,11 @@
 import { IntentError } from '../../core/errors.js';
-import { type GatewayRoute, describeRoute } from '../../core/gateway-api/model.js';
+import type { GatewayRoute } from '../../core/gateway-api/model.js';
 import { meshVirtualServicesFor, serviceOf } from '../../core/gateway-api/plan.js';
 import { type ServiceName, misgroupedRoutesFor, routesFor, routesService } from '../../core/gateway-api/routes.js';
 import { checkGatewayRoute } from '../../core/gateway-api/rules.js';
 import { type GatewayRouteStatus, buildGatewayRouteStatus, gatewayRouteDegraded } from '../../core/gateway-api/status.js';
 import { ISTIO_ROOT_NAMESPACE, resolveHost, serviceName, serviceNamespace } from '../../core/hosts.js';
-import { type VirtualService, namespaceOf } from '../../core/model.js';
+import { type VirtualService, describeObject, namespaceOf } from '../../core/model.js';
 import { destinationsOf } from '../../core/destinations.js';
 import { errorsOf } from '../../core/rules.js';
 import { type EntryStatus, type PodInfo, type ServiceStatus, buildStatus } from '../../core/status.js';
@@ -90,7 +90,7 @@ export const statusCommand: GrayCommand = {
       });
     }
     if (bothModels.length > 0) {
-      ctx.io.err(`Warning: ${service!.namespace}/${service!.name} is routed by both ${routes.map(describeRoute).join(', ')} and VirtualService ${bothModels.map((v) => `${namespaceOf(v)}/${v.metadata.name}`).join(', ')}: `
+      ctx.io.err(`Warning: ${service!.namespace}/${service!.name} is routed by both ${routes.map(describeObject).join(', ')} and VirtualService ${bothModels.map((v) => `${namespaceOf(v)}/${v.metadata.name}`).join(', ')}: `
         + 'Istio uses one of them and ignores the other; keep one model per Service\n');
     }
     // Degraded (like Argo Rollouts' status): a rule error, or a routed subset that would answer 503.
