@@ -202,7 +202,8 @@ if (failures.length > 0) {
 check(await until('fail-closed', () => policy().includes('istio.validate.kubectl-gray.io:Fail'), 30_000), `fail-closed ${((Date.now() - t0) / 1000).toFixed(1)} s after start (${policy()})`);
 const lease = () => store.get(`/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/kubectl-gray-webhook-leader`)?.spec?.holderIdentity;
 check(['webhook-a', 'webhook-b'].includes(lease()), `one Lease holder: ${lease()}`);
-check(store.list(`/api/v1/namespaces/${NS}/events`).some((e) => e.reason === 'WebhookFailClosed'), 'an Event says fail-closed');
+// The Event is posted after the switch it reports: on a busy machine it can come a moment after the configuration.
+check(await until('the fail-closed Event', () => store.list(`/api/v1/namespaces/${NS}/events`).some((e) => e.reason === 'WebhookFailClosed'), 30_000), 'an Event says fail-closed');
 
 // The stream: valid creates must be allowed, weights totalling 90 refused by our webhook.
 const counts = { sent: 0, failed: 0 };
