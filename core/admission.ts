@@ -3,10 +3,11 @@
 import {
   type DestinationRule, type KubeObject, type VirtualService, jsonEqual, describeObject, objectKey, isDestinationRule, isVirtualService, namespaceOf,
 } from './model.js';
-import type { Policy } from './policy.js';
+import { type Policy, type Requester, applyPolicy } from './policy.js';
+import { describeWindow, freezeAt } from './freeze-windows.js';
 import { routeFindings } from './analyzers/index.js';
 import { onlyIndexLabelsChange } from './route-index.js';
-import { type Finding, applyModes, finding } from './rules.js';
+import { type Finding, finding } from './rules.js';
 import { checkDestinationRule, checkSubsetRemoval, checkVirtualService } from './validate.js';
 import { STABLE_ANNOTATION } from './history.js';
 import { WEIGHTS_CHANGED_ANNOTATION, lastWeightChange, stampProblem, weightsChanged } from './trusted-time.js';
@@ -25,8 +26,8 @@ export interface AdmissionInput {
   destinationRules: readonly DestinationRule[];
   policy: Policy;
   now: Date;
-  /** Who asks (the review's userInfo.username), when known. */
-  requester?: string;
+  /** Who asks (the review's userInfo), when known: the cluster's clean-up controllers, and exemptions. */
+  requester?: Requester;
 }
 
 /**
@@ -42,7 +43,7 @@ export const CLEANUP_CONTROLLERS = new Set([
 export function reviewIstioObject(input: AdmissionInput): Finding[] {
   const subject = (input.object ?? input.oldObject) as KubeObject | undefined;
   if (!subject || (!isVirtualService(subject) && !isDestinationRule(subject))) return [];
-  if (input.operation === 'DELETE' && input.requester && CLEANUP_CONTROLLERS.has(input.requester)) return [];
+  if (input.operation === 'DELETE' && input.requester && CLEANUP_CONTROLLERS.has(input.requester.username)) return [];
   if (input.operation === 'UPDATE' && input.object && input.oldObject && onlyIndexLabelsChange(input.oldObject, input.object)) return [];
   let findings = policyFindings(subject, input);
 
@@ -69,7 +70,7 @@ export function reviewIstioObject(input: AdmissionInput): Finding[] {
       findings = findings.concat(checkSubsetRemoval(previous, next, input.virtualServices, input.destinationRules));
     }
   }
-  return applyModes(findings, input.policy.rules);
+  return applyPolicy(findings, input.policy, input.requester, input.now);
 }
 
 function sameSpec(a: KubeObject, b: KubeObject | null | undefined): boolean {
@@ -79,13 +80,15 @@ function sameSpec(a: KubeObject, b: KubeObject | null | undefined): boolean {
 /** Admin policy over any object a gray change writes: forbidden namespaces, freeze windows, the weight step. */
 export function policyFindings(subject: KubeObject, input: Pick<AdmissionInput, 'operation' | 'object' | 'oldObject' | 'policy' | 'now'>): Finding[] {
   const out: Finding[] = [];
+  const sources = input.policy.sources ?? {};
+  const by = (setting: string, f: Finding): Finding => (sources[setting] ? { ...f, policy: sources[setting] } : f);
   const ns = namespaceOf(subject);
   // Every review passes here and nearly none is refused by policy: the object is named only for a finding.
   const object = () => describeObject(subject);
   if (input.policy.forbiddenNamespaces.includes(ns)) {
-    out.push(finding('namespace-forbidden', object(), 'metadata.namespace',
-      `gray changes are forbidden in namespace ${ns} by kubectl-gray admin policy`,
-      'ask a cluster admin to lift it (policy.forbiddenNamespaces)'));
+    out.push(by('forbiddenNamespaces', finding('namespace-forbidden', object(), 'metadata.namespace',
+      `gray changes are forbidden in namespace ${ns} by kubectl-gray admin policy${sources['forbiddenNamespaces'] ? ` (${sources['forbiddenNamespaces']})` : ''}`,
+      'ask a cluster admin to lift it (forbiddenNamespaces)')));
   }
   // Going back is always allowed: a change that only returns traffic to the stable subset recorded when the
   // release started (rollback, an abort, undoing a step) passes freeze windows and step limits. Asked only when
@@ -95,10 +98,12 @@ export function policyFindings(subject: KubeObject, input: Pick<AdmissionInput, 
     && movesBackToStable(input.oldObject as VirtualService, input.object as VirtualService));
   const now = input.now.getTime();
   for (const w of input.policy.freezeWindows) {
-    if (now >= Date.parse(w.start) && now < Date.parse(w.end) && !goesBack()) {
-      out.push(finding('release-freeze', object(), 'metadata',
-        `releases are frozen from ${w.start} to ${w.end}${w.reason ? ` (${w.reason})` : ''}`,
-        `wait until ${w.end}, or ask a cluster admin`));
+    const frozen = freezeAt(w, input.now);
+    if (frozen && !goesBack()) {
+      const f = finding('release-freeze', object(), 'metadata',
+        `releases are frozen from ${frozen.start.toISOString()} to ${frozen.end.toISOString()}${w.reason ? ` (${w.reason})` : ''}${w.policy ? ` by ${w.policy}` : ''}${'schedule' in w ? `, window ${describeWindow({ ...w, reason: undefined })}` : ''}`,
+        `wait until ${frozen.end.toISOString()} (going back to the stable subset is always allowed), or ask a cluster admin for an exemption`);
+      out.push(w.policy ? { ...f, policy: w.policy } : f);
     }
   }
   const interval = input.policy.minSecondsBetweenWeightChanges;
@@ -114,25 +119,25 @@ export function policyFindings(subject: KubeObject, input: Pick<AdmissionInput, 
     const last = lastWeightChange(before);
     const wait = last ? last.getTime() + interval * 1000 - now : 0;
     if (wait > 0 && weightsChanged(before, after) && !goesBack()) {
-      out.push(finding('weight-change-too-soon', object(), 'spec.http',
+      out.push(by('minSecondsBetweenWeightChanges', finding('weight-change-too-soon', object(), 'spec.http',
         `the weights last changed at ${last!.toISOString()}, ${Math.floor((now - last!.getTime()) / 1000)} s ago; admin policy asks for ${interval} s between weight changes`,
-        `wait until ${new Date(now + wait).toISOString()} (going back to the stable subset is always allowed)`));
+        `wait until ${new Date(now + wait).toISOString()} (going back to the stable subset is always allowed)`)));
     }
   }
   if (input.policy.forbidZeroToHundred && input.operation === 'UPDATE' && isVirtualService(subject) && input.oldObject && !goesBack()) {
     const jump = zeroToHundred(input.oldObject as VirtualService, input.object as VirtualService);
     if (jump) {
-      out.push(finding('weight-zero-to-hundred', object(), jump.field, `moves ${jump.subset} from 0 % to 100 % of the route in one change`,
-        'step there (e.g. kubectl gray set-weight in stages: 10, 50, 100)'));
+      out.push(by('forbidZeroToHundred', finding('weight-zero-to-hundred', object(), jump.field, `moves ${jump.subset} from 0 % to 100 % of the route in one change`,
+        'step there (e.g. kubectl gray set-weight in stages: 10, 50, 100)')));
     }
   }
   const step = input.policy.maxWeightStep;
   if (step !== undefined && input.operation === 'UPDATE' && isVirtualService(subject) && input.oldObject && !goesBack()) {
     const moved = largestStep(input.oldObject as VirtualService, input.object as VirtualService);
     if (moved && moved.delta > step) {
-      out.push(finding('weight-step', object(), moved.field,
+      out.push(by('maxWeightStep', finding('weight-step', object(), moved.field,
         `moves ${moved.delta} percentage points for ${moved.subset} in one change; admin policy allows at most ${step}`,
-        `change the weights in steps of at most ${step} (e.g. kubectl gray set-weight in stages)`));
+        `change the weights in steps of at most ${step}: ${moved.subset} ${stepsBetween(moved.from, moved.to, step).join(' -> ')}`)));
     }
   }
   return out;
@@ -192,9 +197,19 @@ function zeroToHundred(before: VirtualService, after: VirtualService): { field: 
   return undefined;
 }
 
+/** The shares a destination passes through from `from` to `to` in steps of at most `step`: 10, 30, 50. */
+export function stepsBetween(from: number, to: number, step: number): number[] {
+  const out = [Math.round(from)];
+  const n = Math.ceil(Math.abs(to - from) / step);
+  for (let i = 1; i <= n; i++) out.push(Math.round(from + ((to - from) * i) / n));
+  return out;
+}
+
+type Step = { delta: number; field: string; subset: string; from: number; to: number };
+
 /** The largest change of one destination's share between two versions of the same route. */
-function largestStep(before: VirtualService, after: VirtualService): { delta: number; field: string; subset: string } | undefined {
-  let best: { delta: number; field: string; subset: string } | undefined;
+function largestStep(before: VirtualService, after: VirtualService): Step | undefined {
+  let best: Step | undefined;
   const a = before.spec?.http ?? [];
   const b = after.spec?.http ?? [];
   for (let i = 0; i < b.length; i++) {
@@ -204,7 +219,7 @@ function largestStep(before: VirtualService, after: VirtualService): { delta: nu
     const sb = sharesOf(b[i]);
     for (const id of new Set([...sa.keys(), ...sb.keys()])) {
       const delta = Math.round(Math.abs((sb.get(id) ?? 0) - (sa.get(id) ?? 0)));
-      if (!best || delta > best.delta) best = { delta, field: `spec.http[${i}].route`, subset: id };
+      if (!best || delta > best.delta) best = { delta, field: `spec.http[${i}].route`, subset: id, from: sa.get(id) ?? 0, to: sb.get(id) ?? 0 };
     }
   }
   return best;

@@ -10,8 +10,8 @@ import { checkIstioEnvoyFilter } from './istio/envoyfilter.js';
 import { checkIstioGateway } from './istio/gateway.js';
 import { isObj, list } from './istio/common.js';
 import { type DestinationRule, type KubeObject, type VirtualService, describeObject, isDestinationRule, isVirtualService } from './model.js';
-import { DEFAULT_POLICY, type Policy } from './policy.js';
-import { type Finding, applyModes, finding, formatFinding } from './rules.js';
+import { DEFAULT_POLICY, type Policy, applyPolicy } from './policy.js';
+import { type Finding, finding, formatFinding, standing } from './rules.js';
 import { checkSchema, isIstioApiGroup } from './schema/validate.js';
 
 export interface AnalyzedFinding extends Finding {
@@ -47,7 +47,7 @@ export function checkLoneWeights(vs: KubeObject): Finding[] {
 function judge(object: KubeObject, vss: VirtualService[], drs: DestinationRule[], policy: Policy, now: Date): Finding[] {
   if (isVirtualService(object) || isDestinationRule(object)) {
     const review = reviewIstioObject({ operation: 'CREATE', object, virtualServices: vss, destinationRules: drs, policy, now });
-    return isVirtualService(object) ? [...review, ...applyModes(checkLoneWeights(object), policy.rules)] : review;
+    return isVirtualService(object) ? [...review, ...applyPolicy(checkLoneWeights(object), policy)] : review;
   }
   if (object.kind === 'Gateway') return checkIstioGateway(object);
   if (object.kind === 'EnvoyFilter') return checkIstioEnvoyFilter(object);
@@ -103,10 +103,11 @@ export function analyzeObjects(objects: readonly KubeObject[], policy: Policy = 
   // How the objects fit together (core/analyzers/), each finding on the object it is about.
   const indexOf = new Map(objects.map((o, i) => [o, i]));
   for (const { object, finding: f } of crossObjectFindings(objects, options.complete ?? false)) {
-    const adjusted = applyModes([f], policy.rules);
+    const adjusted = applyPolicy([f], policy);
     for (const a of adjusted) findings.push({ ...a, index: indexOf.get(object)! });
   }
-  return { findings, istio, skipped: objects.length - istio };
+  // Offline there is no requester and nothing to record: what audit mode lets pass is not reported.
+  return { findings: standing(findings), istio, skipped: objects.length - istio };
 }
 
 function rank(o: KubeObject): number {

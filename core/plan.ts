@@ -10,7 +10,7 @@ import { stampWeights } from './trusted-time.js';
 import {
   type DestinationRule, type KubeObject, type VirtualService, canonicalJson, describeObject, isDestinationRule, isVirtualService, namespaceOf, objectKey,
 } from './model.js';
-import type { Policy } from './policy.js';
+import type { Policy, Requester } from './policy.js';
 import type { Finding } from './rules.js';
 
 export type Resource = 'deployments' | 'destinationrules' | 'virtualservices' | 'envoyfilters' | 'httproutes' | 'grpcroutes' | 'services';
@@ -167,7 +167,7 @@ export function applyPlan(state: ClusterState, changes: readonly Change[]): Clus
  * as the changes before it leave it, so a subset the plan adds satisfies a route the plan adds after it,
  * and a subset the plan removes is checked against routes as the plan left them.
  */
-export function checkPlan(changes: readonly Change[], state: ClusterState, policy: Policy, now: Date): Finding[] {
+export function checkPlan(changes: readonly Change[], state: ClusterState, policy: Policy, now: Date, requester?: Requester): Finding[] {
   const findings: Finding[] = [];
   let current = state;
   for (const c of changes) {
@@ -175,13 +175,13 @@ export function checkPlan(changes: readonly Change[], state: ClusterState, polic
       findings.push(...reviewIstioObject({
         operation: c.action === 'create' ? 'CREATE' : c.action === 'delete' ? 'DELETE' : 'UPDATE',
         object: c.after ?? null, oldObject: c.before ?? null,
-        virtualServices: current.virtualServices, destinationRules: current.destinationRules, policy, now,
+        virtualServices: current.virtualServices, destinationRules: current.destinationRules, policy, now, ...(requester ? { requester } : {}),
       }));
     }
     if (c.action !== 'unchanged' && isGatewayRoute(c.after ?? c.before)) {
       findings.push(...reviewGatewayObject({
         operation: c.action === 'create' ? 'CREATE' : c.action === 'delete' ? 'DELETE' : 'UPDATE',
-        object: c.after ?? null, oldObject: c.before ?? null, services: current.services, virtualServices: current.virtualServices, policy, now,
+        object: c.after ?? null, oldObject: c.before ?? null, services: current.services, virtualServices: current.virtualServices, policy, now, ...(requester ? { requester } : {}),
       }));
     }
     current = applyPlan(current, [c]);

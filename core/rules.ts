@@ -3,7 +3,7 @@
 // can be set to warn or off; the others mirror what Istio itself refuses and are always enforced.
 
 export type Severity = 'error' | 'warning';
-export type RuleMode = 'enforce' | 'warn' | 'off';
+export type RuleMode = 'enforce' | 'warn' | 'audit' | 'off';
 
 export interface RuleInfo {
   code: string;
@@ -172,6 +172,13 @@ export interface Finding {
   field: string;
   problem: string;
   fix: string;
+  /** The admin policy that asked for it ("ClusterGrayPolicy prod"), for the policy rules. */
+  policy?: string;
+  /**
+   * Set when admin policy lets it pass (the rule's audit mode, or an exemption): kept only to be recorded (the audit
+   * log, an Event, a metric), never shown or counted as a problem.
+   */
+  relaxed?: { by: 'audit' | 'exemption'; policy: string; reason?: string };
 }
 
 export function finding(rule: RuleName, object: string, field: string, problem: string, fix: string): Finding {
@@ -186,21 +193,14 @@ export function formatFinding(f: Finding): string {
 }
 
 export function errorsOf(findings: Finding[]): Finding[] {
-  return findings.filter((f) => f.severity === 'error');
+  return findings.filter((f) => f.severity === 'error' && !f.relaxed);
 }
 
 export function warningsOf(findings: Finding[]): Finding[] {
-  return findings.filter((f) => f.severity === 'warning');
+  return findings.filter((f) => f.severity === 'warning' && !f.relaxed);
 }
 
-/** Applies per-rule modes: warn demotes an error to a warning, off drops it. Istio's own rules stay. */
-export function applyModes(findings: Finding[], modes: Partial<Record<RuleName, RuleMode>>): Finding[] {
-  if (findings.length === 0) return findings;
-  const out: Finding[] = [];
-  for (const f of findings) {
-    const mode = modes[f.rule];
-    if (!mode || !RULES[f.rule].relaxable || mode === 'enforce') out.push(f);
-    else if (mode === 'warn') out.push({ ...f, severity: 'warning' });
-  }
-  return out;
+/** What stands: the findings admin policy did not let pass. */
+export function standing<T extends Finding>(findings: readonly T[]): T[] {
+  return findings.filter((f) => !f.relaxed);
 }

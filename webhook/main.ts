@@ -20,6 +20,8 @@ import { API_SERVICE_NAME, RequestHeaderKeeper, identifyTls, subjectMayList } fr
 import { Metrics } from './metrics.js';
 import { type SelfManagedOptions, secretOwner } from './self-managed.js';
 import { liveGatewayReads } from './gateway-reads.js';
+import { policyEventRecorder } from './policy-events.js';
+import { filePolicy, policyObjects } from './policy-store.js';
 import { buildServer } from './server.js';
 import { TLS_MIN_VERSION, readTls, watchTls } from './tls.js';
 
@@ -33,7 +35,7 @@ interface ServeArgs {
   'record-dir'?: string; 'self-managed-certs'?: boolean; namespace?: string; 'secret-name': string; 'webhook-config-name': string;
   'service-name': string; 'cert-dir': string; 'ca-days': number; 'cert-days': number;
   'failure-policy'?: FailurePolicy; 'lease-name'?: string; 'cert-sync-seconds': number; 'shutdown-delay-seconds': number;
-  'route-index'?: boolean; 'route-query'?: boolean; 'gateway-api'?: boolean;
+  'route-index'?: boolean; 'route-query'?: boolean; 'gateway-api'?: boolean; 'policy-objects'?: boolean;
 }
 
 async function serve(args: ServeArgs) {
@@ -84,6 +86,7 @@ async function serve(args: ServeArgs) {
   // The caches log through the app's logger, and the app reads the caches: the app is built
   // first over this late-bound view of them.
   let cacheRef: ReturnType<typeof istioCache> | undefined;
+  const policies = args['policy-objects'] ? policyObjects(rest, () => policy, log) : filePolicy(() => policy);
   const NO_ROUTES = new RouteTable();
   let tlsWatch: ReturnType<typeof watchTls> | undefined;
   let draining = false;
@@ -98,11 +101,13 @@ async function serve(args: ServeArgs) {
       virtualServices: () => cacheRef?.virtualServices() ?? [],
       routes: () => cacheRef?.routes() ?? NO_ROUTES,
       destinationRules: () => cacheRef?.destinationRules() ?? [],
-      synced: () => cacheRef?.synced() ?? false,
+      // Ready only once the policy objects are known too: no decision from a policy that was never read.
+      synced: () => (cacheRef?.synced() ?? false) && policies.synced(),
       start: async () => undefined,
       stop: async () => undefined,
     },
-    policy: () => policy,
+    policy: (namespace) => policies.policyFor(namespace),
+    onDecision: policyEventRecorder(rest, log, identity),
     ...(args['gateway-api'] ? { gatewayReads: liveGatewayReads(rest, log) } : {}),
     // Ready only while the certificate being served is valid: an expired one fails every API server call.
     tlsReady: () => !tlsWatch || tlsWatch.expiry().getTime() > Date.now(),
@@ -165,7 +170,7 @@ async function serve(args: ServeArgs) {
     metrics.gauge('kubectl_gray_route_index_patched', 'VirtualServices this replica has labelled for the route index since it started.', () => keeper.patched);
   }
   await app.listen({ port: args.port, host: args.host });
-  cache.start().then(() => { failurePolicy?.start(); routeIndex?.start(); }).catch((err) => app.log.error({ err: String(err) }, 'cache start failed'));
+  Promise.all([cache.start(), policies.start()]).then(() => { failurePolicy?.start(); routeIndex?.start(); }).catch((err) => app.log.error({ err: String(err) }, 'cache start failed'));
   const delayMs = args['shutdown-delay-seconds'] * 1000;
   const shutdown = async () => {
     if (draining) return;
@@ -181,6 +186,7 @@ async function serve(args: ServeArgs) {
     await new Promise((r) => setTimeout(r, delayMs));
     tlsWatch?.stop();
     await cache.stop().catch(() => undefined);
+    policies.stop();
     await app.close();
     process.exit(0);
   };
@@ -216,7 +222,8 @@ await yargs(hideBin(process.argv))
     .option('cert-dir', { type: 'string', default: '/var/run/kubectl-gray/certs' })
     .option('ca-days', { type: 'number', default: 3650 })
     .option('cert-days', { type: 'number', default: 365 })
-    .option('policy', { type: 'string', describe: 'Policy file (YAML); reloaded when it changes' })
+    .option('policy', { type: 'string', describe: 'Policy file (YAML): the whole policy, or with --policy-objects the default used until those are read; reloaded when it changes' })
+    .option('policy-objects', { type: 'boolean', describe: 'Judge by the ClusterGrayPolicy and GrayPolicy objects (policy.kubectl-gray.io); needs list and watch on them and on namespaces' })
     .option('kubeconfig', { type: 'string', describe: 'Default: the in-cluster service account' })
     .option('log-level', { type: 'string', default: 'info' })
     .option('record-dir', { type: 'string', describe: 'Write every AdmissionReview received to this folder (for benchmarks and bug reports)' })

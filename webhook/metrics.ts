@@ -6,7 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
-export type Outcome = 'allowed' | 'denied' | 'warned' | 'patched' | 'error';
+export type Outcome = 'allowed' | 'denied' | 'warned' | 'audited' | 'exempted' | 'patched' | 'error';
 
 /** A gauge's value(s) at scrape time: one number, or one per label set. */
 export type Reading = number | Array<{ labels: Record<string, string>; value: number }>;

@@ -19,8 +19,11 @@ export const BODY_LIMIT = 8 * 1024 * 1024;
 
 export interface ServerOptions {
   cache: IstioCache;
-  policy: () => Policy;
+  /** The admin policy for a review in this namespace (webhook/policy-store.ts). */
+  policy: (namespace: string) => Policy;
   now?: () => Date;
+  /** Told of every decision that is not a dry run (webhook/events.ts records what admin policy let pass or warned of). */
+  onDecision?: (req: AdmissionRequest, decision: Decision) => void;
   metrics?: Metrics;
   /** Extra fastify options: https, logger. */
   fastify?: FastifyServerOptions & { https?: unknown };
@@ -63,7 +66,7 @@ function settled(decide: () => Decision, waits: readonly number[]): Decision | P
   return refusedByCache(decision) ? settleLater(decision, decide, waits) : decision;
 }
 
-const refusedByCache = (d: Decision) => !d.response.allowed && d.findings.some((f) => f.severity === 'error' && CACHE_RULES.has(f.rule));
+const refusedByCache = (d: Decision) => !d.response.allowed && d.findings.some((f) => f.severity === 'error' && !f.relaxed && CACHE_RULES.has(f.rule));
 
 async function settleLater(first: Decision, decide: () => Decision, waits: readonly number[]): Promise<Decision> {
   let decision = first;
@@ -85,6 +88,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     () => kinds.map(([kind, list]) => ({ labels: { kind }, value: list().length })), ['kind']);
   metrics.gauge('kubectl_gray_cache_digest', 'An order-independent digest of the cached objects\' namespace/name@resourceVersion: replicas that agree show the same value.',
     () => kinds.map(([kind, list]) => ({ labels: { kind }, value: cacheDigest(list()) })), ['kind']);
+  const policyResults = metrics.counter('kubectl_gray_policy_results_total',
+    'Findings by the admin policy that decided them, the rule and what became of them (denied, warned, audited, exempted); dry runs included.', ['policy', 'rule', 'outcome']);
   const confirmations = metrics.counter('kubectl_gray_cache_confirmations_total',
     'Subset removals and DestinationRule deletes confirmed against a fresh list from the API server, by result.', ['result']);
   // fastify's JSON parser answers 400 "not valid JSON" to a body with a "__proto__" key (or a "constructor" one
@@ -136,7 +141,13 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     if (outcome === 'error' && r.status?.code !== 500) metrics.decision(name, 'none', 'error');
     if (outcome !== 'error') {
       if (decision.findings.length === 0) metrics.decision(name, 'none', outcome);
-      for (const f of decision.findings) metrics.decision(name, f.rule, f.severity === 'error' && outcome === 'denied' ? 'denied' : 'warned');
+      for (const f of decision.findings) {
+        const result = f.relaxed ? (f.relaxed.by === 'audit' ? 'audited' : 'exempted') : f.severity === 'error' && outcome === 'denied' ? 'denied' : 'warned';
+        metrics.decision(name, f.rule, result);
+        const policy = f.relaxed?.policy ?? f.policy;
+        if (policy) policyResults.inc({ policy, rule: f.rule, outcome: result });
+      }
+      if (!req.dryRun && decision.findings.length > 0) options.onDecision?.(req, decision);
     }
     metrics.latency(name, seconds);
     const obj = req.object ?? req.oldObject;
@@ -207,7 +218,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     }
     return validateGateway(req, world, rules, now());
   };
-  app.post('/validate', admission('validate', (req) => validate(req, policy), false));
+  app.post('/validate', admission('validate', (req) => validate(req, () => policy(req.namespace ?? '')), false));
   // The safe-install self-check (fail-closed.ts): judged with every rule enforced, whatever the admin policy relaxes.
   app.post('/selfcheck', admission('selfcheck', (req) => validate(req, () => DEFAULT_POLICY), false));
   app.post('/mutate', admission('mutate', (req) => mutate(req, now()), true));

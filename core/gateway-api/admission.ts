@@ -2,7 +2,8 @@
 // webhook feeds it the review, the plugin its own edit, analyze its files. One verdict for all.
 import { type AdmissionInput, CLEANUP_CONTROLLERS, policyFindings } from '../admission.js';
 import { type KubeObject, type VirtualService, describeObject, jsonEqual } from '../model.js';
-import { type Finding, applyModes, finding } from '../rules.js';
+import { type Finding, finding } from '../rules.js';
+import { applyPolicy } from '../policy.js';
 import { type GatewayRoute, isGatewayRoute } from './model.js';
 import { checkGatewayRoute, routesSendingTo } from './rules.js';
 
@@ -19,7 +20,7 @@ const isService = (o: KubeObject | null | undefined) => !!o && o.kind === 'Servi
 export function reviewGatewayObject(input: GatewayAdmissionInput): Finding[] {
   const subject = (input.object ?? input.oldObject) ?? undefined;
   if (!subject) return [];
-  if (input.operation === 'DELETE' && input.requester && CLEANUP_CONTROLLERS.has(input.requester)) return [];
+  if (input.operation === 'DELETE' && input.requester && CLEANUP_CONTROLLERS.has(input.requester.username)) return [];
   let findings: Finding[] = [];
   if (isService(subject) && input.operation === 'DELETE' && input.gatewayRoutes) {
     findings = routesSendingTo(input.gatewayRoutes, subject).map(({ route, field }) => finding('version-service-in-use', describeObject(subject), 'metadata.name',
@@ -34,5 +35,5 @@ export function reviewGatewayObject(input: GatewayAdmissionInput): Finding[] {
       findings = findings.concat(checkGatewayRoute(route, { services: input.services, virtualServices: input.virtualServices }));
     }
   }
-  return applyModes(findings, input.policy.rules);
+  return applyPolicy(findings, input.policy, input.requester, input.now);
 }

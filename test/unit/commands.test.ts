@@ -143,7 +143,7 @@ describe('kubectl gray commands', () => {
       expect((await run(fake, ['set-weight', 'reviews', 'v2=20'])).code).to.equal(0);
       fake.policy = { forbiddenNamespaces: ['default'] };
       const frozen = await run(fake, ['switch', 'reviews', 'v1']);
-      expect([frozen.code, frozen.stderr.split('\n')[1]]).to.deep.equal([3, '  GRAY201 namespace-forbidden: VirtualService default/reviews metadata.namespace: gray changes are forbidden in namespace default by kubectl-gray admin policy. Fix: ask a cluster admin to lift it (policy.forbiddenNamespaces)']);
+      expect([frozen.code, frozen.stderr.split('\n')[1]]).to.deep.equal([3, '  GRAY201 namespace-forbidden: VirtualService default/reviews metadata.namespace: gray changes are forbidden in namespace default by kubectl-gray admin policy. Fix: ask a cluster admin to lift it (forbiddenNamespaces)']);
     });
 
     it('reports a refusal by an admission webhook as kubectl does, exit 3', async () => {

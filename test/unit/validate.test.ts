@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { DestinationRule, VirtualService } from '../../core/model.js';
-import { applyModes, formatFinding } from '../../core/rules.js';
+import { formatFinding } from '../../core/rules.js';
+import { applyPolicy } from '../../core/policy.js';
 import { chosenRoutes, entryPoints, resolveEntryPoints } from '../../core/traffic.js';
 import { checkIstioVirtualService } from '../../core/istio/virtualservice.js';
 import { checkDestinationRule, checkSubsetRemoval, checkVirtualService } from '../../core/validate.js';
@@ -36,10 +37,10 @@ describe('core/validate', () => {
     const neg = checkVirtualService(weightedVs({ v1: 110, v2: -10 }), { destinationRules: bookinfo().destinationRules });
     expect(neg.map((f) => f.code)).to.deep.equal(['GRAY102']);
     expect(rules(weightedVs({ v1: 0, v2: 0 }))).to.deep.equal(['weight-all-zero']);
-    expect(applyModes(neg, { 'weight-negative': 'off' })).to.have.length(1);
+    expect(applyPolicy(neg, { rules: { 'weight-negative': 'off' } })).to.have.length(1);
     const total = checkVirtualService(weightedVs({ v1: 50, v2: 10 }), { destinationRules: bookinfo().destinationRules });
-    expect(applyModes(total, { 'weight-total': 'warn' })[0]!.severity).to.equal('warning');
-    expect(applyModes(total, { 'weight-total': 'off' })).to.deep.equal([]);
+    expect(applyPolicy(total, { rules: { 'weight-total': 'warn' } })[0]!.severity).to.equal('warning');
+    expect(applyPolicy(total, { rules: { 'weight-total': 'off' } })).to.deep.equal([]);
   });
 
   it('GRAY104: a subset no DestinationRule defines, naming those that exist', () => {

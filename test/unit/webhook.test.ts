@@ -60,8 +60,8 @@ describe('webhook', () => {
     });
     it('reads a policy file strictly, naming every bad key at once', () => {
       expect(() => parsePolicy({ rulez: {}, rules: { 'weight-total': 'maybe', 'weight-negative': 'off' }, maxWeightStep: 0 })).to.throw(
-        'policy has 4 problem(s):\n  [rulez] unknown key (known: rules, forbiddenNamespaces, maxWeightStep, minSecondsBetweenWeightChanges, forbidZeroToHundred, freezeWindows)\n' +
-        '  [rules.weight-total] "maybe" is not one of enforce, warn, off\n  [rules.weight-negative] Istio itself refuses this; it cannot be relaxed\n' +
+        'policy has 4 problem(s):\n  [rulez] unknown key (known: rules, forbiddenNamespaces, maxWeightStep, minSecondsBetweenWeightChanges, forbidZeroToHundred, freezeWindows, exemptions)\n' +
+        '  [rules.weight-total] "maybe" is not one of enforce, warn, audit, off\n  [rules.weight-negative] Istio itself refuses this; it cannot be relaxed\n' +
         '  [maxWeightStep] "0" must be a number from 1 to 100');
     });
   });

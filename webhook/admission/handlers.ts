@@ -7,8 +7,8 @@ import { GATEWAY_GROUP, type GatewayRoute } from '../../core/gateway-api/model.j
 import { type DestinationRule, type KubeObject, type VirtualService, jsonEqual } from '../../core/model.js';
 import { indexLabelChanges } from '../../core/route-index.js';
 import { WEIGHTS_CHANGED_ANNOTATION, stampFor } from '../../core/trusted-time.js';
-import type { Policy } from '../../core/policy.js';
-import { type Finding, RULES, type RuleInfo, applyModes, errorsOf, formatFinding, warningsOf } from '../../core/rules.js';
+import { type Policy, type Requester, applyPolicy } from '../../core/policy.js';
+import { type Finding, RULES, type RuleInfo, errorsOf, formatFinding, warningsOf } from '../../core/rules.js';
 import { checkVirtualServiceBesideRoutes } from '../../core/gateway-api/rules.js';
 import { type AdmissionRequest, type AdmissionResponse, type JsonPatchOp, allowed, denied, patched, pointerSegment } from './review.js';
 import { SHAPES, shapeProblem } from './shape.js';
@@ -55,7 +55,8 @@ export function validateIstio(req: AdmissionRequest, store: IstioSnapshot, polic
   // A malformed old object (stored before a schema existed) is not held against the change. Of a VirtualService
   // update the rules read the old spec only to compare it (any JSON will do) unless a weight-step or freeze policy
   // is set: then its routes and its recorded stable subset are read too.
-  const oldIsRead = req.kind.kind !== 'VirtualService' || req.operation !== 'UPDATE' || policy.maxWeightStep !== undefined || policy.freezeWindows.length > 0;
+  const oldIsRead = req.kind.kind !== 'VirtualService' || req.operation !== 'UPDATE' || policy.maxWeightStep !== undefined || policy.freezeWindows.length > 0
+    || policy.forbidZeroToHundred === true || policy.minSecondsBetweenWeightChanges !== undefined;
   const oldObject = oldIsRead && problemOf(req.oldObject, req) ? null : req.oldObject;
   if (req.operation === 'DELETE' && !oldObject && req.oldObject != null) return { response: allowed(req.uid), findings: [] };
   const input: AdmissionInput = {
@@ -67,7 +68,8 @@ export function validateIstio(req: AdmissionRequest, store: IstioSnapshot, polic
     policy,
     now,
   };
-  if (req.userInfo?.username) input.requester = req.userInfo.username;
+  const requester = requesterOf(req);
+  if (requester) input.requester = requester;
   return decide(req, reviewIstioObject(input));
 }
 
@@ -77,7 +79,7 @@ export function validateIstio(req: AdmissionRequest, store: IstioSnapshot, polic
  */
 export function besideRoutes(req: AdmissionRequest, decision: Decision, routes: readonly GatewayRoute[], policy: Policy): Decision {
   const vs = complete(req.object, req) as VirtualService | null | undefined;
-  const extra = vs ? applyModes(checkVirtualServiceBesideRoutes(vs, routes), policy.rules) : [];
+  const extra = vs ? applyPolicy(checkVirtualServiceBesideRoutes(vs, routes), policy, requesterOf(req), new Date()) : [];
   return extra.length === 0 ? decision : decide(req, [...decision.findings, ...extra]);
 }
 
@@ -90,10 +92,16 @@ export function mayMeetRoutes(req: AdmissionRequest): boolean {
     && jsonEqual(spec(req.object).gateways ?? null, spec(req.oldObject).gateways ?? null));
 }
 
+/** Who asks, as the API server authenticated them. */
+export function requesterOf(req: AdmissionRequest): Requester | undefined {
+  return req.userInfo?.username ? { username: req.userInfo.username, groups: req.userInfo.groups ?? [] } : undefined;
+}
+
 /** Findings to a response: allowed (with warnings) unless an error stands, then denied naming every one. */
 function decide(req: AdmissionRequest, findings: Finding[]): Decision {
   if (findings.length === 0) return { response: allowed(req.uid), findings };
-  const warnings = warningsOf(findings).map(warningText);
+  const warnings = [...warningsOf(findings).map(warningText),
+    ...findings.filter((f) => f.relaxed?.by === 'exemption').map((f) => `${f.code} ${f.rule}: passed by an exemption of ${f.relaxed!.policy} (${f.relaxed!.reason}): ${f.problem}`)];
   const errors = errorsOf(findings);
   const message = `kubectl-gray refused it (${errors.length} problem${errors.length > 1 ? 's' : ''}):\n${errors.map(formatFinding).join('\n')}`;
   const response = errors.length === 0 ? allowed(req.uid, warnings) : denied(req.uid, message, warnings);
@@ -101,17 +109,24 @@ function decide(req: AdmissionRequest, findings: Finding[]): Decision {
 }
 
 /**
- * Every finding, refused or warned, in the API server's audit log (where the real user stands beside it): one key
- * per rule (the API server prefixes the webhook's name: istio.validate.kubectl-gray.io/weight-total), "error" or
- * "warning" and the finding's line as its value.
+ * Every finding, refused, warned, audited or let through by an exemption, in the API server's audit log (where the
+ * real user stands beside it): one key per rule (the API server prefixes the webhook's name:
+ * istio.validate.kubectl-gray.io/weight-total), its outcome and the finding's line as its value.
  */
 function auditAnnotations(findings: readonly Finding[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of findings) {
-    const line = `${f.severity} ${formatFinding(f)}`.slice(0, 1000);
+    const line = `${outcomeOf(f)} ${formatFinding(f)}${f.relaxed ? ` [${f.relaxed.policy}${f.relaxed.reason ? `: ${f.relaxed.reason}` : ''}]` : f.policy ? ` [${f.policy}]` : ''}`.slice(0, 1000);
     out[f.rule] = out[f.rule] ? `${out[f.rule]}; ${line}`.slice(0, 4000) : line;
   }
   return out;
+}
+
+export type Outcome = 'error' | 'warning' | 'audited' | 'exempted';
+
+/** What became of a finding: it refused (error), warned, or was let through by audit mode or an exemption. */
+export function outcomeOf(f: Finding): Outcome {
+  return f.relaxed ? (f.relaxed.by === 'audit' ? 'audited' : 'exempted') : f.severity;
 }
 
 /** A review of a Gateway API mesh route, or of a Service's delete (which a route may still send to). */
@@ -131,7 +146,8 @@ export function validateGateway(req: AdmissionRequest, world: GatewayWorld, poli
   const input: GatewayAdmissionInput = {
     operation: req.operation, object: complete(req.object, req), oldObject: complete(req.oldObject, req), policy, now, ...world,
   };
-  if (req.userInfo?.username) input.requester = req.userInfo.username;
+  const requester = requesterOf(req);
+  if (requester) input.requester = requester;
   return decide(req, reviewGatewayObject(input));
 }
 
