@@ -167,10 +167,11 @@ export function applyPlan(state: ClusterState, changes: readonly Change[]): Clus
  * as the changes before it leave it, so a subset the plan adds satisfies a route the plan adds after it,
  * and a subset the plan removes is checked against routes as the plan left them.
  */
-export function checkPlan(changes: readonly Change[], state: ClusterState, policy: Policy, now: Date, requester?: Requester): Finding[] {
+export function checkPlan(changes: readonly Change[], state: ClusterState, policyOf: Policy | ((namespace: string) => Policy), now: Date, requester?: Requester): Finding[] {
   const findings: Finding[] = [];
   let current = state;
   for (const c of changes) {
+    const policy = typeof policyOf === 'function' ? policyOf(c.namespace) : policyOf;
     if (c.action !== 'unchanged' && (isVirtualService(c.after ?? c.before) || isDestinationRule(c.after ?? c.before))) {
       findings.push(...reviewIstioObject({
         operation: c.action === 'create' ? 'CREATE' : c.action === 'delete' ? 'DELETE' : 'UPDATE',

@@ -15,11 +15,12 @@ import { setWeightCommand } from './commands/set-weight.js';
 import { statusCommand } from './commands/status.js';
 import { switchCommand } from './commands/switch.js';
 import { undoCommand } from './commands/undo.js';
+import { policyCommand } from './commands/policy.js';
 import type { Entry } from './main.js';
 
 export const COMMANDS: GrayCommand[] = [
   statusCommand, setWeightCommand, switchCommand, matchHeaderCommand, matchCookieCommand, mirrorCommand,
-  rollbackCommand, historyCommand, undoCommand, canaryCommand, laneCommand, colorCommand, analyzeCommand, completionCommand,
+  rollbackCommand, historyCommand, undoCommand, canaryCommand, laneCommand, colorCommand, analyzeCommand, policyCommand, completionCommand,
 ];
 
 /** Every command; the client library is loaded only by a command that connects. */

@@ -15,7 +15,8 @@ import { resolveEntryPoints } from '../core/traffic.js';
 import { type DestinationRule, type KubeObject, type VirtualService, describeObject, namespaceOf, objectKey } from '../core/model.js';
 import { type Controllers, ownersOf } from '../core/ownership.js';
 import { type Change, type Plan, KIND_GROUP, changeRef, checkPlan, ordered } from '../core/plan.js';
-import { DEFAULT_POLICY, type Policy, parsePolicy } from '../core/policy.js';
+import { POLICY_API, PolicyBook } from './admin-policy.js';
+import { POLICY_GROUP } from '../core/policy.js';
 import { type Finding, errorsOf, finding, formatFinding, warningsOf } from '../core/rules.js';
 import { ApiError } from '../kube/errors.js';
 import { MAX_ATTEMPTS, isRace } from '../kube/retry.js';
@@ -209,7 +210,7 @@ export class Reads {
    * whether the Gateway API's routes are served.
    */
   servedResources(): ReturnType<GrayCluster['servedResources']> {
-    return this.once('served', () => this.cluster.servedResources(['argoproj.io', 'rollouts.kruise.io', GATEWAY_GROUP]));
+    return this.once('served', () => this.cluster.servedResources(['argoproj.io', 'rollouts.kruise.io', GATEWAY_GROUP, POLICY_GROUP]));
   }
 }
 
@@ -255,16 +256,6 @@ export async function historyCarriers(reads: Reads, args: { service: string; nam
   } catch (err) {
     if (err instanceof IntentError && routes.length > 0) return routes;
     throw err;
-  }
-}
-
-/** The cluster's admin policy; a malformed one is the server's business (it refuses to load it), not ours. */
-export async function clusterPolicy(cluster: GrayCluster): Promise<Policy> {
-  const raw = await cluster.admissionPolicy();
-  try {
-    return raw === undefined ? DEFAULT_POLICY : parsePolicy(raw);
-  } catch {
-    return DEFAULT_POLICY;
   }
 }
 
@@ -350,11 +341,13 @@ export async function runPlan(ctx: CommandContext, cluster: GrayCluster, run: Pl
   // admin policy, the VirtualServices and DestinationRules every plan is checked against, and the discovery
   // request that says which controllers could own what a plan edits (nearly every plan edits). Each is awaited
   // where it is needed; the catch only keeps a failure from being reported as unhandled before then.
-  const policyRead = clusterPolicy(cluster);
+  const firstReads = new Reads(cluster, run.hosts);
+  const policyRead = PolicyBook.read(cluster, [...new Set((run.hosts ?? []).map(serviceNamespace).filter((n): n is string => !!n))],
+    async () => (await firstReads.servedResources()).has(POLICY_API), ctx.policyObjects);
   policyRead.catch(() => undefined);
   const written: Change[] = [];
   for (let attempt = 1; ; attempt++) {
-    const reads = new Reads(cluster, run.hosts);
+    const reads = attempt === 1 ? firstReads : new Reads(cluster, run.hosts);
     reads.virtualServices().catch(() => undefined);
     reads.destinationRules().catch(() => undefined);
     reads.servedResources().catch(() => undefined);
@@ -363,18 +356,22 @@ export async function runPlan(ctx: CommandContext, cluster: GrayCluster, run: Pl
     const first = attempt === 1;
     try {
       // The owners are looked for only when the plan edits an existing VirtualService or DestinationRule.
-      const [, virtualServices, destinationRules, policy] = await Promise.all([
-        checkOwners(ctx, reads, changes, !!run.force, first), reads.virtualServices(), reads.destinationRules(), policyRead,
+      const namespaces = [...new Set(changes.filter((c) => c.action !== 'unchanged').map((c) => c.namespace))];
+      const [, virtualServices, destinationRules, book] = await Promise.all([
+        checkOwners(ctx, reads, changes, !!run.force, first), reads.virtualServices(), reads.destinationRules(),
+        policyRead.then(async (b) => { await b.cover(namespaces); return b; }),
       ]);
+      const requester = await book.requester(namespaces);
       // A plan that edits Gateway API routes is checked against the Services of their namespaces too.
       const routeNamespaces = [...new Set(changes.filter((c) => c.resource === 'httproutes' || c.resource === 'grpcroutes').map((c) => c.namespace))];
       const services = routeNamespaces.length > 0 ? (await Promise.all(routeNamespaces.map((n) => reads.services(n)))).flat() : undefined;
-      const findings = checkPlan(changes, { virtualServices, destinationRules, ...(services ? { services } : {}) }, policy, ctx.now());
+      const findings = checkPlan(changes, { virtualServices, destinationRules, ...(services ? { services } : {}) }, (n) => book.policyFor(n), ctx.now(), requester);
       if (errorsOf(findings).length > 0) throw new RuleViolation(errorsOf(findings));
       const ignored = ignoredEdits(changes, virtualServices);
       if (ignored.length > 0 && !run.force) throw new RuleViolation(ignored);
       if (first) {
         for (const w of warningsOf(findings)) ctx.io.err(`Warning: ${formatFinding(w)}\n`);
+        for (const f of findings.filter((x) => x.relaxed?.by === 'exemption')) ctx.io.err(`Warning: ${f.code} ${f.rule} passed by an exemption of ${f.relaxed!.policy} (${f.relaxed!.reason}): ${f.problem}\n`);
         for (const n of [...reads.notes, ...plan.notes]) ctx.io.err(`${n}\n`);
       }
     } catch (err) {

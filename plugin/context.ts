@@ -2,6 +2,7 @@
 // and the clock. main.ts builds the real one; tests build one over an in-memory cluster.
 import type { ConnectionFlags } from './kube/config.js';
 import type { GrayCluster } from './kube/cluster.js';
+import type { PolicyObject } from '../core/policy.js';
 
 export interface Io {
   out(text: string): void;
@@ -16,6 +17,8 @@ export interface CommandContext {
   io: Io;
   connect(flags: ConnectionFlags): Promise<GrayCluster>;
   now(): Date;
+  /** Policy objects that stand in for the cluster's (kubectl gray policy test -f). */
+  policyObjects?: readonly PolicyObject[];
   /** Reads a local file (for analyze); "-" is standard input. */
   readFile(path: string): Promise<string>;
   /** The entries of a local directory, or undefined when the path is not a directory (for analyze). */

@@ -21,7 +21,7 @@ import { Metrics } from './metrics.js';
 import { type SelfManagedOptions, secretOwner } from './self-managed.js';
 import { liveGatewayReads } from './gateway-reads.js';
 import { policyEventRecorder } from './policy-events.js';
-import { filePolicy, policyObjects } from './policy-store.js';
+import { filePolicy, keepDefaultPolicy, policyObjects } from './policy-store.js';
 import { buildServer } from './server.js';
 import { TLS_MIN_VERSION, readTls, watchTls } from './tls.js';
 
@@ -35,7 +35,7 @@ interface ServeArgs {
   'record-dir'?: string; 'self-managed-certs'?: boolean; namespace?: string; 'secret-name': string; 'webhook-config-name': string;
   'service-name': string; 'cert-dir': string; 'ca-days': number; 'cert-days': number;
   'failure-policy'?: FailurePolicy; 'lease-name'?: string; 'cert-sync-seconds': number; 'shutdown-delay-seconds': number;
-  'route-index'?: boolean; 'route-query'?: boolean; 'gateway-api'?: boolean; 'policy-objects'?: boolean;
+  'route-index'?: boolean; 'route-query'?: boolean; 'gateway-api'?: boolean; 'policy-objects'?: boolean; 'default-policy-name'?: string;
 }
 
 async function serve(args: ServeArgs) {
@@ -143,12 +143,33 @@ async function serve(args: ServeArgs) {
     metrics.gauge('kubectl_gray_webhook_self_checks', 'Self-checks through the API server since start, by result.', () => [
       { labels: { result: 'proven' }, value: controller.checks.proven }, { labels: { result: 'not-proven' }, value: controller.checks.notProven }], ['result']);
   }
+  // The chart's default policy as a ClusterGrayPolicy, written again whenever the file changes.
+  const defaultName = args['policy-objects'] ? args['default-policy-name'] : undefined;
+  let keeping: Promise<void> | undefined;
+  const keepDefault = () => {
+    if (!defaultName || keeping) return;
+    keeping = (async () => {
+      for (let pause = 1000; ; pause = Math.min(pause * 2, 30_000)) {
+        try {
+          const written = policy;
+          const result = await keepDefaultPolicy(rest, defaultName, written, () => secretOwner(rest, args['webhook-config-name']));
+          if (result !== 'unchanged') app.log.info({ policy: defaultName, result }, 'default ClusterGrayPolicy written from the policy file');
+          if (written === policy) return; // else the file changed meanwhile: write again
+        } catch (err) {
+          app.log.warn({ policy: defaultName, pauseMs: pause, err: String((err as Error).message) }, 'could not write the default ClusterGrayPolicy; trying again');
+          await new Promise((r) => setTimeout(r, pause).unref());
+        }
+      }
+    })().finally(() => { keeping = undefined; });
+  };
+  keepDefault();
   if (args.policy) {
     const file = args.policy;
     watchFile(file, { interval: 2000 }, () => {
       try {
         policy = readPolicy(file);
         app.log.info({ file }, 'policy reloaded');
+        keepDefault();
       } catch (err) {
         app.log.error({ file, err: String((err as Error).message) }, 'policy reload failed; keeping the current policy');
       }
@@ -223,6 +244,7 @@ await yargs(hideBin(process.argv))
     .option('ca-days', { type: 'number', default: 3650 })
     .option('cert-days', { type: 'number', default: 365 })
     .option('policy', { type: 'string', describe: 'Policy file (YAML): the whole policy, or with --policy-objects the default used until those are read; reloaded when it changes' })
+    .option('default-policy-name', { type: 'string', describe: 'With --policy-objects: keep the policy file as this ClusterGrayPolicy (needs get, create and update on it)' })
     .option('policy-objects', { type: 'boolean', describe: 'Judge by the ClusterGrayPolicy and GrayPolicy objects (policy.kubectl-gray.io); needs list and watch on them and on namespaces' })
     .option('kubeconfig', { type: 'string', describe: 'Default: the in-cluster service account' })
     .option('log-level', { type: 'string', default: 'info' })

@@ -2,7 +2,9 @@
 // their selectors read, each kept by list-then-watch like the Istio caches. Until all three have been listed once,
 // the chart's default (the policy file) applies: a policy is never replaced by "no policy", and the webhook is not
 // ready before then anyway.
-import type { KubeObject } from '../core/model.js';
+import { type KubeObject, jsonEqual } from '../core/model.js';
+import { ApiError } from '../kube/errors.js';
+import { isRace, retryOnConflict } from '../kube/retry.js';
 import { type Policy, type PolicyObject, POLICY_GROUP, POLICY_VERSION, fileAsPolicy, mergePolicies, parsePolicyObject, policiesFor, policyName } from '../core/policy.js';
 import type { KubeRest } from '../kube/rest.js';
 import { Reflector } from './cache.js';
@@ -82,4 +84,33 @@ export function policyObjects(rest: Pick<KubeRest, 'request' | 'watch'>, file: (
       namespaces.stop();
     },
   };
+}
+
+/**
+ * Keeps the chart's default policy (the file, from the chart's values) as the ClusterGrayPolicy `name`, so that
+ * admins see it beside their own and an upgrade from a release without policy objects changes nothing. Every
+ * replica writes the same spec: a conflict is another replica's identical write, read again and compared.
+ */
+export async function keepDefaultPolicy(rest: Pick<KubeRest, 'request'>, name: string, policy: Policy, owner: () => Promise<object | undefined>): Promise<'created' | 'updated' | 'unchanged'> {
+  const path = `/apis/${POLICY_GROUP}/${POLICY_VERSION}/clustergraypolicies`;
+  const { sources: _s, ...spec } = policy;
+  return retryOnConflict(async () => {
+    let current: PolicyObject & { metadata: { resourceVersion?: string; labels?: Record<string, string>; ownerReferences?: unknown[] } } | undefined;
+    try {
+      current = (await rest.request<typeof current>('GET', `${path}/${name}`)).body;
+    } catch (err) {
+      if (!(err instanceof ApiError && err.isNotFound)) throw err;
+    }
+    if (current && jsonEqual(current.spec ?? {}, spec)) return 'unchanged';
+    const ref = await owner();
+    const metadata = {
+      ...(current?.metadata ?? {}), name,
+      labels: { ...(current?.metadata.labels ?? {}), 'app.kubernetes.io/managed-by': 'kubectl-gray-webhook' },
+      ...(ref && !current?.metadata.ownerReferences?.length ? { ownerReferences: [ref] } : {}),
+    };
+    const body = { apiVersion: `${POLICY_GROUP}/${POLICY_VERSION}`, kind: 'ClusterGrayPolicy', metadata, spec };
+    if (current) await rest.request('PUT', `${path}/${name}`, body);
+    else await rest.request('POST', path, body);
+    return current ? 'updated' : 'created';
+  }, undefined, (err) => isRace(err, true));
 }

@@ -6,7 +6,7 @@ import { type GatewayRoute, isGatewayRoute } from '../core/gateway-api/model.js'
 import { resolveHost, serviceNamespace } from '../core/hosts.js';
 import type { KubeObject, VirtualService } from '../core/model.js';
 import { DEFAULT_POLICY, type Policy } from '../core/policy.js';
-import { type Decision, type GatewayWorld, besideRoutes, isGatewayReview, mayMeetRoutes, mutate, validateGateway, validateIstio } from './admission/handlers.js';
+import { type Decision, type GatewayWorld, besideRoutes, isGatewayReview, isPolicyReview, mayMeetRoutes, mutate, validateGateway, validateIstio, validatePolicyObject } from './admission/handlers.js';
 import { type AdmissionRequest, type AdmissionReview, allowed, errored, review } from './admission/review.js';
 import { type IstioCache, cacheDigest } from './cache.js';
 import { takesSubsetsAway } from './confirm.js';
@@ -167,6 +167,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const fresh = options.freshVirtualServices;
   const validate = (req: AdmissionRequest, rulesOf: () => Policy): Decision | Promise<Decision> => {
     if (isGatewayReview(req)) return validateGatewayLive(req, rulesOf());
+    if (isPolicyReview(req)) return validatePolicyObject(req);
     const decision = settled(() => validateIstio(req, options.cache, rulesOf(), now()), options.settleWaitsMs ?? SETTLE_WAITS_MS);
     return decision instanceof Promise ? decision.then((d) => confirm(req, d, rulesOf)) : confirm(req, decision, rulesOf);
   };

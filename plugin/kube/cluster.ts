@@ -1,6 +1,7 @@
 // The only place the plugin talks to the API server. Commands see the GrayCluster interface, so
 // their tests run against an in-memory cluster and the e2e suite against a real one.
 import type { DestinationRule, KubeObject, VirtualService } from '../../core/model.js';
+import { POLICY_GROUP, POLICY_VERSION, type Requester } from '../../core/policy.js';
 import { GATEWAY_API_VERSION } from '../../core/gateway-api/model.js';
 import { QUERY_GROUP, QUERY_VERSION, SERVICE_ROUTES } from '../../core/route-index.js';
 import { ApiError } from '../../kube/errors.js';
@@ -62,6 +63,13 @@ export interface GrayCluster {
    * (label kubectl-gray.io/policy), or undefined when there is none or this user may not read it.
    */
   admissionPolicy(): Promise<unknown | undefined>;
+  /**
+   * The ClusterGrayPolicies, the GrayPolicies of these namespaces and the namespaces' labels, as read by this user
+   * (what they may not read counts as none); undefined when the cluster has no policy objects (no CRD).
+   */
+  policyObjects(namespaces: readonly string[], what?: PolicyReads): Promise<PolicyObjects | undefined>;
+  /** Who the API server takes this user for (a SelfSubjectReview), when it says. */
+  whoAmI(): Promise<Requester | undefined>;
   /** Generic object access for the full-link commands: apps/v1 Deployments, DestinationRules, EnvoyFilters. */
   get<T extends KubeObject>(ref: ObjectRef): Promise<T | undefined>;
   /** Creates the object, or replaces it when it carries a resourceVersion (a stale one fails with a Conflict). */
@@ -93,6 +101,15 @@ export interface ObjectRef {
 const ISTIO_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'];
 
 /** Where the webhook's configuration publishes the admin policy for the plugin to apply locally. */
+/** Which of the policy reads to make (all by default). */
+export interface PolicyReads { cluster: boolean; namespaced: boolean; labels: boolean }
+
+export interface PolicyObjects {
+  /** Raw ClusterGrayPolicy and GrayPolicy objects, kind set. */
+  objects: KubeObject[];
+  labels: Map<string, Record<string, string>>;
+}
+
 export const POLICY_LABEL = 'kubectl-gray.io/policy';
 export const POLICY_ANNOTATION = 'kubectl-gray.io/policy';
 
@@ -267,6 +284,42 @@ export class KubeCluster implements GrayCluster {
       }
     } catch (err) {
       // Most users may not read cluster-scoped webhook configurations: then the server alone applies the policy.
+      if (err instanceof ApiError && (err.status === 403 || err.status === 404)) return undefined;
+      throw err;
+    }
+  }
+
+  async policyObjects(namespaces: readonly string[], what: PolicyReads = { cluster: true, namespaced: true, labels: true }): Promise<PolicyObjects | undefined> {
+    const base = `/apis/${POLICY_GROUP}/${POLICY_VERSION}`;
+    // Not allowed to read: none (the webhook still judges by them). Not served: no policy objects at all.
+    const unless = <T>(read: Promise<T>, forbidden: T, missing: T) => read.catch((err: unknown) => {
+      if (err instanceof ApiError && err.status === 403) return forbidden;
+      if (err instanceof ApiError && err.status === 404) return missing;
+      throw err;
+    });
+    const list = (path: string, kind: string) => unless(this.rest.request<List<KubeObject>>('GET', path)
+      .then((r) => (r.body.items ?? []).map((o) => ({ ...o, kind }))), [] as KubeObject[], undefined);
+    const none = Promise.resolve([] as KubeObject[]);
+    const [cluster, local, labels] = await Promise.all([
+      what.cluster ? list(`${base}/clustergraypolicies`, 'ClusterGrayPolicy') : none,
+      Promise.all(what.namespaced ? namespaces.map((n) => list(`${base}/namespaces/${encodeURIComponent(n)}/graypolicies`, 'GrayPolicy')) : []),
+      Promise.all(what.labels ? namespaces.map((n) => unless(this.rest.request<KubeObject>('GET', `/api/v1/namespaces/${encodeURIComponent(n)}`)
+        .then((r) => r.body.metadata.labels ?? {}), {}, {})) : []),
+    ]);
+    if (cluster === undefined) return undefined;
+    return {
+      objects: [...cluster, ...local.flatMap((l) => l ?? [])],
+      labels: new Map(what.labels ? namespaces.map((n, i) => [n, labels[i]!]) : []),
+    };
+  }
+
+  async whoAmI(): Promise<Requester | undefined> {
+    try {
+      const res = await this.rest.request<{ status?: { userInfo?: { username?: string; groups?: string[] } } }>('POST',
+        '/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+      const user = res.body.status?.userInfo;
+      return user?.username ? { username: user.username, groups: user.groups ?? [] } : undefined;
+    } catch (err) {
       if (err instanceof ApiError && (err.status === 403 || err.status === 404)) return undefined;
       throw err;
     }

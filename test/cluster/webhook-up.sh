@@ -17,7 +17,12 @@ echo "$port" > "$state/webhook-port"
 service=kubectl-gray-harness
 node "$main" certs --out "$state/webhook-certs" --dns "localhost,$service.kubectl-gray-system.svc" --ip "127.0.0.1,$NODE_IP" >/dev/null
 
+# The admin policy CRDs, as the chart installs them.
+"$bin/helm" template harness "$root/charts/kubectl-gray" --show-only templates/policy-crds.yaml | k apply --server-side --force-conflicts -f - >/dev/null
+k wait --for condition=established --timeout 60s crd/clustergraypolicies.policy.kubectl-gray.io crd/graypolicies.policy.kubectl-gray.io >/dev/null
+
 setsid node "$main" serve --host 0.0.0.0 --port "$port" --route-query --gateway-api \
+  --policy-objects --default-policy-name kubectl-gray-harness-default \
   --cert-file "$state/webhook-certs/tls.crt" --key-file "$state/webhook-certs/tls.key" \
   --policy "${WEBHOOK_POLICY:-$here/webhook-policy.yaml}" --kubeconfig "$kubeconfig" --route-index ${WEBHOOK_ARGS:-} \
   --shutdown-delay-seconds 0 \
@@ -45,9 +50,10 @@ mutating="admissionReviewVersions: [v1]
   failurePolicy: Ignore
   reinvocationPolicy: Never
   clientConfig: {url: \"https://127.0.0.1:$port/mutate\", caBundle: \"$ca\"}"
-# Both validating entries (Istio's objects; the Gateway API's routes and Service deletes) fail closed.
+# The validating entries (Istio's objects; the Gateway API's routes and Service deletes; the policy objects) fail
+# closed, and record Events for what admin policy lets through (never on a dry run).
 validating="admissionReviewVersions: [v1]
-  sideEffects: None
+  sideEffects: NoneOnDryRun
   matchPolicy: Equivalent
   timeoutSeconds: 5
   failurePolicy: Fail
@@ -82,6 +88,13 @@ webhooks:
     resources: [services]
     operations: [DELETE]
     scope: Namespaced
+- name: policy.validate.kubectl-gray.io
+  $validating
+  rules:
+  - apiGroups: [policy.kubectl-gray.io]
+    apiVersions: ["*"]
+    resources: [clustergraypolicies, graypolicies]
+    operations: [CREATE, UPDATE]
 ---
 apiVersion: admissionregistration.k8s.io/v1
 kind: MutatingWebhookConfiguration

@@ -42,14 +42,15 @@ describe('e2e: the Helm chart', function () {
     });
   }
 
-  it('keeps its invariants in every scenario: v1 reviews, no side effects, the exclusions, the opt-out label', async () => {
+  it('keeps its invariants in every scenario: v1 reviews, no side effects but policy Events (never on a dry run), the exclusions, the opt-out label', async () => {
     for (const values of scenarios) {
       const out = docs((await render('-f', join(CHART, 'ci', values))).stdout);
       const configs = out.filter((d) => d.kind.endsWith('WebhookConfiguration'));
       expect(configs.map((c) => c.kind).sort(), values).to.deep.equal(['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']);
       for (const c of configs) {
         for (const w of c['webhooks'] as Array<Record<string, any>>) {
-          expect(w['sideEffects']).to.equal('None');
+          // The guarding entries record an Event when admin policy lets a change pass or warns of it.
+          expect(w['sideEffects']).to.equal(['istio.validate.kubectl-gray.io', 'gateway.validate.kubectl-gray.io'].includes(w['name']) ? 'NoneOnDryRun' : 'None');
           expect(w['admissionReviewVersions']).to.deep.equal(['v1']);
           expect(w['matchPolicy']).to.equal('Equivalent');
           if (w['name'] === 'selfcheck.kubectl-gray.io') {
@@ -140,6 +141,10 @@ describe('e2e: the Helm chart', function () {
       expect((await getJson<any>(ns, 'pdb', 'kubectl-gray-webhook')).spec.minAvailable).to.equal(1);
       const policy = await getJson<any>(ns, 'configmap', 'kubectl-gray-webhook-policy');
       expect(policy.data['policy.yaml']).to.contain('forbiddenNamespaces: ["frozen"]');
+      // The chart's policy values become the default ClusterGrayPolicy, owned like the Secret by the configuration.
+      const defaultPolicy = await eventually(async () => JSON.parse(await k('get', 'clustergraypolicy', 'kubectl-gray-default', '-o', 'json')), 60_000, 500);
+      expect(defaultPolicy.spec).to.deep.include({ forbiddenNamespaces: ['frozen'], rules: {}, freezeWindows: [] });
+      expect(defaultPolicy.metadata.ownerReferences.map((o: any) => o.kind)).to.deep.equal(['ValidatingWebhookConfiguration']);
 
       // The chart's ServiceAccount may read and write its own Secret and nothing else of the kind.
       const as = ['--as', `system:serviceaccount:${ns}:kubectl-gray-webhook`];
@@ -290,7 +295,10 @@ describe('e2e: the Helm chart', function () {
         expect((await kubectl(['get', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'kubectl-gray'])).code).to.not.equal(0);
         const inNamespace = await k('get', 'secrets,roles,rolebindings,serviceaccounts,configmaps,services,deployments', '-n', ns, '-o', 'name');
         expect(inNamespace.split('\n').filter((n) => n && !n.endsWith('/kube-root-ca.crt') && !n.endsWith('/default'))).to.deep.equal([]);
+        // The default policy goes with the configuration that owns it; the CRDs stay, and with them admins' policies.
+        expect((await kubectl(['get', 'clustergraypolicy', 'kubectl-gray-default'])).code).to.not.equal(0);
       }, 120_000, 1_000);
+      expect(await k('get', 'crd', 'clustergraypolicies.policy.kubectl-gray.io', 'graypolicies.policy.kubectl-gray.io', '-o', 'name')).to.contain('graypolicies');
     });
   });
 });

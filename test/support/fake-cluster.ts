@@ -20,8 +20,13 @@ export class FakeCluster implements GrayCluster {
   beforeWrite?: (fake: FakeCluster) => void;
   /** Warnings the "server" answers a write with. */
   warnings: string[] = [];
-  /** The admin policy the "cluster" publishes (undefined: none, as for a user who may not read it). */
+  /** The admin policy an older chart publishes on its webhook configuration (undefined: none, or not readable). */
   policy: unknown;
+  /** ClusterGrayPolicy and GrayPolicy objects (undefined: the CRDs are not installed). */
+  policyObjectList: KubeObject[] | undefined;
+  namespaceLabels: Record<string, Record<string, string>> = {};
+  /** Who the "API server" takes the user for. */
+  identity: { username: string; groups: string[] } = { username: 'admin', groups: ['system:masters', 'system:authenticated'] };
   /** Deployments and EnvoyFilters, by "resource/namespace/name". */
   others = new Map<string, KubeObject>();
   /** Every generic write and delete, in order: "verb resource/namespace/name". */
@@ -143,7 +148,8 @@ export class FakeCluster implements GrayCluster {
   }
 
   async servedResources(groups: readonly string[]): Promise<Map<string, string[]>> {
-    return new Map([...this.served].filter(([gv]) => groups.includes(gv.split('/')[0]!)));
+    const served = this.policyObjectList ? [...this.served, ['policy.kubectl-gray.io/v1alpha1', ['clustergraypolicies', 'graypolicies']] as [string, string[]]] : [...this.served];
+    return new Map(served.filter(([gv]) => groups.includes(gv.split('/')[0]!)));
   }
 
   async listObjects(groupVersion: string, resource: string, namespace: string | undefined): Promise<KubeObject[]> {
@@ -163,6 +169,16 @@ export class FakeCluster implements GrayCluster {
     if (resource === 'pods') return this.pods.map((p) => stamp({ apiVersion, kind, metadata: { name: p.name, namespace: p.namespace, labels: p.labels }, spec: {} }));
     const served = this.served.get(apiVersion)?.includes(resource);
     return served ? structuredClone(this.custom.filter((c) => c.groupVersion === apiVersion && c.resource === resource).map((c) => stamp(c.object))) : undefined;
+  }
+
+  async policyObjects(namespaces: readonly string[], what = { cluster: true, namespaced: true, labels: true }) {
+    if (!this.policyObjectList) return undefined;
+    const objects = structuredClone(this.policyObjectList.filter((o) => (o.kind === 'ClusterGrayPolicy' ? what.cluster : what.namespaced && namespaces.includes(o.metadata.namespace ?? ''))));
+    return { objects, labels: new Map(what.labels ? namespaces.map((n) => [n, this.namespaceLabels[n] ?? {}]) : []) };
+  }
+
+  async whoAmI() {
+    return this.identity;
   }
 
   async admissionPolicy(): Promise<unknown> {

@@ -42,6 +42,9 @@ export function chartWebhookAlone(namespace: string): void {
   before(async () => {
     await k('delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'kubectl-gray-harness', '--ignore-not-found');
     await k('delete', 'apiservice', 'v1alpha1.query.kubectl-gray.io', '--ignore-not-found');
+    // The chart installs the policy CRDs itself (Helm will not adopt the harness's); kept on uninstall, they are
+    // deleted here before each install, and webhook-up.sh applies them again after.
+    await k('delete', 'crd', 'clustergraypolicies.policy.kubectl-gray.io', 'graypolicies.policy.kubectl-gray.io', '--ignore-not-found', '--wait', '--timeout=120s');
   });
   after(async function () {
     this.timeout(180_000);

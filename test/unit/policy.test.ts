@@ -7,7 +7,9 @@ import {
   type PolicyObject, applyPolicy, exemptionFor, mergePolicies, parsePolicy, parsePolicyObject, policiesFor, selectorMatches,
 } from '../../core/policy.js';
 import { finding } from '../../core/rules.js';
+import { FakeCluster } from '../support/fake-cluster.js';
 import { bookinfo, weightedVs } from '../support/fixtures.js';
+import { run } from '../support/run.js';
 
 const cluster = (name: string, spec: Record<string, unknown>): PolicyObject => parsePolicyObject({ kind: 'ClusterGrayPolicy', metadata: { name }, spec });
 const local = (ns: string, name: string, spec: Record<string, unknown>): PolicyObject => parsePolicyObject({ kind: 'GrayPolicy', metadata: { name, namespace: ns }, spec });
@@ -135,5 +137,81 @@ describe('exemptions and modes', () => {
       ['GRAY101', 'error', 'audit', ''], ['GRAY104', 'warning', '', 'ClusterGrayPolicy prod'], ['GRAY102', 'error', '', ''],
     ]);
     expect(parsePolicy({ rules: { 'weight-total': 'audit' } }).rules['weight-total']).to.equal('audit');
+  });
+});
+
+describe('kubectl gray under policy objects', () => {
+  const prod = { kind: 'ClusterGrayPolicy', metadata: { name: 'prod' }, spec: { namespaceSelector: { matchLabels: { env: 'prod' } }, maxWeightStep: 20 } };
+  const freeze = (exemptions: unknown[] = []) => ({ kind: 'ClusterGrayPolicy', metadata: { name: 'freeze' }, spec: {
+    freezeWindows: [{ start: '2026-11-23T00:00:00Z', end: '2026-11-24T00:00:00Z', reason: 'sale' }], exemptions,
+  } });
+  const cluster = (ns: string, labels: Record<string, string>, objects: unknown[]) => {
+    const fake = new FakeCluster(ns, bookinfo(ns).objects);
+    fake.policyObjectList = objects as never;
+    fake.namespaceLabels = { [ns]: labels };
+    return fake;
+  };
+
+  it('refuses locally what the policy for the namespace refuses, naming the policy and the steps that fit; elsewhere it passes', async () => {
+    const fake = cluster('shop', { env: 'prod' }, [prod, { kind: 'GrayPolicy', metadata: { name: 'loose', namespace: 'shop' }, spec: { maxWeightStep: 100 } }]);
+    const r = await run(fake, ['set-weight', 'reviews', 'v2=50', '-n', 'shop']);
+    expect(r.code, r.stderr).to.equal(3);
+    expect(r.stderr).to.contain('GRAY202 weight-step: VirtualService shop/reviews spec.http[0].route: moves 50 percentage points for v1 in one change; admin policy allows at most 20. Fix: change the weights in steps of at most 20: v1 100 -> 83 -> 67 -> 50');
+    expect(fake.writes).to.have.length(0);
+    const dev = cluster('dev', { env: 'dev' }, [prod]);
+    expect((await run(dev, ['set-weight', 'reviews', 'v2=50', '-n', 'dev'])).code).to.equal(0);
+  });
+
+  it('lets an exempt user through a freeze, saying so; others are refused', async () => {
+    const exemption = { subjects: [{ kind: 'Group', name: 'sre-oncall' }], rules: ['release-freeze'], expires: '2026-11-23T12:00:00Z', reason: 'INC-42' };
+    const fake = cluster('shop', {}, [freeze([exemption])]);
+    const refused = await run(fake, ['set-weight', 'reviews', 'v2=10', '-n', 'shop']);
+    expect(refused.code).to.equal(3);
+    expect(refused.stderr).to.contain('GRAY203 release-freeze: VirtualService shop/reviews metadata: releases are frozen from 2026-11-23T00:00:00.000Z to 2026-11-24T00:00:00.000Z (sale) by ClusterGrayPolicy freeze');
+    fake.identity = { username: 'alice', groups: ['sre-oncall'] };
+    const passed = await run(fake, ['set-weight', 'reviews', 'v2=10', '-n', 'shop']);
+    expect(passed.code, passed.stderr).to.equal(0);
+    expect(passed.stderr).to.contain('Warning: GRAY203 release-freeze passed by an exemption of ClusterGrayPolicy freeze (INC-42; until 2026-11-23T12:00:00Z)');
+  });
+
+  it('policy explain: the policies, the merged limits with their sources, the freeze now and next, the caller\'s exemptions', async () => {
+    const weekly = { kind: 'ClusterGrayPolicy', metadata: { name: 'weekend' }, spec: { freezeWindows: [{ schedule: '0 18 * * 5', duration: '62h', timeZone: 'Europe/Berlin', reason: 'weekend' }] } };
+    const fake = cluster('shop', { env: 'prod' }, [prod, weekly, freeze([{ subjects: [{ kind: 'User', name: 'admin' }], rules: ['release-freeze'], expires: '2026-11-23T12:00:00Z', reason: 'INC-42' }])]);
+    const r = await run(fake, ['policy', 'explain', '-n', 'shop']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.contain('Policies that apply in namespace shop:\n  ClusterGrayPolicy prod\n  ClusterGrayPolicy weekend\n  ClusterGrayPolicy freeze\n');
+    expect(r.stdout).to.match(/maxWeightStep +20 +ClusterGrayPolicy prod/);
+    expect(r.stdout).to.contain('2026-11-23T00:00:00Z to 2026-11-24T00:00:00Z (sale), ClusterGrayPolicy freeze\n    FROZEN NOW, until 2026-11-24 00:00 UTC');
+    // FIXED_NOW is Monday 23 November 2026: the next weekend freeze starts Friday 27th, 18:00 Berlin time.
+    expect(r.stdout).to.contain('"0 18 * * 5" in Europe/Berlin for 62h (weekend), ClusterGrayPolicy weekend\n    next: 2026-11-27 18:00 GMT+1');
+    expect(r.stdout).to.contain('exempt from release-freeze until 2026-11-23T12:00:00Z (INC-42), by ClusterGrayPolicy freeze');
+    const json = JSON.parse((await run(fake, ['policy', 'explain', '-n', 'shop', '-o', 'json'])).stdout);
+    expect(json.limits).to.deep.equal([{ limit: 'maxWeightStep', value: 20, policy: 'ClusterGrayPolicy prod' }]);
+    expect(json.freezeWindows[0].next.start).to.equal('2026-11-27T17:00:00.000Z');
+  });
+
+  it('policy test: a command judged by policy files at a chosen time, written nowhere', async () => {
+    const fake = cluster('shop', {}, []);
+    const files = { 'weekend.yaml': 'kind: ClusterGrayPolicy\nmetadata: {name: weekend}\nspec:\n  freezeWindows:\n  - {schedule: "0 18 * * 5", duration: 62h, timeZone: Europe/Berlin, reason: weekend}\n' };
+    const frozen = await run(fake, ['policy', 'test', '-f', 'weekend.yaml', '--at', '2027-03-27T10:00:00+01:00', '--', 'set-weight', 'reviews', 'v2=10', '-n', 'shop'], files);
+    expect(frozen.code).to.equal(3);
+    expect(frozen.stderr).to.contain('Judged at 2027-03-27T09:00:00.000Z by ClusterGrayPolicy weekend (from weekend.yaml); nothing is written.');
+    expect(frozen.stderr).to.contain('GRAY203 release-freeze');
+    const monday = await run(fake, ['policy', 'test', '-f', 'weekend.yaml', '--at', '2027-03-29T09:00:00+02:00', '--', 'set-weight', 'reviews', 'v2=10', '-n', 'shop'], files);
+    expect(monday.code, monday.stderr).to.equal(0);
+    expect(monday.stdout).to.contain('weight: 10');
+    expect(fake.writes).to.have.length(0);
+    const typo = await run(fake, ['policy', 'test', '-f', 'bad.yaml', '--', 'set-weight', 'reviews', 'v2=10'], { 'bad.yaml': 'kind: GrayPolicy\nmetadata: {name: x}\nspec: {exemptions: []}\n' });
+    expect([typo.code, typo.stderr]).to.satisfy(([c, e]: [number, string]) => c === 2 && e.includes('bad.yaml: GrayPolicy x: policy has 1 problem(s)'));
+  });
+});
+
+describe('the policy CRDs', () => {
+  it('are what core/policy-schema.ts generates from the rule catalogue (node scripts/gen-policy-crds.mjs)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { ROOT } = await import('../support/fixtures.js');
+    const { policyCrdsTemplate } = await import('../../core/policy-schema.js');
+    expect(readFileSync(join(ROOT, 'charts/kubectl-gray/templates/policy-crds.yaml'), 'utf8')).to.equal(policyCrdsTemplate());
   });
 });

@@ -7,7 +7,8 @@ import { GATEWAY_GROUP, type GatewayRoute } from '../../core/gateway-api/model.j
 import { type DestinationRule, type KubeObject, type VirtualService, jsonEqual } from '../../core/model.js';
 import { indexLabelChanges } from '../../core/route-index.js';
 import { WEIGHTS_CHANGED_ANNOTATION, stampFor } from '../../core/trusted-time.js';
-import { type Policy, type Requester, applyPolicy } from '../../core/policy.js';
+import { POLICY_GROUP, type Policy, type Requester, applyPolicy, parsePolicyObject } from '../../core/policy.js';
+import { IntentError } from '../../core/errors.js';
 import { type Finding, RULES, type RuleInfo, errorsOf, formatFinding, warningsOf } from '../../core/rules.js';
 import { checkVirtualServiceBesideRoutes } from '../../core/gateway-api/rules.js';
 import { type AdmissionRequest, type AdmissionResponse, type JsonPatchOp, allowed, denied, patched, pointerSegment } from './review.js';
@@ -127,6 +128,26 @@ export type Outcome = 'error' | 'warning' | 'audited' | 'exempted';
 /** What became of a finding: it refused (error), warned, or was let through by audit mode or an exemption. */
 export function outcomeOf(f: Finding): Outcome {
   return f.relaxed ? (f.relaxed.by === 'audit' ? 'audited' : 'exempted') : f.severity;
+}
+
+/** A ClusterGrayPolicy or GrayPolicy being written. */
+export function isPolicyReview(req: AdmissionRequest): boolean {
+  return req.kind?.group === POLICY_GROUP && (req.kind.kind === 'ClusterGrayPolicy' || req.kind.kind === 'GrayPolicy');
+}
+
+/**
+ * What the CRD's schema cannot say of a policy (a time zone that does not exist, a cron schedule that does not
+ * parse, an exemption from a rule Istio enforces): refused here, with every problem named, rather than skipped later.
+ */
+export function validatePolicyObject(req: AdmissionRequest): Decision {
+  if (req.operation === 'DELETE' || !req.object) return { response: allowed(req.uid), findings: [] };
+  try {
+    parsePolicyObject(complete(req.object, req));
+    return { response: allowed(req.uid), findings: [] };
+  } catch (err) {
+    if (!(err instanceof IntentError)) throw err;
+    return { response: denied(req.uid, `kubectl-gray refused it: ${err.message}`), findings: [] };
+  }
 }
 
 /** A review of a Gateway API mesh route, or of a Service's delete (which a route may still send to). */

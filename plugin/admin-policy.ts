@@ -1,0 +1,92 @@
+// The admin policy as the plugin reads it, to refuse locally what the webhook would refuse: the policy objects
+// (ClusterGrayPolicies, the GrayPolicies and labels of each namespace a plan touches), or on a cluster without
+// them the policy an older chart publishes on its webhook configuration. Read once per command; namespaces are
+// added as a plan reaches them (a lane spans several).
+import { DEFAULT_POLICY, POLICY_GROUP, POLICY_VERSION, type Policy, type PolicyObject, type Requester, mergePolicies, parsePolicy, parsePolicyObject, policiesFor } from '../core/policy.js';
+import type { GrayCluster } from './kube/cluster.js';
+
+/** The policy objects' group/version, as discovery names it. */
+export const POLICY_API = `${POLICY_GROUP}/${POLICY_VERSION}`;
+
+export class PolicyBook {
+  private objects: PolicyObject[] = [];
+  private readonly labels = new Map<string, Record<string, string>>();
+  private legacy: Policy | undefined;
+  private who: Promise<Requester | undefined> | undefined;
+
+  private constructor(private readonly cluster: GrayCluster) {}
+
+  /**
+   * Reads what applies to `namespaces`: the policy objects where the discovery the command makes anyway says they
+   * are served, else the older chart's published policy. `given` (policy test -f) stands in for the cluster's objects.
+   */
+  static async read(cluster: GrayCluster, namespaces: readonly string[], served: () => Promise<boolean>, given?: readonly PolicyObject[]): Promise<PolicyBook> {
+    const book = new PolicyBook(cluster);
+    if (given) {
+      book.objects = [...given];
+      book.given = true;
+    } else if (!(await served())) {
+      book.legacy = await legacyPolicy(cluster);
+      return book;
+    }
+    await book.cover(namespaces, true);
+    return book;
+  }
+
+  private given = false;
+  private read = new Set<string>();
+
+  /**
+   * Reads the namespaces not read yet: their GrayPolicies, and their labels where a cluster-scoped policy selects
+   * namespaces by label (most do not, and the request is saved).
+   */
+  async cover(namespaces: readonly string[], first = false): Promise<void> {
+    const missing = namespaces.filter((n) => !this.read.has(n));
+    if (this.legacy || (!first && missing.length === 0)) return;
+    for (const n of missing) this.read.add(n);
+    const read = await this.cluster.policyObjects(missing, { cluster: first && !this.given, namespaced: !this.given, labels: false });
+    if (read) this.take(read.objects, read.labels);
+    const selecting = this.objects.some((o) => o.kind === 'ClusterGrayPolicy' && o.spec.namespaceSelector);
+    const unlabelled = [...this.read].filter((n) => !this.labels.has(n));
+    if (selecting && unlabelled.length > 0) {
+      const labelled = await this.cluster.policyObjects(unlabelled, { cluster: false, namespaced: false, labels: true });
+      if (labelled) this.take([], labelled.labels);
+    }
+  }
+
+  private take(raw: readonly unknown[], labels: Map<string, Record<string, string>>): void {
+    for (const o of raw) {
+      try {
+        this.objects.push(parsePolicyObject(o));
+      } catch {
+        // One the webhook refuses to load (stored before its checks): the webhook skips it too.
+      }
+    }
+    for (const [n, l] of labels) this.labels.set(n, l);
+  }
+
+  /** The policies that apply in a namespace, and their merge. */
+  applicable(namespace: string): PolicyObject[] {
+    return policiesFor(this.objects, namespace, this.labels.get(namespace) ?? {});
+  }
+
+  policyFor(namespace: string): Policy {
+    return this.legacy ?? mergePolicies(this.applicable(namespace));
+  }
+
+  /** Who asks, read only when an exemption could apply to them. */
+  requester(namespaces: readonly string[]): Promise<Requester | undefined> {
+    if (!namespaces.some((n) => this.policyFor(n).exemptions?.length)) return Promise.resolve(undefined);
+    return (this.who ??= this.cluster.whoAmI());
+  }
+}
+
+/** The policy an older chart publishes on its webhook configuration; a malformed one is the server's business. */
+async function legacyPolicy(cluster: GrayCluster): Promise<Policy> {
+  const raw = await cluster.admissionPolicy();
+  try {
+    return raw === undefined ? DEFAULT_POLICY : parsePolicy(raw);
+  } catch {
+    return DEFAULT_POLICY;
+  }
+}
