@@ -219,7 +219,10 @@ function largestStep(before: VirtualService, after: VirtualService): Step | unde
     const sb = sharesOf(b[i]);
     for (const id of new Set([...sa.keys(), ...sb.keys()])) {
       const delta = Math.round(Math.abs((sb.get(id) ?? 0) - (sa.get(id) ?? 0)));
-      if (!best || delta > best.delta) best = { delta, field: `spec.http[${i}].route`, subset: id, from: sa.get(id) ?? 0, to: sb.get(id) ?? 0 };
+      const from = sa.get(id) ?? 0;
+      const to = sb.get(id) ?? 0;
+      // Of equal moves, name the destination that gains: the one being released, whose steps set-weight takes.
+      if (!best || delta > best.delta || (delta === best.delta && to > from && best.to <= best.from)) best = { delta, field: `spec.http[${i}].route`, subset: id, from, to };
     }
   }
   return best;

@@ -4,7 +4,7 @@
 // Exit 0 clean, 3 findings at or above --fail-on, 2 for a bad flag or when something could not be read (reported
 // with where and why; everything else is still analyzed and reported), 1 when the API server fails or refuses a list.
 import { IntentError } from '../../core/errors.js';
-import { DEFAULT_POLICY, type Policy, parsePolicy } from '../../core/policy.js';
+import { DEFAULT_POLICY, type Policy, mergePolicies, parsePolicy, parsePolicyObject } from '../../core/policy.js';
 import type { Severity } from '../../core/rules.js';
 import { readYaml } from '../../core/yaml.js';
 import { loadInputs } from '../analyze/inputs.js';
@@ -27,7 +27,7 @@ export const analyzeCommand: GrayCommand = {
     .positional('files', { type: 'string', array: true, describe: 'YAML or JSON files, directories (searched for *.yaml, *.yml, *.json), or - for standard input' })
     .option('output', { alias: 'o', type: 'string', describe: 'json|sarif|yaml: the findings as data (SARIF 2.1.0 for code scanning)' })
     .option('fail-on', { type: 'string', default: 'error', describe: 'error|warning: the lowest severity that makes analyze exit 3' })
-    .option('policy', { type: 'string', describe: 'The admin policy file the webhook runs with (the chart\'s policy values): judge as it would' })
+    .option('policy', { type: 'string', describe: 'The admin policy to judge by, as the webhook would: ClusterGrayPolicy/GrayPolicy objects (all of them count), or the chart\'s policy values' })
     .option('cluster', { type: 'boolean', describe: 'Analyze the live cluster (read only, every namespace), with the files given on top; findings for -n\'s namespace (the context\'s by default)' })
     .option('all-namespaces', { alias: 'A', type: 'boolean', describe: 'With --cluster: findings in every namespace' })
     .example('$0 analyze istio/', 'every manifest under istio/; exits 3 when any holds an error')
@@ -44,7 +44,7 @@ export const analyzeCommand: GrayCommand = {
     let policy: Policy = DEFAULT_POLICY;
     if (args.policy) {
       try {
-        policy = parsePolicy(readYaml(await ctx.readFile(args.policy))[0]);
+        policy = policyFromFile(readYaml(await ctx.readFile(args.policy)));
       } catch (err) {
         if (err instanceof IntentError) throw new IntentError(`--policy ${args.policy}: ${err.message}`);
         throw new IntentError(`--policy ${args.policy}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
@@ -70,3 +70,10 @@ export const analyzeCommand: GrayCommand = {
     return atOrAbove(report.findings, failOn as Severity).length > 0 ? EXIT.refused : EXIT.ok;
   },
 };
+
+/** A policy file: policy objects (every one counts, the strictest setting winning), or the chart's flat values. */
+function policyFromFile(docs: unknown[]): Policy {
+  const objects = docs.filter((d) => d != null);
+  if (!objects.some((d) => typeof d === 'object' && 'kind' in (d as object))) return parsePolicy(objects[0]);
+  return mergePolicies(objects.map(parsePolicyObject));
+}

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
-import { BOOKINFO_ROUTING, GATEWAY, MAIN, SELF_CHECK, admissionsDuring, badWeights, failurePolicies, upgradeUnderAdmissions } from '../support/admissions.js';
+import { BOOKINFO_ROUTING, GATEWAY, MAIN, POLICY, SELF_CHECK, admissionsDuring, badWeights, failurePolicies, upgradeUnderAdmissions } from '../support/admissions.js';
 import { apply, eventually, freshNamespace, getJson, k, kubectl, pods, waitForPods } from '../support/kubectl.js';
 import { chartWebhookAlone, helm, releasedChart } from '../support/helm.js';
 
@@ -54,7 +54,7 @@ describe('e2e: guardrails that never become the outage', function () {
         expect(waiting).to.have.length(2);
         expect(waiting.every((w) => w === 'ErrImageNeverPull')).to.equal(true);
       }, 120_000, 1_000);
-      expect(await failurePolicies()).to.deep.equal([`${MAIN}:Ignore`, `${GATEWAY}:Ignore`, `${SELF_CHECK}:Ignore`]);
+      expect(await failurePolicies()).to.deep.equal([`${MAIN}:Ignore`, `${GATEWAY}:Ignore`, `${POLICY}:Ignore`, `${SELF_CHECK}:Ignore`]);
 
       const shop = await freshNamespace('guard-broken');
       await apply(shop, BOOKINFO_ROUTING);
@@ -63,7 +63,7 @@ describe('e2e: guardrails that never become the outage', function () {
       const removal = await kubectl(['delete', 'dr', 'reviews', '-n', shop]);
       expect(removal.code, removal.stderr).to.equal(0);
       // Nobody switches it: still open.
-      expect(await failurePolicies()).to.deep.equal([`${MAIN}:Ignore`, `${GATEWAY}:Ignore`, `${SELF_CHECK}:Ignore`]);
+      expect(await failurePolicies()).to.deep.equal([`${MAIN}:Ignore`, `${GATEWAY}:Ignore`, `${POLICY}:Ignore`, `${SELF_CHECK}:Ignore`]);
     });
   });
 
@@ -76,7 +76,7 @@ describe('e2e: guardrails that never become the outage', function () {
       expect(r.code, r.stderr).to.equal(0);
       const ready = Date.now();
       // The pods were Ready when helm returned; the switch follows the first self-check they answer.
-      await eventually(async () => expect(await failurePolicies()).to.deep.equal([`${MAIN}:Fail`, `${GATEWAY}:Fail`, `${SELF_CHECK}:Ignore`]), 30_000, 250);
+      await eventually(async () => expect(await failurePolicies()).to.deep.equal([`${MAIN}:Fail`, `${GATEWAY}:Fail`, `${POLICY}:Fail`, `${SELF_CHECK}:Ignore`]), 30_000, 250);
       console.log(`      fail-closed ${((Date.now() - ready) / 1000).toFixed(1)} s after helm install --wait returned`);
       const events = JSON.parse(await k('get', 'events', '-n', NS, '--field-selector', 'reason=WebhookFailClosed', '-o', 'json')).items;
       // One replica switched it (the other, if it looked later, found it switched).
@@ -170,8 +170,8 @@ describe('e2e: guardrails that never become the outage', function () {
         'kubectl-gray', ...releasedChart(), '-n', NS, '--reuse-values', '--set', 'logLevel=debug', '--wait', '--timeout', '4m');
       expect(r.code, r.stderr).to.equal(0);
       expect(failures, `${failures.length} of ${sent} admissions failed`).to.deep.equal([]);
-      expect(seen).to.deep.equal([`${MAIN}:Fail ${GATEWAY}:Fail ${SELF_CHECK}:Ignore`]);
-      expect(await failurePolicies()).to.deep.equal([`${MAIN}:Fail`, `${GATEWAY}:Fail`, `${SELF_CHECK}:Ignore`]);
+      expect(seen).to.deep.equal([`${MAIN}:Fail ${GATEWAY}:Fail ${POLICY}:Fail ${SELF_CHECK}:Ignore`]);
+      expect(await failurePolicies()).to.deep.equal([`${MAIN}:Fail`, `${GATEWAY}:Fail`, `${POLICY}:Fail`, `${SELF_CHECK}:Ignore`]);
     });
   });
 });

@@ -2,10 +2,10 @@
 // admissions stream through the API server: none fails, a known-bad object is refused throughout, and the
 // fail-closed state the webhook had reached is the state after the upgrade (never Ignore in between).
 import { expect } from 'chai';
-import { BOOKINFO_ROUTING, GATEWAY, MAIN, SELF_CHECK, failurePolicies, upgradeUnderAdmissions } from '../support/admissions.js';
+import { BOOKINFO_ROUTING, GATEWAY, MAIN, POLICY, SELF_CHECK, failurePolicies, upgradeUnderAdmissions } from '../support/admissions.js';
 import { chartWebhookAlone, helm, registry, releasedChart } from '../support/helm.js';
 import { VERSION } from '../support/krew.js';
-import { apply, eventually, freshNamespace, getJson, waitForPods } from '../support/kubectl.js';
+import { apply, eventually, freshNamespace, getJson, k, waitForPods } from '../support/kubectl.js';
 
 const NS = 'kubectl-gray-upgrade';
 const PREVIOUS = '0.1.0';
@@ -32,7 +32,7 @@ describe('e2e: helm upgrade from the previous release', function () {
     expect(failures, `${failures.length} of ${sent} admissions failed`).to.deep.equal([]);
     expect(sent).to.be.greaterThan(10);
     // The Gateway API's entry arrives with the upgrade, already closed (the chart renders what the live main entry says).
-    expect(seen, 'the failurePolicies read during the upgrade').to.deep.equal([`${MAIN}:Fail ${SELF_CHECK}:Ignore`, `${MAIN}:Fail ${GATEWAY}:Fail ${SELF_CHECK}:Ignore`]);
+    expect(seen, 'the failurePolicies read during the upgrade').to.deep.equal([`${MAIN}:Fail ${SELF_CHECK}:Ignore`, `${MAIN}:Fail ${GATEWAY}:Fail ${POLICY}:Fail ${SELF_CHECK}:Ignore`]);
 
     // This release's chart, its pods on the image it pins, all replaced.
     const deployment = await getJson<any>(NS, 'deployment', 'kubectl-gray-webhook');
@@ -40,6 +40,9 @@ describe('e2e: helm upgrade from the previous release', function () {
     expect(deployment.spec.template.spec.containers[0].image).to.match(/^ghcr\.io\/kubectl-gray\/webhook@sha256:[a-f0-9]{64}$/);
     const after = (await waitForPods(NS, SELECTOR, 2)).map((p) => p.metadata.name);
     expect(after.filter((n) => before.includes(n))).to.deep.equal([]);
-    expect(await failurePolicies()).to.deep.equal([`${MAIN}:Fail`, `${GATEWAY}:Fail`, `${SELF_CHECK}:Ignore`]);
+    expect(await failurePolicies()).to.deep.equal([`${MAIN}:Fail`, `${GATEWAY}:Fail`, `${POLICY}:Fail`, `${SELF_CHECK}:Ignore`]);
+    // The policy values the release had become the default ClusterGrayPolicy: the same rules as before the upgrade.
+    const policy = await eventually(async () => JSON.parse(await k('get', 'clustergraypolicy', 'kubectl-gray-default', '-o', 'json')), 60_000, 500);
+    expect(policy.spec).to.deep.equal({ rules: {}, forbiddenNamespaces: [], freezeWindows: [] });
   });
 });

@@ -16,6 +16,8 @@ export const MAIN = 'istio.validate.kubectl-gray.io';
 export const SELF_CHECK = 'selfcheck.kubectl-gray.io';
 /** The Gateway API's entry: its routes and Service deletes, switched with MAIN. */
 export const GATEWAY = 'gateway.validate.kubectl-gray.io';
+/** The policy objects' entry (ClusterGrayPolicy, GrayPolicy). */
+export const POLICY = 'policy.validate.kubectl-gray.io';
 
 /** A VirtualService for reviews whose one route sends to these subsets with these weights. */
 export const vsYaml = (routes: Array<[string, number]>, name = 'reviews') => `apiVersion: networking.istio.io/v1

@@ -138,7 +138,7 @@ describe('kubectl gray commands', () => {
       fake.policy = { forbiddenNamespaces: [], maxWeightStep: 20, rules: { 'weight-total': 'warn' } };
       const big = await run(fake, ['set-weight', 'reviews', 'v2=50']);
       expect(big.code).to.equal(3);
-      expect(big.stderr).to.contain('GRAY202 weight-step: VirtualService default/reviews spec.http[0].route: moves 50 percentage points for v1 in one change; admin policy allows at most 20');
+      expect(big.stderr).to.contain('GRAY202 weight-step: VirtualService default/reviews spec.http[0].route: moves 50 percentage points for v2 in one change; admin policy allows at most 20');
       expect(fake.writes).to.have.length(0);
       expect((await run(fake, ['set-weight', 'reviews', 'v2=20'])).code).to.equal(0);
       fake.policy = { forbiddenNamespaces: ['default'] };
@@ -334,6 +334,10 @@ describe('kubectl gray commands', () => {
       const judged = await run(undefined, ['analyze', 'bad.yaml', '-n', 'payments', '--policy', 'policy.yaml'], { ...files, 'policy.yaml': policy });
       expect(judged.stdout.trim().split('\n').map((l) => l.split(' ').slice(1, 3).join(' '))).to.deep.equal(
         ['error GRAY201', 'warning GRAY101', 'error GRAY104', 'error GRAY201', 'errors, 1']);
+      // Policy objects judge the same way: every one counts, the strictest setting winning (audit lets GRAY101 pass).
+      const objects = 'kind: ClusterGrayPolicy\nmetadata: {name: a}\nspec: {forbiddenNamespaces: [payments], rules: {weight-total: audit}}\n---\nkind: GrayPolicy\nmetadata: {name: b, namespace: payments}\nspec: {rules: {weight-total: warn}}\n';
+      const byObjects = await run(undefined, ['analyze', 'bad.yaml', '-n', 'payments', '--policy', 'objects.yaml'], { ...files, 'objects.yaml': objects });
+      expect(byObjects.stdout.replaceAll(' (ClusterGrayPolicy a)', '')).to.equal(judged.stdout);
       const badPolicy = await run(undefined, ['analyze', 'bad.yaml', '--policy', 'p.yaml'], { ...files, 'p.yaml': 'rulez: {}\n' });
       expect(badPolicy.code).to.equal(2);
       expect(badPolicy.stderr).to.contain('--policy p.yaml: policy has 1 problem(s):\n  [rulez] unknown key');

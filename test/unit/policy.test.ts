@@ -62,7 +62,7 @@ describe('admin policy objects', () => {
     const found = reviewIstioObject({ operation: 'UPDATE', oldObject: weightedVs({ v1: 90, v2: 10 }), object: weightedVs({ v1: 50, v2: 50 }), ...bookinfo(), policy, now: new Date() });
     expect(found).to.have.length(1);
     expect(found[0]).to.include({ code: 'GRAY202', policy: 'ClusterGrayPolicy prod' });
-    expect(found[0]!.fix).to.equal('change the weights in steps of at most 20: v1 90 -> 70 -> 50');
+    expect(found[0]!.fix).to.equal('change the weights in steps of at most 20: v2 10 -> 30 -> 50');
     expect(stepsBetween(10, 50, 20)).to.deep.equal([10, 30, 50]);
     expect(stepsBetween(0, 100, 30)).to.deep.equal([0, 25, 50, 75, 100]);
   });
@@ -156,7 +156,7 @@ describe('kubectl gray under policy objects', () => {
     const fake = cluster('shop', { env: 'prod' }, [prod, { kind: 'GrayPolicy', metadata: { name: 'loose', namespace: 'shop' }, spec: { maxWeightStep: 100 } }]);
     const r = await run(fake, ['set-weight', 'reviews', 'v2=50', '-n', 'shop']);
     expect(r.code, r.stderr).to.equal(3);
-    expect(r.stderr).to.contain('GRAY202 weight-step: VirtualService shop/reviews spec.http[0].route: moves 50 percentage points for v1 in one change; admin policy allows at most 20. Fix: change the weights in steps of at most 20: v1 100 -> 83 -> 67 -> 50');
+    expect(r.stderr).to.contain('GRAY202 weight-step: VirtualService shop/reviews spec.http[0].route: moves 50 percentage points for v2 in one change; admin policy allows at most 20. Fix: change the weights in steps of at most 20: v2 0 -> 17 -> 33 -> 50');
     expect(fake.writes).to.have.length(0);
     const dev = cluster('dev', { env: 'dev' }, [prod]);
     expect((await run(dev, ['set-weight', 'reviews', 'v2=50', '-n', 'dev'])).code).to.equal(0);

@@ -53,7 +53,7 @@ describe('webhook', () => {
       const jump = weightedVs({ v1: 50, v2: 50 });
       const codes = reviewIstioObject({ operation: 'UPDATE', object: jump, oldObject: reviews, virtualServices, destinationRules, policy, now: NOW });
       expect(codes.map((f) => `${f.code}:${f.severity}`)).to.deep.equal(['GRAY201:error', 'GRAY203:error', 'GRAY202:error']);
-      expect(codes[2]!.problem).to.equal('moves 50 percentage points for v1 in one change; admin policy allows at most 20');
+      expect(codes[2]!.problem).to.equal('moves 50 percentage points for v2 in one change; admin policy allows at most 20');
       const warnOnly = { ...policy, rules: { 'namespace-forbidden': 'warn', 'release-freeze': 'off', 'weight-step': 'warn' } } as Policy;
       expect(reviewIstioObject({ operation: 'UPDATE', object: jump, oldObject: reviews, virtualServices, destinationRules, policy: warnOnly, now: NOW })
         .map((f) => `${f.code}:${f.severity}`)).to.deep.equal(['GRAY201:warning', 'GRAY202:warning']);
