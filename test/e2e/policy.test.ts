@@ -3,11 +3,13 @@
 // a freeze window, an exemption that expires, the records of its use (the API server's audit log, an Event, the
 // metric), and freeze windows in a time zone across a daylight saving change on a clock the test controls.
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { type AddressInfo, type Server, type Socket, connect as netConnect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { vsYaml } from '../support/admissions.js';
-import { fixturePath } from '../support/fixtures.js';
+import { ROOT, fixturePath } from '../support/fixtures.js';
 import { CLUSTER_DIR, apply, eventually, getJson, k, kubectl } from '../support/kubectl.js';
 import { tempDir } from '../support/temp.js';
 
@@ -224,5 +226,140 @@ spec:
     const monday = await gray('policy', 'test', '-f', file, '--at', '2027-03-29T09:00:00+02:00', '--', 'set-weight', 'reviews', forward, '-n', prod, ...BOB);
     expect(monday.code, monday.stderr).to.equal(0);
     expect(await weights(prod)).to.deep.equal(before);
+  });
+});
+
+/** A TCP door to the API server the test opens and shuts: shut, the API server is unreachable; opened again, it is back. */
+class ApiDoor {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  constructor(readonly port: number, private readonly target: number) {}
+  open(): Promise<void> {
+    this.server = createServer((client) => {
+      const upstream = netConnect(this.target, '127.0.0.1');
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    return new Promise((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+  }
+  shut(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('e2e: the webhook never decides by no policy', function () {
+  this.timeout(180_000);
+  const ns = `policy-door-${RUN}`;
+  let door: ApiDoor;
+  let webhook: ChildProcess | undefined;
+  let port = 0;
+  const ca = () => readFileSync(join(CLUSTER_DIR, 'webhook-certs', 'ca.crt'));
+  const get = (path: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path, ca: ca(), servername: 'localhost' }, (res) => {
+      let body = '';
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  /** A weight step from 90/10 to 50/50 in `ns`, straight to this webhook (a dry run): its verdict. */
+  const review = () => new Promise<{ allowed: boolean; message: string }>((resolve, reject) => {
+    const vs = (v1: number, v2: number) => ({
+      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'reviews', namespace: ns, annotations: { 'kubectl-gray.io/stable-subset': 'v1' } },
+      spec: { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset: 'v1' }, weight: v1 }, { destination: { host: 'reviews', subset: 'v2' }, weight: v2 }] }] },
+    });
+    const body = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: {
+      uid: 'door', kind: { group: 'networking.istio.io', version: 'v1', kind: 'VirtualService' }, operation: 'UPDATE', namespace: ns, name: 'reviews',
+      userInfo: { username: 'bob', groups: ['devs'] }, dryRun: true, object: vs(50, 50), oldObject: vs(90, 10),
+    } });
+    const req = httpsRequest({ host: '127.0.0.1', port, path: '/validate', method: 'POST', ca: ca(), servername: 'localhost', headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => {
+        const r = JSON.parse(text).response as { allowed: boolean; status?: { message?: string } };
+        resolve({ allowed: r.allowed, message: r.status?.message ?? '' });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  /** The codes a review is refused with, or "allowed". */
+  const judge = async () => {
+    const r = await review();
+    return r.allowed ? 'allowed' : r.message.match(/GRAY\d+/g)?.join(',') ?? `refused: ${r.message}`;
+  };
+
+  before(async () => {
+    await k('create', 'namespace', ns);
+    await k('label', 'namespace', ns, `e2e-door-${RUN}=yes`);
+    await apply(ns, BOOKINFO);
+    await apply(undefined, `apiVersion: policy.kubectl-gray.io/v1alpha1\nkind: ClusterGrayPolicy\nmetadata: {name: e2e-door-${RUN}}\nspec:\n  namespaceSelector: {matchLabels: {e2e-door-${RUN}: "yes"}}\n  maxWeightStep: 20\n`);
+  });
+
+  after(async () => {
+    webhook?.kill('SIGKILL');
+    await door?.shut();
+    await kubectl(['delete', 'clustergraypolicy', `e2e-door-${RUN}`, '--ignore-not-found']);
+    await kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);
+  });
+
+  it('unreachable at start: not ready, and judging by the chart\'s default; then the objects; through an API server restart under load, never nothing', async () => {
+    const dir = tempDir('door');
+    const apiPort = Number(readFileSync(join(CLUSTER_DIR, 'api-port'), 'utf8').trim());
+    door = new ApiDoor(await freePort(), apiPort);
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, readFileSync(join(CLUSTER_DIR, 'kubeconfig'), 'utf8').replace(`https://127.0.0.1:${apiPort}`, `https://127.0.0.1:${door.port}`));
+    // The chart's default for this webhook: a freeze, so its verdicts say which policy they came from.
+    const file = join(dir, 'policy.yaml');
+    writeFileSync(file, `freezeWindows: [{start: "${new Date(Date.now() - 3600_000).toISOString()}", end: "${new Date(Date.now() + 3600_000).toISOString()}", reason: default}]\n`);
+    port = await freePort();
+    webhook = spawn(process.execPath, [join(ROOT, 'dist', 'webhook', 'main.js'), 'serve', '--host', '127.0.0.1', '--port', String(port),
+      '--cert-file', join(CLUSTER_DIR, 'webhook-certs', 'tls.crt'), '--key-file', join(CLUSTER_DIR, 'webhook-certs', 'tls.key'),
+      '--policy', file, '--policy-objects', '--kubeconfig', kubeconfig, '--shutdown-delay-seconds', '0', '--log-level', 'warn'], { stdio: 'ignore' });
+    await eventually(async () => expect((await get('/healthz')).status).to.equal(200), 30_000, 100);
+    // The API server cannot be reached: not ready (so the API server sends it nothing), and asked anyway, it judges
+    // by the chart's default, not by no policy.
+    for (let i = 0; i < 5; i++) {
+      expect(await get('/readyz')).to.deep.equal({ status: 503, body: 'not ready: caches not synced\n' });
+      // (GRAY104 too: the subsets are not known either. It is refused, never let through.)
+      expect((await judge()).split(',')).to.include('GRAY203');
+      await new Promise((r) => setTimeout(r, 400));
+    }
+    // It comes up: ready once the policy objects are listed, and judged by them.
+    await door.open();
+    await eventually(async () => expect((await get('/readyz')).status).to.equal(200), 90_000, 250);
+    expect(await judge()).to.equal('GRAY202');
+    // The API server goes away and comes back while reviews keep coming: every one is judged by the last policy
+    // known, and the watch resumes after (a new GrayPolicy is seen).
+    const verdicts: string[] = [];
+    let stop = false;
+    const load = Promise.all(Array.from({ length: 8 }, async () => {
+      while (!stop) verdicts.push(await judge());
+    }));
+    await new Promise((r) => setTimeout(r, 500));
+    await door.shut();
+    await new Promise((r) => setTimeout(r, 3000));
+    await door.open();
+    await apply(ns, 'apiVersion: policy.kubectl-gray.io/v1alpha1\nkind: GrayPolicy\nmetadata: {name: tighter}\nspec: {maxWeightStep: 5}\n');
+    await eventually(async () => expect((await review()).message).to.contain('admin policy allows at most 5'), 90_000, 500);
+    stop = true;
+    await load;
+    expect(verdicts.length).to.be.greaterThan(20);
+    expect([...new Set(verdicts)]).to.deep.equal(['GRAY202']);
   });
 });
