@@ -102,13 +102,13 @@ export function nextFreeze(w: FreezeWindow, now: Date): Occurrence | undefined {
   return start ? { start, end: new Date(start.getTime() + parseDuration(w.duration)!) } : undefined;
 }
 
-/** A window in one line: "Fri 18:00 Europe/Berlin for 62h" or its dates. */
+/** A window in one line: `"0 18 * * 5" in Europe/Berlin for 62h (weekend)`, or its dates. */
 export function describeWindow(w: FreezeWindow): string {
   const reason = w.reason ? ` (${w.reason})` : '';
   return isRecurring(w) ? `"${w.schedule}" in ${w.timeZone ?? 'UTC'} for ${w.duration}${reason}` : `${w.start} to ${w.end}${reason}`;
 }
 
-/** An instant in a zone, as people there read it: "2027-03-26 18:00 CET". */
+/** An instant in a zone, as people there read it: "2027-03-26 18:00 GMT+1". */
 export function inZone(at: Date, zone: string): string {
   const parts = new Intl.DateTimeFormat('en-CA', {
     timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short',

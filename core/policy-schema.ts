@@ -77,7 +77,7 @@ export function policySpecSchema(scope: 'cluster' | 'namespaced', flavour: 'crd'
 }
 
 function crd(kind: 'ClusterGrayPolicy' | 'GrayPolicy'): Schema {
-  const plural = `${kind.toLowerCase()}${kind.endsWith('y') ? '' : 's'}`.replace(/y$/, 'ies');
+  const plural = kind.toLowerCase().replace(/y$/, 'ies');
   const cluster = kind === 'ClusterGrayPolicy';
   return {
     apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition',

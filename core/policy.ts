@@ -256,11 +256,6 @@ export function exemptionFor(policy: Policy, rule: RuleName, who: Requester | un
   return policy.exemptions.find((e) => e.rules.includes(rule) && Date.parse(e.expires) > now.getTime() && e.subjects.some((s) => subjectIs(s, who)));
 }
 
-/** The policy behind a finding: the one whose limit it broke, else the one that set its rule's mode. */
-export function sourceOf(f: Finding, policy: Pick<Policy, 'sources'>): string {
-  return f.policy ?? policy.sources?.[`rules.${f.rule}`] ?? 'none';
-}
-
 /**
  * Admin policy over findings: per-rule modes (warn demotes an error to a warning, audit and an exemption let it pass
  * but keep it for the record, off drops it) and exemptions for the requester. Istio's own rules always stand.

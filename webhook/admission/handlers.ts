@@ -123,10 +123,10 @@ function auditAnnotations(findings: readonly Finding[]): Record<string, string> 
   return out;
 }
 
-export type Outcome = 'error' | 'warning' | 'audited' | 'exempted';
+type Outcome = 'error' | 'warning' | 'audited' | 'exempted';
 
 /** What became of a finding: it refused (error), warned, or was let through by audit mode or an exemption. */
-export function outcomeOf(f: Finding): Outcome {
+function outcomeOf(f: Finding): Outcome {
   return f.relaxed ? (f.relaxed.by === 'audit' ? 'audited' : 'exempted') : f.severity;
 }
 
