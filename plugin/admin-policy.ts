@@ -45,16 +45,20 @@ export class PolicyBook {
     if (this.legacy || (!first && missing.length === 0)) return;
     for (const n of missing) this.read.add(n);
     const read = await this.cluster.policyObjects(missing, { cluster: first && !this.given, namespaced: !this.given, labels: false });
-    if (read) this.take(read.objects, read.labels);
+    if (read) this.take(read.objects, read.labels, read.unreadable);
     const selecting = this.objects.some((o) => o.kind === 'ClusterGrayPolicy' && o.spec.namespaceSelector);
     const unlabelled = [...this.read].filter((n) => !this.labels.has(n));
     if (selecting && unlabelled.length > 0) {
       const labelled = await this.cluster.policyObjects(unlabelled, { cluster: false, namespaced: false, labels: true });
-      if (labelled) this.take([], labelled.labels);
+      if (labelled) this.take([], labelled.labels, labelled.unreadable);
     }
   }
 
-  private take(raw: readonly unknown[], labels: Map<string, Record<string, string>>): void {
+  /** What this user could not read: the webhook applies it all the same. */
+  readonly unreadable: string[] = [];
+
+  private take(raw: readonly unknown[], labels: Map<string, Record<string, string>>, unreadable: readonly string[] = []): void {
+    this.unreadable.push(...unreadable);
     for (const o of raw) {
       try {
         this.objects.push(parsePolicyObject(o));

@@ -97,6 +97,7 @@ async function explain(args: Args, ctx: CommandContext, now: Date): Promise<numb
     namespace: ns, at: now.toISOString(), policies: book.applicable(ns).map(policyName),
     limits: limitsOf(policy), rules: Object.fromEntries(Object.entries(policy.rules).map(([r, m]) => [r, { mode: m, policy: policy.sources?.[`rules.${r}`] }])),
     freezeWindows: windows, caller: who ?? null, exemptions, ...(service ? { service } : {}),
+    ...(book.unreadable.length ? { unreadable: book.unreadable } : {}),
   };
   if (output) {
     printObject(ctx.io, report, output);
@@ -105,7 +106,8 @@ async function explain(args: Args, ctx: CommandContext, now: Date): Promise<numb
   const local = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const when = (d: Date, zone: string) => (zone === local ? inZone(d, zone) : `${inZone(d, zone)} (${inZone(d, local)} here)`);
   const out: string[] = [];
-  out.push(report.policies.length ? `Policies that apply in namespace ${ns}:` : `No admin policy applies in namespace ${ns}.`);
+  const partial = book.unreadable.length ? ` (you may not read ${book.unreadable.join(', ')}: the webhook applies them all the same)` : '';
+  out.push(report.policies.length ? `Policies that apply in namespace ${ns}${partial}:` : `No admin policy you may read applies in namespace ${ns}${partial}.`);
   for (const p of report.policies) out.push(`  ${p}`);
   out.push('', 'Limits:');
   if (report.limits.length === 0) out.push('  none');

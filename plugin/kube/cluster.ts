@@ -108,6 +108,8 @@ export interface PolicyObjects {
   /** Raw ClusterGrayPolicy and GrayPolicy objects, kind set. */
   objects: KubeObject[];
   labels: Map<string, Record<string, string>>;
+  /** What this user may not read ("ClusterGrayPolicies", "GrayPolicies in shop", "namespace shop"). */
+  unreadable?: string[];
 }
 
 export const POLICY_LABEL = 'kubectl-gray.io/policy';
@@ -291,25 +293,30 @@ export class KubeCluster implements GrayCluster {
 
   async policyObjects(namespaces: readonly string[], what: PolicyReads = { cluster: true, namespaced: true, labels: true }): Promise<PolicyObjects | undefined> {
     const base = `/apis/${POLICY_GROUP}/${POLICY_VERSION}`;
-    // Not allowed to read: none (the webhook still judges by them). Not served: no policy objects at all.
-    const unless = <T>(read: Promise<T>, forbidden: T, missing: T) => read.catch((err: unknown) => {
-      if (err instanceof ApiError && err.status === 403) return forbidden;
+    // Not allowed to read: none, and said (the webhook still judges by them). Not served: no policy objects at all.
+    const unreadable: string[] = [];
+    const unless = <T>(read: Promise<T>, forbidden: T, missing: T, what: string) => read.catch((err: unknown) => {
+      if (err instanceof ApiError && err.status === 403) {
+        unreadable.push(what);
+        return forbidden;
+      }
       if (err instanceof ApiError && err.status === 404) return missing;
       throw err;
     });
-    const list = (path: string, kind: string) => unless(this.rest.request<List<KubeObject>>('GET', path)
-      .then((r) => (r.body.items ?? []).map((o) => ({ ...o, kind }))), [] as KubeObject[], undefined);
+    const list = (path: string, kind: string, what: string) => unless(this.rest.request<List<KubeObject>>('GET', path)
+      .then((r) => (r.body.items ?? []).map((o) => ({ ...o, kind }))), [] as KubeObject[], undefined, what);
     const none = Promise.resolve([] as KubeObject[]);
     const [cluster, local, labels] = await Promise.all([
-      what.cluster ? list(`${base}/clustergraypolicies`, 'ClusterGrayPolicy') : none,
-      Promise.all(what.namespaced ? namespaces.map((n) => list(`${base}/namespaces/${encodeURIComponent(n)}/graypolicies`, 'GrayPolicy')) : []),
+      what.cluster ? list(`${base}/clustergraypolicies`, 'ClusterGrayPolicy', 'ClusterGrayPolicies') : none,
+      Promise.all(what.namespaced ? namespaces.map((n) => list(`${base}/namespaces/${encodeURIComponent(n)}/graypolicies`, 'GrayPolicy', `GrayPolicies in ${n}`)) : []),
       Promise.all(what.labels ? namespaces.map((n) => unless(this.rest.request<KubeObject>('GET', `/api/v1/namespaces/${encodeURIComponent(n)}`)
-        .then((r) => r.body.metadata.labels ?? {}), {}, {})) : []),
+        .then((r) => r.body.metadata.labels ?? {}), {}, {}, `namespace ${n}`)) : []),
     ]);
     if (cluster === undefined) return undefined;
     return {
       objects: [...cluster, ...local.flatMap((l) => l ?? [])],
       labels: new Map(what.labels ? namespaces.map((n, i) => [n, labels[i]!]) : []),
+      unreadable,
     };
   }
 

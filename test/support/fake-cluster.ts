@@ -173,8 +173,11 @@ export class FakeCluster implements GrayCluster {
 
   async policyObjects(namespaces: readonly string[], what = { cluster: true, namespaced: true, labels: true }) {
     if (!this.policyObjectList) return undefined;
-    const objects = structuredClone(this.policyObjectList.filter((o) => (o.kind === 'ClusterGrayPolicy' ? what.cluster : what.namespaced && namespaces.includes(o.metadata.namespace ?? ''))));
-    return { objects, labels: new Map(what.labels ? namespaces.map((n) => [n, this.namespaceLabels[n] ?? {}]) : []) };
+    // A user who may list only in namespaces may not read the cluster-scoped policies.
+    const cluster = what.cluster && !this.namespacedOnly;
+    const objects = structuredClone(this.policyObjectList.filter((o) => (o.kind === 'ClusterGrayPolicy' ? cluster : what.namespaced && namespaces.includes(o.metadata.namespace ?? ''))));
+    const unreadable = what.cluster && this.namespacedOnly ? ['ClusterGrayPolicies'] : [];
+    return { objects, labels: new Map(what.labels ? namespaces.map((n) => [n, this.namespaceLabels[n] ?? {}]) : []), unreadable };
   }
 
   async whoAmI() {

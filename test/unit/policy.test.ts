@@ -185,6 +185,11 @@ describe('kubectl gray under policy objects', () => {
     // FIXED_NOW is Monday 23 November 2026: the next weekend freeze starts Friday 27th, 18:00 Berlin time.
     expect(r.stdout).to.contain('"0 18 * * 5" in Europe/Berlin for 62h (weekend), ClusterGrayPolicy weekend\n    next: 2026-11-27 18:00 GMT+1');
     expect(r.stdout).to.contain('exempt from release-freeze until 2026-11-23T12:00:00Z (INC-42), by ClusterGrayPolicy freeze');
+    // Who may not read the cluster's policies is told so, not told that none apply.
+    fake.namespacedOnly = true;
+    expect((await run(fake, ['policy', 'explain', '-n', 'shop'])).stdout).to.contain(
+      'No admin policy you may read applies in namespace shop (you may not read ClusterGrayPolicies: the webhook applies them all the same).');
+    fake.namespacedOnly = false;
     const json = JSON.parse((await run(fake, ['policy', 'explain', '-n', 'shop', '-o', 'json'])).stdout);
     expect(json.limits).to.deep.equal([{ limit: 'maxWeightStep', value: 20, policy: 'ClusterGrayPolicy prod' }]);
     expect(json.freezeWindows[0].next.start).to.equal('2026-11-27T17:00:00.000Z');
