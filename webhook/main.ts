@@ -107,7 +107,8 @@ async function serve(args: ServeArgs) {
       stop: async () => undefined,
     },
     policy: (namespace) => policies.policyFor(namespace),
-    onDecision: policyEventRecorder(rest, log, identity),
+    // Events need create on events in every namespace, which the chart grants with the policy objects.
+    ...(args['policy-objects'] ? { onDecision: policyEventRecorder(rest, log, identity) } : {}),
     ...(args['gateway-api'] ? { gatewayReads: liveGatewayReads(rest, log) } : {}),
     // Ready only while the certificate being served is valid: an expired one fails every API server call.
     tlsReady: () => !tlsWatch || tlsWatch.expiry().getTime() > Date.now(),
