@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The newcomer's tour (make demo): Bookinfo's reviews service taken through blue-green, a 10% canary,
-# a per-user canary, a mirror and a rollback with kubectl gray, on the local one-node cluster: the
+# a per-user canary, a mirror, a rollback and an admin policy with kubectl gray, on the local one-node cluster: the
 # Deployments' pods really run (the project's test workload), and status counts their real readiness.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -63,6 +63,35 @@ status
 
 bold "Every change is in the history, one command from undone"
 run kubectl gray history reviews -n "$ns"
+
+bold "6. Admin policy: the rules of releasing, as objects an admin applies once"
+kubectl label namespace "$ns" kubectl-gray.io/demo-env=prod --overwrite >/dev/null
+cat > "$root/.cluster/demo-policy.yaml" <<YAML
+apiVersion: policy.kubectl-gray.io/v1alpha1
+kind: ClusterGrayPolicy
+metadata: {name: demo-prod}
+spec:
+  namespaceSelector: {matchLabels: {kubectl-gray.io/demo-env: prod}}
+  maxWeightStep: 20
+YAML
+run kubectl apply -f "$root/.cluster/demo-policy.yaml"
+run kubectl gray policy explain reviews -n "$ns"
+bold "   A step of 50 points is refused before anything is written, with the steps that fit"
+run kubectl gray set-weight reviews v2=50 -n "$ns" || echo "(exit code $?)"
+run kubectl gray set-weight reviews v2=20 -n "$ns"
+bold "   Would a weekend freeze in Berlin stop the next step on a Saturday? Ask before the policy exists"
+cat > "$root/.cluster/demo-weekend.yaml" <<YAML
+apiVersion: policy.kubectl-gray.io/v1alpha1
+kind: ClusterGrayPolicy
+metadata: {name: demo-weekend}
+spec:
+  freezeWindows: [{schedule: "0 18 * * 5", duration: 62h, timeZone: Europe/Berlin, reason: weekend}]
+YAML
+run kubectl gray policy test -f "$root/.cluster/demo-weekend.yaml" --at 2027-03-27T10:00:00+01:00 -- set-weight reviews v2=40 -n "$ns" || echo "(exit code $?)"
+bold "   Going back is always allowed"
+run kubectl gray rollback reviews -n "$ns"
+kubectl delete -f "$root/.cluster/demo-policy.yaml" >/dev/null
+kubectl label namespace "$ns" kubectl-gray.io/demo-env- >/dev/null
 
 # ---------------------------------------------------------------------------------------------------
 ns=chain

@@ -111,7 +111,8 @@ async function explain(args: Args, ctx: CommandContext, now: Date): Promise<numb
   for (const p of report.policies) out.push(`  ${p}`);
   out.push('', 'Limits:');
   if (report.limits.length === 0) out.push('  none');
-  for (const l of report.limits) out.push(`  ${l.limit.padEnd(32)} ${String(l.value).padEnd(6)} ${l.policy}`);
+  const width = Math.max(6, ...report.limits.map((l) => String(l.value).length));
+  for (const l of report.limits) out.push(`  ${l.limit.padEnd(32)} ${String(l.value).padEnd(width)} ${l.policy}`);
   const modes = Object.entries(report.rules);
   if (modes.length) {
     out.push('', 'Rule modes (others enforce):');
