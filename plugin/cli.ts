@@ -35,7 +35,7 @@ export async function runCli(args: string[], ctx: CommandContext, commands: read
   const chosen = await parseWithYargs(args, ctx, commands, hint);
   if (typeof chosen === 'number') return chosen;
   try {
-    return await chosen.command.run(chosen.argv, ctx);
+    return await chosen.command.run(chosen.argv, { ...ctx, runCommandLine: (line, inner) => runCli(line, inner, commands) });
   } catch (err) {
     return reportError(ctx, err, hint);
   }

@@ -17,6 +17,8 @@ export interface CommandContext {
   io: Io;
   connect(flags: ConnectionFlags): Promise<GrayCluster>;
   now(): Date;
+  /** Runs another command line with the same commands (set by runCli; kubectl gray policy test runs one). */
+  runCommandLine?(args: string[], ctx: CommandContext): Promise<number>;
   /** Policy objects that stand in for the cluster's (kubectl gray policy test -f). */
   policyObjects?: readonly PolicyObject[];
   /** Reads a local file (for analyze); "-" is standard input. */

@@ -62,11 +62,9 @@ async function test(args: Args, ctx: CommandContext, now: Date): Promise<number>
   }
   if (command.some((a) => a === '--dry-run' || a.startsWith('--dry-run='))) throw new IntentError('policy test always runs the command as --dry-run=client; leave --dry-run out');
   // The same command, judged by these policies at that time, written nowhere.
-  const { runCli } = await import('../cli.js');
-  const { COMMANDS } = await import('../all-commands.js');
   const flags = connectionArgs(args);
   ctx.io.err(`Judged at ${now.toISOString()} by ${objects.map(policyName).join(', ') || 'no policy'} (from ${args.filename.join(', ')}); nothing is written.\n`);
-  return runCli([...command, ...flags, '--dry-run=client'], { ...ctx, now: () => now, policyObjects: objects }, COMMANDS);
+  return ctx.runCommandLine!([...command, ...flags, '--dry-run=client'], { ...ctx, now: () => now, policyObjects: objects });
 }
 
 /** The connection flags given before `--`, passed on to the command under test. */
