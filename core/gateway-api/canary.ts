@@ -8,7 +8,7 @@ import { IntentError } from '../errors.js';
 import { type KubeObject, clone, describeObject, jsonEqual } from '../model.js';
 import { type Change, type Plan, change } from '../plan.js';
 import { recordChange } from '../history.js';
-import { type GatewayRoute, type RouteRule, isServiceBackend } from './model.js';
+import { type GatewayRoute, type RouteFilter, type RouteRule, isServiceBackend, mirrorBackend } from './model.js';
 import { ruleKind, setRouteWeights, versionBackendName } from './routes.js';
 
 /** The annotation on a canary Deployment naming its version Service. */
@@ -60,8 +60,7 @@ export function planGatewayCanaryCreate(snap: GatewayCanarySnapshot, intent: Can
 /** A route with nothing sent to the version: its share to the rule's other backends, its own rules and mirrors gone. */
 function withoutVersion(route: GatewayRoute, service: string, backend: string, version: string): GatewayRoute {
   const sendsTo = (rule: RouteRule) => (rule.backendRefs ?? []).some((b) => isServiceBackend(b) && b.name === backend);
-  const mirrorsTo = (f: NonNullable<RouteRule['filters']>[number]) => f.type === 'RequestMirror'
-    && (f['requestMirror'] as { backendRef?: { name?: string } } | undefined)?.backendRef?.name === backend;
+  const mirrorsTo = (f: RouteFilter) => mirrorBackend(f) === backend;
   const next = clone(route);
   next.spec.rules = (next.spec.rules ?? [])
     .filter((r) => !(ruleKind(r) === 'owned' && (r.backendRefs ?? []).every((b) => b.name === backend)))

@@ -47,12 +47,22 @@ export interface RouteMatch {
   [field: string]: unknown;
 }
 
+export interface RouteFilter {
+  type?: string;
+  [field: string]: unknown;
+}
+
 export interface RouteRule {
   name?: string;
   matches?: RouteMatch[];
   backendRefs?: BackendRef[];
-  filters?: Array<{ type?: string; [field: string]: unknown }>;
+  filters?: RouteFilter[];
   [field: string]: unknown;
+}
+
+/** The backend a RequestMirror filter copies calls to; undefined for any other filter. */
+export function mirrorBackend(filter: RouteFilter): string | undefined {
+  return filter.type === 'RequestMirror' ? (filter['requestMirror'] as { backendRef?: { name?: string } } | undefined)?.backendRef?.name : undefined;
 }
 
 export interface RouteCondition {

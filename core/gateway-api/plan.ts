@@ -4,14 +4,14 @@
 import { IntentError } from '../errors.js';
 import { STABLE_ANNOTATION, recordChange, rememberStableSubset } from '../history.js';
 import { resolveHost, serviceName, serviceNamespace } from '../hosts.js';
-import { type VirtualService, clone, describeObject, jsonEqual, namespaceOf } from '../model.js';
+import { type VirtualService, clone, describeObject, jsonEqual } from '../model.js';
 import { type HeaderMatchIntent, routeName } from '../ops/match.js';
 import { type Change, type Plan, change } from '../plan.js';
 import { re2Quote } from '../re2.js';
 import { isCopyOf } from '../traffic.js';
 import type { WeightIntent } from '../weights.js';
-import { type GatewayRoute, type HeaderMatch, type RouteRule, weightOf } from './model.js';
-import { type ServiceName, routesFor, ruleKind, setRouteWeights, versionBackendName } from './routes.js';
+import { type GatewayRoute, type HeaderMatch, type RouteFilter, type RouteRule, mirrorBackend, weightOf } from './model.js';
+import { type ServiceName, meshVirtualServicesFor, routesFor, ruleKind, setRouteWeights, siblingPort, versionBackendName } from './routes.js';
 
 /** The Service a command names (NAME, NAME.NAMESPACE or its FQDN), as a Gateway API parent. */
 export function serviceOf(service: string, namespace: string): ServiceName {
@@ -19,19 +19,17 @@ export function serviceOf(service: string, namespace: string): ServiceName {
   return { namespace: serviceNamespace(fqdn) ?? namespace, name: serviceName(fqdn) };
 }
 
-/** The mesh VirtualServices for the same host: a second model Istio would pick one of without a word. */
-export function meshVirtualServicesFor(service: ServiceName, all: readonly VirtualService[]): VirtualService[] {
-  const fqdn = resolveHost(service.name, service.namespace);
-  return all.filter((vs) => (vs.spec.gateways?.length ? vs.spec.gateways : ['mesh']).includes('mesh')
-    && (vs.spec.hosts ?? []).some((h) => resolveHost(h, namespaceOf(vs)) === fqdn));
+/** What is wrong when both models route the Service: each named, as the edits refuse it and status warns of it. */
+export function bothModels(service: ServiceName, routes: readonly GatewayRoute[], vss: readonly VirtualService[]): string {
+  return `${service.namespace}/${service.name} is routed by both ${routes.map(describeObject).join(', ')} and ${vss.map(describeObject).join(', ')}: `
+    + 'Istio uses one of them and ignores the other';
 }
 
 /** Refuses to guess when both models route the Service; says what each is. */
 export function requireOneModel(service: ServiceName, routes: readonly GatewayRoute[], virtualServices: readonly VirtualService[]): void {
   const vss = meshVirtualServicesFor(service, virtualServices);
   if (routes.length === 0 || vss.length === 0) return;
-  throw new IntentError(`${service.namespace}/${service.name} is routed by both ${routes.map(describeObject).join(', ')} and VirtualService ${vss.map((v) => `${namespaceOf(v)}/${v.metadata.name}`).join(', ')}: `
-    + 'Istio uses one of them and ignores the other, so kubectl gray will not guess which you mean. Keep one model per Service: delete the one not in use');
+  throw new IntentError(`${bothModels(service, routes, vss)}, so kubectl gray will not guess which you mean. Keep one model per Service: delete the one not in use`);
 }
 
 export interface GatewayRequest {
@@ -109,7 +107,7 @@ export function withMarkedRules(route: GatewayRoute, service: string, name: stri
   const out: RouteRule[] = [];
   for (const rule of (next.spec.rules ?? []).filter((r) => !isCopyOf(r.name, name))) {
     if (version !== undefined && isEditable(rule)) {
-      const port = rule.backendRefs!.find((b) => typeof b.port === 'number')?.port;
+      const port = siblingPort(rule);
       const k = out.filter((r) => isCopyOf(r.name, name)).length;
       out.push({
         name: k === 0 ? name : `${name}-${k + 1}`,
@@ -124,9 +122,9 @@ export function withMarkedRules(route: GatewayRoute, service: string, name: stri
 }
 
 /** Whether a filter is a RequestMirror to a version of the service (the mirror kubectl gray sets and removes). */
-function mirrorsService(filter: NonNullable<RouteRule['filters']>[number], service: string): boolean {
-  const ref = (filter['requestMirror'] as { backendRef?: { name?: string } } | undefined)?.backendRef;
-  return filter.type === 'RequestMirror' && !!ref?.name && (ref.name === service || ref.name.startsWith(`${service}-`));
+function mirrorsService(filter: RouteFilter, service: string): boolean {
+  const name = mirrorBackend(filter);
+  return !!name && (name === service || name.startsWith(`${service}-`));
 }
 
 function withoutServiceMirror(rule: RouteRule, service: string): RouteRule {
@@ -148,7 +146,7 @@ export function planGatewayMirror(routes: readonly GatewayRoute[], virtualServic
       if (!isEditable(rule)) return rule;
       const clean = withoutServiceMirror(rule, service.name);
       if (version === undefined) return clean;
-      const port = rule.backendRefs!.find((b) => typeof b.port === 'number')?.port;
+      const port = siblingPort(rule);
       const share = Number.isInteger(percent) ? { percent } : { fraction: { numerator: Math.round(percent * 1000), denominator: 100_000 } };
       const mirror = { type: 'RequestMirror', requestMirror: { backendRef: { name: versionBackendName(service.name, version), ...(port !== undefined ? { port } : {}) }, ...share } };
       return { ...clean, filters: [...(clean.filters ?? []), mirror] };

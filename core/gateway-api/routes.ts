@@ -6,21 +6,38 @@
 // The route-selection rule carries over from VirtualServices: a rule whose matches look only at the path or
 // the method is GENERAL and carries whoever calls (set-weight edits it); one that matches headers or query
 // parameters is TARGETED (left alone).
+import { isMeshBound } from '../analyzers/inventory.js';
 import { IntentError } from '../errors.js';
-import { clone, describeObject } from '../model.js';
+import { resolveHost } from '../hosts.js';
+import { type VirtualService, clone, describeObject, jsonEqual, namespaceOf } from '../model.js';
 import { OWNED_ROUTE_PREFIX } from '../traffic.js';
 import { type WeightIntent, apportion } from '../weights.js';
-import { type BackendRef, type GatewayRoute, type RouteRule, isMisgroupedServiceParent, isServiceParent, weightOf } from './model.js';
+import { type BackendRef, type GatewayRoute, type ParentReference, type RouteRule, isMisgroupedServiceParent, isServiceParent, weightOf } from './model.js';
 
 export interface ServiceName {
   namespace: string;
   name: string;
 }
 
-/** Whether the route's parents include the Service (a parent's namespace defaults to the route's). */
+/** Whether a parent of the route names the Service, by name and namespace (which defaults to the route's). */
+export function namesService(parent: ParentReference, route: GatewayRoute, service: ServiceName): boolean {
+  return parent.name === service.name && (parent.namespace ?? route.metadata.namespace ?? 'default') === service.namespace;
+}
+
+/** Whether the route's parents include the Service. */
 export function routesService(route: GatewayRoute, service: ServiceName): boolean {
-  const own = route.metadata.namespace ?? 'default';
-  return (route.spec.parentRefs ?? []).some((p) => isServiceParent(p) && p.name === service.name && (p.namespace ?? own) === service.namespace);
+  return (route.spec.parentRefs ?? []).some((p) => isServiceParent(p) && namesService(p, route, service));
+}
+
+/** The mesh VirtualServices for the Service's host: a second model, of which Istio would use one without a word. */
+export function meshVirtualServicesFor(service: ServiceName, all: readonly VirtualService[]): VirtualService[] {
+  const fqdn = resolveHost(service.name, service.namespace);
+  return all.filter((vs) => isMeshBound(vs) && (vs.spec.hosts ?? []).some((h) => resolveHost(h, namespaceOf(vs)) === fqdn));
+}
+
+/** The port a rule's backends name, for a backend added beside them. */
+export function siblingPort(rule: RouteRule): number | undefined {
+  return rule.backendRefs?.find((b) => typeof b.port === 'number')?.port;
 }
 
 /**
@@ -28,8 +45,7 @@ export function routesService(route: GatewayRoute, service: ServiceName): boolea
  * Not routes of the Service, but what a user looking at it needs to hear of.
  */
 export function misgroupedRoutesFor(routes: readonly GatewayRoute[], service: ServiceName): GatewayRoute[] {
-  return routes.filter((r) => (r.spec.parentRefs ?? []).some((p) => isMisgroupedServiceParent(p) && p.name === service.name
-    && (p.namespace ?? r.metadata.namespace ?? 'default') === service.namespace));
+  return routes.filter((r) => (r.spec.parentRefs ?? []).some((p) => isMisgroupedServiceParent(p) && namesService(p, r, service)));
 }
 
 /** The routes about the Service, HTTPRoutes before GRPCRoutes, each kind by namespace and name. */
@@ -65,7 +81,7 @@ export function setRouteWeights(route: GatewayRoute, service: ServiceName, inten
   (next.spec.rules ?? []).forEach((rule, i) => {
     if (ruleKind(rule) !== 'general' || !rule.backendRefs?.length) return;
     const reweighted = reweightRule(rule, service.name, intents, `${describeObject(route)} spec.rules[${i}]`, options);
-    if (JSON.stringify(reweighted) !== JSON.stringify(rule.backendRefs)) {
+    if (!jsonEqual(reweighted, rule.backendRefs)) {
       rule.backendRefs = reweighted;
       changed = true;
     }
@@ -83,7 +99,7 @@ function reweightRule(rule: RouteRule, service: string, intents: readonly Weight
       `Name the version that takes the rest, e.g. ${intents[0]!.subset}=${intents[0]!.percent} <other>=${remainder}`);
   }
   const rest = apportion(remainder, others.map((b) => Math.max(0, weightOf(b))));
-  const port = current.find((b) => typeof b.port === 'number')?.port;
+  const port = siblingPort(rule);
   const out = current.map((b) => ({ ...b, weight: named(b)?.percent ?? rest[others.indexOf(b)]! }));
   for (const w of intents) {
     if (!current.some((b) => isVersion(b, service, w.subset))) out.push({ name: versionBackendName(service, w.subset), ...(port !== undefined ? { port } : {}), weight: w.percent });

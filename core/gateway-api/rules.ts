@@ -2,11 +2,13 @@
 // is silently ignored. The same calls serve the plugin (before it writes), analyze (files or the live cluster) and
 // the webhook. Pure: the Services and VirtualServices a check needs come in `world`; where they are not known
 // (undefined), the checks that need them are skipped rather than guessed.
+import { isMeshBound } from '../analyzers/inventory.js';
 import { resolveHost } from '../hosts.js';
 import { type KubeObject, type VirtualService, describeObject, namespaceOf } from '../model.js';
 import { re2Problem } from '../re2.js';
 import { type Finding, finding } from '../rules.js';
 import { type GatewayRoute, isMisgroupedServiceParent, isServiceBackend, isServiceParent } from './model.js';
+import { meshVirtualServicesFor } from './routes.js';
 
 export interface RouteWorld {
   /**
@@ -101,11 +103,10 @@ export function checkGatewayRoute(route: GatewayRoute, world: RouteWorld = {}): 
 
   if (world.virtualServices) {
     for (const p of meshParents) {
-      const host = resolveHost(p.name, p.namespace ?? ns);
-      const vs = world.virtualServices.find((v) => (v.spec.gateways ?? ['mesh']).includes('mesh') && (v.spec.hosts ?? []).some((h) => resolveHost(h, namespaceOf(v)) === host));
+      const [vs] = meshVirtualServicesFor({ namespace: p.namespace ?? ns, name: p.name }, world.virtualServices);
       if (vs) {
-        out.push(finding('route-model-conflict', what, 'spec.parentRefs', `VirtualService ${namespaceOf(vs)}/${vs.metadata.name} also routes ${host} in the mesh: Istio uses one of the two and ignores the other without a word`,
-          `keep one model per Service: delete VirtualService ${namespaceOf(vs)}/${vs.metadata.name} (kubectl gray status ${p.name} shows both), or this route`));
+        out.push(finding('route-model-conflict', what, 'spec.parentRefs', `${describeObject(vs)} also routes ${resolveHost(p.name, p.namespace ?? ns)} in the mesh: Istio uses one of the two and ignores the other without a word`,
+          `keep one model per Service: delete ${describeObject(vs)} (kubectl gray status ${p.name} shows both), or this route`));
       }
     }
   }
@@ -130,14 +131,14 @@ export function routesSendingTo(routes: readonly GatewayRoute[], svc: KubeObject
  * (found on the VirtualService; the route's own review finds it from the route's side).
  */
 export function checkVirtualServiceBesideRoutes(vs: VirtualService, routes: readonly GatewayRoute[]): Finding[] {
-  if (!(vs.spec.gateways?.length ? vs.spec.gateways : ['mesh']).includes('mesh')) return [];
+  if (!isMeshBound(vs)) return [];
   const out: Finding[] = [];
   (vs.spec.hosts ?? []).forEach((h, i) => {
     const host = resolveHost(h, namespaceOf(vs));
     for (const route of routes) {
       const parent = (route.spec.parentRefs ?? []).find((p) => isServiceParent(p) && resolveHost(p.name, p.namespace ?? namespaceOf(route)) === host);
       if (!parent) continue;
-      out.push(finding('route-model-conflict', `VirtualService ${namespaceOf(vs)}/${vs.metadata.name}`, `spec.hosts[${i}]`,
+      out.push(finding('route-model-conflict', describeObject(vs), `spec.hosts[${i}]`,
         `${describeObject(route)} already routes ${host} in the mesh: Istio uses one of the two and ignores the other without a word`,
         `keep one model per Service: route ${h} with ${describeObject(route)} (kubectl gray works on both), or delete it first`));
     }

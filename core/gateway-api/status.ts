@@ -5,7 +5,7 @@ import { selects } from '../analyzers/inventory.js';
 import type { PodInfo } from '../status.js';
 import type { Finding } from '../rules.js';
 import { type GatewayRoute, type RouteCondition, isServiceBackend, isServiceParent, sharesOf } from './model.js';
-import { type ServiceName, routesService, ruleKind } from './routes.js';
+import { type ServiceName, namesService, routesService, ruleKind } from './routes.js';
 
 export const ISTIO_GATEWAY_CONTROLLER = 'istio.io/gateway-controller';
 
@@ -56,9 +56,8 @@ export interface GatewayStatusInput {
 }
 
 function verdictOf(route: GatewayRoute, service: ServiceName): IstioVerdict {
-  const own = route.metadata.namespace ?? 'default';
   const parent = route.status?.parents?.find((p) => p.controllerName === ISTIO_GATEWAY_CONTROLLER && isServiceParent(p.parentRef)
-    && p.parentRef.name === service.name && (p.parentRef.namespace ?? own) === service.namespace);
+    && namesService(p.parentRef, route, service));
   const generation = route.metadata['generation'] as number | undefined;
   if (!parent && !routesService(route, service)) {
     return { conditions: [], current: false,

@@ -1,11 +1,11 @@
 import { IntentError } from '../../core/errors.js';
 import type { GatewayRoute } from '../../core/gateway-api/model.js';
-import { meshVirtualServicesFor, serviceOf } from '../../core/gateway-api/plan.js';
-import { type ServiceName, misgroupedRoutesFor, routesFor, routesService } from '../../core/gateway-api/routes.js';
+import { bothModels, serviceOf } from '../../core/gateway-api/plan.js';
+import { type ServiceName, meshVirtualServicesFor, misgroupedRoutesFor, routesFor, routesService } from '../../core/gateway-api/routes.js';
 import { checkGatewayRoute } from '../../core/gateway-api/rules.js';
 import { type GatewayRouteStatus, buildGatewayRouteStatus, gatewayRouteDegraded } from '../../core/gateway-api/status.js';
 import { ISTIO_ROOT_NAMESPACE, resolveHost, serviceName, serviceNamespace } from '../../core/hosts.js';
-import { type VirtualService, describeObject, namespaceOf } from '../../core/model.js';
+import { type VirtualService, namespaceOf } from '../../core/model.js';
 import { destinationsOf } from '../../core/destinations.js';
 import { errorsOf } from '../../core/rules.js';
 import { type EntryStatus, type PodInfo, type ServiceStatus, buildStatus } from '../../core/status.js';
@@ -74,7 +74,7 @@ export const statusCommand: GrayCommand = {
       Promise.all(routes.map((r) => gatherRouteStatus(perNamespace, r, service!, all))),
     ]);
     // Both models for one Service: Istio uses one and ignores the other. Said, not guessed at.
-    const bothModels = service && routes.some((r) => routesService(r, service)) ? meshVirtualServicesFor(service, all) : [];
+    const secondModel = service && routes.some((r) => routesService(r, service)) ? meshVirtualServicesFor(service, all) : [];
     if (isObjectOutput(args.output)) {
       const shown = [...statuses, ...routeStatuses];
       printObject(ctx.io, shown.length === 1 && named ? shown[0] : shown, args.output);
@@ -89,12 +89,9 @@ export const statusCommand: GrayCommand = {
         renderGatewayRouteStatus(ctx.io, s);
       });
     }
-    if (bothModels.length > 0) {
-      ctx.io.err(`Warning: ${service!.namespace}/${service!.name} is routed by both ${routes.map(describeObject).join(', ')} and VirtualService ${bothModels.map((v) => `${namespaceOf(v)}/${v.metadata.name}`).join(', ')}: `
-        + 'Istio uses one of them and ignores the other; keep one model per Service\n');
-    }
+    if (secondModel.length > 0) ctx.io.err(`Warning: ${bothModels(service!, routes, secondModel)}; keep one model per Service\n`);
     // Degraded (like Argo Rollouts' status): a rule error, or a routed subset that would answer 503.
-    const degraded = bothModels.length > 0 || statuses.some((s) => errorsOf(s.findings).length > 0 || s.subsets.some((x) => x.risk)) || routeStatuses.some(gatewayRouteDegraded);
+    const degraded = secondModel.length > 0 || statuses.some((s) => errorsOf(s.findings).length > 0 || s.subsets.some((x) => x.risk)) || routeStatuses.some(gatewayRouteDegraded);
     return degraded ? EXIT.refused : EXIT.ok;
   },
 };
