@@ -10,6 +10,7 @@ export type { FreezeWindow } from './freeze-windows.js';
 
 export const POLICY_GROUP = 'policy.kubectl-gray.io';
 export const POLICY_VERSION = 'v1alpha1';
+export const POLICY_API_VERSION = `${POLICY_GROUP}/${POLICY_VERSION}`;
 
 /** Who an exemption is for, as RBAC names subjects. */
 export interface Subject {
@@ -159,10 +160,15 @@ export function parsePolicyObject(raw: unknown): PolicyObject {
     const selector = o.spec?.['namespaceSelector'];
     if (selector !== undefined) spec.namespaceSelector = selector as LabelSelector;
     const metadata: PolicyObject['metadata'] = { name, ...(typeof o.metadata?.namespace === 'string' && scope === 'namespaced' ? { namespace: o.metadata.namespace } : {}) };
-    return { apiVersion: `${POLICY_GROUP}/${POLICY_VERSION}`, kind: o.kind, metadata, spec };
+    return { apiVersion: POLICY_API_VERSION, kind: o.kind, metadata, spec };
   } catch (err) {
     throw err instanceof IntentError ? new IntentError(`${o.kind} ${name}: ${err.message}`) : err;
   }
+}
+
+/** The policy objects of a file's YAML documents (empty documents skipped). */
+export function parsePolicyDocuments(docs: readonly unknown[]): PolicyObject[] {
+  return docs.filter((d) => d != null).map(parsePolicyObject);
 }
 
 /** "ClusterGrayPolicy prod", "GrayPolicy shop/tight". */

@@ -200,6 +200,16 @@ export function warningsOf(findings: Finding[]): Finding[] {
   return findings.filter((f) => f.severity === 'warning' && !f.relaxed);
 }
 
+/** What admin policy made of a finding it let pass. */
+export function relaxedOutcome(f: Finding): 'audited' | 'exempted' | undefined {
+  return f.relaxed && (f.relaxed.by === 'audit' ? 'audited' : 'exempted');
+}
+
+/** The warning for a finding an exemption let pass: the same from the plugin and the webhook. */
+export function exemptionNote(f: Finding): string {
+  return `${f.code} ${f.rule}: passed by an exemption of ${f.relaxed?.policy} (${f.relaxed?.reason}): ${f.problem}`;
+}
+
 /** What stands: the findings admin policy did not let pass. */
 export function standing<T extends Finding>(findings: readonly T[]): T[] {
   return findings.filter((f) => !f.relaxed);

@@ -2,11 +2,8 @@
 // (ClusterGrayPolicies, the GrayPolicies and labels of each namespace a plan touches), or on a cluster without
 // them the policy an older chart publishes on its webhook configuration. Read once per command; namespaces are
 // added as a plan reaches them (a lane spans several).
-import { DEFAULT_POLICY, POLICY_GROUP, POLICY_VERSION, type Policy, type PolicyObject, type Requester, mergePolicies, parsePolicy, parsePolicyObject, policiesFor } from '../core/policy.js';
+import { DEFAULT_POLICY, type Policy, type PolicyObject, type Requester, mergePolicies, parsePolicy, parsePolicyObject, policiesFor } from '../core/policy.js';
 import type { GrayCluster } from './kube/cluster.js';
-
-/** The policy objects' group/version, as discovery names it. */
-export const POLICY_API = `${POLICY_GROUP}/${POLICY_VERSION}`;
 
 export class PolicyBook {
   private objects: PolicyObject[] = [];

@@ -15,9 +15,9 @@ import { resolveEntryPoints } from '../core/traffic.js';
 import { type DestinationRule, type KubeObject, type VirtualService, describeObject, namespaceOf, objectKey } from '../core/model.js';
 import { type Controllers, ownersOf } from '../core/ownership.js';
 import { type Change, type Plan, KIND_GROUP, changeRef, checkPlan, ordered } from '../core/plan.js';
-import { POLICY_API, PolicyBook } from './admin-policy.js';
-import { POLICY_GROUP } from '../core/policy.js';
-import { type Finding, errorsOf, finding, formatFinding, warningsOf } from '../core/rules.js';
+import { PolicyBook } from './admin-policy.js';
+import { POLICY_API_VERSION, POLICY_GROUP } from '../core/policy.js';
+import { type Finding, errorsOf, exemptionNote, finding, formatFinding, warningsOf } from '../core/rules.js';
 import { ApiError } from '../kube/errors.js';
 import { MAX_ATTEMPTS, isRace } from '../kube/retry.js';
 import type { CommandContext } from './context.js';
@@ -343,7 +343,7 @@ export async function runPlan(ctx: CommandContext, cluster: GrayCluster, run: Pl
   // where it is needed; the catch only keeps a failure from being reported as unhandled before then.
   const firstReads = new Reads(cluster, run.hosts);
   const policyRead = PolicyBook.read(cluster, [...new Set((run.hosts ?? []).map(serviceNamespace).filter((n): n is string => !!n))],
-    async () => (await firstReads.servedResources()).has(POLICY_API), ctx.policyObjects);
+    async () => (await firstReads.servedResources()).has(POLICY_API_VERSION), ctx.policyObjects);
   policyRead.catch(() => undefined);
   const written: Change[] = [];
   for (let attempt = 1; ; attempt++) {
@@ -371,7 +371,7 @@ export async function runPlan(ctx: CommandContext, cluster: GrayCluster, run: Pl
       if (ignored.length > 0 && !run.force) throw new RuleViolation(ignored);
       if (first) {
         for (const w of warningsOf(findings)) ctx.io.err(`Warning: ${formatFinding(w)}\n`);
-        for (const f of findings.filter((x) => x.relaxed?.by === 'exemption')) ctx.io.err(`Warning: ${f.code} ${f.rule} passed by an exemption of ${f.relaxed!.policy} (${f.relaxed!.reason}): ${f.problem}\n`);
+        for (const f of findings.filter((x) => x.relaxed?.by === 'exemption')) ctx.io.err(`Warning: ${exemptionNote(f)}\n`);
         for (const n of [...reads.notes, ...plan.notes]) ctx.io.err(`${n}\n`);
       }
     } catch (err) {

@@ -6,7 +6,7 @@ import type { Finding } from '../core/rules.js';
 import type { KubeRest } from '../kube/rest.js';
 import type { Decision } from './admission/handlers.js';
 import type { AdmissionRequest } from './admission/review.js';
-import { formatFinding } from '../core/rules.js';
+import { formatFinding, relaxedOutcome } from '../core/rules.js';
 
 interface Logger { warn(obj: object, msg: string): void }
 
@@ -14,8 +14,8 @@ const MAX_PENDING = 100;
 
 /** The findings an Event is written for, with its reason. */
 export function eventReason(f: Finding): string | undefined {
-  if (f.relaxed?.by === 'exemption') return 'GrayPolicyExemptionUsed';
-  if (f.relaxed?.by === 'audit') return 'GrayPolicyAudit';
+  const relaxed = relaxedOutcome(f);
+  if (relaxed) return relaxed === 'exempted' ? 'GrayPolicyExemptionUsed' : 'GrayPolicyAudit';
   if (f.severity === 'warning' && f.policy) return 'GrayPolicyWarning';
   return undefined;
 }

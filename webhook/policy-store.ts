@@ -5,7 +5,7 @@
 import { type KubeObject, jsonEqual } from '../core/model.js';
 import { ApiError } from '../kube/errors.js';
 import { isRace, retryOnConflict } from '../kube/retry.js';
-import { type Policy, type PolicyObject, POLICY_GROUP, POLICY_VERSION, fileAsPolicy, mergePolicies, parsePolicyObject, policiesFor, policyName } from '../core/policy.js';
+import { type Policy, type PolicyObject, POLICY_API_VERSION, fileAsPolicy, mergePolicies, parsePolicyObject, policiesFor, policyName } from '../core/policy.js';
 import type { KubeRest } from '../kube/rest.js';
 import { Reflector } from './cache.js';
 
@@ -35,8 +35,8 @@ export function filePolicy(file: () => Policy): PolicySource {
 }
 
 export function policyObjects(rest: Pick<KubeRest, 'request' | 'watch'>, file: () => Policy, log: Logger): PolicySource {
-  const base = `/apis/${POLICY_GROUP}/${POLICY_VERSION}`;
-  const apiVersion = `${POLICY_GROUP}/${POLICY_VERSION}`;
+  const base = `/apis/${POLICY_API_VERSION}`;
+  const apiVersion = POLICY_API_VERSION;
   const cluster = new Reflector<KubeObject>(rest, `${base}/clustergraypolicies`, apiVersion, 'ClusterGrayPolicy', log, undefined, 0);
   const namespaced = new Reflector<KubeObject>(rest, `${base}/graypolicies`, apiVersion, 'GrayPolicy', log, undefined, 0);
   const namespaces = new Reflector<KubeObject>(rest, '/api/v1/namespaces', 'v1', 'Namespace', log, undefined, 0);
@@ -92,7 +92,7 @@ export function policyObjects(rest: Pick<KubeRest, 'request' | 'watch'>, file: (
  * replica writes the same spec: a conflict is another replica's identical write, read again and compared.
  */
 export async function keepDefaultPolicy(rest: Pick<KubeRest, 'request'>, name: string, policy: Policy, owner: () => Promise<object | undefined>): Promise<'created' | 'updated' | 'unchanged'> {
-  const path = `/apis/${POLICY_GROUP}/${POLICY_VERSION}/clustergraypolicies`;
+  const path = `/apis/${POLICY_API_VERSION}/clustergraypolicies`;
   const { sources: _s, ...spec } = policy;
   return retryOnConflict(async () => {
     let current: PolicyObject & { metadata: { resourceVersion?: string; labels?: Record<string, string>; ownerReferences?: unknown[] } } | undefined;
@@ -108,7 +108,7 @@ export async function keepDefaultPolicy(rest: Pick<KubeRest, 'request'>, name: s
       labels: { ...(current?.metadata.labels ?? {}), 'app.kubernetes.io/managed-by': 'kubectl-gray-webhook' },
       ...(ref && !current?.metadata.ownerReferences?.length ? { ownerReferences: [ref] } : {}),
     };
-    const body = { apiVersion: `${POLICY_GROUP}/${POLICY_VERSION}`, kind: 'ClusterGrayPolicy', metadata, spec };
+    const body = { apiVersion: POLICY_API_VERSION, kind: 'ClusterGrayPolicy', metadata, spec };
     if (current) await rest.request('PUT', `${path}/${name}`, body);
     else await rest.request('POST', path, body);
     return current ? 'updated' : 'created';

@@ -6,6 +6,7 @@ import { type GatewayRoute, isGatewayRoute } from '../core/gateway-api/model.js'
 import { resolveHost, serviceNamespace } from '../core/hosts.js';
 import type { KubeObject, VirtualService } from '../core/model.js';
 import { DEFAULT_POLICY, type Policy } from '../core/policy.js';
+import { relaxedOutcome } from '../core/rules.js';
 import { type Decision, type GatewayWorld, besideRoutes, isGatewayReview, isPolicyReview, mayMeetRoutes, mutate, validateGateway, validateIstio, validatePolicyObject } from './admission/handlers.js';
 import { type AdmissionRequest, type AdmissionReview, allowed, errored, review } from './admission/review.js';
 import { type IstioCache, cacheDigest } from './cache.js';
@@ -22,7 +23,7 @@ export interface ServerOptions {
   /** The admin policy for a review in this namespace (webhook/policy-store.ts). */
   policy: (namespace: string) => Policy;
   now?: () => Date;
-  /** Told of every decision that is not a dry run (webhook/events.ts records what admin policy let pass or warned of). */
+  /** Told of every decision that is not a dry run (webhook/policy-events.ts records what admin policy let pass or warned of). */
   onDecision?: (req: AdmissionRequest, decision: Decision) => void;
   metrics?: Metrics;
   /** Extra fastify options: https, logger. */
@@ -142,7 +143,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     if (outcome !== 'error') {
       if (decision.findings.length === 0) metrics.decision(name, 'none', outcome);
       for (const f of decision.findings) {
-        const result = f.relaxed ? (f.relaxed.by === 'audit' ? 'audited' : 'exempted') : f.severity === 'error' && outcome === 'denied' ? 'denied' : 'warned';
+        const result = relaxedOutcome(f) ?? (f.severity === 'error' && outcome === 'denied' ? 'denied' : 'warned');
         metrics.decision(name, f.rule, result);
         const policy = f.relaxed?.policy ?? f.policy;
         if (policy) policyResults.inc({ policy, rule: f.rule, outcome: result });

@@ -4,7 +4,7 @@
 // Exit 0 clean, 3 findings at or above --fail-on, 2 for a bad flag or when something could not be read (reported
 // with where and why; everything else is still analyzed and reported), 1 when the API server fails or refuses a list.
 import { IntentError } from '../../core/errors.js';
-import { DEFAULT_POLICY, type Policy, mergePolicies, parsePolicy, parsePolicyObject } from '../../core/policy.js';
+import { DEFAULT_POLICY, type Policy, mergePolicies, parsePolicy, parsePolicyDocuments } from '../../core/policy.js';
 import type { Severity } from '../../core/rules.js';
 import { readYaml } from '../../core/yaml.js';
 import { loadInputs } from '../analyze/inputs.js';
@@ -75,5 +75,5 @@ export const analyzeCommand: GrayCommand = {
 function policyFromFile(docs: unknown[]): Policy {
   const objects = docs.filter((d) => d != null);
   if (!objects.some((d) => typeof d === 'object' && 'kind' in (d as object))) return parsePolicy(objects[0]);
-  return mergePolicies(objects.map(parsePolicyObject));
+  return mergePolicies(parsePolicyDocuments(objects));
 }

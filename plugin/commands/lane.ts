@@ -1,4 +1,5 @@
 import { IntentError } from '../../core/errors.js';
+import { selects } from '../../core/analyzers/inventory.js';
 import { resolveHost } from '../../core/hosts.js';
 import { type Lane, laneHop, laneMembers, laneOf, laneRouteName, planLaneCreate, planLaneDelete, validateLaneName } from '../../core/lane.js';
 import { describeObject, namespaceOf } from '../../core/model.js';
@@ -119,7 +120,7 @@ async function laneStatus(ctx: CommandContext, cluster: GrayCluster, args: Args)
     const fallback = (record.fallbacks ?? []).includes(service) || laneIndex < 0;
     const backend = versionBackendName(service, record.subset);
     const selector = fallback ? undefined : (await reads.getService(namespaceOf(route), backend))?.selector;
-    const pods = selector ? (await reads.listPods(namespaceOf(route))).filter((p) => Object.entries(selector).every(([k, v]) => p.labels[k] === v)) : [];
+    const pods = selector ? (await reads.listPods(namespaceOf(route))).filter((p) => selects(selector, p.labels)) : [];
     const ready = pods.filter((p) => p.ready).length;
     return {
       hop, service, virtualService: `${route.kind} ${namespaceOf(route)}/${route.metadata.name}`, match: `${record.header}: ${record.value}`,

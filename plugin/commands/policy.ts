@@ -5,18 +5,19 @@
 import { IntentError } from '../../core/errors.js';
 import { type Occurrence, describeWindow, freezeAt, inZone, nextFreeze, zoneOf } from '../../core/freeze-windows.js';
 import { describeObject } from '../../core/model.js';
-import { POLICY_GROUP, type Policy, type PolicyObject, type Requester, exemptionFor, parsePolicyObject, policyName } from '../../core/policy.js';
+import { POLICY_API_VERSION, POLICY_GROUP, type Policy, type PolicyObject, type Requester, exemptionFor, parsePolicyDocuments, policyName } from '../../core/policy.js';
 import { type RuleName, RULES } from '../../core/rules.js';
 import { lastWeightChange } from '../../core/trusted-time.js';
 import { readYaml } from '../../core/yaml.js';
-import { POLICY_API, PolicyBook } from '../admin-policy.js';
+import { PolicyBook } from '../admin-policy.js';
 import { Reads, historyCarriers, serviceHosts } from '../apply.js';
 import type { GrayCommand } from '../command.js';
 import { type CommandContext, EXIT } from '../context.js';
 import { type GlobalArgs, checkOutput } from '../options.js';
 import { printObject } from '../render/mutation.js';
+import { table } from '../render/table.js';
 
-interface Args extends GlobalArgs { action: string; service?: string; filename?: string[]; at?: string; output?: string; '--'?: string[]; _: unknown[] }
+interface Args extends GlobalArgs { action: string; service?: string; filename?: string[]; at?: string; output?: string; _: unknown[] }
 
 export const policyCommand: GrayCommand = {
   command: 'policy <action> [service]',
@@ -41,23 +42,15 @@ export const policyCommand: GrayCommand = {
 
 async function test(args: Args, ctx: CommandContext, now: Date): Promise<number> {
   // What follows `--` stays unparsed, after the command's own name in argv._.
-  const command = (args['--'] ?? args._.slice(1)).map(String);
+  const command = args._.slice(1).map(String);
   if (!args.filename?.length) throw new IntentError('policy test needs -f FILE (one or more ClusterGrayPolicy/GrayPolicy YAML files)');
   if (command.length === 0) throw new IntentError('policy test needs the command to judge after --, e.g. -- set-weight reviews v2=50');
   const objects: PolicyObject[] = [];
   for (const file of args.filename) {
-    let docs: unknown[];
     try {
-      docs = readYaml(await ctx.readFile(file));
+      objects.push(...parsePolicyDocuments(readYaml(await ctx.readFile(file))));
     } catch (err) {
       throw new IntentError(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-    }
-    for (const d of docs.filter((x) => x != null)) {
-      try {
-        objects.push(parsePolicyObject(d));
-      } catch (err) {
-        throw new IntentError(`${file}: ${(err as Error).message}`);
-      }
     }
   }
   if (command.some((a) => a === '--dry-run' || a.startsWith('--dry-run='))) throw new IntentError('policy test always runs the command as --dry-run=client; leave --dry-run out');
@@ -81,7 +74,7 @@ async function explain(args: Args, ctx: CommandContext, now: Date): Promise<numb
   const output = checkOutput(args.output, ['json', 'yaml']);
   const cluster = await ctx.connect(args);
   const ns = cluster.namespace;
-  const book = await PolicyBook.read(cluster, [ns], async () => (await cluster.servedResources([POLICY_GROUP])).has(POLICY_API), ctx.policyObjects);
+  const book = await PolicyBook.read(cluster, [ns], async () => (await cluster.servedResources([POLICY_GROUP])).has(POLICY_API_VERSION), ctx.policyObjects);
   const policy = book.policyFor(ns);
   const who = await cluster.whoAmI();
   const windows: WindowReport[] = policy.freezeWindows.map((w) => {
@@ -107,14 +100,14 @@ async function explain(args: Args, ctx: CommandContext, now: Date): Promise<numb
   const partial = book.unreadable.length ? ` (you may not read ${book.unreadable.join(', ')}: the webhook applies them all the same)` : '';
   out.push(report.policies.length ? `Policies that apply in namespace ${ns}${partial}:` : `No admin policy you may read applies in namespace ${ns}${partial}.`);
   for (const p of report.policies) out.push(`  ${p}`);
+  const indented = (text: string) => text.trimEnd().split('\n').map((l) => `  ${l}`);
   out.push('', 'Limits:');
   if (report.limits.length === 0) out.push('  none');
-  const width = Math.max(6, ...report.limits.map((l) => String(l.value).length));
-  for (const l of report.limits) out.push(`  ${l.limit.padEnd(32)} ${String(l.value).padEnd(width)} ${l.policy}`);
+  else out.push(...indented(table(['LIMIT', 'VALUE', 'POLICY'], report.limits.map((l) => [l.limit, String(l.value), l.policy]))));
   const modes = Object.entries(report.rules);
   if (modes.length) {
     out.push('', 'Rule modes (others enforce):');
-    for (const [rule, m] of modes) out.push(`  ${RULES[rule as RuleName].code} ${rule.padEnd(28)} ${m.mode.padEnd(8)} ${m.policy ?? ''}`);
+    out.push(...indented(table(['RULE', 'MODE', 'POLICY'], modes.map(([rule, m]) => [`${RULES[rule as RuleName].code} ${rule}`, m.mode, m.policy ?? '']))));
   }
   out.push('', 'Freeze windows:');
   if (windows.length === 0) out.push('  none');

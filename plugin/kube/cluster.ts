@@ -1,7 +1,7 @@
 // The only place the plugin talks to the API server. Commands see the GrayCluster interface, so
 // their tests run against an in-memory cluster and the e2e suite against a real one.
 import type { DestinationRule, KubeObject, VirtualService } from '../../core/model.js';
-import { POLICY_GROUP, POLICY_VERSION, type Requester } from '../../core/policy.js';
+import { POLICY_API_VERSION, type Requester } from '../../core/policy.js';
 import { GATEWAY_API_VERSION } from '../../core/gateway-api/model.js';
 import { QUERY_GROUP, QUERY_VERSION, SERVICE_ROUTES } from '../../core/route-index.js';
 import { ApiError } from '../../kube/errors.js';
@@ -100,7 +100,6 @@ export interface ObjectRef {
 
 const ISTIO_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'];
 
-/** Where the webhook's configuration publishes the admin policy for the plugin to apply locally. */
 /** Which of the policy reads to make (all by default). */
 export interface PolicyReads { cluster: boolean; namespaced: boolean; labels: boolean }
 
@@ -112,6 +111,7 @@ export interface PolicyObjects {
   unreadable?: string[];
 }
 
+/** Where an older chart's webhook configuration publishes the admin policy for the plugin to apply locally. */
 export const POLICY_LABEL = 'kubectl-gray.io/policy';
 export const POLICY_ANNOTATION = 'kubectl-gray.io/policy';
 
@@ -292,7 +292,7 @@ export class KubeCluster implements GrayCluster {
   }
 
   async policyObjects(namespaces: readonly string[], what: PolicyReads = { cluster: true, namespaced: true, labels: true }): Promise<PolicyObjects | undefined> {
-    const base = `/apis/${POLICY_GROUP}/${POLICY_VERSION}`;
+    const base = `/apis/${POLICY_API_VERSION}`;
     // Not allowed to read: none, and said (the webhook still judges by them). Not served: no policy objects at all.
     const unreadable: string[] = [];
     const unless = <T>(read: Promise<T>, forbidden: T, missing: T, what: string) => read.catch((err: unknown) => {

@@ -156,7 +156,7 @@ spec:
     // alice is on call: exempt, told so, and recorded.
     const passed = await gray('set-weight', 'reviews', 'v2=20', '-n', prod, ...ALICE);
     expect(passed.code, passed.stderr).to.equal(0);
-    expect(passed.stderr).to.contain(`Warning: GRAY203 release-freeze passed by an exemption of ClusterGrayPolicy e2e-freeze-${RUN} (INC-42 hotfix; until ${expires})`);
+    expect(passed.stderr).to.contain(`Warning: GRAY203 release-freeze: passed by an exemption of ClusterGrayPolicy e2e-freeze-${RUN} (INC-42 hotfix; until ${expires})`);
     const audit = await eventually(async () => {
       const lines = readFileSync(join(CLUSTER_DIR, 'audit.log'), 'utf8').split('\n')
         .filter((l) => l.includes('istio.validate.kubectl-gray.io/release-freeze') && l.includes(`"namespace":"${prod}"`) && l.includes('"verb":"update"'));

@@ -171,7 +171,7 @@ describe('kubectl gray under policy objects', () => {
     fake.identity = { username: 'alice', groups: ['sre-oncall'] };
     const passed = await run(fake, ['set-weight', 'reviews', 'v2=10', '-n', 'shop']);
     expect(passed.code, passed.stderr).to.equal(0);
-    expect(passed.stderr).to.contain('Warning: GRAY203 release-freeze passed by an exemption of ClusterGrayPolicy freeze (INC-42; until 2026-11-23T12:00:00Z)');
+    expect(passed.stderr).to.contain('Warning: GRAY203 release-freeze: passed by an exemption of ClusterGrayPolicy freeze (INC-42; until 2026-11-23T12:00:00Z)');
   });
 
   it('policy explain: the policies, the merged limits with their sources, the freeze now and next, the caller\'s exemptions', async () => {

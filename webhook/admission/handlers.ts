@@ -9,7 +9,7 @@ import { indexLabelChanges } from '../../core/route-index.js';
 import { WEIGHTS_CHANGED_ANNOTATION, stampFor } from '../../core/trusted-time.js';
 import { POLICY_GROUP, type Policy, type Requester, applyPolicy, parsePolicyObject } from '../../core/policy.js';
 import { IntentError } from '../../core/errors.js';
-import { type Finding, RULES, type RuleInfo, errorsOf, formatFinding, warningsOf } from '../../core/rules.js';
+import { type Finding, RULES, type RuleInfo, errorsOf, exemptionNote, formatFinding, relaxedOutcome, warningsOf } from '../../core/rules.js';
 import { checkVirtualServiceBesideRoutes } from '../../core/gateway-api/rules.js';
 import { type AdmissionRequest, type AdmissionResponse, type JsonPatchOp, allowed, denied, patched, pointerSegment } from './review.js';
 import { SHAPES, shapeProblem } from './shape.js';
@@ -102,7 +102,7 @@ export function requesterOf(req: AdmissionRequest): Requester | undefined {
 function decide(req: AdmissionRequest, findings: Finding[]): Decision {
   if (findings.length === 0) return { response: allowed(req.uid), findings };
   const warnings = [...warningsOf(findings).map(warningText),
-    ...findings.filter((f) => f.relaxed?.by === 'exemption').map((f) => `${f.code} ${f.rule}: passed by an exemption of ${f.relaxed!.policy} (${f.relaxed!.reason}): ${f.problem}`)];
+    ...findings.filter((f) => f.relaxed?.by === 'exemption').map(exemptionNote)];
   const errors = errorsOf(findings);
   const message = `kubectl-gray refused it (${errors.length} problem${errors.length > 1 ? 's' : ''}):\n${errors.map(formatFinding).join('\n')}`;
   const response = errors.length === 0 ? allowed(req.uid, warnings) : denied(req.uid, message, warnings);
@@ -117,17 +117,10 @@ function decide(req: AdmissionRequest, findings: Finding[]): Decision {
 function auditAnnotations(findings: readonly Finding[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of findings) {
-    const line = `${outcomeOf(f)} ${formatFinding(f)}${f.relaxed ? ` [${f.relaxed.policy}${f.relaxed.reason ? `: ${f.relaxed.reason}` : ''}]` : f.policy ? ` [${f.policy}]` : ''}`.slice(0, 1000);
+    const line = `${relaxedOutcome(f) ?? f.severity} ${formatFinding(f)}${f.relaxed ? ` [${f.relaxed.policy}${f.relaxed.reason ? `: ${f.relaxed.reason}` : ''}]` : f.policy ? ` [${f.policy}]` : ''}`.slice(0, 1000);
     out[f.rule] = out[f.rule] ? `${out[f.rule]}; ${line}`.slice(0, 4000) : line;
   }
   return out;
-}
-
-type Outcome = 'error' | 'warning' | 'audited' | 'exempted';
-
-/** What became of a finding: it refused (error), warned, or was let through by audit mode or an exemption. */
-function outcomeOf(f: Finding): Outcome {
-  return f.relaxed ? (f.relaxed.by === 'audit' ? 'audited' : 'exempted') : f.severity;
 }
 
 /** A ClusterGrayPolicy or GrayPolicy being written. */
