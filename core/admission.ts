@@ -77,7 +77,7 @@ function sameSpec(a: KubeObject, b: KubeObject | null | undefined): boolean {
   return !!b && jsonEqual(a['spec'], b['spec']);
 }
 
-/** Admin policy over any object a gray change writes: forbidden namespaces, freeze windows, the weight step. */
+/** Admin policy over any object a gray change writes: forbidden namespaces, freeze windows, the soak time, the 0 -> 100 ban, the weight step. */
 export function policyFindings(subject: KubeObject, input: Pick<AdmissionInput, 'operation' | 'object' | 'oldObject' | 'policy' | 'now'>): Finding[] {
   const out: Finding[] = [];
   const sources = input.policy.sources ?? {};

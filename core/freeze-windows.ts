@@ -85,12 +85,23 @@ export function freezeAt(w: FreezeWindow, now: Date): Occurrence | undefined {
     const end = Date.parse(w.end);
     return now.getTime() >= start && now.getTime() < end ? { start: new Date(start), end: new Date(end) } : undefined;
   }
+  const t = now.getTime();
+  const known = answers.get(w);
+  if (known && t >= known.from && t < known.until) return known.occurrence;
   // The latest firing at or before now ends last: if it does not cover now, no earlier one does.
-  const last = cronOf(w).previousRuns(1, new Date(now.getTime() + 1))[0];
-  if (!last) return undefined;
-  const end = new Date(last.getTime() + parseDuration(w.duration)!);
-  return now < end ? { start: last, end } : undefined;
+  const cron = cronOf(w);
+  const last = cron.previousRuns(1, new Date(t + 1))[0];
+  const end = last && new Date(last.getTime() + parseDuration(w.duration)!);
+  const occurrence = last && end && now < end ? { start: last, end } : undefined;
+  answers.set(w, { from: t, until: occurrence ? occurrence.end.getTime() : cron.nextRun(now)?.getTime() ?? Infinity, occurrence });
+  return occurrence;
 }
+
+/**
+ * Each recurring window's last answer and until when it holds (the current freeze's end, or the next one's start):
+ * the webhook asks once per review, and reading a schedule costs more than the rest of a review (docs/performance.md).
+ */
+const answers = new WeakMap<RecurringWindow, { from: number; until: number; occurrence: Occurrence | undefined }>();
 
 /** The next occurrence that starts after `now`. */
 export function nextFreeze(w: FreezeWindow, now: Date): Occurrence | undefined {

@@ -4,11 +4,9 @@ import { type GatewayRoute, type RouteMatch, sharesOf } from '../../core/gateway
 import { formatFinding } from '../../core/rules.js';
 import type { Io } from '../context.js';
 import { round } from './routes.js';
+import { bar, paint } from './status.js';
 import { table } from './table.js';
 
-const BAR_WIDTH = 20;
-const bar = (percent: number) => '█'.repeat(Math.round((percent / 100) * BAR_WIDTH)).padEnd(BAR_WIDTH, '░');
-const paint = (io: Io, code: string, text: string) => (io.color ? `\x1b[${code}m${text}\x1b[0m` : text);
 
 /** "path ^= /api, header end-user = jason" (the matches of one rule, OR between them). */
 function describeMatches(matches: readonly unknown[] | undefined): string {

@@ -7,12 +7,12 @@ import { table } from './table.js';
 
 const BAR_WIDTH = 20;
 
-function bar(percent: number): string {
+export function bar(percent: number): string {
   const full = Math.round((percent / 100) * BAR_WIDTH);
   return '█'.repeat(full) + '░'.repeat(BAR_WIDTH - full);
 }
 
-function paint(io: Io, code: string, text: string): string {
+export function paint(io: Io, code: string, text: string): string {
   return io.color ? `\x1b[${code}m${text}\x1b[0m` : text;
 }
 
