@@ -16,7 +16,7 @@ import { generateCa, generateServing } from './certs.js';
 import { type FailurePolicy, FailurePolicyController } from './fail-closed.js';
 import { LeaseElector } from './lease.js';
 import { RouteIndexKeeper } from './route-index.js';
-import { API_SERVICE_NAME, RequestHeaderKeeper, identifyTls, subjectMayList } from './route-query.js';
+import { API_SERVICE_NAME, RequestHeaderKeeper, identifyTls, rememberedVerdicts, subjectMayList } from './route-query.js';
 import { Metrics } from './metrics.js';
 import { type SelfManagedOptions, secretOwner } from './self-managed.js';
 import { liveGatewayReads } from './gateway-reads.js';
@@ -112,7 +112,7 @@ async function serve(args: ServeArgs) {
     ...(args['gateway-api'] ? { gatewayReads: liveGatewayReads(rest, log) } : {}),
     // Ready only while the certificate being served is valid: an expired one fails every API server call.
     tlsReady: () => !tlsWatch || tlsWatch.expiry().getTime() > Date.now(),
-    ...(requestHeader ? { routeQuery: { identify: identifyTls(() => requestHeader.current), ready: () => !!requestHeader.current, mayList: subjectMayList(rest) } } : {}),
+    ...(requestHeader ? { routeQuery: { identify: identifyTls(() => requestHeader.current), ready: () => !!requestHeader.current, mayList: rememberedVerdicts(subjectMayList(rest)) } } : {}),
     fastify: {
       https: { ...tls, ...clientAuth, minVersion: TLS_MIN_VERSION },
       logger: { level: args['log-level'] },

@@ -12,6 +12,7 @@
 // a list of names: the caller reads the objects themselves, under its own RBAC, with their resourceVersions.
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import { resolveHost } from '../core/hosts.js';
 import { namespaceOf } from '../core/model.js';
 import { QUERY_GROUP, QUERY_VERSION, SERVICE_ROUTES } from '../core/route-index.js';
@@ -212,6 +213,25 @@ export class RequestHeaderKeeper {
     this.problem = problem;
     return undefined;
   }
+}
+
+/** How long a verdict is believed: the default of the API server's own authorization cache for aggregated servers. */
+export const VERDICT_TTL_MS = 10_000;
+
+/**
+ * The verdicts of `mayList` remembered per identity and namespace for VERDICT_TTL_MS, as every aggregated API
+ * server built on Kubernetes' own library remembers its SubjectAccessReviews: a user's next command is not held up
+ * by the same question (a review is a round trip to the API server on every query), and a revoked grant reaches
+ * the query within that time. Questions asked at once share one review; a failed review is not remembered.
+ */
+export function rememberedVerdicts(mayList: MayList, clock: { now(): number } = performance): MayList {
+  const verdicts = new LRUCache<string, boolean, { who: Identity; namespace: string }>({
+    max: 10_000, ttl: VERDICT_TTL_MS, ttlResolution: 0, perf: clock, fetchMethod: (_key, _stale, { context }) => mayList(context.who, context.namespace),
+  });
+  return async (who, namespace) => {
+    const key = JSON.stringify([who.user, who.uid ?? '', who.groups, Object.entries(who.extra).sort(), namespace]);
+    return (await verdicts.fetch(key, { context: { who, namespace } })) === true;
+  };
 }
 
 /** A SubjectAccessReview per question (the webhook's ServiceAccount needs ClusterRole system:auth-delegator). */

@@ -8,7 +8,7 @@ import { DEFAULT_POLICY } from '../../core/policy.js';
 import { mutate } from '../../webhook/admission/handlers.js';
 import type { AdmissionRequest } from '../../webhook/admission/review.js';
 import { RouteIndexKeeper } from '../../webhook/route-index.js';
-import { type Identity, RequestHeaderKeeper, identify, requestHeaderSettings, subjectMayList } from '../../webhook/route-query.js';
+import { type Identity, RequestHeaderKeeper, VERDICT_TTL_MS, identify, rememberedVerdicts, requestHeaderSettings, subjectMayList } from '../../webhook/route-query.js';
 import { FakeRest } from '../support/fake-rest.js';
 import { eventually } from '../support/wait.js';
 import { staticCache } from '../../webhook/cache.js';
@@ -353,6 +353,33 @@ describe('route query: the webhook answers which VirtualServices reach a service
       user: 'alice', uid: 'u-1', groups: ['dev'], extra: { scopes: ['a'] },
       resourceAttributes: { namespace: 'shop', verb: 'list', group: 'networking.istio.io', resource: 'virtualservices' },
     });
+  });
+
+  it('remembers a verdict for ten seconds per identity and namespace, asks once for questions asked at once, and forgets a failure', async () => {
+    const asked: string[] = [];
+    let allowed = true;
+    let failing = false;
+    const clock = { t: 1_000, now() { return this.t; } };
+    const mayList = rememberedVerdicts(async (who, namespace) => {
+      asked.push(`${who.user}${who.groups.join('+')} ${namespace}`);
+      if (failing) throw new Error('connection refused');
+      return allowed;
+    }, clock);
+    const alice: Identity = { user: 'alice', groups: ['dev'], extra: {} };
+    expect(await Promise.all([mayList(alice, 'shop'), mayList(alice, 'shop')])).to.deep.equal([true, true]);
+    allowed = false;
+    expect(await mayList(alice, 'shop')).to.equal(true);
+    // Another namespace, another group, another user: questions of their own.
+    expect([await mayList(alice, 'bank'), await mayList({ ...alice, groups: ['ops'] }, 'shop'), await mayList({ ...alice, user: 'bob' }, 'shop')]).to.deep.equal([false, false, false]);
+    expect(asked).to.deep.equal(['alicedev shop', 'alicedev bank', 'aliceops shop', 'bobdev shop']);
+    // The grant revoked: believed once the verdict is older than the TTL.
+    clock.t += VERDICT_TTL_MS + 1;
+    expect(await mayList(alice, 'shop')).to.equal(false);
+    failing = true;
+    clock.t += VERDICT_TTL_MS + 1;
+    let failed = 0;
+    for (let i = 0; i < 2; i++) await mayList(alice, 'shop').catch(() => failed++);
+    expect(failed, 'a failed review is asked again, not remembered').to.equal(2);
   });
 
   describe('the plugin asks it first', () => {
