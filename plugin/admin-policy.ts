@@ -14,17 +14,15 @@ export class PolicyBook {
   private constructor(private readonly cluster: GrayCluster) {}
 
   /**
-   * Reads what applies to `namespaces`: the policy objects where the discovery the command makes anyway says they
-   * are served, else the older chart's published policy. `given` (policy test -f) stands in for the cluster's objects.
+   * Reads what applies to `namespaces`: the policy objects, asked for at once rather than after a discovery request
+   * (not served, the list is a 404), else the older chart's published policy. `given` (policy test -f) stands in for
+   * the cluster's objects.
    */
-  static async read(cluster: GrayCluster, namespaces: readonly string[], served: () => Promise<boolean>, given?: readonly PolicyObject[]): Promise<PolicyBook> {
+  static async read(cluster: GrayCluster, namespaces: readonly string[], given?: readonly PolicyObject[]): Promise<PolicyBook> {
     const book = new PolicyBook(cluster);
     if (given) {
       book.objects = [...given];
       book.given = true;
-    } else if (!(await served())) {
-      book.legacy = await legacyPolicy(cluster);
-      return book;
     }
     await book.cover(namespaces, true);
     return book;
@@ -42,6 +40,10 @@ export class PolicyBook {
     if (this.legacy || (!first && missing.length === 0)) return;
     for (const n of missing) this.read.add(n);
     const read = await this.cluster.policyObjects(missing, { cluster: first && !this.given, namespaced: !this.given, labels: false });
+    if (!read && first && !this.given) {
+      this.legacy = await legacyPolicy(this.cluster);
+      return;
+    }
     if (read) this.take(read.objects, read.labels, read.unreadable);
     const selecting = this.objects.some((o) => o.kind === 'ClusterGrayPolicy' && o.spec.namespaceSelector);
     const unlabelled = [...this.read].filter((n) => !this.labels.has(n));

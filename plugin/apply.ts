@@ -8,7 +8,7 @@ import { IntentError, OwnedElsewhere, RuleViolation } from '../core/errors.js';
 import { ISTIO_ROOT_NAMESPACE, hostMatches, resolveHost, serviceNamespace } from '../core/hosts.js';
 import { INDEXED, INDEXED_LABEL, NOT_PLAINLY_INDEXED, hostLabelKey, hostSelectors, indexedHosts, isIndexed } from '../core/route-index.js';
 import { shadowingOf } from '../core/analyzers/shadowed.js';
-import { GATEWAY_API_VERSION, GATEWAY_GROUP, GATEWAY_ROUTE_RESOURCES, type GatewayRoute, type GatewayRouteKind } from '../core/gateway-api/model.js';
+import { GATEWAY_API_VERSION, GATEWAY_ROUTE_RESOURCES, type GatewayRoute, type GatewayRouteKind } from '../core/gateway-api/model.js';
 import { serviceOf } from '../core/gateway-api/plan.js';
 import { misgroupedRoutesFor, routesFor } from '../core/gateway-api/routes.js';
 import { resolveEntryPoints } from '../core/traffic.js';
@@ -16,7 +16,6 @@ import { type DestinationRule, type KubeObject, type VirtualService, describeObj
 import { type Controllers, ownersOf } from '../core/ownership.js';
 import { type Change, type Plan, KIND_GROUP, changeRef, checkPlan, ordered } from '../core/plan.js';
 import { PolicyBook } from './admin-policy.js';
-import { POLICY_API_VERSION, POLICY_GROUP } from '../core/policy.js';
 import { type Finding, errorsOf, exemptionNote, finding, formatFinding, warningsOf } from '../core/rules.js';
 import { ApiError } from '../kube/errors.js';
 import { MAX_ATTEMPTS, isRace } from '../kube/retry.js';
@@ -126,13 +125,12 @@ export class Reads {
 
   /**
    * The Gateway API's routes (HTTPRoute, GRPCRoute) in every namespace this user can read, or in theirs alone
-   * when they may not list across namespaces; none where the Gateway API's CRDs are not installed.
+   * when they may not list across namespaces; none where the Gateway API's CRDs are not installed (a 404, asked at
+   * once rather than after the discovery request).
    */
   gatewayRoutes(): Promise<GatewayRoute[]> {
     return this.once('gateway-routes', async () => {
-      const served = (await this.servedResources()).get(GATEWAY_API_VERSION) ?? [];
-      const kinds = (Object.entries(GATEWAY_ROUTE_RESOURCES) as Array<[GatewayRouteKind, string]>).filter(([, resource]) => served.includes(resource));
-      const lists = await Promise.all(kinds.map(async ([kind, resource]) => {
+      const lists = await Promise.all((Object.entries(GATEWAY_ROUTE_RESOURCES) as Array<[GatewayRouteKind, string]>).map(async ([kind, resource]) => {
         try {
           return (await this.cluster.listEverywhere(GATEWAY_API_VERSION, resource, kind)) ?? [];
         } catch (err) {
@@ -205,12 +203,9 @@ export class Reads {
     });
   }
 
-  /**
-   * One discovery request for everything a plan may look for: the controllers that could own what it edits, and
-   * whether the Gateway API's routes are served.
-   */
+  /** One discovery request: which of the controllers that could own what a plan edits are served. */
   servedResources(): ReturnType<GrayCluster['servedResources']> {
-    return this.once('served', () => this.cluster.servedResources(['argoproj.io', 'rollouts.kruise.io', GATEWAY_GROUP, POLICY_GROUP]));
+    return this.once('served', () => this.cluster.servedResources(['argoproj.io', 'rollouts.kruise.io']));
   }
 }
 
@@ -342,8 +337,7 @@ export async function runPlan(ctx: CommandContext, cluster: GrayCluster, run: Pl
   // request that says which controllers could own what a plan edits (nearly every plan edits). Each is awaited
   // where it is needed; the catch only keeps a failure from being reported as unhandled before then.
   const firstReads = new Reads(cluster, run.hosts);
-  const policyRead = PolicyBook.read(cluster, [...new Set((run.hosts ?? []).map(serviceNamespace).filter((n): n is string => !!n))],
-    async () => (await firstReads.servedResources()).has(POLICY_API_VERSION), ctx.policyObjects);
+  const policyRead = PolicyBook.read(cluster, [...new Set((run.hosts ?? []).map(serviceNamespace).filter((n): n is string => !!n))], ctx.policyObjects);
   policyRead.catch(() => undefined);
   const written: Change[] = [];
   for (let attempt = 1; ; attempt++) {

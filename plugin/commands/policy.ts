@@ -5,7 +5,7 @@
 import { IntentError } from '../../core/errors.js';
 import { type Occurrence, describeWindow, freezeAt, inZone, nextFreeze, zoneOf } from '../../core/freeze-windows.js';
 import { describeObject } from '../../core/model.js';
-import { POLICY_API_VERSION, POLICY_GROUP, type Policy, type PolicyObject, type Requester, exemptionFor, parsePolicyDocuments, policyName } from '../../core/policy.js';
+import { type Policy, type PolicyObject, type Requester, exemptionFor, parsePolicyDocuments, policyName } from '../../core/policy.js';
 import { type RuleName, RULES } from '../../core/rules.js';
 import { lastWeightChange } from '../../core/trusted-time.js';
 import { readYaml } from '../../core/yaml.js';
@@ -74,7 +74,7 @@ async function explain(args: Args, ctx: CommandContext, now: Date): Promise<numb
   const output = checkOutput(args.output, ['json', 'yaml']);
   const cluster = await ctx.connect(args);
   const ns = cluster.namespace;
-  const book = await PolicyBook.read(cluster, [ns], async () => (await cluster.servedResources([POLICY_GROUP])).has(POLICY_API_VERSION), ctx.policyObjects);
+  const book = await PolicyBook.read(cluster, [ns], ctx.policyObjects);
   const policy = book.policyFor(ns);
   const who = await cluster.whoAmI();
   const windows: WindowReport[] = policy.freezeWindows.map((w) => {

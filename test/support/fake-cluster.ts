@@ -162,8 +162,10 @@ export class FakeCluster implements GrayCluster {
     if (this.namespacedOnly) throw new ApiError(403, 'Forbidden', `${group ? `${resource}.${group}` : resource} is forbidden: User "dev" cannot list resource "${resource}" in API group "${group}" at the cluster scope`);
     const stamp = (o: KubeObject) => ({ ...o, apiVersion, kind });
     if (resource === 'virtualservices') return structuredClone(this.virtualServices).map(stamp);
-    if (resource === 'httproutes') return structuredClone(this.httpRoutes).map(stamp);
-    if (resource === 'grpcroutes') return structuredClone(this.grpcRoutes).map(stamp);
+    // Routes as a server without the Gateway API's CRDs answers (404: undefined) unless `served` says otherwise.
+    const routesServed = this.served.get(apiVersion)?.includes(resource);
+    if (resource === 'httproutes') return routesServed ? structuredClone(this.httpRoutes).map(stamp) : undefined;
+    if (resource === 'grpcroutes') return routesServed ? structuredClone(this.grpcRoutes).map(stamp) : undefined;
     if (resource === 'destinationrules') return structuredClone(this.destinationRules).map(stamp);
     if (resource === 'services') return this.services.map((s) => stamp({ apiVersion, kind, metadata: { name: s.name, namespace: s.namespace }, spec: { selector: s.selector } }));
     if (resource === 'pods') return this.pods.map((p) => stamp({ apiVersion, kind, metadata: { name: p.name, namespace: p.namespace, labels: p.labels }, spec: {} }));

@@ -119,7 +119,7 @@ describe('kubectl gray over Gateway API routes (HTTPRoute with a Service parent)
     expect(r.stdout).to.contain('! no ready pod: its calls fail');
   });
 
-  it('where the Gateway API is not served, nothing about it is read and VirtualServices work as before', async () => {
+  it('where the Gateway API is not served (its lists are 404s), VirtualServices work as before and nothing is written', async () => {
     const fake = mesh();
     fake.served.clear();
     const r = await run(fake, ['set-weight', 'reviews', 'v2=10']);

@@ -1,7 +1,9 @@
 // The REST client against a real TLS server: one keep-alive connection for a command, only the reads the
 // command needs (the independent ones sent together), no discovery request for an Istio version it can simply
 // ask for, a fallback to discovery on an older control plane, and one discovery request (/apis) to learn
-// whether any controller that may own the objects (Argo CD, Argo Rollouts, OpenKruise) is installed at all.
+// whether any controller that may own the objects (Argo CD, Argo Rollouts, OpenKruise) is installed at all. What
+// a list can say by itself (the Gateway API's routes, the admin policy objects: a 404 where not served) is not
+// kept waiting for that request.
 import { expect } from 'chai';
 import type { KubeObject } from '../../core/model.js';
 import { type FakeApiServer, type FakeApiServerOptions, startFakeApiServer } from '../support/fake-apiserver.js';
@@ -22,6 +24,18 @@ const ROUTE_QUERY = 'GET /apis/query.kubectl-gray.io/v1alpha1/namespaces/shop/se
 const INDEX_CHECK = 'GET /apis/networking.istio.io/v1/virtualservices?labelSelector=kubectl-gray.io/route-index notin (v1)';
 /** With the index not kept: the rest of the VirtualServices, the indexed ones (here: none). */
 const INDEXED_REST = 'GET /apis/networking.istio.io/v1/virtualservices?labelSelector=kubectl-gray.io/route-index=v1';
+
+/**
+ * Asked at once, beside the rest, rather than after the discovery request: the Gateway API's routes and the admin
+ * policy objects. Not served here: 404s (then the policy an older chart publishes on its webhook configuration).
+ */
+const NOT_SERVED = [
+  'GET /apis/gateway.networking.k8s.io/v1/grpcroutes',
+  'GET /apis/gateway.networking.k8s.io/v1/httproutes',
+  'GET /apis/policy.kubectl-gray.io/v1alpha1/clustergraypolicies',
+  'GET /apis/policy.kubectl-gray.io/v1alpha1/namespaces/shop/graypolicies',
+];
+const LEGACY_POLICY = 'GET /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations?labelSelector=kubectl-gray.io/policy=true';
 
 const SET_WEIGHT_WRITE = 'PUT /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews';
 
@@ -52,15 +66,17 @@ describe('kube/rest + plugin/kube/cluster against a TLS API server', function ()
     expect(r).to.deep.equal({ code: 0, stdout: SET_WEIGHT_OUT, stderr: '' });
     expect([...api.requests].sort()).to.deep.equal([
       'GET /apis',
-      'GET /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations?labelSelector=kubectl-gray.io/policy=true',
+      LEGACY_POLICY,
       'GET /apis/networking.istio.io/v1/namespaces/istio-system/destinationrules',
       'GET /apis/networking.istio.io/v1/namespaces/shop/destinationrules',
       INDEX_CHECK,
       INDEXED_REST,
       ROUTE_QUERY,
       SET_WEIGHT_WRITE,
-    ]);
+      ...NOT_SERVED,
+    ].sort());
     expect(api.requests.at(-1)).to.equal(SET_WEIGHT_WRITE);
+    expect(api.requests.indexOf(LEGACY_POLICY)).to.be.greaterThan(api.requests.indexOf('GET /apis/policy.kubectl-gray.io/v1alpha1/clustergraypolicies'));
     // The lists of VirtualServices only once the route query has said it is not served.
     expect(api.requests.indexOf(INDEX_CHECK)).to.be.greaterThan(api.requests.indexOf(ROUTE_QUERY));
     expect(api.protocols).to.deep.equal(api.requests.map(() => '2.0'));
@@ -71,7 +87,7 @@ describe('kube/rest + plugin/kube/cluster against a TLS API server', function ()
     const api = await start({ http1Only: true });
     const r = await gray(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
     expect(r).to.deep.equal({ code: 0, stdout: SET_WEIGHT_OUT, stderr: '' });
-    expect(api.requests).to.have.length(8);
+    expect(api.requests).to.have.length(8 + NOT_SERVED.length);
     expect(api.requests.at(-1)).to.equal(SET_WEIGHT_WRITE);
     expect(api.protocols).to.deep.equal(api.requests.map(() => '1.1'));
     // The handshake that found no HTTP/2 on offer (closed at once: the server may not count it), then the connection
@@ -111,13 +127,14 @@ describe('kube/rest + plugin/kube/cluster against a TLS API server', function ()
     expect(r.code, r.stderr).to.equal(0);
     expect([...api.requests].sort()).to.deep.equal([
       'GET /apis',
-      'GET /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations?labelSelector=kubectl-gray.io/policy=true',
+      LEGACY_POLICY,
       'GET /apis/networking.istio.io/v1/namespaces/istio-system/destinationrules',
       'GET /apis/networking.istio.io/v1/namespaces/shop/destinationrules',
       INDEX_CHECK,
       INDEXED_REST,
       ROUTE_QUERY,
-    ]);
+      ...NOT_SERVED,
+    ].sort());
   });
 
   it('a user who may list only in the namespace: the cluster-wide lists are refused, then the namespaces that matter', async () => {
@@ -126,7 +143,7 @@ describe('kube/rest + plugin/kube/cluster against a TLS API server', function ()
     expect(r).to.deep.equal({ code: 0, stdout: SET_WEIGHT_OUT, stderr: '' });
     expect([...api.requests].sort()).to.deep.equal([
       'GET /apis',
-      'GET /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations?labelSelector=kubectl-gray.io/policy=true',
+      LEGACY_POLICY,
       'GET /apis/networking.istio.io/v1/namespaces/istio-system/destinationrules',
       'GET /apis/networking.istio.io/v1/namespaces/shop/destinationrules',
       'GET /apis/networking.istio.io/v1/namespaces/shop/virtualservices',
@@ -134,7 +151,8 @@ describe('kube/rest + plugin/kube/cluster against a TLS API server', function ()
       INDEX_CHECK,
       ROUTE_QUERY,
       'PUT /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews',
-    ]);
+      ...NOT_SERVED,
+    ].sort());
     expect(api.connections).to.equal(1);
   });
 
@@ -159,10 +177,10 @@ describe('kube/rest + plugin/kube/cluster against a TLS API server', function ()
       const api = await start({ groups: { 'argoproj.io/v1alpha1': ['applications', 'appprojects'] }, legacyDiscovery }, [argocdCm]);
       const r = await gray(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
       expect(r, `legacy discovery: ${legacyDiscovery}`).to.deep.equal({ code: 0, stdout: SET_WEIGHT_OUT, stderr: '' });
-      // After the discovery: what it found is read (together), then the write. (The admin policy is read after it
-      // too: from the policy objects where it says they are served, else from the webhook configuration.)
+      // After the discovery: what it found is read (together), then the write. (The reads that do not wait for it may
+      // arrive after it too.)
       const afterDiscovery = api.requests.slice(api.requests.indexOf('GET /apis') + 1)
-        .filter((q) => !q.startsWith('GET /apis/networking.istio.io') && !q.includes('validatingwebhookconfigurations') && !q.includes('query.kubectl-gray.io'));
+        .filter((q) => !q.startsWith('GET /apis/networking.istio.io') && q !== LEGACY_POLICY && !q.includes('query.kubectl-gray.io') && !NOT_SERVED.includes(q));
       const reads = ['GET /api/v1/namespaces/argocd/configmaps/argocd-cm', 'GET /apis/argoproj.io/v1alpha1/applications'];
       // A server without aggregated discovery lists groups, not resources: one more request, for the served group only.
       const legacy = legacyDiscovery ? ['GET /apis/argoproj.io/v1alpha1'] : [];
