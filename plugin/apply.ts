@@ -40,7 +40,8 @@ export class Reads {
   private readonly memo = new Map<string, Promise<unknown>>();
   /** What the reads found worth saying once on stderr (how routes were found in a large cluster). */
   readonly notes: string[] = [];
-  constructor(readonly cluster: GrayCluster, private readonly hosts?: readonly string[]) {}
+  /** `fresh`: read each object the route query names from the API server, not from its answer (after a Conflict). */
+  constructor(readonly cluster: GrayCluster, private readonly hosts?: readonly string[], private readonly fresh = false) {}
 
   get namespace(): string {
     return this.cluster.namespace;
@@ -89,19 +90,21 @@ export class Reads {
   }
 
   /**
-   * The VirtualServices the webhook's route query names for these hosts, each read by name (so under this user's
-   * RBAC, with its resourceVersion); undefined when the query is not served, or names none: a VirtualService
-   * written a moment ago may not have reached the webhook's cache yet, and the API server's lists then say.
+   * The VirtualServices the webhook's route query finds for these hosts, as its answer carries them (else, or when
+   * `fresh`, each read by name); undefined when the query is not served, or finds none: a VirtualService written a
+   * moment ago may not have reached the webhook's cache yet, and the API server's lists then say. An answer a moment
+   * old costs no lost update: a change is written with the resourceVersion it was planned from (a Conflict re-plans).
    */
   private async queried(hosts: readonly string[]): Promise<VirtualService[] | undefined> {
     const answers = await Promise.all(hosts.map((h) => this.cluster.serviceRoutes(this.namespace, h)));
     if (answers.some((a) => a === undefined)) return undefined;
     const refs = new Map(answers.flatMap((a) => a!).map((r) => [`${r.namespace}/${r.name}`, r]));
     if (refs.size === 0) return undefined;
-    const read = await Promise.all([...refs.values()].map((r) => this.cluster.get<VirtualService>({ resource: 'virtualservices', ...r }).catch((err: unknown) => {
-      if (err instanceof ApiError && err.status === 403) return undefined;
-      throw err;
-    })));
+    const read = await Promise.all([...refs.values()].map((r) => (r.object && !this.fresh ? r.object
+      : this.cluster.get<VirtualService>({ resource: 'virtualservices', namespace: r.namespace, name: r.name }).catch((err: unknown) => {
+        if (err instanceof ApiError && err.status === 403) return undefined;
+        throw err;
+      }))));
     return read.filter((vs): vs is VirtualService => vs !== undefined);
   }
 
@@ -341,7 +344,7 @@ export async function runPlan(ctx: CommandContext, cluster: GrayCluster, run: Pl
   policyRead.catch(() => undefined);
   const written: Change[] = [];
   for (let attempt = 1; ; attempt++) {
-    const reads = attempt === 1 ? firstReads : new Reads(cluster, run.hosts);
+    const reads = attempt === 1 ? firstReads : new Reads(cluster, run.hosts, true);
     reads.virtualServices().catch(() => undefined);
     reads.destinationRules().catch(() => undefined);
     reads.servedResources().catch(() => undefined);
@@ -397,7 +400,7 @@ export async function runPlan(ctx: CommandContext, cluster: GrayCluster, run: Pl
           });
         } else {
           const result = c.resource === 'virtualservices' && c.action === 'update'
-            ? await cluster.replaceVirtualService(c.after as VirtualService, run.dryRun)
+            ? await cluster.updateVirtualService(c.before as VirtualService, c.after as VirtualService, run.dryRun)
             : await cluster.write(ref, c.after!, run.dryRun);
           for (const w of result.warnings) ctx.io.err(`Warning: ${w}\n`);
           object = { ...result.object, apiVersion: result.object.apiVersion ?? c.after!.apiVersion, kind: result.object.kind ?? c.after!.kind };

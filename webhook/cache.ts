@@ -25,7 +25,7 @@ const WATCH_SECONDS = 300;
 const MAX_BACKOFF_MS = 30_000;
 /** The most a review's view of the caches lags behind the watch while changes stream in (see Reflector.list). */
 export const SNAPSHOT_MS = 100;
-const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /** FNV-1a over namespace/name@resourceVersion of each object, combined by addition: the same set gives the same number in any order. */
 export function cacheDigest(objects: readonly KubeObject[]): number {

@@ -3,13 +3,15 @@
 // in an index, where a label-selected list makes the API server look at every VirtualService it holds.
 //
 //   GET /apis/query.kubectl-gray.io/v1alpha1/namespaces/bookinfo/serviceroutes/reviews
-//   -> {kind: ServiceRoutes, host: reviews.bookinfo.svc.cluster.local, virtualServices: [{namespace, name, resourceVersion}]}
+//   -> {kind: ServiceRoutes, host: reviews.bookinfo.svc.cluster.local, virtualServices: [{namespace, name, resourceVersion, object}]}
 //
 // The API server authenticates the caller and passes the identity in request headers over a TLS connection made
 // with its front-proxy client certificate (the request-header scheme every aggregated API uses); those headers are
-// believed only on a connection whose certificate the request-header CA signed. The answer names only the
-// VirtualServices in namespaces where that identity may list them (a SubjectAccessReview per namespace), and it is
-// a list of names: the caller reads the objects themselves, under its own RBAC, with their resourceVersions.
+// believed only on a connection whose certificate the request-header CA signed. The answer holds only the
+// VirtualServices in namespaces where that identity may list them (a SubjectAccessReview per namespace), each as
+// the cache keeps it (no managedFields, status or kubectl's last-applied copy): the plugin plans from it and writes
+// a merge patch carrying its resourceVersion, so a cache a moment behind costs a Conflict and a re-read, never a
+// lost update, and the fields the cache drops are left as they are stored.
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
@@ -149,7 +151,7 @@ export function registerRouteQuery(app: FastifyInstance, options: RouteQueryOpti
     return {
       kind: 'ServiceRoutes', apiVersion: GROUP_VERSION, metadata: { name, namespace }, host,
       virtualServices: found.filter((vs) => allowed.has(namespaceOf(vs)))
-        .map((vs) => ({ namespace: namespaceOf(vs), name: vs.metadata.name, resourceVersion: vs.metadata.resourceVersion }))
+        .map((vs) => ({ namespace: namespaceOf(vs), name: vs.metadata.name, resourceVersion: vs.metadata.resourceVersion, object: vs }))
         .sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)),
     };
   });

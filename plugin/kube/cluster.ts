@@ -6,8 +6,12 @@ import { GATEWAY_API_VERSION } from '../../core/gateway-api/model.js';
 import { QUERY_GROUP, QUERY_VERSION, SERVICE_ROUTES } from '../../core/route-index.js';
 import { ApiError } from '../../kube/errors.js';
 import { type KubeRest, listAllPages } from '../../kube/rest.js';
+import { generate } from 'json-merge-patch';
 
 export type DryRun = 'none' | 'client' | 'server';
+
+/** RFC 7386: objects merged key by key, a key set to null removed, anything else (arrays too) replaced whole. */
+const MERGE_PATCH = 'application/merge-patch+json';
 
 export interface PodSummary {
   name: string;
@@ -27,10 +31,14 @@ export interface WriteResult<T> {
   warnings: string[];
 }
 
-/** A VirtualService the route query names (webhook/route-query.ts): read it to have it. */
+/**
+ * A VirtualService the route query names (webhook/route-query.ts), with the object as the webhook keeps it where it
+ * sends it (a webhook of 0.2.0 names it only: then it is read by name).
+ */
 export interface RouteRef {
   namespace: string;
   name: string;
+  object?: VirtualService;
 }
 
 /** Which objects of a list: those a label selector picks. */
@@ -43,8 +51,12 @@ export interface GrayCluster {
   readonly namespace: string;
   /** All VirtualServices in a namespace, or in every namespace when it is undefined. */
   listVirtualServices(namespace: string | undefined, selection?: ListSelection): Promise<VirtualService[]>;
-  /** Writes the object back with the resourceVersion it carries; a stale one fails with a Conflict. */
-  replaceVirtualService(vs: VirtualService, dryRun: 'none' | 'server'): Promise<WriteResult<VirtualService>>;
+  /**
+   * Writes what changed from `before` to `after` as a JSON merge patch carrying before's resourceVersion (a stale one
+   * fails with a Conflict, as an update would): what the patch does not name stays as stored, so an object read
+   * without some of its fields (the route query's have no managedFields and no kubectl last-applied copy) loses none.
+   */
+  updateVirtualService(before: VirtualService, after: VirtualService, dryRun: 'none' | 'server'): Promise<WriteResult<VirtualService>>;
   listDestinationRules(namespace: string | undefined, selection?: ListSelection): Promise<DestinationRule[]>;
   /**
    * The VirtualServices that reach a host, as the kubectl-gray webhook's route query answers (asked from a namespace:
@@ -178,8 +190,12 @@ export class KubeCluster implements GrayCluster {
       withKind((await listAllPages<VirtualService>(this.rest, path, selection)).items, 'VirtualService', apiVersion));
   }
 
-  replaceVirtualService(vs: VirtualService, dryRun: 'none' | 'server'): Promise<WriteResult<VirtualService>> {
-    return this.write({ resource: 'virtualservices', namespace: vs.metadata.namespace ?? this.namespace, name: vs.metadata.name }, vs, dryRun);
+  async updateVirtualService(before: VirtualService, after: VirtualService, dryRun: 'none' | 'server'): Promise<WriteResult<VirtualService>> {
+    const patch = (generate(before, after) ?? {}) as { metadata?: Record<string, unknown> };
+    patch.metadata = { ...patch.metadata, resourceVersion: before.metadata.resourceVersion };
+    const res = await this.at('virtualservices', before.metadata.namespace ?? this.namespace, before.metadata.name, (path) =>
+      this.rest.request<VirtualService>('PATCH', `${path}${dryRun === 'server' ? '?dryRun=All' : ''}`, patch, undefined, MERGE_PATCH));
+    return { object: res.body, warnings: res.warnings };
   }
 
   listDestinationRules(namespace: string | undefined, selection: ListSelection = {}): Promise<DestinationRule[]> {

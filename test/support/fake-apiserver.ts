@@ -13,6 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../../core/model.js';
 import { generateCa, generateServing, type Pem } from '../../webhook/certs.js';
+import { apply as applyMergePatch } from 'json-merge-patch';
 import { selects } from './label-selector.js';
 import { tempDir } from './temp.js';
 
@@ -28,6 +29,8 @@ export interface FakeApiServer {
   /** The protocol of every request, in the order of `requests` ("2.0" or "1.1"). */
   protocols: string[];
   objects: KubeObject[];
+  /** The body of every merge patch, in order. */
+  patches: unknown[];
   /** Writes a kubeconfig for this server; without the CA when caData is false. */
   kubeconfig(options?: { caData?: boolean; namespace?: string }): string;
   /** Ends every HTTP/2 connection the way a server going away does (GOAWAY, then close). */
@@ -69,7 +72,7 @@ export async function startFakeApiServer(objects: KubeObject[], options: FakeApi
   const servedGroups = new Map<string, string[]>([[`networking.istio.io/${options.istioVersion ?? 'v1'}`, ISTIO_RESOURCES], ['apps/v1', ['deployments']], ...Object.entries(options.groups ?? {})]);
   let version = 1000;
   const state: FakeApiServer = {
-    url: '', ca: pki.ca, requests: [], connections: 0, headers: [], protocols: [], objects: structuredClone(objects),
+    url: '', ca: pki.ca, requests: [], connections: 0, headers: [], protocols: [], objects: structuredClone(objects), patches: [],
     kubeconfig: () => '',
     goAway: () => { for (const s of sessions) s.close(); },
     close: () => new Promise((resolve) => {
@@ -161,6 +164,20 @@ export async function startFakeApiServer(objects: KubeObject[], options: FakeApi
         if (next.metadata.resourceVersion !== current.metadata.resourceVersion) {
           return send(409, { kind: 'Status', status: 'Failure', reason: 'Conflict', code: 409, message: 'the object has been modified' });
         }
+        if (url.searchParams.get('dryRun') !== 'All') {
+          next.metadata.resourceVersion = String(++version);
+          state.objects[state.objects.indexOf(current)] = next;
+        }
+        return send(200, next);
+      }
+      if (req.method === 'PATCH' && req.headers['content-type'] === 'application/merge-patch+json') {
+        // As the API server takes it: merged into the stored object; a resourceVersion in it must be the stored one.
+        const patch = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { metadata?: { resourceVersion?: string } };
+        state.patches.push(patch);
+        if (patch.metadata?.resourceVersion !== undefined && patch.metadata.resourceVersion !== current.metadata.resourceVersion) {
+          return send(409, { kind: 'Status', status: 'Failure', reason: 'Conflict', code: 409, message: 'the object has been modified' });
+        }
+        const next = applyMergePatch(structuredClone(current), patch);
         if (url.searchParams.get('dryRun') !== 'All') {
           next.metadata.resourceVersion = String(++version);
           state.objects[state.objects.indexOf(current)] = next;

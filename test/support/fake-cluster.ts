@@ -3,6 +3,7 @@
 import type { DestinationRule, KubeObject, VirtualService } from '../../core/model.js';
 import type { GrayCluster, ListSelection, ObjectRef, PodSummary, RouteRef, ServiceSummary, WriteResult } from '../../plugin/kube/cluster.js';
 import { ApiError } from '../../kube/errors.js';
+import { apply as applyMergePatch, generate } from 'json-merge-patch';
 import { selects } from './label-selector.js';
 
 export class FakeCluster implements GrayCluster {
@@ -86,19 +87,20 @@ export class FakeCluster implements GrayCluster {
     return this.select('virtualservices', this.virtualServices, namespace, selection);
   }
 
-  async replaceVirtualService(vs: VirtualService, dryRun: 'none' | 'server'): Promise<WriteResult<VirtualService>> {
+  /** As the API server takes the merge patch: before's resourceVersion must be the stored one, the rest is merged in. */
+  async updateVirtualService(before: VirtualService, after: VirtualService, dryRun: 'none' | 'server'): Promise<WriteResult<VirtualService>> {
     this.beforeWrite?.(this);
-    const ns = vs.metadata.namespace ?? this.namespace;
-    if (this.failWrite === `virtualservices/${ns}/${vs.metadata.name}`) throw new ApiError(500, 'InternalError', 'etcdserver: request timed out');
-    const i = this.virtualServices.findIndex((v) => v.metadata.name === vs.metadata.name && v.metadata.namespace === ns);
-    if (i < 0) throw new ApiError(404, 'NotFound', `virtualservices.networking.istio.io "${vs.metadata.name}" not found`);
-    if (vs.metadata.resourceVersion !== this.virtualServices[i]!.metadata.resourceVersion) {
-      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on virtualservices.networking.istio.io "${vs.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`);
+    const ns = before.metadata.namespace ?? this.namespace;
+    if (this.failWrite === `virtualservices/${ns}/${before.metadata.name}`) throw new ApiError(500, 'InternalError', 'etcdserver: request timed out');
+    const i = this.virtualServices.findIndex((v) => v.metadata.name === before.metadata.name && v.metadata.namespace === ns);
+    if (i < 0) throw new ApiError(404, 'NotFound', `virtualservices.networking.istio.io "${before.metadata.name}" not found`);
+    if (before.metadata.resourceVersion !== this.virtualServices[i]!.metadata.resourceVersion) {
+      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on virtualservices.networking.istio.io "${before.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`);
     }
-    const stored = structuredClone(vs);
-    this.writes.push({ object: structuredClone(vs), dryRun });
+    const stored = applyMergePatch(structuredClone(this.virtualServices[i]!), generate(before, after) ?? {});
+    this.writes.push({ object: structuredClone(stored), dryRun });
     if (dryRun === 'server') return { object: stored, warnings: this.warnings };
-    this.log.push(`replace virtualservices/${ns}/${vs.metadata.name}`);
+    this.log.push(`replace virtualservices/${ns}/${before.metadata.name}`);
     stored.metadata.resourceVersion = String(++this.version);
     this.virtualServices[i] = stored;
     return { object: structuredClone(stored), warnings: this.warnings };

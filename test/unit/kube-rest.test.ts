@@ -37,7 +37,7 @@ const NOT_SERVED = [
 ];
 const LEGACY_POLICY = 'GET /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations?labelSelector=kubectl-gray.io/policy=true';
 
-const SET_WEIGHT_WRITE = 'PUT /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews';
+const SET_WEIGHT_WRITE = 'PATCH /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews';
 
 const SET_WEIGHT_OUT = 'virtualservice.networking.istio.io/reviews reweighted\n  http[0] default (*): v1=90% v2=10%\n';
 
@@ -150,7 +150,7 @@ describe('kube/rest + plugin/kube/cluster against a TLS API server', function ()
       'GET /apis/networking.istio.io/v1/virtualservices',
       INDEX_CHECK,
       ROUTE_QUERY,
-      'PUT /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews',
+      'PATCH /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews',
       ...NOT_SERVED,
     ].sort());
     expect(api.connections).to.equal(1);
@@ -203,7 +203,7 @@ describe('kube/rest + plugin/kube/cluster against a TLS API server', function ()
     expect(istio.slice(0, discovery).every((q) => q.includes('/v1/')), istio.join('\n')).to.equal(true);
     expect(istio[discovery + 1]).to.equal('GET /apis/networking.istio.io/v1beta1');
     expect(istio.slice(discovery + 2).every((q) => q.includes('/v1beta1/')), istio.join('\n')).to.equal(true);
-    expect(istio.at(-1)).to.equal('PUT /apis/networking.istio.io/v1beta1/namespaces/shop/virtualservices/reviews');
+    expect(istio.at(-1)).to.equal('PATCH /apis/networking.istio.io/v1beta1/namespaces/shop/virtualservices/reviews');
     expect(api.requests.filter((q) => q === 'GET /apis/networking.istio.io/v1beta1')).to.have.length(1);
     expect(api.connections).to.equal(1);
   });

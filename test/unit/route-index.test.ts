@@ -14,6 +14,7 @@ import { eventually } from '../support/wait.js';
 import { staticCache } from '../../webhook/cache.js';
 import { buildServer } from '../../webhook/server.js';
 import { ApiError } from '../../kube/errors.js';
+import { LAST_APPLIED } from '../../webhook/cache.js';
 import { LARGE_CLUSTER, Reads } from '../../plugin/apply.js';
 import { FakeCluster } from '../support/fake-cluster.js';
 import { type FakeApiServer, startFakeApiServer } from '../support/fake-apiserver.js';
@@ -164,7 +165,7 @@ describe('route index: the plugin reads one service\'s routes', function () {
       'GET /apis/networking.istio.io/v1/namespaces/shop/destinationrules',
     ]);
     expect(reads.some((q) => q.includes('svc-'))).to.equal(false);
-    expect(api.requests.at(-1)).to.equal('PUT /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews');
+    expect(api.requests.at(-1)).to.equal('PATCH /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews');
   });
 
   it('a VirtualService with a wildcard host comes with the one answer that says the index is kept', async () => {
@@ -271,12 +272,15 @@ describe('route query: the webhook answers which VirtualServices reach a service
     const { app, asked } = server();
     const res = await app.inject({ method: 'GET', url: PATH.replace('reviews', 'ratings') });
     expect(res.statusCode).to.equal(200);
-    expect(res.json()).to.deep.equal({
+    const { virtualServices, ...rest } = res.json();
+    expect(rest).to.deep.equal({
       kind: 'ServiceRoutes', apiVersion: 'query.kubectl-gray.io/v1alpha1', metadata: { name: 'ratings', namespace: 'shop' },
       host: 'ratings.shop.svc.cluster.local',
-      // Every fifth team's VirtualService and mesh-wide/catch-all reach ratings too, but this user may not list there.
-      virtualServices: [{ namespace: 'shop', name: 'ratings', resourceVersion: '7' }],
     });
+    // Every fifth team's VirtualService and mesh-wide/catch-all reach ratings too, but this user may not list there.
+    expect(virtualServices.map(({ object: _o, ...ref }: { object: unknown }) => ref)).to.deep.equal([{ namespace: 'shop', name: 'ratings', resourceVersion: '7' }]);
+    // Each with the object as the cache holds it, for the plugin to plan from.
+    expect(virtualServices[0].object).to.deep.include({ kind: 'VirtualService', metadata: { name: 'ratings', namespace: 'shop', resourceVersion: '7' } });
     expect(asked.sort()).to.deep.equal(['dev mesh-wide', 'dev shop', ...Array.from({ length: 7 }, (_, i) => `dev team-${i}`)]);
   });
 
@@ -385,16 +389,29 @@ describe('route query: the webhook answers which VirtualServices reach a service
   describe('the plugin asks it first', () => {
     const apis: FakeApiServer[] = [];
     after(async () => { await Promise.all(apis.map((a) => a.close())); });
-    /** A fake API server whose aggregation layer hands the route query to the webhook's own server, for user "dev". */
-    const start = async (objects: KubeObject[], answer = true) => {
+    /** What the webhook's cache drops from what it keeps (webhook/cache.ts): managedFields and kubectl's last-applied copy. */
+    const asCached = (stored: VirtualService[]): VirtualService[] => stored.map((o) => {
+      const { managedFields: _m, annotations = {}, ...metadata } = o.metadata as VirtualService['metadata'] & { managedFields?: unknown };
+      const { [LAST_APPLIED]: _l, ...kept } = annotations;
+      return { ...o, metadata: { ...metadata, annotations: kept } };
+    });
+    /**
+     * A fake API server whose aggregation layer hands the route query to the webhook's own server, for user "dev", over
+     * what the webhook's cache holds: by default the stored VirtualServices less what it drops. `namesOnly`: answered as
+     * the webhook of 0.2.0 answers, names without the objects.
+     */
+    const start = async (objects: KubeObject[], { answer = true, cached = asCached, namesOnly = false }:
+      { answer?: boolean; cached?: (stored: VirtualService[]) => VirtualService[]; namesOnly?: boolean } = {}) => {
       const holder: { api?: FakeApiServer } = {};
       const api = await startFakeApiServer(objects, {
         routeQuery: async (path) => {
           if (!answer) return { status: 503, body: { kind: 'Status', code: 503, reason: 'ServiceUnavailable', message: 'service unavailable' } };
-          const current = holder.api!.objects.filter((o): o is VirtualService => o.kind === 'VirtualService');
+          const current = cached(holder.api!.objects.filter((o): o is VirtualService => o.kind === 'VirtualService'));
           const app = buildServer({ cache: staticCache(current, []), policy: () => DEFAULT_POLICY, routeQuery: { identify: () => identity, mayList: async () => true } });
           const res = await app.inject({ method: 'GET', url: path });
-          return { status: res.statusCode, body: res.json() };
+          const body = res.json();
+          if (namesOnly) for (const ref of body.virtualServices ?? []) delete ref.object;
+          return { status: res.statusCode, body };
         },
       });
       holder.api = api;
@@ -404,28 +421,57 @@ describe('route query: the webhook answers which VirtualServices reach a service
     const shopObjects = () => bookinfo('shop').objects.map((o) => ({ ...o, metadata: { ...o.metadata, resourceVersion: '7' } }));
     const unrelatedObjects = (n: number) => Array.from({ length: n }, (_, i) => [vs(`team-${i % 7}`, `svc-${i}`, [`svc-${i}`]), dr(`team-${i % 7}`, `svc-${i}`, `svc-${i}`)]).flat();
     const istioAndQuery = (api: FakeApiServer) => api.requests.filter((q) => q.startsWith('GET /apis/networking.istio.io/') || q.includes('query.kubectl-gray.io'));
+    const QUERY = 'GET /apis/query.kubectl-gray.io/v1alpha1/namespaces/shop/serviceroutes/reviews.shop.svc.cluster.local';
+    const READ = 'GET /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews';
+    const WRITE = 'PATCH /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews';
+    /** Bookinfo in shop, reviews as kubectl apply leaves it: its last-applied copy and managedFields. */
+    const applied = () => shopObjects().map((o) => (o.kind === 'VirtualService' && o.metadata.name === 'reviews'
+      ? { ...o, metadata: { ...o.metadata, annotations: { [LAST_APPLIED]: '{"kind":"VirtualService"}', team: 'a' }, managedFields: [{ manager: 'kubectl-client-side-apply' }] } }
+      : o));
+    const reviewsOf = (api: FakeApiServer) => api.objects.find((o) => o.kind === 'VirtualService' && o.metadata.name === 'reviews') as VirtualService & { metadata: { managedFields?: unknown } };
 
-    it('one question, then the VirtualServices it names read by name; no list of VirtualServices at all', async () => {
-      const api = await start([...shopObjects(), ...unrelatedObjects(30)]);
+    it('one question whose answer carries the VirtualServices: no list and no read of one; the change is a merge patch from the resourceVersion answered, and what the cache drops stays', async () => {
+      const api = await start([...applied(), ...unrelatedObjects(30)]);
       const r = await runConnected(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', api.kubeconfig()]);
       expect(r, r.stderr).to.deep.include({ code: 0, stderr: '' });
-      const asked = istioAndQuery(api);
-      expect([...asked].sort()).to.deep.equal([
+      expect([...istioAndQuery(api)].sort()).to.deep.equal([
         'GET /apis/networking.istio.io/v1/namespaces/istio-system/destinationrules',
         'GET /apis/networking.istio.io/v1/namespaces/shop/destinationrules',
-        'GET /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews',
-        'GET /apis/query.kubectl-gray.io/v1alpha1/namespaces/shop/serviceroutes/reviews.shop.svc.cluster.local',
+        QUERY,
       ]);
-      // The VirtualService the answer names is read after the answer.
-      expect(asked.indexOf('GET /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews'))
-        .to.be.greaterThan(asked.indexOf('GET /apis/query.kubectl-gray.io/v1alpha1/namespaces/shop/serviceroutes/reviews.shop.svc.cluster.local'));
-      expect(api.requests.at(-1)).to.equal('PUT /apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews');
-      const written = api.objects.find((o) => o.kind === 'VirtualService' && o.metadata.name === 'reviews') as VirtualService;
+      expect(api.requests.at(-1)).to.equal(WRITE);
+      const patch = api.patches[0] as VirtualService;
+      expect(patch.metadata.resourceVersion).to.equal('7');
+      expect(patch.metadata.annotations, 'only the annotations the change sets').to.not.have.property(LAST_APPLIED);
+      const written = reviewsOf(api);
       expect(written.spec.http?.[0]?.route?.map((d) => d.weight)).to.deep.equal([90, 10]);
+      expect(written.metadata.annotations).to.include({ [LAST_APPLIED]: '{"kind":"VirtualService"}', team: 'a' });
+      expect(written.metadata.managedFields).to.deep.equal([{ manager: 'kubectl-client-side-apply' }]);
+    });
+
+    it('a cache a write behind: the patch is a Conflict, then the object is read by name and the change planned again; a webhook that names them only: read by name', async () => {
+      const snapshot = asCached((shopObjects() as KubeObject[]).filter((o): o is VirtualService => o.kind === 'VirtualService'));
+      const behind = await start(shopObjects(), { cached: () => snapshot });
+      // Another writer, after the cache's last event.
+      const stored = reviewsOf(behind);
+      stored.metadata = { ...stored.metadata, resourceVersion: '8', labels: { owner: 'other-writer' } };
+      const r = await runConnected(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', behind.kubeconfig()]);
+      expect(r, r.stderr).to.deep.include({ code: 0, stderr: '' });
+      expect(behind.requests.filter((q) => q.includes('/virtualservices/reviews'))).to.deep.equal([WRITE, READ, WRITE]);
+      expect((behind.patches as VirtualService[]).map((p) => p.metadata.resourceVersion)).to.deep.equal(['7', '8']);
+      expect(reviewsOf(behind).metadata.labels).to.deep.equal({ owner: 'other-writer' });
+      expect(reviewsOf(behind).spec.http?.[0]?.route?.map((d) => d.weight)).to.deep.equal([90, 10]);
+
+      const older = await start(shopObjects(), { namesOnly: true });
+      const again = await runConnected(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--kubeconfig', older.kubeconfig()]);
+      expect(again, again.stderr).to.deep.include({ code: 0, stderr: '' });
+      const asked = istioAndQuery(older);
+      expect(asked.indexOf(READ)).to.be.greaterThan(asked.indexOf(QUERY));
+      expect(older.requests.at(-1)).to.equal(WRITE);
     });
 
     it('not answered (no webhook, or not ready), or naming nothing (a VirtualService just written): the API server\'s lists say', async () => {
-      const down = await start([...shopObjects()].map(labelled), false);
+      const down = await start([...shopObjects()].map(labelled), { answer: false });
       const r = await runConnected(['status', 'reviews', '-n', 'shop', '--kubeconfig', down.kubeconfig()]);
       expect(r.stdout, r.stderr).to.include('shop/reviews');
       expect(istioAndQuery(down).filter((q) => /virtualservices|serviceroutes/.test(q))).to.deep.equal([
