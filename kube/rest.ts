@@ -4,7 +4,7 @@ import { Agent as HttpAgent, type IncomingHttpHeaders, request as httpRequest } 
 import { type ClientHttp2Session, type OutgoingHttpHeaders, connect as http2Connect, constants as h2 } from 'node:http2';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
-import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
+import { type ConnectionOptions, connect as tlsConnect, setDefaultCACertificates } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError, ConnectionError } from './errors.js';
 
@@ -98,8 +98,12 @@ export class KubeRest {
   private live: ClientHttp2Session | undefined;
   /** Requests in flight per session: a session keeps the process alive only while it has some. */
   private readonly inFlight = new WeakMap<ClientHttp2Session, number>();
-  /** `headers` go with every request (the plugin's Impersonate-* headers). */
-  constructor(private readonly kc: KubeConfig, private readonly timeoutMs = 30_000, private readonly headers: Record<string, string | string[]> = {}) {
+  /**
+   * `headers` go with every request (the plugin's Impersonate-* headers). `serverCaIsProcessDefault`: the process
+   * talks TLS to this server alone, so the kubeconfig's CA may become its default trust (see openSession).
+   */
+  constructor(private readonly kc: KubeConfig, private readonly timeoutMs = 30_000, private readonly headers: Record<string, string | string[]> = {},
+    private readonly serverCaIsProcessDefault = false) {
     this.server = kc.getCurrentCluster()!.server;
   }
 
@@ -216,6 +220,10 @@ export class KubeRest {
     // The agent holds the kubeconfig's TLS settings (CA, client certificate, server name, verification).
     const tls = (options.agent as HttpsAgent).options as ConnectionOptions;
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    // A TLS context that names a CA first copies Node's ~140 bundled roots into a store of its own, then sets them
+    // aside: 10 ms of a 140 ms command (docs/performance.md). Where the process trusts nothing else, the CA becomes
+    // the default, and the copy is of that one certificate.
+    if (this.serverCaIsProcessDefault && tls.ca) setDefaultCACertificates(([] as Array<string | Buffer>).concat(tls.ca).map(String));
     const socket = tlsConnect({
       ...tls, host, port: Number(url.port || 443), ALPNProtocols: ['h2', 'http/1.1'],
       servername: tls.servername || (isIP(host) ? undefined : host),

@@ -4,6 +4,8 @@
 // whether any controller that may own the objects (Argo CD, Argo Rollouts, OpenKruise) is installed at all. What
 // a list can say by itself (the Gateway API's routes, the admin policy objects: a 404 where not served) is not
 // kept waiting for that request.
+import { X509Certificate } from 'node:crypto';
+import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { expect } from 'chai';
 import type { KubeObject } from '../../core/model.js';
 import { type FakeApiServer, type FakeApiServerOptions, startFakeApiServer } from '../support/fake-apiserver.js';
@@ -93,6 +95,21 @@ describe('kube/rest + plugin/kube/cluster against a TLS API server', function ()
     // The handshake that found no HTTP/2 on offer (closed at once: the server may not count it), then the connection
     // every request uses.
     expect(api.connections).to.be.within(1, 2);
+  });
+
+  it('a command\'s process trusts the kubeconfig\'s CA by default (no copy of the bundled roots per connection); a server process is left as it is', async () => {
+    const api = await start();
+    const { kc } = loadKubeConfig({ kubeconfig: api.kubeconfig() });
+    const bundled = getCACertificates('default');
+    try {
+      await new KubeRest(kc).request('GET', '/apis');
+      expect(getCACertificates('default')).to.deep.equal(bundled);
+      await new KubeRest(kc, undefined, {}, true).request('GET', '/apis');
+      const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
+      expect(getCACertificates('default').map(fingerprint)).to.deep.equal([fingerprint(api.ca.cert)]);
+    } finally {
+      setDefaultCACertificates(bundled);
+    }
   });
 
   it('a server that ends the HTTP/2 connection between two requests: the next request opens another', async () => {
