@@ -159,7 +159,7 @@ spec:
     expect(passed.stderr).to.contain(`Warning: GRAY203 release-freeze: passed by an exemption of ClusterGrayPolicy e2e-freeze-${RUN} (INC-42 hotfix; until ${expires})`);
     const audit = await eventually(async () => {
       const lines = readFileSync(join(CLUSTER_DIR, 'audit.log'), 'utf8').split('\n')
-        .filter((l) => l.includes('istio.validate.kubectl-gray.io/release-freeze') && l.includes(`"namespace":"${prod}"`) && l.includes('"verb":"update"'));
+        .filter((l) => l.includes('istio.validate.kubectl-gray.io/release-freeze') && l.includes(`"namespace":"${prod}"`) && l.includes('"verb":"patch"'));
       expect(lines, `audit events of ${prod} with the annotation`).to.not.be.empty;
       return JSON.parse(lines.at(-1)!) as { user: { username: string }; impersonatedUser?: { username: string; groups: string[] }; annotations: Record<string, string> };
     }, 30_000, 250);

@@ -196,15 +196,23 @@ describe('e2e: admission webhook on a real API server', function () {
     const forged = execFileSync('curl', ['-sk', '-H', 'X-Remote-User: admin', '-H', 'X-Remote-Group: system:masters', `https://127.0.0.1:${port}${path}`], { encoding: 'utf8' });
     expect(JSON.parse(forged)).to.include({ kind: 'Status', code: 401 });
 
-    // kubectl gray asks it, then reads and writes the one VirtualService it names.
+    // kubectl gray asks it and plans from the VirtualService in its answer, which the webhook's cache holds without
+    // kubectl's last-applied copy and managedFields: the write is a merge patch from that object's resourceVersion,
+    // so both stay as stored.
     const answered = async () => Number(/kubectl_gray_route_queries_total\{result="answered"\} (\d+)/.exec(
       execFileSync('curl', ['-sk', `https://127.0.0.1:${port}/metrics`], { encoding: 'utf8' }))?.[1] ?? 0);
+    type Stored = { metadata: { annotations?: Record<string, string>; managedFields?: Array<{ manager: string }> }; spec: { http: Array<{ route: Array<{ weight?: number }> }> } };
+    const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+    const applied = (await getJson<Stored>(ns, 'vs', 'reviews')).metadata.annotations?.[LAST_APPLIED];
+    expect(applied, 'Bookinfo is applied with kubectl apply').to.be.a('string');
     const before = await answered();
     const g = await kubectl(['gray', 'set-weight', 'reviews', 'v2=10', '-n', ns]);
     expect(g.code, g.stderr).to.equal(0);
     expect(await answered()).to.equal(before + 1);
-    const vs = await getJson<{ spec: { http: Array<{ route: Array<{ weight?: number }> }> } }>(ns, 'vs', 'reviews');
+    const vs = await getJson<Stored>(ns, 'vs', 'reviews', '--show-managed-fields');
     expect(vs.spec.http[0]!.route.map((r) => r.weight)).to.deep.equal([90, 10]);
+    expect(vs.metadata.annotations?.[LAST_APPLIED]).to.equal(applied);
+    expect(vs.metadata.managedFields?.map((f) => f.manager)).to.include.members(['kubectl-client-side-apply', 'kubectl-gray']);
   });
 
   it('scenario 13: kube-system is never sent to it, and when it is down it refuses only what it guards', async () => {
