@@ -33,7 +33,7 @@ export interface WriteResult<T> {
 
 /**
  * A VirtualService the route query names (webhook/route-query.ts), with the object as the webhook keeps it where it
- * sends it (a webhook of 0.2.0 names it only: then it is read by name).
+ * sends it (an older webhook names it only: then it is read by name).
  */
 export interface RouteRef {
   namespace: string;

@@ -398,7 +398,7 @@ describe('route query: the webhook answers which VirtualServices reach a service
     /**
      * A fake API server whose aggregation layer hands the route query to the webhook's own server, for user "dev", over
      * what the webhook's cache holds: by default the stored VirtualServices less what it drops. `namesOnly`: answered as
-     * the webhook of 0.2.0 answers, names without the objects.
+     * an older webhook answers, names without the objects.
      */
     const start = async (objects: KubeObject[], { answer = true, cached = asCached, namesOnly = false }:
       { answer?: boolean; cached?: (stored: VirtualService[]) => VirtualService[]; namesOnly?: boolean } = {}) => {
