@@ -40,7 +40,10 @@ export class Reads {
   private readonly memo = new Map<string, Promise<unknown>>();
   /** What the reads found worth saying once on stderr (how routes were found in a large cluster). */
   readonly notes: string[] = [];
-  /** `fresh`: read each object the route query names from the API server, not from its answer (after a Conflict). */
+  /**
+   * `fresh`: read each object the route query names from the API server, not from its answer (after a Conflict, or
+   * to print it whole).
+   */
   constructor(readonly cluster: GrayCluster, private readonly hosts?: readonly string[], private readonly fresh = false) {}
 
   get namespace(): string {
@@ -339,7 +342,9 @@ export async function runPlan(ctx: CommandContext, cluster: GrayCluster, run: Pl
   // admin policy, the VirtualServices and DestinationRules every plan is checked against, and the discovery
   // request that says which controllers could own what a plan edits (nearly every plan edits). Each is awaited
   // where it is needed; the catch only keeps a failure from being reported as unhandled before then.
-  const firstReads = new Reads(cluster, run.hosts);
+  // Objects printed whole instead of written (--dry-run=client -o yaml) are read from the API server, as stored: the
+  // route query's lack kubectl's last-applied copy.
+  const firstReads = new Reads(cluster, run.hosts, run.dryRun === 'client' && isObjectOutput(run.output));
   const policyRead = PolicyBook.read(cluster, [...new Set((run.hosts ?? []).map(serviceNamespace).filter((n): n is string => !!n))], ctx.policyObjects);
   policyRead.catch(() => undefined);
   const written: Change[] = [];

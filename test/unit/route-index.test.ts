@@ -449,6 +449,16 @@ describe('route query: the webhook answers which VirtualServices reach a service
       expect(written.metadata.managedFields).to.deep.equal([{ manager: 'kubectl-client-side-apply' }]);
     });
 
+    it('--dry-run=client -o yaml prints the objects as stored: read by name, kubectl\'s last-applied copy and all, nothing written', async () => {
+      const api = await start(applied());
+      const r = await runConnected(['set-weight', 'reviews', 'v2=10', '-n', 'shop', '--dry-run=client', '-o', 'yaml', '--kubeconfig', api.kubeconfig()]);
+      expect(r, r.stderr).to.deep.include({ code: 0, stderr: '' });
+      expect(r.stdout).to.contain(LAST_APPLIED);
+      expect(r.stdout).to.contain('weight: 10');
+      expect(api.requests).to.include(READ);
+      expect(api.patches).to.deep.equal([]);
+    });
+
     it('a cache a write behind: the patch is a Conflict, then the object is read by name and the change planned again; a webhook that names them only: read by name', async () => {
       const snapshot = asCached((shopObjects() as KubeObject[]).filter((o): o is VirtualService => o.kind === 'VirtualService'));
       const behind = await start(shopObjects(), { cached: () => snapshot });
