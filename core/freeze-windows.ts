@@ -78,6 +78,12 @@ function knownZone(zone: string): boolean {
   }
 }
 
+/**
+ * Each recurring window's last answer and until when it holds (the current freeze's end, or the next one's start):
+ * the webhook asks once per review, and reading a schedule costs more than the rest of a review (docs/performance.md).
+ */
+const answers = new WeakMap<RecurringWindow, { from: number; until: number; occurrence: Occurrence | undefined }>();
+
 /** The occurrence of a window that covers `now`, if one does. */
 export function freezeAt(w: FreezeWindow, now: Date): Occurrence | undefined {
   if (!isRecurring(w)) {
@@ -96,12 +102,6 @@ export function freezeAt(w: FreezeWindow, now: Date): Occurrence | undefined {
   answers.set(w, { from: t, until: occurrence ? occurrence.end.getTime() : cron.nextRun(now)?.getTime() ?? Infinity, occurrence });
   return occurrence;
 }
-
-/**
- * Each recurring window's last answer and until when it holds (the current freeze's end, or the next one's start):
- * the webhook asks once per review, and reading a schedule costs more than the rest of a review (docs/performance.md).
- */
-const answers = new WeakMap<RecurringWindow, { from: number; until: number; occurrence: Occurrence | undefined }>();
 
 /** The next occurrence that starts after `now`. */
 export function nextFreeze(w: FreezeWindow, now: Date): Occurrence | undefined {

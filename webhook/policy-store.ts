@@ -36,9 +36,8 @@ export function filePolicy(file: () => Policy): PolicySource {
 
 export function policyObjects(rest: Pick<KubeRest, 'request' | 'watch'>, file: () => Policy, log: Logger): PolicySource {
   const base = `/apis/${POLICY_API_VERSION}`;
-  const apiVersion = POLICY_API_VERSION;
-  const cluster = new Reflector<KubeObject>(rest, `${base}/clustergraypolicies`, apiVersion, 'ClusterGrayPolicy', log, undefined, 0);
-  const namespaced = new Reflector<KubeObject>(rest, `${base}/graypolicies`, apiVersion, 'GrayPolicy', log, undefined, 0);
+  const cluster = new Reflector<KubeObject>(rest, `${base}/clustergraypolicies`, POLICY_API_VERSION, 'ClusterGrayPolicy', log, undefined, 0);
+  const namespaced = new Reflector<KubeObject>(rest, `${base}/graypolicies`, POLICY_API_VERSION, 'GrayPolicy', log, undefined, 0);
   const namespaces = new Reflector<KubeObject>(rest, '/api/v1/namespaces', 'v1', 'Namespace', log, undefined, 0);
   const fallback = filePolicy(file);
   // Derived once per state of the three lists (each hands out one array per state).
@@ -62,9 +61,10 @@ export function policyObjects(rest: Pick<KubeRest, 'request' | 'watch'>, file: (
     view = { keys, policies, labels, merged: new Map() };
     return view;
   };
+  const synced = () => cluster.synced() && namespaced.synced() && namespaces.synced();
   return {
     policyFor(namespace) {
-      if (!this.synced()) return fallback.policyFor(namespace);
+      if (!synced()) return fallback.policyFor(namespace);
       const v = current();
       let merged = v.merged.get(namespace);
       if (!merged) {
@@ -73,7 +73,7 @@ export function policyObjects(rest: Pick<KubeRest, 'request' | 'watch'>, file: (
       }
       return merged;
     },
-    synced: () => cluster.synced() && namespaced.synced() && namespaces.synced(),
+    synced,
     async start() {
       await Promise.all([cluster.start(), namespaced.start(), namespaces.start()]);
       log.info({ policies: current().policies.map(policyName) }, 'policy objects synced');

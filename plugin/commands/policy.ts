@@ -4,7 +4,7 @@
 // (a client-side dry run) under policy files instead of the cluster's, at a time of your choosing.
 import { IntentError } from '../../core/errors.js';
 import { type Occurrence, describeWindow, freezeAt, inZone, nextFreeze, zoneOf } from '../../core/freeze-windows.js';
-import { describeObject } from '../../core/model.js';
+import { describeObject, isVirtualService } from '../../core/model.js';
 import { type Policy, type PolicyObject, type Requester, exemptionFor, parsePolicyDocuments, policyName } from '../../core/policy.js';
 import { type RuleName, RULES } from '../../core/rules.js';
 import { lastWeightChange } from '../../core/trusted-time.js';
@@ -157,7 +157,7 @@ async function weightClock(cluster: Awaited<ReturnType<CommandContext['connect']
   const reads = new Reads(cluster, serviceHosts(args.service, ns));
   const carriers = await historyCarriers(reads, { service: args.service!, namespace: ns });
   return carriers.map((o) => {
-    const last = o.kind === 'VirtualService' ? lastWeightChange(o as never) : undefined;
+    const last = isVirtualService(o) ? lastWeightChange(o) : undefined;
     const soak = policy.minSecondsBetweenWeightChanges;
     const next = last && soak !== undefined && last.getTime() + soak * 1000 > now.getTime() ? new Date(last.getTime() + soak * 1000).toISOString() : undefined;
     return { object: describeObject(o), ...(last ? { lastChange: last.toISOString() } : {}), ...(next ? { nextChange: next } : {}) };
